@@ -1,0 +1,161 @@
+"""Population: the footprints' base-year cells and the cohort-component projection.
+
+The core functions are pure numpy: arrays in, arrays out, no I/O. A population array has shape
+``(..., footprint, sex, age, segment)``; leading axes (e.g. Monte Carlo draws) pass through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from . import assumptions, demography, frailty
+from .axes import AGES, YEARS
+
+
+def rake(seed: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Iterative proportional fitting of a non-negative matrix to row and column totals.
+
+    The totals must agree (same grand total). Ends on a column step, so column totals are exact.
+    """
+    m = np.asarray(seed, dtype=float).copy()
+    for _ in range(1000):
+        m *= (row_totals / m.sum(axis=1))[:, None]
+        m *= col_totals / m.sum(axis=0)
+        if np.max(np.abs(m.sum(axis=1) - row_totals) / row_totals) < tol:
+            break
+    return m
+
+
+def round_preserving_columns(m: np.ndarray) -> np.ndarray:
+    """Round each column to integers by largest remainder so integer column totals are kept."""
+    floor = np.floor(m)
+    short = np.rint(m.sum(axis=0) - floor.sum(axis=0)).astype(int)
+    order = np.argsort(-(m - floor), axis=0, kind="stable")
+    bump = np.zeros_like(m)
+    for j, k in enumerate(short):  # a loop over 3 bands, not over people
+        bump[order[:k, j], j] = 1.0
+    return floor + bump
+
+
+def split_bands(band_pop: np.ndarray, bands: tuple[tuple[int, int], ...], structure: np.ndarray) -> np.ndarray:
+    """Spread (footprint, band) counts over (sex, age) in proportion to ``structure`` (sex, age)."""
+    out = np.zeros((band_pop.shape[0],) + structure.shape)
+    for b, (lo, hi) in enumerate(bands):
+        sl = slice(lo, hi + 1)
+        within = structure[:, sl] / structure[:, sl].sum()
+        out[:, :, sl] = band_pop[:, b, None, None] * within[None]
+    return out
+
+
+@lru_cache(maxsize=1)
+def footprint_base() -> tuple[list[str], np.ndarray]:
+    """Footprint codes and their mid-2016 population, shape (footprint, sex, age, segment)."""
+    assumptions.get("footprint_band_shares_2016_equal_2018")
+    assumptions.get("within_band_age_sex_structure_national")
+    codes, bands_2018, bands = demography.footprint_band_targets()
+    england = demography.england_base()
+    band_totals = np.array([england[:, lo : hi + 1].sum() for lo, hi in bands])
+    row_targets = bands_2018.sum(axis=1) * band_totals.sum() / bands_2018.sum()
+    fitted = round_preserving_columns(rake(bands_2018, row_targets, band_totals))
+    by_age = split_bands(fitted, bands, england)
+    cells = by_age[..., None] * frailty.base_segment_shares()[None, None, :, :]
+    cells.flags.writeable = False
+    return codes, cells
+
+
+@dataclass(frozen=True)
+class Flows:
+    """What changed a population over one year, per footprint (leading axes kept)."""
+
+    births: np.ndarray
+    deaths: np.ndarray
+    migration: np.ndarray
+
+
+def step(
+    pop: np.ndarray,
+    death: np.ndarray,
+    transition: np.ndarray,
+    births: np.ndarray,
+    infant_death: np.ndarray,
+    target_next: np.ndarray,
+) -> tuple[np.ndarray, Flows]:
+    """Advance ``pop`` (..., footprint, sex, age, segment) by one year.
+
+    Order: deaths (segment-specific), moves between segments, ageing (100+ is open), births into
+    age 0 "fit", then net migration. Migration is the residual that makes the sum over footprints
+    equal ``target_next`` (sex, age), applied to every footprint at the same rate relative to its
+    own survivors, so footprints sum to the national path and people are conserved exactly:
+    next - pop = births - deaths + migration.
+    """
+    dying = pop * death
+    survivors = np.einsum("...sag,sagh->...sah", pop - dying, transition)
+    aged = np.zeros_like(pop)
+    aged[..., 1:, :] = survivors[..., :-1, :]
+    aged[..., -1, :] += survivors[..., -1, :]
+    national = aged.sum(axis=(-4, -1), keepdims=True)  # over footprints and segments
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(national > 0, target_next[..., None] / national - 1.0, 0.0)
+    migration = aged * rate
+    women = pop[..., 1, 15:45, :].sum(axis=(-2, -1))  # (..., footprint)
+    share = women / women.sum(axis=-1, keepdims=True)
+    newborn = share[..., None] * births  # (..., footprint, sex)
+    infant = newborn * infant_death
+    nxt = aged + migration
+    nxt[..., 0, 0] += newborn - infant
+    flows = Flows(
+        births=newborn.sum(axis=-1),
+        deaths=dying.sum(axis=(-3, -2, -1)) + infant.sum(axis=-1),
+        migration=migration.sum(axis=(-3, -2, -1)),
+    )
+    return nxt, flows
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Population by (year, ..., footprint, sex, age, segment) and the flows into each year."""
+
+    years: np.ndarray
+    population: np.ndarray
+    births: np.ndarray
+    deaths: np.ndarray
+    migration: np.ndarray
+
+
+def project(base: np.ndarray, last_year: int) -> Projection:
+    """Project footprint populations from mid-2016 to mid-``last_year`` along the ONS 2016-based
+    principal projection for England.
+
+    ``base`` must be all 44 footprints (or any partition of England): migration is solved so the
+    footprints together follow the national projection.
+    """
+    demography.check_years(int(YEARS[0]), last_year)
+    n = last_year - int(YEARS[0])
+    target = demography.ons_projection()
+    births = demography.births_by_sex()
+    infant = demography.infant_death_probability()
+    dyn = frailty.dynamics()
+    pops = [np.asarray(base, dtype=float)]
+    flows: list[Flows] = []
+    for t in range(n):  # years are sequential; everything inside is vectorised
+        nxt, f = step(pops[-1], dyn.death, dyn.transition, births[t], infant, target[t + 1])
+        pops.append(nxt)
+        flows.append(f)
+    zero = np.zeros(base.shape[:-3])
+
+    def stack(name: str) -> np.ndarray:
+        return np.stack([zero] + [getattr(f, name) for f in flows])
+
+    return Projection(
+        years=np.arange(int(YEARS[0]), last_year + 1),
+        population=np.stack(pops),
+        births=stack("births"),
+        deaths=stack("deaths"),
+        migration=stack("migration"),
+    )
+
+
+__all__ = ["AGES", "Flows", "Projection", "footprint_base", "project", "rake", "step"]
