@@ -88,7 +88,9 @@ def _admissions(pop: np.ndarray) -> dict[str, np.ndarray]:
         raise ValueError("maternity weights remove more admissions than HES records at some age")
 
     share = np.zeros(AGES.shape)
-    share[AGES >= 85] = fact("admissions_by_age_facts", "share_of_admissions_that_are_emergency_aged_85plus") / 100
+    share[AGES >= 85] = (
+        fact("admissions_by_age_facts", "share_of_admissions_that_are_emergency_aged_85plus") / 100
+    )
     share[(AGES >= 65) & (AGES <= 84)] = (
         fact("admissions_by_age_facts", "share_of_admissions_that_are_emergency_aged_65_to_84") / 100
     )
@@ -111,8 +113,13 @@ def _admissions(pop: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _ae(pop: np.ndarray) -> np.ndarray:
-    groups = {"16 or under": (0, 16), "17-39": (17, 39), "40-59": (40, 59), "60-79": (60, 79),
-              "80 and over": (80, None)}
+    groups = {
+        "16 or under": (0, 16),
+        "17-39": (17, 39),
+        "40-59": (40, 59),
+        "60-79": (60, 79),
+        "80 and over": (80, None),
+    }
     df = table("activity_rates_by_age")
     rows = df[df["measure"] == "share_of_AE_attendances_by_age"]
     persons = _persons(pop)
@@ -148,12 +155,21 @@ def _outpatients(pop: np.ndarray, fae: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sum_f, sum_m = (fae[1] * pop[1]).sum(), (fae[0] * pop[0]).sum()
     ratio = f_share * sum_m / ((1.0 - f_share) * sum_f)
     shape = np.vstack([fae[0], fae[1] * ratio])
-    kinds = ("face-to-face, consultant-led", "non-face-to-face, consultant-led",
-             "face-to-face, non-consultant-led", "non-face-to-face, non-consultant-led")
+    kinds = (
+        "face-to-face, consultant-led",
+        "non-face-to-face, consultant-led",
+        "face-to-face, non-consultant-led",
+        "non-face-to-face, non-consultant-led",
+    )
     first = sum(_unit_cost_count(f"Outpatient first attendance, {k}") for k in kinds)
     follow = sum(_unit_cost_count(f"Outpatient follow-up attendance, {k}") for k in kinds)
     per_unit = shape / (shape * pop).sum()
-    return per_unit * total * first / (first + follow), per_unit * total * follow / (first + follow), total, first / (first + follow)
+    return (
+        per_unit * total * first / (first + follow),
+        per_unit * total * follow / (first + follow),
+        total,
+        first / (first + follow),
+    )
 
 
 def _scaled(shape_by_age: np.ndarray, pop: np.ndarray, total: float) -> np.ndarray:
@@ -167,12 +183,24 @@ def _long_term_support(pop: np.ndarray) -> tuple[np.ndarray, float]:
     older = AGES >= 65
     working = (AGES >= 18) & (AGES <= 64)
     rate = np.zeros(AGES.shape)
-    rate[working] = fact("activity_rates_by_age", "adults_receiving_long_term_social_care_support_per_1000",
-                         age_band="18-64") / 1000
+    rate[working] = (
+        fact(
+            "activity_rates_by_age",
+            "adults_receiving_long_term_social_care_support_per_1000",
+            age_band="18-64",
+        )
+        / 1000
+    )
     rel = assumptions.profile("long_term_care_relative_rate_65plus")
     rel_mean = np.average(rel[older], weights=persons[older])
-    rate[older] = rel[older] / rel_mean * fact(
-        "activity_rates_by_age", "adults_receiving_long_term_social_care_support_per_1000", age_band="65+") / 1000
+    rate[older] = (
+        rel[older]
+        / rel_mean
+        * fact(
+            "activity_rates_by_age", "adults_receiving_long_term_social_care_support_per_1000", age_band="65+"
+        )
+        / 1000
+    )
     clients = _national("Adults receiving long-term social care support during year", "2016/17")
     return _scaled(rate, pop, clients), clients
 
@@ -181,12 +209,20 @@ def _segment_multipliers() -> dict[str, np.ndarray]:
     m = {k: np.asarray(v, dtype=float) for k, v in assumptions.value("segment_multipliers").items()}
     hosp = m["admissions"]
     group = {
-        "gp_consultations": m["primary_care"], "practice_nurse_consultations": m["primary_care"],
-        "community_nursing_contacts": m["community"], "physiotherapy_contacts": m["physiotherapy"],
-        "ae_attendances": m["ae"], "emergency_admissions": hosp, "elective_admissions": hosp,
-        "day_cases": hosp, "outpatient_first": m["outpatients"], "outpatient_followup": m["outpatients"],
-        "emergency_bed_days": hosp * m["bed_days_los"], "elective_bed_days": hosp * m["bed_days_los"],
-        "home_care_hours": m["social_care"], "care_home_weeks": m["social_care"],
+        "gp_consultations": m["primary_care"],
+        "practice_nurse_consultations": m["primary_care"],
+        "community_nursing_contacts": m["community"],
+        "physiotherapy_contacts": m["physiotherapy"],
+        "ae_attendances": m["ae"],
+        "emergency_admissions": hosp,
+        "elective_admissions": hosp,
+        "day_cases": hosp,
+        "outpatient_first": m["outpatients"],
+        "outpatient_followup": m["outpatients"],
+        "emergency_bed_days": hosp * m["bed_days_los"],
+        "elective_bed_days": hosp * m["bed_days_los"],
+        "home_care_hours": m["social_care"],
+        "care_home_weeks": m["social_care"],
     }
     for k, v in group.items():
         if v.shape != (len(SEGMENTS),) or (v <= 0).any():
@@ -205,8 +241,10 @@ def rates() -> ActivityRates:
     weeks = float(assumptions.value("weeks_per_year"))
     clients, client_total = _long_term_support(pop)
     dn = _unit_cost_count("District nurse visit, adult, face-to-face (community health services)")
-    physio = sum(_unit_cost_count(f"Physiotherapy, adult, {k} (community health services)")
-                 for k in ("one-to-one", "group"))
+    physio = sum(
+        _unit_cost_count(f"Physiotherapy, adult, {k} (community health services)")
+        for k in ("one-to-one", "group")
+    )
     residents = fact("admissions_by_age_facts", "care_home_residents_aged_65plus_at_any_time")
     care_home = _scaled(assumptions.profile("care_home_relative_prevalence_65plus"), pop, residents)
     ae_total = _national("A&E attendances, All types", "2016/17")
@@ -215,8 +253,12 @@ def rates() -> ActivityRates:
     age_sex = {
         "gp_consultations": gp,
         "practice_nurse_consultations": nurse,
-        "community_nursing_contacts": _scaled(assumptions.profile("community_nursing_relative_rate_by_band"), pop, dn),
-        "physiotherapy_contacts": _scaled(assumptions.profile("physiotherapy_relative_rate_by_band"), pop, physio),
+        "community_nursing_contacts": _scaled(
+            assumptions.profile("community_nursing_relative_rate_by_band"), pop, dn
+        ),
+        "physiotherapy_contacts": _scaled(
+            assumptions.profile("physiotherapy_relative_rate_by_band"), pop, physio
+        ),
         "ae_attendances": _ae(pop) * ae_total,
         "emergency_admissions": adm["emergency_admissions"],
         "elective_admissions": adm["elective_admissions"],
@@ -224,33 +266,49 @@ def rates() -> ActivityRates:
         "outpatient_first": op_first,
         "outpatient_followup": op_follow,
         "emergency_bed_days": adm["emergency_admissions"] * los,
-        "elective_bed_days": adm["elective_admissions"] * los * float(assumptions.value("los_elective_to_all_ratio")),
+        "elective_bed_days": adm["elective_admissions"]
+        * los
+        * float(assumptions.value("los_elective_to_all_ratio")),
         "home_care_hours": clients * home_share * home_hours * weeks,
         "care_home_weeks": care_home * weeks,
     }
     hes = "NHS Digital provisional monthly HES, 12 months to Feb 2017 (PUB23832)"
     targets = {
-        "gp_consultations": Target(gp_total, "Hobbs et al. 2016: 5.16 GP+nurse consultations per person-year "
-                                   "(2013-14) x King's Fund +7.5% (assumption) x 2016 population; GP share 62:34"),
-        "community_nursing_contacts": Target(dn, "NHS Reference Costs 2016/17: district nurse adult face-to-face (N02AF)"),
-        "physiotherapy_contacts": Target(physio, "NHS Reference Costs 2016/17: physiotherapy adult one-to-one + group"),
+        "gp_consultations": Target(
+            gp_total,
+            "Hobbs et al. 2016: 5.16 GP+nurse consultations per person-year "
+            "(2013-14) x King's Fund +7.5% (assumption) x 2016 population; GP share 62:34",
+        ),
+        "community_nursing_contacts": Target(
+            dn, "NHS Reference Costs 2016/17: district nurse adult face-to-face (N02AF)"
+        ),
+        "physiotherapy_contacts": Target(
+            physio, "NHS Reference Costs 2016/17: physiotherapy adult one-to-one + group"
+        ),
         "ae_attendances": Target(ae_total, "NHS England A&E attendances, all types, 2016/17"),
         "emergency_admissions": Target(_national("Emergency admissions (FAEs)", _HES_12M), hes),
         "elective_admissions": Target(
             _national("Reference cost activity: Elective Inpatients (EL)", "2016/17"),
-            "NHS Reference Costs 2016/17: elective inpatient FCEs (EL)"),
+            "NHS Reference Costs 2016/17: elective inpatient FCEs (EL)",
+        ),
         "day_cases": Target(_national("Day case FCEs", _HES_12M), hes),
         "outpatient_attendances": Target(op_total, hes + ": outpatient appointments attended"),
-        "long_term_support_clients": Target(client_total, "NHS Digital ASC-FR 2016-17: adults receiving long-term support"),
-        "care_home_residents_65plus": Target(residents, "Improvement Analytics Unit 2019: care home residents 65+ at any time"),
+        "long_term_support_clients": Target(
+            client_total, "NHS Digital ASC-FR 2016-17: adults receiving long-term support"
+        ),
+        "care_home_residents_65plus": Target(
+            residents, "Improvement Analytics Unit 2019: care home residents 65+ at any time"
+        ),
     }
     stacked = np.stack([age_sex[k] for k in SETTINGS])
     mult = _segment_multipliers()
     shares = base_segment_shares()  # (age, segment)
-    full = np.stack([
-        stacked[i][:, :, None] * mult[k][None, None, :] / (shares @ mult[k])[None, :, None]
-        for i, k in enumerate(SETTINGS)
-    ])
+    full = np.stack(
+        [
+            stacked[i][:, :, None] * mult[k][None, None, :] / (shares @ mult[k])[None, :, None]
+            for i, k in enumerate(SETTINGS)
+        ]
+    )
     if not np.isfinite(full).all() or (full < 0).any():
         raise ValueError("activity rates must be finite and non-negative")
     full.flags.writeable = False

@@ -36,7 +36,9 @@ class Assumption(BaseModel):
         if self.range is None and (self.low is None or self.high is None):
             if not isinstance(self.value, dict):
                 raise ValueError(f"{self.id}: give low and high, or a range in words")
-        if self.bands is not None and (not isinstance(self.value, list) or len(self.bands) != len(self.value)):
+        if self.bands is not None and (
+            not isinstance(self.value, list) or len(self.bands) != len(self.value)
+        ):
             raise ValueError(f"{self.id}: bands and value must be lists of the same length")
         if isinstance(self.value, float) and self.low is not None and self.high is not None:
             if not (self.low <= self.value <= self.high):  # type: ignore[operator]

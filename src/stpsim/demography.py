@@ -75,11 +75,17 @@ def death_rates() -> np.ndarray:
     out = np.zeros((len(SEXES), len(AGES)))
     for s, sex in enumerate(SEXES):
         rates = {b: _band_rate("death_rate_England_and_Wales", sex, b) for b, _, _ in _DEATH_BANDS}
+        # Log-linear through each adult band's (population-weighted mean age, rate), extended
+        # beyond the first and last band with their neighbouring slopes.
         adult = [(lo, hi, rates[b]) for b, lo, hi in _DEATH_BANDS if lo >= _GOMPERTZ_FROM]
-        mid = [np.average(AGES[lo : hi + 1], weights=pop[s, lo : hi + 1]) for lo, hi, _ in adult]
-        slope = np.polyfit(mid, np.log([r for _, _, r in adult]), 1)[0]
+        x = np.array([np.average(AGES[lo : hi + 1], weights=pop[s, lo : hi + 1]) for lo, hi, _ in adult])
+        y = np.log([r for _, _, r in adult])
+        log_m = np.interp(AGES, x, y)
+        left, right = AGES < x[0], AGES > x[-1]
+        log_m[left] = y[0] + (AGES[left] - x[0]) * (y[1] - y[0]) / (x[1] - x[0])
+        log_m[right] = y[-1] + (AGES[right] - x[-1]) * (y[-1] - y[-2]) / (x[-1] - x[-2])
         for b, lo, hi in _DEATH_BANDS:
-            shape = np.exp(slope * AGES[lo : hi + 1]) if lo >= _GOMPERTZ_FROM else np.ones(hi - lo + 1)
+            shape = np.exp(log_m[lo : hi + 1]) if lo >= _GOMPERTZ_FROM else np.ones(hi - lo + 1)
             w = pop[s, lo : hi + 1]
             out[s, lo : hi + 1] = shape * rates[b] * w.sum() / (shape * w).sum()
     out.flags.writeable = False

@@ -40,7 +40,9 @@ def round_preserving_columns(m: np.ndarray) -> np.ndarray:
     return floor + bump
 
 
-def split_bands(band_pop: np.ndarray, bands: tuple[tuple[int, int], ...], structure: np.ndarray) -> np.ndarray:
+def split_bands(
+    band_pop: np.ndarray, bands: tuple[tuple[int, int], ...], structure: np.ndarray
+) -> np.ndarray:
     """Spread (footprint, band) counts over (sex, age) in proportion to ``structure`` (sex, age)."""
     out = np.zeros((band_pop.shape[0],) + structure.shape)
     for b, (lo, hi) in enumerate(bands):

@@ -8,7 +8,7 @@ folder holding a file of the same name; nothing here reads outside the package o
 from __future__ import annotations
 
 import os
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -34,7 +34,7 @@ def table_path(name: str) -> Path:
     return path
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path, mtime: float) -> pd.DataFrame:
     # mtime is part of the key so an edited override is re-read.
     return pd.read_csv(path, dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""])

@@ -1,0 +1,98 @@
+"""Activity: the base year reproduces the published national totals it is calibrated to, rates
+are sane, and the model's age structure does what the evidence says."""
+
+import numpy as np
+import pytest
+
+from stpsim import activity, demography, frailty
+from stpsim.axes import AGES, SETTINGS
+from stpsim.reference import fact
+
+
+@pytest.fixture(scope="module")
+def england_demand(england_cells):
+    return dict(zip(SETTINGS, activity.demand(england_cells), strict=True))
+
+
+PUBLISHED_2016_17 = {
+    # setting: (measure in national_activity_totals.csv, period)
+    "ae_attendances": ("A&E attendances, All types", "2016/17"),
+    "emergency_admissions": ("Emergency admissions (FAEs)", "12 months Mar 2016 - Feb 2017"),
+    "day_cases": ("Day case FCEs", "12 months Mar 2016 - Feb 2017"),
+    "elective_admissions": ("Reference cost activity: Elective Inpatients (EL)", "2016/17"),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(PUBLISHED_2016_17))
+def test_base_year_reproduces_published_hospital_totals(england_demand, setting):
+    measure, period = PUBLISHED_2016_17[setting]
+    assert england_demand[setting] == pytest.approx(
+        fact("national_activity_totals", measure, period=period), rel=1e-9
+    )
+
+
+def test_outpatients_total_the_published_attended_appointments(england_demand):
+    total = england_demand["outpatient_first"] + england_demand["outpatient_followup"]
+    published = fact(
+        "national_activity_totals", "Outpatient appointments attended", period="12 months Mar 2016 - Feb 2017"
+    )
+    assert total == pytest.approx(published, rel=1e-9)
+    assert 0.30 < england_demand["outpatient_first"] / total < 0.35
+
+
+def test_gp_consultations_match_the_published_rate(england_demand):
+    per_head = (
+        england_demand["gp_consultations"] + england_demand["practice_nurse_consultations"]
+    ) / 55_268_067
+    assert per_head == pytest.approx(5.16 * 1.075, rel=1e-9)
+    assert england_demand["gp_consultations"] / england_demand[
+        "practice_nurse_consultations"
+    ] == pytest.approx(62 / 34)
+
+
+def test_community_and_social_care_match_published_counts(england_demand):
+    assert england_demand["community_nursing_contacts"] == pytest.approx(30_371_780, rel=1e-9)
+    assert england_demand["physiotherapy_contacts"] == pytest.approx(3_422_019 + 146_320, rel=1e-9)
+    assert england_demand["care_home_weeks"] == pytest.approx(274_000 * 52.18, rel=1e-9)
+    clients = 868_000
+    assert england_demand["home_care_hours"] == pytest.approx(clients * 0.40 * 11.0 * 52.18, rel=1e-9)
+
+
+def test_bed_days_follow_length_of_stay(england_demand):
+    mean_los = england_demand["emergency_bed_days"] / england_demand["emergency_admissions"]
+    assert 4.0 < mean_los < 7.0, "older patients stay longer, so the mean sits above the all-ages 4.9"
+
+
+def test_rates_are_finite_and_non_negative():
+    r = activity.rates().rates
+    assert r.shape == (len(SETTINGS), 2, len(AGES), 4)
+    assert np.isfinite(r).all() and (r >= 0).all()
+
+
+def test_segment_multipliers_keep_each_ages_rate():
+    t = activity.rates()
+    shares = frailty.base_segment_shares()
+    mixed = np.einsum("ksag,ag->ksa", t.rates, shares)
+    assert np.allclose(mixed, t.age_sex)
+
+
+def test_frail_people_use_more_hospital_care_than_fit_people_of_the_same_age():
+    r = activity.rates().rates[SETTINGS.index("emergency_admissions")]
+    ratio = r[:, 80, 3] / r[:, 80, 0]
+    assert np.allclose(ratio, 4.73), "severe frailty hazard ratio for hospitalisation (Clegg 2016)"
+
+
+def test_emergency_admissions_are_two_in_three_admissions_at_85_plus():
+    t = activity.rates()
+    pop = demography.england_base()
+    em = (t.age_sex[SETTINGS.index("emergency_admissions")] * pop)[:, 85:].sum()
+    planned = sum(
+        (t.age_sex[SETTINGS.index(k)] * pop)[:, 85:].sum() for k in ("elective_admissions", "day_cases")
+    )
+    assert em / (em + planned) == pytest.approx(2 / 3, abs=0.001)
+
+
+def test_older_people_drive_emergency_demand():
+    r = activity.rates().age_sex[SETTINGS.index("emergency_admissions")]
+    assert r[0, 90] > 3 * r[0, 40]
+    assert activity.rates().age_sex[SETTINGS.index("care_home_weeks")][:, :65].sum() == 0

@@ -1,0 +1,113 @@
+"""The command line as a user meets it: documented JSON shapes, readable tables, and one-line
+errors with exit status 2 for bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from stpsim.axes import BAND_LABELS, SETTINGS
+from stpsim.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_baseline_json_has_the_documented_shape(capsys):
+    code, out, err = run(capsys, "baseline", "--all", "--by", "age", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["year"] == "2016/17"
+    eng = doc["england"]
+    assert eng["population"] == 55_268_067
+    assert list(eng["activity"]) == list(SETTINGS)
+    assert [b["age_band"] for b in eng["by_age"]] == list(BAND_LABELS)
+    assert sum(b["population"] for b in eng["by_age"]) == pytest.approx(55_268_067, abs=len(BAND_LABELS))
+    for k in SETTINGS:
+        assert sum(b["activity"][k] for b in eng["by_age"]) == pytest.approx(eng["activity"][k], rel=1e-6)
+    assert len(doc["footprints"]) == 44
+    fp = doc["footprints"][0]
+    assert set(fp) >= {"code", "name", "population", "activity"}
+    assert sum(f["population"] for f in doc["footprints"]) == 55_268_067
+
+
+def test_baseline_for_chosen_footprints_and_a_projected_year(capsys):
+    code, out, _ = run(
+        capsys,
+        "baseline",
+        "--footprint",
+        "E54000007",
+        "-f",
+        "Cornwall and the Isles of Scilly",
+        "--year",
+        "2020/21",
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["year"] == "2020/21"
+    assert [f["code"] for f in doc["footprints"]] == ["E54000007", "E54000036"]
+    assert "by_age" not in doc["england"]
+    code, out16, _ = run(capsys, "baseline", "-f", "E54000007", "--json")
+    gm16 = json.loads(out16)["footprints"][0]
+    gm20 = doc["footprints"][0]
+    assert gm20["population"] > gm16["population"]
+    assert gm20["activity"]["emergency_admissions"] > gm16["activity"]["emergency_admissions"]
+
+
+def test_baseline_table_is_readable(capsys):
+    code, out, _ = run(capsys, "baseline", "-f", "E54000007")
+    assert code == 0
+    assert "Greater Manchester" in out and "emergency_admissions" in out and "55,268,067" in out
+
+
+def test_footprints_json_lists_members(capsys):
+    code, out, _ = run(capsys, "footprints", "--json")
+    assert code == 0
+    fps = json.loads(out)["footprints"]
+    assert len(fps) == 44
+    gm = next(f for f in fps if f["code"] == "E54000007")
+    assert gm["region"] == "North of England"
+    assert len(gm["ccgs"]) == 10 and any("Manchester" in c["name"] for c in gm["ccgs"])
+    assert any(la["name"] == "Bolton" for la in gm["local_authorities"])
+    assert len(gm["acute_trusts"]) >= 5
+    assert sum(f["population_2016"] for f in fps) == 55_268_067
+
+
+@pytest.mark.parametrize(
+    "argv, must_say",
+    [
+        (["baseline", "--footprint", "E5400007"], ["E5400007", "nearest", "E54000005..E54000048"]),
+        (["baseline", "-f", "Manchestr"], ["Manchestr", "E54000007 Greater Manchester"]),
+        (["baseline", "--year", "2040/41"], ["2040/41", "2016/17 to 2035/36"]),
+        (["baseline", "--year", "last year"], ["last year", "2016/17 to 2035/36"]),
+        (["baseline", "--year", "2016/18"], ["2016/18", "2016/17 to 2035/36"]),
+        (["baseline", "--by", "sex"], ["sex", "allowed: age"]),
+        (["baseline", "--bogus"], ["--bogus"]),
+        (["baseline", "--all", "-f", "E54000007"], ["--footprint", "--all"]),
+        (["nosuchcommand"], ["nosuchcommand"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(capsys, argv, must_say):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for word in must_say:
+        assert word in lines[0]
+
+
+def test_installed_command_reports_errors_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "stpsim.cli", "baseline", "--year", "1999"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and "1999" in proc.stderr

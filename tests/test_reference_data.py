@@ -1,0 +1,72 @@
+"""The shipped data: every table has provenance, every assumption is well formed, and the
+population tables agree with the published ONS figures they claim to be."""
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from stpsim import assumptions, demography
+from stpsim.axes import MAX_AGE
+from stpsim.reference import DATA_DIR, TABLE_DIR, fact, table
+
+SOURCE_FIELDS = {"publisher", "title", "period", "where_found", "licence", "transformation"}
+
+
+def test_every_shipped_table_has_a_full_sources_entry():
+    sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+    shipped = {p.stem for p in TABLE_DIR.glob("*.csv")}
+    assert shipped == set(sources), "sources.yaml and data/tables must list the same tables"
+    for name, entry in sources.items():
+        assert SOURCE_FIELDS <= set(entry), f"{name} lacks {SOURCE_FIELDS - set(entry)}"
+        assert all(str(entry[f]).strip() for f in SOURCE_FIELDS)
+
+
+def test_assumptions_log_validates_and_gives_reasons():
+    log = assumptions.load()
+    assert len(log) >= 20
+    for a in log.values():
+        assert len(a.why) > 40, f"{a.id}: say why"
+
+
+def test_england_mid_2016_is_the_published_ons_total():
+    base = demography.england_base()
+    assert base.sum() == demography.ENGLAND_2016_TOTAL == 55_268_067
+    assert base.shape == (2, MAX_AGE + 1)
+
+
+def test_single_year_projection_matches_published_2021_bands():
+    proj = demography.ons_projection()
+    bands = table("population_2016_and_projection_2021")
+    rows = bands[(bands["measure"] == "population_projected_England_2016based") & (bands["sex"] == "persons")]
+    for r in rows.itertuples():
+        if r.age_band == "all ages":
+            continue
+        hi = MAX_AGE if pd.isna(r.age_max) else int(r.age_max)
+        got = proj[5, :, int(r.age_min) : hi + 1].sum()
+        assert got == float(r.value), r.age_band
+
+
+def test_projection_grows_to_the_ons_2035_total():
+    assert demography.ons_projection().sum(axis=(1, 2))[-1] > 60_000_000
+
+
+def test_fact_refuses_ambiguous_lookups():
+    import pytest
+
+    from stpsim.reference import ReferenceDataError
+
+    with pytest.raises(ReferenceDataError):
+        fact("national_activity_totals", "A&E attendances, All types")  # three periods
+
+
+def test_death_rates_reproduce_published_band_rates():
+    m = demography.death_rates()
+    pop = demography.england_base()
+    for s, sex in enumerate(("male", "female")):
+        for band, lo, hi in (("65-74", 65, 74), ("75-84", 75, 84), ("85+", 85, MAX_AGE)):
+            published = fact(
+                "mortality_and_births_2016", "death_rate_England_and_Wales", sex=sex, age_band=band
+            )
+            got = np.average(m[s, lo : hi + 1], weights=pop[s, lo : hi + 1]) * 1000
+            assert abs(got - published) < 1e-9
+        assert np.all(np.diff(m[s, 45:]) > 0), "adult mortality rises with age"
