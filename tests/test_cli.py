@@ -111,3 +111,15 @@ def test_installed_command_reports_errors_without_traceback():
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "1999" in proc.stderr
+
+
+def test_assumptions_and_sources_are_listed_for_users(capsys):
+    code, out, _ = run(capsys, "assumptions", "--json")
+    assert code == 0
+    ids = {a["id"] for a in json.loads(out)["assumptions"]}
+    assert {"frailty_severity_split", "gp_relative_rate_by_band", "home_care_hours_per_client_week"} <= ids
+    code, out, _ = run(capsys, "sources", "--json")
+    assert code == 0
+    assert "england_population_projection_2016_2035" in json.loads(out)["sources"]
+    code, out, _ = run(capsys, "assumptions")
+    assert code == 0 and "frailty_min_age" in out

@@ -1,8 +1,7 @@
-"""stpsim: plan, simulate and roll up England's sustainability and transformation plans."""
+"""stpsim: plan, simulate and roll up England's sustainability and transformation plans.
+
+Start with :func:`stpsim.baseline.baseline` (population and expected activity for any year from
+2016/17 to 2035/36) and :func:`stpsim.footprint.all_footprints`.
+"""
 
 __version__ = "0.1.0"
-
-from .baseline import Baseline, baseline  # noqa: E402
-from .footprint import Footprint, all_footprints, find  # noqa: E402
-
-__all__ = ["Baseline", "Footprint", "__version__", "all_footprints", "baseline", "find"]

@@ -82,6 +82,47 @@ def footprints_cmd(
     out.print(t)
 
 
+@app.command("assumptions")
+def assumptions_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The assumptions log: every parameter that is not a published figure, with range and why."""
+    from . import assumptions
+
+    log = assumptions.load()
+    if as_json:
+        _emit_json({"assumptions": [a.model_dump(exclude_none=True) for a in log.values()]})
+        return
+    t = Table(title="Assumptions (not published figures)", show_lines=True)
+    for col in ("id", "value", "range", "why"):
+        t.add_column(col, overflow="fold")
+    for a in log.values():
+        rng = a.range or f"{a.low} to {a.high}"
+        t.add_row(a.id, f"{a.value} {a.unit}", rng, a.why)
+    out.print(t)
+
+
+@app.command("sources")
+def sources_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Where every shipped reference table came from and what was done to it."""
+    import yaml
+
+    from .reference import DATA_DIR
+
+    sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+    if as_json:
+        _emit_json({"sources": sources})
+        return
+    t = Table(title="Reference tables and their sources", show_lines=True)
+    for col in ("table", "publisher", "title", "period", "licence", "transformation"):
+        t.add_column(col, overflow="fold")
+    for name, s in sources.items():
+        t.add_row(name, s["publisher"], s["title"], str(s["period"]), s["licence"], s["transformation"])
+    out.print(t)
+
+
 _HEADLINE = (
     "gp_consultations",
     "ae_attendances",
