@@ -41,10 +41,14 @@ def main() -> None:
     args = ap.parse_args()
     runs = []
     for _ in range(args.repeats):
-        proc = subprocess.run([sys.executable, "-c", CHILD, str(args.year)], capture_output=True, text=True, check=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, str(args.year)], capture_output=True, text=True, check=True
+        )
         runs.append(json.loads(proc.stdout))
     med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-    print(f"baseline, all 44 footprints, --by age, year {args.year}, {args.repeats} fresh processes (medians)")
+    print(
+        f"baseline, all 44 footprints, --by age, year {args.year}, {args.repeats} fresh processes (medians)"
+    )
     print(f"  import stpsim           {med['import'] * 1000:8.1f} ms")
     print(f"  first baseline (cold)   {med['cold'] * 1000:8.1f} ms   reads tables, fits, projects to 2035")
     print(f"  repeat baseline (warm)  {med['warm'] * 1000:8.1f} ms")
