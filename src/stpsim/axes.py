@@ -34,6 +34,10 @@ SETTINGS: tuple[str, ...] = (
     "care_home_weeks",
 )
 
+# Resources that care models create (through substitution) but nobody uses at baseline.
+RESOURCES: tuple[str, ...] = ("geriatrician_hours", "community_consultant_sessions", "hospital_at_home_days")
+ALL_SETTINGS: tuple[str, ...] = SETTINGS + RESOURCES
+
 SETTING_UNITS: dict[str, str] = {
     "gp_consultations": "consultations",
     "practice_nurse_consultations": "consultations",
@@ -49,6 +53,9 @@ SETTING_UNITS: dict[str, str] = {
     "elective_bed_days": "bed days",
     "home_care_hours": "hours",
     "care_home_weeks": "resident weeks",
+    "geriatrician_hours": "hours",
+    "community_consultant_sessions": "sessions",
+    "hospital_at_home_days": "patient days",
 }
 
 BASE_YEAR = 2016  # mid-2016 population = financial year 2016/17

@@ -1,0 +1,229 @@
+"""Run a plan: draw parameters, apply growth and care models to the baseline, add noise.
+
+Everything is vectorised over draws. Care models act on classes of cells: the (age, segment)
+cells that share the same set of targeting interventions, so the per-draw work scales with the
+number of classes (a handful), not with people or cells. The do-nothing counterfactual is
+computed in the same pass with the same growth draws and the same activity noise (common random
+numbers), so the difference between plan and do-nothing is not drowned by noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import activity, assumptions, footprint
+from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS
+from .baseline import projection
+from .interventions import Intervention, library
+from .parameters import NOISE_STREAM, Interval, draw, standard_normals
+from .plan import GROWTH_KEYS, Plan, default_ramp
+
+CAPACITY = {
+    # measure: (settings summed, assumption giving units per session or occupancy)
+    "beds": (("emergency_bed_days", "elective_bed_days"), "bed_occupancy"),
+    "gp_sessions": (("gp_consultations",), "gp_consultations_per_session"),
+    "practice_nurse_sessions": (("practice_nurse_consultations",), "practice_nurse_consultations_per_session"),
+    "community_nursing_sessions": (("community_nursing_contacts",), "community_nursing_contacts_per_session"),
+    "physiotherapy_sessions": (("physiotherapy_contacts",), "physiotherapy_contacts_per_session"),
+    "geriatrician_sessions": (("geriatrician_hours",), "geriatrician_hours_per_session"),
+}
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """An intervention as a plan adopts it: effects, coverage and ramp by year."""
+
+    spec: Intervention
+    coverage: float
+    ramp: np.ndarray  # (year,) share of full coverage reached, for the plan's years
+
+
+def adopted_interventions(plan: Plan) -> list[Adopted]:
+    years = list(range(plan.first_year, plan.last_year + 1))
+    custom = {c.name: c for c in plan.custom_interventions}
+    out = []
+    for a in plan.interventions:
+        spec = custom.get(a.name) or library()[a.name]
+        if a.effects:
+            spec = spec.model_copy(update={"effects": {**spec.effects, **a.effects}})
+        ramp_map = default_ramp(plan.first_year, plan.last_year) if a.ramp is None else _step_ramp(a.ramp, years)
+        out.append(Adopted(spec=spec, coverage=a.coverage, ramp=np.array([ramp_map[y] for y in years])))
+    return out
+
+
+def _step_ramp(points: dict[int, float], years: list[int]) -> dict[int, float]:
+    """Given shares for some years, hold each until the next; zero before the first."""
+    out, level = {}, 0.0
+    for y in years:
+        level = points.get(y, level)
+        out[y] = level
+    return out
+
+
+def growth_interval(key: str, plan: Plan) -> Interval:
+    if key in plan.growth:
+        return plan.growth[key]
+    a = assumptions.get(f"growth_{key}")
+    return Interval.of(float(a.low), float(a.high))  # type: ignore[arg-type]
+
+
+def growth_factors(plan: Plan, draws: range) -> np.ndarray:
+    """Multiplier on each setting's rate by (draw, year, setting) from non-demographic growth."""
+    seed = plan.monte_carlo.seed
+    g = {k: draw(growth_interval(k, plan), seed, f"growth/{k}", draws) / 100.0 for k in GROWTH_KEYS}
+    elapsed = np.arange(plan.first_year, plan.last_year + 1) - BASE_YEAR
+    rate = np.zeros((len(draws), len(SETTINGS)))
+    for i, k in enumerate(SETTINGS):
+        if k == "emergency_bed_days":
+            rate[:, i] = (1 + g["emergency_admissions"]) * (1 + g["emergency_length_of_stay"]) - 1
+        elif k == "elective_bed_days":
+            rate[:, i] = (1 + g["elective_admissions"]) * (1 + g["elective_length_of_stay"]) - 1
+        else:
+            rate[:, i] = g[k]
+    return (1.0 + rate[:, None, :]) ** elapsed[None, :, None]
+
+
+_BED_DAYS_OF = {"emergency_bed_days": "emergency_admissions", "elective_bed_days": "elective_admissions"}
+
+
+def effect_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+    """Effect of each intervention on each setting's targeted rate, shape (intervention, draw,
+    setting). Bed days fall with avoided admissions as well as with any length-of-stay effect."""
+    e = np.zeros((len(adopted), len(draws), len(SETTINGS)))
+    for i, a in enumerate(adopted):
+        for k, iv in a.spec.effects.items():
+            e[i, :, SETTINGS.index(k)] = draw(iv, seed, f"effect/{a.spec.name}/{k}", draws, upper=0.95)
+        for bed, adm in _BED_DAYS_OF.items():
+            b, m = SETTINGS.index(bed), SETTINGS.index(adm)
+            e[i, :, b] = 1.0 - (1.0 - e[i, :, m]) * (1.0 - e[i, :, b])
+    return e
+
+
+def substitution_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+    """Units of each setting created per unit avoided: (intervention, draw, from_setting, to_setting)."""
+    s = np.zeros((len(adopted), len(draws), len(SETTINGS), len(ALL_SETTINGS)))
+    for i, a in enumerate(adopted):
+        for src, creates in a.spec.substitution.items():
+            for dst, iv in creates.items():
+                name = f"substitution/{a.spec.name}/{src}/{dst}"
+                s[i, :, SETTINGS.index(src), ALL_SETTINGS.index(dst)] = draw(iv, seed, name, draws, lower=0.0)
+    return s
+
+
+def cell_classes(adopted: list[Adopted]) -> tuple[np.ndarray, np.ndarray]:
+    """Group (age, segment) cells by which interventions target them.
+
+    Returns the class of every cell (age*segment,) and the membership matrix (class, intervention).
+    """
+    if not adopted:
+        return np.zeros(len(AGES) * len(SEGMENTS), dtype=int), np.zeros((1, 0), dtype=bool)
+    m = np.stack([a.spec.target.mask().ravel() for a in adopted], axis=1)  # (cell, intervention)
+    members, cls = np.unique(m, axis=0, return_inverse=True)
+    return cls.ravel(), members
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """The numbers of one run over a block of draws (everything summed over sex, age, segment)."""
+
+    expected: np.ndarray  # (draw, year, footprint, all_setting) plan, before noise
+    do_nothing_expected: np.ndarray
+    activity: np.ndarray  # plan, with Poisson noise
+    do_nothing: np.ndarray
+    avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
+    targeted_people: np.ndarray  # (year, footprint, intervention)
+
+
+def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
+    """The core of a run for ``codes`` over ``draws``."""
+    seed = plan.monte_carlo.seed
+    all_codes = footprint.codes()
+    fp_index = [all_codes.index(c) for c in codes]
+    proj = projection()
+    t0 = plan.first_year - int(YEARS[0])
+    pop = proj.population[t0 : t0 + plan.last_year - plan.first_year + 1][:, fp_index]  # (T, F, S, A, G)
+    rates = activity.rates().rates  # (K, S, A, G)
+    n_t, n_f = pop.shape[:2]
+    cells = np.einsum("tfsag,ksag->tfkag", pop, rates).reshape(n_t, n_f, len(SETTINGS), -1)
+
+    adopted = adopted_interventions(plan)
+    cls, members = cell_classes(adopted)
+    n_c = members.shape[0]
+    by_class = np.zeros((n_t, n_f, len(SETTINGS), n_c))
+    for c in range(n_c):  # classes are few (cells sharing the same targeting interventions)
+        by_class[..., c] = cells[..., cls == c].sum(axis=-1)
+    targeted = np.stack([pop.sum(axis=2).reshape(n_t, n_f, -1)[..., a.spec.target.mask().ravel()].sum(axis=-1)
+                         for a in adopted], axis=-1) if adopted else np.zeros((n_t, n_f, 0))
+
+    growth = growth_factors(plan, draws)  # (D, T, K)
+    effects = effect_draws(adopted, seed, draws)  # (I, D, K)
+    subs = substitution_draws(adopted, seed, draws)  # (I, D, K, K_all)
+    n_d = len(draws)
+    remaining = np.ones((n_d, n_t, len(SETTINGS), n_c))
+    avoided = np.zeros((len(adopted), n_d, n_t, n_f, len(SETTINGS)))
+    for i, a in enumerate(adopted):  # a plan adopts at most tens of interventions
+        x = effects[i][:, None, :] * (a.coverage * a.ramp)[None, :, None]  # (D, T, K)
+        x_cls = x[..., None] * members[:, i][None, None, None, :]  # (D, T, K, C)
+        avoided[i] = np.einsum("tfkc,dtkc->dtfk", by_class, remaining * x_cls) * growth[:, :, None, :]
+        remaining = remaining * (1.0 - x_cls)
+    dn = by_class.sum(axis=-1)[None] * growth[:, :, None, :]  # (D, T, F, K)
+    plan_core = np.einsum("tfkc,dtkc->dtfk", by_class, remaining) * growth[:, :, None, :]
+    # Substitution follows units actually avoided: a draw in which a care model adds activity
+    # creates nothing elsewhere (and never a negative amount).
+    created = np.einsum("idtfk,idkj->dtfj", np.maximum(avoided, 0.0), subs) if adopted else 0.0
+    n_extra = len(ALL_SETTINGS) - len(SETTINGS)
+    pad = np.zeros(dn.shape[:-1] + (n_extra,))
+    expected = np.concatenate([plan_core, pad], axis=-1) + created
+    dn_expected = np.concatenate([dn, pad], axis=-1)
+
+    years = np.arange(plan.first_year, plan.last_year + 1) - int(YEARS[0])
+    z = np.stack([
+        standard_normals(seed, NOISE_STREAM, (f,), draws, width=len(YEARS) * len(ALL_SETTINGS))
+        .reshape(n_d, len(YEARS), len(ALL_SETTINGS))[:, years]
+        for f in fp_index
+    ], axis=2)  # (D, T, F, K_all)
+    return RunArrays(
+        expected=expected,
+        do_nothing_expected=dn_expected,
+        activity=poisson_noise(expected, z),
+        do_nothing=poisson_noise(dn_expected, z),
+        avoided=avoided,
+        targeted_people=targeted,
+    )
+
+
+def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Poisson noise in its normal limit, mean + sqrt(mean) * z, floored at zero.
+
+    Footprint-year totals are tens of thousands or more, where the normal limit is exact to well
+    under 1%; sharing z between plan and do-nothing keeps the comparison tight (common random
+    numbers) and monotone: a lower mean never gives a higher count for counts above 16."""
+    return np.maximum(mean + np.sqrt(mean) * z, 0.0)
+
+
+def capacity(plan: Plan, activity_: np.ndarray, draws: range) -> dict[str, np.ndarray]:
+    """Capacity needed by (draw, year, footprint) from activity (draw, year, footprint, setting)."""
+    seed = plan.monte_carlo.seed
+    out = {}
+    for name, (settings, param) in CAPACITY.items():
+        a = assumptions.get(param)
+        units = activity_[..., [ALL_SETTINGS.index(s) for s in settings]].sum(axis=-1)
+        if a.low is None:
+            per = np.full(len(draws), float(a.value))  # a definition, not uncertain
+        else:
+            per = draw(Interval.of(float(a.low), float(a.high)), seed, f"capacity/{param}", draws, lower=1e-6)  # type: ignore[arg-type]
+        per = per[:, None, None]
+        out[name] = units / 365.0 / per if name == "beds" else units / per
+    return out
+
+
+def run(plan: Plan) -> "Results":
+    """Run ``plan`` with all its draws in this process and return its Results."""
+    from .results import Results
+
+    draws = range(plan.monte_carlo.draws)
+    arrays = run_block(plan, list(plan.footprints), draws)
+    return Results.from_arrays(plan, arrays, capacity(plan, arrays.activity, draws),
+                               capacity(plan, arrays.do_nothing, draws))

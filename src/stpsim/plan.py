@@ -1,0 +1,215 @@
+"""The plan document: what a footprint adopts and how far, as a validated pydantic model.
+
+Plans are YAML or JSON files. Validation happens at the edge, before any work, and reports every
+problem at once with its field path and the allowed values (:class:`PlanError`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import field_validator, model_validator
+
+from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
+from .footprint import UnknownFootprint, find
+from .interventions import Intervention, library
+from .parameters import Interval
+
+# Non-demographic growth is set per setting; bed days grow with their admissions times a
+# length-of-stay trend, so the two bed-day settings are replaced by these keys.
+GROWTH_KEYS: tuple[str, ...] = tuple(k for k in SETTINGS if not k.endswith("_bed_days")) + (
+    "emergency_length_of_stay",
+    "elective_length_of_stay",
+)
+
+
+def _footprint_code(text: str) -> str:
+    try:
+        return find(text).code
+    except UnknownFootprint as e:
+        raise ValueError(str(e)) from None
+
+
+def _year(text: str | int) -> int:
+    return parse_year(str(text))
+
+
+FootprintCode = Annotated[str, AfterValidator(_footprint_code)]
+Year = Annotated[str | int, AfterValidator(_year)]
+
+
+class MonteCarlo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    draws: int = Field(1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate")
+    seed: int = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
+
+
+class Adoption(BaseModel):
+    """One care model the plan adopts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="a library intervention or one of the plan's custom_interventions")
+    coverage: float = Field(1.0, ge=0.0, le=1.0, description="share of targeted people reached at full ramp")
+    ramp: dict[Year, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(
+        None, description="year -> share of full coverage reached; default: a third a year from the start year"
+    )
+    effects: dict[str, Interval] | None = Field(None, description="override the library's effect intervals")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        custom = set((info.context or {}).get("custom", ()))
+        allowed = sorted(set(library()) | custom)
+        if v not in allowed:
+            near = difflib.get_close_matches(v, allowed, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(f"unknown intervention {v!r}{hint}; allowed: {', '.join(allowed)}")
+        return v
+
+    @field_validator("effects")
+    @classmethod
+    def _effects(cls, v: dict[str, Interval] | None) -> dict[str, Interval] | None:
+        if v is not None:
+            Intervention.model_validate({"name": "override", "title": "override", "effects": v})
+        return v
+
+
+class Plan(BaseModel):
+    """A footprint's plan: footprints, horizon, uncertainty, growth and care models."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    footprints: list[FootprintCode] = Field(min_length=1, description="ONS codes (E54000005..E54000048) or names")
+    start_year: Year = Field(year_label(BASE_YEAR), description="first year reported (2016/17..2035/36)")
+    end_year: Year = Field("2020/21", description="last year reported (2016/17..2035/36)")
+    monte_carlo: MonteCarlo = MonteCarlo()
+    demography: Literal["principal"] = Field("principal", description="ONS 2016-based projection variant")
+    growth: dict[str, Interval] = Field(
+        default_factory=dict, description="non-demographic growth, % a year, 80% intervals (defaults: assumptions)"
+    )
+    custom_interventions: list[Intervention] = Field(default_factory=list)
+    interventions: list[Adoption] = Field(default_factory=list)
+
+    @field_validator("growth")
+    @classmethod
+    def _growth_keys(cls, v: dict[str, Interval]) -> dict[str, Interval]:
+        bad = [k for k in v if k not in GROWTH_KEYS]
+        if bad:
+            raise ValueError(f"unknown growth key(s) {bad}; allowed: {', '.join(GROWTH_KEYS)}")
+        for k, iv in v.items():
+            if iv.low < -50 or iv.high > 50:
+                raise ValueError(f"growth for {k} is in % a year and must lie in [-50, 50]")
+        return v
+
+    @field_validator("footprints")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("footprints are listed more than once")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        if self.start_year > self.end_year:  # type: ignore[operator]
+            raise ValueError(f"start_year {year_label(self.start_year)} is after end_year {year_label(self.end_year)}")
+        names = [a.name for a in self.interventions]
+        if len(set(names)) != len(names):
+            raise ValueError("an intervention is adopted more than once; adopt each once")
+        clash = {c.name for c in self.custom_interventions} & set(library())
+        if clash:
+            raise ValueError(f"custom intervention(s) {sorted(clash)} reuse a library name; rename them")
+        return self
+
+    @property
+    def first_year(self) -> int:
+        return int(self.start_year)
+
+    @property
+    def last_year(self) -> int:
+        return int(self.end_year)
+
+
+class PlanError(ValueError):
+    """A plan that cannot be run; ``lines`` holds one message per problem."""
+
+    def __init__(self, source: str, lines: list[str]):
+        self.source = source
+        self.lines = lines
+        super().__init__("\n".join(f"{source}: {line}" for line in lines))
+
+
+def _format(err: dict[str, Any]) -> str:
+    path = ".".join(str(p) for p in err["loc"]) or "(plan)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] in ("literal_error", "greater_than_equal", "less_than_equal", "greater_than", "less_than",
+                         "int_parsing", "float_parsing", "int_from_float"):
+        msg = f"{msg}; got {err.get('input')!r}"
+    return f"{path}: {msg}"
+
+
+def _field_help(err: dict[str, Any]) -> str:
+    if err["type"] != "extra_forbidden":
+        return ""
+    parent = err["loc"][:-1]
+    model: Any = Plan
+    for part in parent:
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is None:
+            if isinstance(part, int):
+                continue
+            return ""
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return ""
+    return f"; allowed: {', '.join(model.model_fields)}" if model else ""
+
+
+def validate(doc: Any, source: str = "<plan>") -> Plan:
+    """Validate a parsed plan document, raising PlanError with every problem."""
+    if not isinstance(doc, dict):
+        raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
+    custom = [c.get("name") for c in doc.get("custom_interventions") or [] if isinstance(c, dict)]
+    try:
+        return Plan.model_validate(doc, context={"custom": custom})
+    except ValidationError as e:
+        raise PlanError(source, [_format(err) + _field_help(err) for err in e.errors()]) from None
+
+
+def load(path: str | Path) -> Plan:
+    """Read and validate a plan from a YAML or JSON file."""
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise PlanError(str(p), [f"cannot read the file ({e.strerror})"]) from None
+    try:
+        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise PlanError(str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]) from None
+    return validate(doc, str(p))
+
+
+def schema() -> dict[str, Any]:
+    """The plan's JSON Schema."""
+    return Plan.model_json_schema()
+
+
+def default_ramp(first_year: int, last_year: int) -> dict[int, float]:
+    """A third of full coverage a year from the plan's first year: 0, 1/3, 2/3, 1, 1, ..."""
+    return {y: min(1.0, (y - first_year) / 3.0) for y in range(first_year, last_year + 1)}
+
+
+__all__ = ["GROWTH_KEYS", "LAST_YEAR", "Adoption", "Plan", "PlanError", "default_ramp", "load", "schema", "validate"]

@@ -1,0 +1,177 @@
+"""Results of a plan run: named-axis arrays plus summaries, tidy tables and exports.
+
+Arrays are (draw, year, footprint, measure). Summaries sum over the plan's footprints per draw
+first, then take percentiles, so intervals of totals are right (not sums of percentiles).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .axes import ALL_SETTINGS, year_label
+from .footprint import find
+from .plan import Plan
+
+STATS = ("mean", "p10", "p50", "p90")
+
+
+def summarise(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
+    """Mean and 10th/50th/90th percentiles over ``axis`` (the draws)."""
+    p10, p50, p90 = np.percentile(x, [10, 50, 90], axis=axis)
+    return {"mean": x.mean(axis=axis), "p10": p10, "p50": p50, "p90": p90}
+
+
+@dataclass(frozen=True)
+class Results:
+    plan: Plan
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    years: tuple[int, ...]
+    settings: tuple[str, ...]
+    activity: np.ndarray  # (draw, year, footprint, setting) plan, with noise
+    do_nothing: np.ndarray  # same shape, do-nothing
+    expected: np.ndarray  # plan before noise
+    do_nothing_expected: np.ndarray
+    capacity: dict[str, np.ndarray]  # measure -> (draw, year, footprint)
+    do_nothing_capacity: dict[str, np.ndarray]
+    interventions: tuple[str, ...]
+    avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
+    targeted_people: np.ndarray  # (year, footprint, intervention)
+
+    @classmethod
+    def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict) -> Results:
+        codes = tuple(plan.footprints)
+        return cls(
+            plan=plan,
+            codes=codes,
+            names=tuple(find(c).name for c in codes),
+            years=tuple(range(plan.first_year, plan.last_year + 1)),
+            settings=ALL_SETTINGS,
+            activity=arrays.activity,
+            do_nothing=arrays.do_nothing,
+            expected=arrays.expected,
+            do_nothing_expected=arrays.do_nothing_expected,
+            capacity=cap,
+            do_nothing_capacity=dn_cap,
+            interventions=tuple(a.name for a in plan.interventions),
+            avoided=arrays.avoided,
+            targeted_people=arrays.targeted_people,
+        )
+
+    @property
+    def draws(self) -> int:
+        return self.activity.shape[0]
+
+    @property
+    def year_labels(self) -> list[str]:
+        return [year_label(y) for y in self.years]
+
+    def setting(self, name: str, scenario: str = "plan") -> np.ndarray:
+        """(draw, year) totals over the plan's footprints for one setting."""
+        arr = {"plan": self.activity, "do_nothing": self.do_nothing}[scenario]
+        return arr[..., self.settings.index(name)].sum(axis=2)
+
+    def _measures(self) -> dict[str, dict[str, np.ndarray]]:
+        """scenario -> measure -> (draw, year) summed over footprints."""
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for scen, act, cap in (("plan", self.activity, self.capacity),
+                               ("do_nothing", self.do_nothing, self.do_nothing_capacity)):
+            m = {k: act[..., i].sum(axis=2) for i, k in enumerate(self.settings)}
+            m |= {f"capacity:{k}": v.sum(axis=2) for k, v in cap.items()}
+            out[scen] = m
+        out["difference"] = {k: out["plan"][k] - out["do_nothing"][k] for k in out["plan"]}
+        return out
+
+    def summary(self) -> pd.DataFrame:
+        """One row per scenario x measure x year: mean, p10, p50, p90 over draws."""
+        rows = []
+        for scen, measures in self._measures().items():
+            for name, arr in measures.items():
+                s = summarise(arr)
+                for t, label in enumerate(self.year_labels):
+                    rows.append({"scenario": scen, "measure": name, "year": label,
+                                 **{k: float(s[k][t]) for k in STATS}})
+        return pd.DataFrame(rows)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy long table: draw, year, footprint, scenario, measure, value."""
+        frames = []
+        d, t, f = np.meshgrid(np.arange(self.draws), self.year_labels, self.codes, indexing="ij")
+        base = {"draw": d.ravel(), "year": t.ravel(), "footprint": f.ravel()}
+        for scen, act, cap in (("plan", self.activity, self.capacity),
+                               ("do_nothing", self.do_nothing, self.do_nothing_capacity)):
+            for i, k in enumerate(self.settings):
+                frames.append(pd.DataFrame(base | {"scenario": scen, "measure": k, "value": act[..., i].ravel()}))
+            for k, v in cap.items():
+                frames.append(pd.DataFrame(base | {"scenario": scen, "measure": f"capacity:{k}", "value": v.ravel()}))
+        return pd.concat(frames, ignore_index=True)
+
+    def to_dict(self) -> dict:
+        """The documented JSON document of a run."""
+        m = self._measures()
+
+        def block(scen: str, prefix: str = "") -> dict:
+            out = {}
+            for name, arr in m[scen].items():
+                if name.startswith("capacity:") != bool(prefix):
+                    continue
+                s = summarise(arr)
+                out[name.removeprefix(prefix)] = {
+                    label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)
+                }
+            return out
+
+        return {
+            "plan": self.plan.name,
+            "footprints": list(self.codes),
+            "draws": self.draws,
+            "seed": self.plan.monte_carlo.seed,
+            "years": self.year_labels,
+            "activity": block("plan"),
+            "do_nothing": {"activity": block("do_nothing"), "capacity": block("do_nothing", "capacity:")},
+            "difference": {"activity": block("difference"), "capacity": block("difference", "capacity:")},
+            "capacity": block("plan", "capacity:"),
+            "interventions": list(self.interventions),
+        }
+
+    def to_excel(self, path: str | Path) -> Path:
+        """A workbook: summary, per-footprint summary, plan, assumptions and sources."""
+        from . import assumptions
+        from .reference import DATA_DIR
+
+        import yaml
+
+        path = Path(path)
+        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+            self.summary().to_excel(xl, sheet_name="summary", index=False)
+            self.per_footprint().to_excel(xl, sheet_name="footprints", index=False)
+            pd.DataFrame({"plan": yaml.safe_dump(self.plan.model_dump(mode="json"), sort_keys=False).splitlines()}
+                         ).to_excel(xl, sheet_name="plan", index=False)
+            pd.DataFrame([a.model_dump(mode="json") | {"value": str(a.value)} for a in assumptions.load().values()]
+                         ).to_excel(xl, sheet_name="assumptions", index=False)
+            src = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+            pd.DataFrame([{"table": k, **v} for k, v in src.items()]).to_excel(xl, sheet_name="sources", index=False)
+        return path
+
+    def per_footprint(self) -> pd.DataFrame:
+        rows = []
+        for f, code in enumerate(self.codes):
+            for scen, act in (("plan", self.activity), ("do_nothing", self.do_nothing)):
+                s = summarise(act[:, :, f, :])
+                for t, label in enumerate(self.year_labels):
+                    for i, k in enumerate(self.settings):
+                        rows.append({"footprint": code, "scenario": scen, "measure": k, "year": label,
+                                     **{st: float(s[st][t, i]) for st in STATS}})
+        return pd.DataFrame(rows)
+
+    def to_parquet(self, directory: str | Path) -> Path:
+        """Write results.parquet (tidy, every draw) and summary.parquet into ``directory``."""
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        self.to_frame().to_parquet(d / "results.parquet", index=False)
+        self.summary().to_parquet(d / "summary.parquet", index=False)
+        return d
