@@ -123,3 +123,73 @@ def test_assumptions_and_sources_are_listed_for_users(capsys):
     assert "england_population_projection_2016_2035" in json.loads(out)["sources"]
     code, out, _ = run(capsys, "assumptions")
     assert code == 0 and "frailty_min_age" in out
+
+
+GM = "examples/greater_manchester.yaml"
+
+
+def test_run_json_has_the_documented_shape(capsys):
+    code, out, err = run(capsys, "run", GM, "--draws", "100", "--seed", "3", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert (doc["plan"], doc["footprints"], doc["draws"], doc["seed"]) == (
+        "Greater Manchester - Taking Charge",
+        ["E54000007"],
+        100,
+        3,
+    )
+    assert doc["years"][0] == "2016/17" and doc["years"][-1] == "2020/21"
+    assert set(SETTINGS) <= set(doc["activity"]) and set(SETTINGS) <= set(doc["do_nothing"]["activity"])
+    assert set(doc["activity"]["emergency_admissions"]["2020/21"]) == {"mean", "p10", "p50", "p90"}
+    assert (
+        doc["activity"]["emergency_admissions"]["2020/21"]["mean"]
+        < doc["do_nothing"]["activity"]["emergency_admissions"]["2020/21"]["mean"]
+    )
+    assert set(doc["capacity"]["beds"]) == set(doc["years"])
+
+
+def test_run_writes_tables_and_prints_a_readable_table(capsys, tmp_path):
+    code, out, _ = run(capsys, "run", GM, "--draws", "50", "--out", str(tmp_path))
+    assert code == 0
+    assert "emergency_admissions" in out and "beds" in out
+    assert {p.name for p in tmp_path.iterdir()} >= {
+        "summary.csv",
+        "results.parquet",
+        "results.xlsx",
+        "results.json",
+    }
+
+
+def test_compare_shows_two_plans(capsys):
+    code, out, _ = run(capsys, "compare", "examples/greater_manchester_do_nothing.yaml", GM, "--draws", "50")
+    assert code == 0
+    assert "Taking Charge" in out and "do nothing" in out and "B - A" in out
+    code, out, _ = run(
+        capsys, "compare", "examples/greater_manchester_do_nothing.yaml", GM, "--draws", "20", "--json"
+    )
+    assert [p["plan"] for p in json.loads(out)["plans"]] == [
+        "Greater Manchester - do nothing",
+        "Greater Manchester - Taking Charge",
+    ]
+
+
+def test_interventions_list_their_evidence(capsys):
+    code, out, _ = run(capsys, "interventions", "--json")
+    assert code == 0
+    lib = {i["name"]: i for i in json.loads(out)["interventions"]}
+    assert {
+        "geriatricians_front_door",
+        "community_extensivist",
+        "direct_access_physiotherapy",
+        "specialist_gp_urgent_care",
+        "specialist_gp_long_term_conditions",
+        "hospital_at_home",
+        "reduced_delayed_transfers",
+        "outpatient_followup_redesign",
+        "back_office_and_estates",
+    } <= set(lib)
+    assert all(i["evidence"]["source"] for i in lib.values())
+    weak = lib["community_extensivist"]["effects"]["emergency_admissions"]
+    assert weak["low"] < 0 < weak["high"], "null evidence: the interval includes no effect"
+    code, out, _ = run(capsys, "interventions")
+    assert code == 0 and "Conroy" in out

@@ -18,6 +18,7 @@ from rich.table import Table
 from . import __version__
 from .axes import SETTINGS, parse_year, year_label
 from .footprint import UnknownFootprint, all_footprints
+from .plan import PlanError
 
 app = typer.Typer(
     add_completion=False,
@@ -201,12 +202,187 @@ def _print_baseline(result) -> None:
     out.print(f)
 
 
+def _load_plan(path: str, draws: int | None, seed: int | None):
+    from .plan import PlanError, load
+
+    plan = load(path)
+    update = {}
+    if draws is not None:
+        if not 1 <= draws <= 100_000:
+            raise PlanError(path, [f"--draws {draws} is out of range; allowed: 1 to 100000"])
+        update["draws"] = draws
+    if seed is not None:
+        if seed < 0:
+            raise PlanError(path, [f"--seed {seed} is out of range; allowed: 0 or more"])
+        update["seed"] = seed
+    if update:
+        plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})
+    return plan
+
+
+def _fmt_summary(x: dict) -> str:
+    return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
+
+
+DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (overrides the plan).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the plan).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+
+
+@app.command("run")
+def run_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Write tables (CSV, Parquet, Excel, JSON) here.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
+    from .engine import run
+
+    plan = _load_plan(plan_file, draws, seed)
+    results = run(plan)
+    doc = results.to_dict()
+    if out_dir:
+        from pathlib import Path
+
+        d = Path(out_dir)
+        results.to_parquet(d)
+        results.summary().to_csv(d / "summary.csv", index=False)
+        results.to_excel(d / "results.xlsx")
+        (d / "results.json").write_text(json.dumps(doc, indent=2))
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_run(doc)
+    if out_dir:
+        out.print(
+            f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
+        )
+
+
+def _print_run(doc: dict) -> None:
+    last = doc["years"][-1]
+    t = Table(
+        title=f"{doc['plan']}: {', '.join(doc['footprints'])}, {last}, {doc['draws']} draws "
+        "(mean and 80% interval)"
+    )
+    for col in ("setting", "do nothing", "plan", "plan - do nothing"):
+        t.add_column(col, justify="left" if col == "setting" else "right")
+    for k, by_year in doc["activity"].items():
+        t.add_row(
+            k,
+            _fmt_summary(doc["do_nothing"]["activity"][k][last]),
+            _fmt_summary(by_year[last]),
+            _fmt_summary(doc["difference"]["activity"][k][last]),
+        )
+    out.print(t)
+    c = Table(title=f"Capacity needed, {last}")
+    for col in ("measure", "do nothing", "plan", "plan - do nothing"):
+        c.add_column(col, justify="left" if col == "measure" else "right")
+    for k, by_year in doc["capacity"].items():
+        c.add_row(
+            k,
+            _fmt_summary(doc["do_nothing"]["capacity"][k][last]),
+            _fmt_summary(by_year[last]),
+            _fmt_summary(doc["difference"]["capacity"][k][last]),
+        )
+    out.print(c)
+
+
+@app.command("compare")
+def compare_cmd(
+    plan_a: Annotated[str, typer.Argument(metavar="A", help="First plan file.")],
+    plan_b: Annotated[str, typer.Argument(metavar="B", help="Second plan file.")],
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Two plans side by side at their last common year."""
+    from .engine import run
+    from .plan import PlanError
+
+    plans, errors = [], []
+    for path in (plan_a, plan_b):
+        try:
+            plans.append(_load_plan(path, draws, seed))
+        except PlanError as e:
+            errors.extend(f"{e.source}: {line}" for line in e.lines)
+    if errors:
+        raise UserError("\n".join(errors))
+    docs = [run(p).to_dict() for p in plans]
+    if as_json:
+        _emit_json({"plans": docs})
+        return
+    common = [y for y in docs[0]["years"] if y in docs[1]["years"]]
+    if not common:
+        raise UserError("the two plans share no year; give them overlapping start_year..end_year")
+    year = common[-1]
+    t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
+    for col in ("setting", f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}", "B - A (means)"):
+        t.add_column(col, justify="left" if col == "setting" else "right")
+    for k in docs[0]["activity"]:
+        a, b = docs[0]["activity"][k][year], docs[1]["activity"][k][year]
+        t.add_row(k, _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+    for k in docs[0]["capacity"]:
+        a, b = docs[0]["capacity"][k][year], docs[1]["capacity"][k][year]
+        t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+    out.print(t)
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the plan document's JSON Schema."""
+    from .plan import schema
+
+    _emit_json(schema())
+
+
+@app.command("interventions")
+def interventions_cmd(as_json: JsonOpt = False) -> None:
+    """The care-model library: targets, effects (80% intervals), substitution, costs and evidence."""
+    from .interventions import library
+
+    lib = library()
+    if as_json:
+        _emit_json({"interventions": [i.model_dump(mode="json") for i in lib.values()]})
+        return
+    t = Table(
+        title="Care-model library (effects: reduction in targeted people's rate, 80% interval)",
+        show_lines=True,
+    )
+    for col in ("name", "targets", "effects", "creates per unit avoided", "evidence"):
+        t.add_column(col, overflow="fold")
+    for i in lib.values():
+        tg = i.target
+        who = f"ages {tg.min_age}-{tg.max_age}" + (
+            "" if len(tg.segments) == 4 else f", {'/'.join(tg.segments)}"
+        )
+        eff = "\n".join(f"{k}: {v.low:+.1%} to {v.high:+.1%}" for k, v in i.effects.items()) or "none"
+        sub = (
+            "\n".join(
+                f"{src} -> {dst}: {iv.low:g}-{iv.high:g}"
+                for src, c in i.substitution.items()
+                for dst, iv in c.items()
+            )
+            or "none"
+        )
+        ev = f"{i.evidence.effect_size} [{i.evidence.strength}] {i.evidence.source}" if i.evidence else ""
+        t.add_row(f"{i.name}\n{i.title}", who, eff, sub, ev)
+    out.print(t)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn user errors into one line and exit status 2."""
     try:
         app(args=argv, prog_name="stpsim", standalone_mode=False)
     except UserError as e:
-        sys.stderr.write(f"stpsim: error: {e}\n")
+        sys.stderr.write("".join(f"stpsim: error: {line}\n" for line in str(e).splitlines()))
+        return EXIT_USAGE
+    except PlanError as e:
+        sys.stderr.write("".join(f"stpsim: error: {e.source}: {line}\n" for line in e.lines))
         return EXIT_USAGE
     except typer.Exit as e:
         return e.exit_code

@@ -19,12 +19,16 @@ from .baseline import projection
 from .interventions import Intervention, library
 from .parameters import NOISE_STREAM, Interval, draw, standard_normals
 from .plan import GROWTH_KEYS, Plan, default_ramp
+from .results import Results
 
 CAPACITY = {
     # measure: (settings summed, assumption giving units per session or occupancy)
     "beds": (("emergency_bed_days", "elective_bed_days"), "bed_occupancy"),
     "gp_sessions": (("gp_consultations",), "gp_consultations_per_session"),
-    "practice_nurse_sessions": (("practice_nurse_consultations",), "practice_nurse_consultations_per_session"),
+    "practice_nurse_sessions": (
+        ("practice_nurse_consultations",),
+        "practice_nurse_consultations_per_session",
+    ),
     "community_nursing_sessions": (("community_nursing_contacts",), "community_nursing_contacts_per_session"),
     "physiotherapy_sessions": (("physiotherapy_contacts",), "physiotherapy_contacts_per_session"),
     "geriatrician_sessions": (("geriatrician_hours",), "geriatrician_hours_per_session"),
@@ -48,7 +52,9 @@ def adopted_interventions(plan: Plan) -> list[Adopted]:
         spec = custom.get(a.name) or library()[a.name]
         if a.effects:
             spec = spec.model_copy(update={"effects": {**spec.effects, **a.effects}})
-        ramp_map = default_ramp(plan.first_year, plan.last_year) if a.ramp is None else _step_ramp(a.ramp, years)
+        ramp_map = (
+            default_ramp(plan.first_year, plan.last_year) if a.ramp is None else _step_ramp(a.ramp, years)
+        )
         out.append(Adopted(spec=spec, coverage=a.coverage, ramp=np.array([ramp_map[y] for y in years])))
     return out
 
@@ -154,8 +160,17 @@ def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
     by_class = np.zeros((n_t, n_f, len(SETTINGS), n_c))
     for c in range(n_c):  # classes are few (cells sharing the same targeting interventions)
         by_class[..., c] = cells[..., cls == c].sum(axis=-1)
-    targeted = np.stack([pop.sum(axis=2).reshape(n_t, n_f, -1)[..., a.spec.target.mask().ravel()].sum(axis=-1)
-                         for a in adopted], axis=-1) if adopted else np.zeros((n_t, n_f, 0))
+    targeted = (
+        np.stack(
+            [
+                pop.sum(axis=2).reshape(n_t, n_f, -1)[..., a.spec.target.mask().ravel()].sum(axis=-1)
+                for a in adopted
+            ],
+            axis=-1,
+        )
+        if adopted
+        else np.zeros((n_t, n_f, 0))
+    )
 
     growth = growth_factors(plan, draws)  # (D, T, K)
     effects = effect_draws(adopted, seed, draws)  # (I, D, K)
@@ -179,11 +194,15 @@ def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
     dn_expected = np.concatenate([dn, pad], axis=-1)
 
     years = np.arange(plan.first_year, plan.last_year + 1) - int(YEARS[0])
-    z = np.stack([
-        standard_normals(seed, NOISE_STREAM, (f,), draws, width=len(YEARS) * len(ALL_SETTINGS))
-        .reshape(n_d, len(YEARS), len(ALL_SETTINGS))[:, years]
-        for f in fp_index
-    ], axis=2)  # (D, T, F, K_all)
+    z = np.stack(
+        [
+            standard_normals(seed, NOISE_STREAM, (f,), draws, width=len(YEARS) * len(ALL_SETTINGS)).reshape(
+                n_d, len(YEARS), len(ALL_SETTINGS)
+            )[:, years]
+            for f in fp_index
+        ],
+        axis=2,
+    )  # (D, T, F, K_all)
     return RunArrays(
         expected=expected,
         do_nothing_expected=dn_expected,
@@ -219,11 +238,10 @@ def capacity(plan: Plan, activity_: np.ndarray, draws: range) -> dict[str, np.nd
     return out
 
 
-def run(plan: Plan) -> "Results":
+def run(plan: Plan) -> Results:
     """Run ``plan`` with all its draws in this process and return its Results."""
-    from .results import Results
-
     draws = range(plan.monte_carlo.draws)
     arrays = run_block(plan, list(plan.footprints), draws)
-    return Results.from_arrays(plan, arrays, capacity(plan, arrays.activity, draws),
-                               capacity(plan, arrays.do_nothing, draws))
+    return Results.from_arrays(
+        plan, arrays, capacity(plan, arrays.activity, draws), capacity(plan, arrays.do_nothing, draws)
+    )

@@ -54,7 +54,9 @@ def name_key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
-def standard_normals(seed: int, stream: int, key: tuple[int, ...], draws: range, width: int = 1) -> np.ndarray:
+def standard_normals(
+    seed: int, stream: int, key: tuple[int, ...], draws: range, width: int = 1
+) -> np.ndarray:
     """Standard normal deviates for ``draws`` (a range of draw indices), shape (len(draws), width).
 
     Generated block by block from ``SeedSequence(seed, spawn_key=(stream, *key, block))`` so the
@@ -73,8 +75,14 @@ def standard_normals(seed: int, stream: int, key: tuple[int, ...], draws: range,
     return z
 
 
-def draw(interval: Interval, seed: int, name: str, draws: range, lower: float | None = None,
-         upper: float | None = None) -> np.ndarray:
+def draw(
+    interval: Interval,
+    seed: int,
+    name: str,
+    draws: range,
+    lower: float | None = None,
+    upper: float | None = None,
+) -> np.ndarray:
     """Draws of one named parameter, shape (len(draws),), truncated to [lower, upper]."""
     z = standard_normals(seed, PARAM_STREAM, (name_key(name),), draws)[:, 0]
     x = interval.central + interval.sd * z

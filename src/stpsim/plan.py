@@ -12,8 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
-from pydantic import field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
 from .footprint import UnknownFootprint, find
@@ -46,7 +54,9 @@ Year = Annotated[str | int, AfterValidator(_year)]
 class MonteCarlo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    draws: int = Field(1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate")
+    draws: int = Field(
+        1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate"
+    )
     seed: int = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
 
 
@@ -58,7 +68,8 @@ class Adoption(BaseModel):
     name: str = Field(description="a library intervention or one of the plan's custom_interventions")
     coverage: float = Field(1.0, ge=0.0, le=1.0, description="share of targeted people reached at full ramp")
     ramp: dict[Year, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(
-        None, description="year -> share of full coverage reached; default: a third a year from the start year"
+        None,
+        description="year -> share of full coverage reached; default: a third a year from the start year",
     )
     effects: dict[str, Interval] | None = Field(None, description="override the library's effect intervals")
 
@@ -88,13 +99,16 @@ class Plan(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    footprints: list[FootprintCode] = Field(min_length=1, description="ONS codes (E54000005..E54000048) or names")
+    footprints: list[FootprintCode] = Field(
+        min_length=1, description="ONS codes (E54000005..E54000048) or names"
+    )
     start_year: Year = Field(year_label(BASE_YEAR), description="first year reported (2016/17..2035/36)")
     end_year: Year = Field("2020/21", description="last year reported (2016/17..2035/36)")
     monte_carlo: MonteCarlo = MonteCarlo()
     demography: Literal["principal"] = Field("principal", description="ONS 2016-based projection variant")
     growth: dict[str, Interval] = Field(
-        default_factory=dict, description="non-demographic growth, % a year, 80% intervals (defaults: assumptions)"
+        default_factory=dict,
+        description="non-demographic growth, % a year, 80% intervals (defaults: assumptions)",
     )
     custom_interventions: list[Intervention] = Field(default_factory=list)
     interventions: list[Adoption] = Field(default_factory=list)
@@ -120,7 +134,9 @@ class Plan(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
         if self.start_year > self.end_year:  # type: ignore[operator]
-            raise ValueError(f"start_year {year_label(self.start_year)} is after end_year {year_label(self.end_year)}")
+            raise ValueError(
+                f"start_year {year_label(self.start_year)} is after end_year {year_label(self.end_year)}"
+            )
         names = [a.name for a in self.interventions]
         if len(set(names)) != len(names):
             raise ValueError("an intervention is adopted more than once; adopt each once")
@@ -152,8 +168,16 @@ def _format(err: dict[str, Any]) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown field"
-    elif err["type"] in ("literal_error", "greater_than_equal", "less_than_equal", "greater_than", "less_than",
-                         "int_parsing", "float_parsing", "int_from_float"):
+    elif err["type"] in (
+        "literal_error",
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "int_parsing",
+        "float_parsing",
+        "int_from_float",
+    ):
         msg = f"{msg}; got {err.get('input')!r}"
     return f"{path}: {msg}"
 
@@ -198,7 +222,9 @@ def load(path: str | Path) -> Plan:
     try:
         doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
-        raise PlanError(str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]) from None
+        raise PlanError(
+            str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]
+        ) from None
     return validate(doc, str(p))
 
 
@@ -212,4 +238,14 @@ def default_ramp(first_year: int, last_year: int) -> dict[int, float]:
     return {y: min(1.0, (y - first_year) / 3.0) for y in range(first_year, last_year + 1)}
 
 
-__all__ = ["GROWTH_KEYS", "LAST_YEAR", "Adoption", "Plan", "PlanError", "default_ramp", "load", "schema", "validate"]
+__all__ = [
+    "GROWTH_KEYS",
+    "LAST_YEAR",
+    "Adoption",
+    "Plan",
+    "PlanError",
+    "default_ramp",
+    "load",
+    "schema",
+    "validate",
+]

@@ -68,6 +68,19 @@ def footprint_base() -> tuple[list[str], np.ndarray]:
     return codes, cells
 
 
+def survive_and_age(
+    pop: np.ndarray, death: np.ndarray, transition: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Deaths, then moves between segments, then ageing by a year (100+ open): the closed-
+    population part of a year. Returns (deaths by cell, survivors aged one year)."""
+    dying = pop * death
+    survivors = np.einsum("...sag,sagh->...sah", pop - dying, transition)
+    aged = np.zeros_like(pop)
+    aged[..., 1:, :] = survivors[..., :-1, :]
+    aged[..., -1, :] += survivors[..., -1, :]
+    return dying, aged
+
+
 @dataclass(frozen=True)
 class Flows:
     """What changed a population over one year, per footprint (leading axes kept)."""
@@ -93,11 +106,7 @@ def step(
     own survivors, so footprints sum to the national path and people are conserved exactly:
     next - pop = births - deaths + migration.
     """
-    dying = pop * death
-    survivors = np.einsum("...sag,sagh->...sah", pop - dying, transition)
-    aged = np.zeros_like(pop)
-    aged[..., 1:, :] = survivors[..., :-1, :]
-    aged[..., -1, :] += survivors[..., -1, :]
+    dying, aged = survive_and_age(pop, death, transition)
     national = aged.sum(axis=(-4, -1), keepdims=True)  # over footprints and segments
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(national > 0, target_next[..., None] / national - 1.0, 0.0)

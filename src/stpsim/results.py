@@ -78,8 +78,10 @@ class Results:
     def _measures(self) -> dict[str, dict[str, np.ndarray]]:
         """scenario -> measure -> (draw, year) summed over footprints."""
         out: dict[str, dict[str, np.ndarray]] = {}
-        for scen, act, cap in (("plan", self.activity, self.capacity),
-                               ("do_nothing", self.do_nothing, self.do_nothing_capacity)):
+        for scen, act, cap in (
+            ("plan", self.activity, self.capacity),
+            ("do_nothing", self.do_nothing, self.do_nothing_capacity),
+        ):
             m = {k: act[..., i].sum(axis=2) for i, k in enumerate(self.settings)}
             m |= {f"capacity:{k}": v.sum(axis=2) for k, v in cap.items()}
             out[scen] = m
@@ -93,8 +95,14 @@ class Results:
             for name, arr in measures.items():
                 s = summarise(arr)
                 for t, label in enumerate(self.year_labels):
-                    rows.append({"scenario": scen, "measure": name, "year": label,
-                                 **{k: float(s[k][t]) for k in STATS}})
+                    rows.append(
+                        {
+                            "scenario": scen,
+                            "measure": name,
+                            "year": label,
+                            **{k: float(s[k][t]) for k in STATS},
+                        }
+                    )
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
@@ -102,12 +110,18 @@ class Results:
         frames = []
         d, t, f = np.meshgrid(np.arange(self.draws), self.year_labels, self.codes, indexing="ij")
         base = {"draw": d.ravel(), "year": t.ravel(), "footprint": f.ravel()}
-        for scen, act, cap in (("plan", self.activity, self.capacity),
-                               ("do_nothing", self.do_nothing, self.do_nothing_capacity)):
+        for scen, act, cap in (
+            ("plan", self.activity, self.capacity),
+            ("do_nothing", self.do_nothing, self.do_nothing_capacity),
+        ):
             for i, k in enumerate(self.settings):
-                frames.append(pd.DataFrame(base | {"scenario": scen, "measure": k, "value": act[..., i].ravel()}))
+                frames.append(
+                    pd.DataFrame(base | {"scenario": scen, "measure": k, "value": act[..., i].ravel()})
+                )
             for k, v in cap.items():
-                frames.append(pd.DataFrame(base | {"scenario": scen, "measure": f"capacity:{k}", "value": v.ravel()}))
+                frames.append(
+                    pd.DataFrame(base | {"scenario": scen, "measure": f"capacity:{k}", "value": v.ravel()})
+                )
         return pd.concat(frames, ignore_index=True)
 
     def to_dict(self) -> dict:
@@ -121,7 +135,8 @@ class Results:
                     continue
                 s = summarise(arr)
                 out[name.removeprefix(prefix)] = {
-                    label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)
+                    label: {k: round(float(s[k][t]), 2) for k in STATS}
+                    for t, label in enumerate(self.year_labels)
                 }
             return out
 
@@ -140,21 +155,25 @@ class Results:
 
     def to_excel(self, path: str | Path) -> Path:
         """A workbook: summary, per-footprint summary, plan, assumptions and sources."""
+        import yaml
+
         from . import assumptions
         from .reference import DATA_DIR
-
-        import yaml
 
         path = Path(path)
         with pd.ExcelWriter(path, engine="openpyxl") as xl:
             self.summary().to_excel(xl, sheet_name="summary", index=False)
             self.per_footprint().to_excel(xl, sheet_name="footprints", index=False)
-            pd.DataFrame({"plan": yaml.safe_dump(self.plan.model_dump(mode="json"), sort_keys=False).splitlines()}
-                         ).to_excel(xl, sheet_name="plan", index=False)
-            pd.DataFrame([a.model_dump(mode="json") | {"value": str(a.value)} for a in assumptions.load().values()]
-                         ).to_excel(xl, sheet_name="assumptions", index=False)
+            pd.DataFrame(
+                {"plan": yaml.safe_dump(self.plan.model_dump(mode="json"), sort_keys=False).splitlines()}
+            ).to_excel(xl, sheet_name="plan", index=False)
+            pd.DataFrame(
+                [a.model_dump(mode="json") | {"value": str(a.value)} for a in assumptions.load().values()]
+            ).to_excel(xl, sheet_name="assumptions", index=False)
             src = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
-            pd.DataFrame([{"table": k, **v} for k, v in src.items()]).to_excel(xl, sheet_name="sources", index=False)
+            pd.DataFrame([{"table": k, **v} for k, v in src.items()]).to_excel(
+                xl, sheet_name="sources", index=False
+            )
         return path
 
     def per_footprint(self) -> pd.DataFrame:
@@ -164,8 +183,15 @@ class Results:
                 s = summarise(act[:, :, f, :])
                 for t, label in enumerate(self.year_labels):
                     for i, k in enumerate(self.settings):
-                        rows.append({"footprint": code, "scenario": scen, "measure": k, "year": label,
-                                     **{st: float(s[st][t, i]) for st in STATS}})
+                        rows.append(
+                            {
+                                "footprint": code,
+                                "scenario": scen,
+                                "measure": k,
+                                "year": label,
+                                **{st: float(s[st][t, i]) for st in STATS},
+                            }
+                        )
         return pd.DataFrame(rows)
 
     def to_parquet(self, directory: str | Path) -> Path:
