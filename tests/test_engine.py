@@ -219,3 +219,13 @@ def test_cell_engine_agrees_in_distribution_with_a_person_level_model():
         # Year 0 has no demographic noise: counts are Poisson, as in the engine.
         if k != "emergency_bed_days":  # bed days are admissions x length of stay, overdispersed
             assert person[:, 0, j].var(ddof=1) / mu[0, i] == pytest.approx(1.0, abs=0.2)
+
+
+def test_top_level_run_accepts_a_plan_file():
+    import stpsim
+
+    r = stpsim.run("examples/cornwall.yaml")
+    s = r.summary()
+    assert set(s.columns) == {"scenario", "measure", "year", "mean", "p10", "p50", "p90"}
+    row = s[(s.scenario == "difference") & (s.measure == "emergency_admissions") & (s.year == "2020/21")]
+    assert row["mean"].item() < 0
