@@ -257,6 +257,8 @@ def run_cmd(
         _emit_json(doc)
         return
     _print_run(doc)
+    if "finance" in doc:
+        _print_finance(doc)
     if out_dir:
         out.print(
             f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
@@ -290,6 +292,23 @@ def _print_run(doc: dict) -> None:
             _fmt_summary(doc["difference"]["capacity"][k][last]),
         )
     out.print(c)
+
+
+def _print_finance(doc: dict) -> None:
+    last = doc["years"][-1]
+    fin = doc["finance"]
+    t = Table(title=f"Finance in {last} under {fin['contracts']} contracts, GBP m (mean and 80% interval)")
+    for col in ("organisation", "kind", "income", "costs", "surplus"):
+        t.add_column(col, justify="left" if col in ("organisation", "kind") else "right")
+
+    def m(x: dict) -> str:
+        return f"{x['mean'] / 1e6:,.1f} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
+
+    for o in fin["orgs"]:
+        t.add_row(o["name"], o["kind"], m(o["income"][last]), m(o["costs"][last]), m(o["surplus"][last]))
+    t.add_row("System (all organisations)", "", "", "", m(fin["system"]["surplus"][last]))
+    t.add_row("System if nothing changes", "", "", "", m(fin["do_nothing"]["system"]["surplus"][last]))
+    out.print(t)
 
 
 @app.command("compare")
@@ -329,6 +348,75 @@ def compare_cmd(
     for k in docs[0]["capacity"]:
         a, b = docs[0]["capacity"][k][year], docs[1]["capacity"][k][year]
         t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+    out.print(t)
+
+
+@app.command("incentives")
+def incentives_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
+    contracts: Annotated[
+        str | None,
+        typer.Option("--contracts", help="Payment model(s) to compare, comma-separated: "
+                     "pbr, block, capitation, risk_share, blended, aligned_payment, declining. Default: the plan's."),
+    ] = None,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who gains and who loses from each care model, under the plan's contracts or others.
+
+    Each cell is the change in an organisation's surplus in the plan's last year when that care
+    model alone is adopted, against doing nothing (GBP m, mean and 80% interval)."""
+    from .contract_terms import PRESETS
+    from .engine import plan_finance, run_block
+
+    plan = _load_plan(plan_file, draws, seed)
+    models = [m.strip() for m in contracts.split(",")] if contracts else [None]
+    bad = [m for m in models if m is not None and m not in PRESETS]
+    if bad:
+        raise UserError(f"--contracts {','.join(bad)} is not allowed; allowed: {', '.join(PRESETS)}")
+    draws_ = range(plan.monte_carlo.draws)
+    arrays = run_block(plan, list(plan.footprints), draws_)
+    docs = []
+    for m in models:
+        p = plan if m is None else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
+        fin = plan_finance(p, arrays, draws_)
+        label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
+        docs.append((label, fin))
+    if as_json:
+        _emit_json({"plan": plan.name, "year": year_label(plan.last_year), "matrices": [
+            {"contracts": label, "incentives": [
+                {"intervention": i, "footprint": c, "org": o, "gain": _summary_dict(g)}
+                for (i, c, o), g in fin.incentives.items()]}
+            for label, fin in docs]})
+        return
+    for label, fin in docs:
+        _print_matrix(plan, label, fin)
+
+
+def _summary_dict(x) -> dict:
+    from .results import STATS, summarise
+
+    s = summarise(x)
+    return {k: round(float(s[k]), 2) for k in STATS}
+
+
+def _print_matrix(plan, label: str, fin) -> None:
+    from .results import summarise
+
+    orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
+    names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
+    t = Table(title=f"{plan.name}: who gains (+) and who loses (-) in {year_label(plan.last_year)} under "
+                    f"{label} contracts, GBP m (mean and 80% interval)", show_lines=True)
+    t.add_column("care model")
+    for c, o in orgs:
+        t.add_column(o if len(plan.footprints) == 1 else f"{c}:{o}", justify="right", overflow="fold")
+    for name in names:
+        cells = []
+        for c, o in orgs:
+            s = summarise(fin.incentives[(name, c, o)] / 1e6)
+            cells.append(f"{s['mean']:+.2f}\n({s['p10']:+.2f} to {s['p90']:+.2f})")
+        t.add_row(name, *cells)
     out.print(t)
 
 

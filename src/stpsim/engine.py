@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activity, assumptions, footprint
+from . import activity, assumptions, finance, footprint
 from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS
 from .baseline import projection
 from .interventions import Intervention, library
@@ -238,10 +238,56 @@ def capacity(plan: Plan, activity_: np.ndarray, draws: range) -> dict[str, np.nd
     return out
 
 
-def run(plan: Plan) -> Results:
-    """Run ``plan`` with all its draws in this process and return its Results."""
+def central_plan_activity(plan: Plan) -> np.ndarray:
+    """Do-nothing expected activity at central growth by (year, footprint, setting): what
+    contracts are planned on."""
+    bare = plan.model_copy(update={"interventions": []})
+    return run_block(bare, list(plan.footprints), range(1)).do_nothing_expected[0]
+
+
+def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
+    """Books of every organisation under the plan and under do-nothing, and the incentive matrix:
+    each care model's effect, adopted alone, on each organisation's surplus in the last year."""
+    codes = list(plan.footprints)
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    seed = plan.monte_carlo.seed
+    central = central_plan_activity(plan)
+    adopted = adopted_interventions(plan)
+
+    def books(arr: RunArrays, chosen: list[Adopted], scenario: np.ndarray) -> list[finance.FootprintFinance]:
+        out = []
+        for f, code in enumerate(codes):
+            cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, seed, draws) if chosen else None
+            out.append(
+                finance.footprint_finance(code, plan.finance, years, scenario[:, :, f], central[:, f], seed, draws, cm)
+            )
+        return out
+
+    with_plan = books(arrays, adopted, arrays.activity)
+    do_nothing = books(arrays, [], arrays.do_nothing)
+    gains: dict[tuple[str, str, str], np.ndarray] = {}
+    if incentives:
+        for i, a in enumerate(adopted):  # one extra pass per adopted care model
+            alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
+            arr = run_block(alone, codes, draws)
+            for f, fin in enumerate(books(arr, adopted_interventions(alone), arr.activity)):
+                gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
+                for o, org in enumerate(fin.orgs):
+                    if org.kind != "external":
+                        gains[(a.spec.name, codes[f], org.id)] = gain[o]
+    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
+
+
+def run(plan: Plan, incentives: bool = True) -> Results:
+    """Run ``plan`` with all its draws in this process and return its Results: activity,
+    capacity, every organisation's finances and (unless ``incentives`` is False) the incentive
+    matrix."""
     draws = range(plan.monte_carlo.draws)
     arrays = run_block(plan, list(plan.footprints), draws)
     return Results.from_arrays(
-        plan, arrays, capacity(plan, arrays.activity, draws), capacity(plan, arrays.do_nothing, draws)
+        plan,
+        arrays,
+        capacity(plan, arrays.activity, draws),
+        capacity(plan, arrays.do_nothing, draws),
+        plan_finance(plan, arrays, draws, incentives),
     )

@@ -25,6 +25,7 @@ from pydantic import (
 
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
 from .footprint import UnknownFootprint, find
+from .contract_terms import FinanceOptions
 from .interventions import Intervention, library
 from .parameters import Interval
 
@@ -112,6 +113,8 @@ class Plan(BaseModel):
     )
     custom_interventions: list[Intervention] = Field(default_factory=list)
     interventions: list[Adoption] = Field(default_factory=list)
+    finance: FinanceOptions = Field(default_factory=FinanceOptions,
+                                    description="organisations, who delivers what and how they are paid")
 
     @field_validator("growth")
     @classmethod
@@ -207,9 +210,15 @@ def validate(doc: Any, source: str = "<plan>") -> Plan:
         raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
     custom = [c.get("name") for c in doc.get("custom_interventions") or [] if isinstance(c, dict)]
     try:
-        return Plan.model_validate(doc, context={"custom": custom})
+        plan = Plan.model_validate(doc, context={"custom": custom})
     except ValidationError as e:
         raise PlanError(source, [_format(err) + _field_help(err) for err in e.errors()]) from None
+    from .finance import check_options
+
+    problems = check_options(plan.finance, list(plan.footprints))
+    if problems:
+        raise PlanError(source, problems)
+    return plan
 
 
 def load(path: str | Path) -> Plan:

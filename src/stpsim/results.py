@@ -25,6 +25,11 @@ def summarise(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
     return {"mean": x.mean(axis=axis), "p10": p10, "p50": p50, "p90": p90}
 
 
+def _stats(x: np.ndarray) -> list[float]:
+    s = summarise(x)
+    return [float(s[k]) for k in STATS]
+
+
 @dataclass(frozen=True)
 class Results:
     plan: Plan
@@ -41,9 +46,10 @@ class Results:
     interventions: tuple[str, ...]
     avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
     targeted_people: np.ndarray  # (year, footprint, intervention)
+    finance: object = None  # finance.PlanFinance
 
     @classmethod
-    def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict) -> Results:
+    def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict, finance=None) -> Results:
         codes = tuple(plan.footprints)
         return cls(
             plan=plan,
@@ -60,6 +66,7 @@ class Results:
             interventions=tuple(a.name for a in plan.interventions),
             avoided=arrays.avoided,
             targeted_people=arrays.targeted_people,
+            finance=finance,
         )
 
     @property
@@ -151,6 +158,46 @@ class Results:
             "difference": {"activity": block("difference"), "capacity": block("difference", "capacity:")},
             "capacity": block("plan", "capacity:"),
             "interventions": list(self.interventions),
+        } | (self.finance_dict() if self.finance is not None else {})
+
+    def _by_year(self, x: np.ndarray) -> dict:
+        """(draw, year) -> {YEAR: SUMMARY} in pounds."""
+        s = summarise(x)
+        return {label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)}
+
+    def finance_dict(self) -> dict:
+        """The finance and incentives parts of the JSON document."""
+        fin = self.finance
+        multi = len(self.codes) > 1
+        orgs = []
+        for books in fin.footprints:
+            for o, org in enumerate(books.orgs):
+                if org.kind == "external":
+                    continue
+                orgs.append({
+                    "id": f"{books.code}:{org.id}" if multi else org.id,
+                    "name": org.name,
+                    "kind": org.kind,
+                    "footprint": books.code,
+                    "income": self._by_year(books.income[o]),
+                    "costs": self._by_year(books.expenditure[o]),
+                    "surplus": self._by_year(books.surplus[o]),
+                })
+        incentives = [
+            {"intervention": name, "org": f"{code}:{org}" if multi else org, "gain": {
+                k: round(float(v), 2) for k, v in zip(STATS, _stats(gain), strict=True)}}
+            for (name, code, org), gain in fin.incentives.items()
+        ]
+        return {
+            "finance": {
+                "contracts": self.plan.finance.contracts if isinstance(self.plan.finance.contracts, str) else "custom",
+                "orgs": orgs,
+                "system": {"surplus": self._by_year(fin.system_surplus("plan")),
+                           "gap": self._by_year(fin.gap("plan"))},
+                "do_nothing": {"system": {"surplus": self._by_year(fin.system_surplus("do_nothing")),
+                                          "gap": self._by_year(fin.gap("do_nothing"))}},
+            },
+            "incentives": incentives,
         }
 
     def to_excel(self, path: str | Path) -> Path:

@@ -1,0 +1,103 @@
+"""A footprint's organisations and who delivers which setting.
+
+Commissioners (the footprint's CCGs, as one), each acute trust, a community provider, a mental
+health provider, general practice and the councils' adult social care. Three outside parties
+close the books: NHS England (allocations), local government funding, and providers outside the
+footprint (out-of-area treatment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import assumptions
+from .axes import ALL_SETTINGS
+from .footprint import Footprint
+
+KINDS = ("commissioner", "acute", "community", "mental_health", "primary_care", "social_care")
+EXTERNAL = ("nhs_england", "local_government", "out_of_area")
+
+DEFAULT_DELIVERY = {
+    "acute": ("ae_attendances", "emergency_admissions", "elective_admissions", "day_cases", "outpatient_first",
+              "outpatient_followup", "emergency_bed_days", "elective_bed_days", "geriatrician_hours"),
+    "community": ("community_nursing_contacts", "physiotherapy_contacts", "hospital_at_home_days",
+                  "community_consultant_sessions"),
+    "primary_care": ("gp_consultations", "practice_nurse_consultations"),
+    "social_care": ("home_care_hours", "care_home_weeks"),
+}
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    name: str
+    kind: str  # one of KINDS, or "external"
+    members: tuple[str, ...] = ()
+
+
+def organisations(fp: Footprint) -> list[Organisation]:
+    """The footprint's organisations in a fixed order (commissioner first, externals last)."""
+    orgs = [Organisation("commissioner", f"{fp.name} commissioners ({len(fp.ccgs)} CCGs)", "commissioner",
+                         tuple(c.name for c in fp.ccgs))]
+    orgs += [Organisation(f"acute:{t.code}", t.name, "acute") for t in fp.acute_trusts]
+    orgs += [
+        Organisation("community", f"{fp.name} community services", "community"),
+        Organisation("mental_health", f"{fp.name} mental health services", "mental_health"),
+        Organisation("primary_care", f"{fp.name} general practice", "primary_care"),
+        Organisation("social_care", f"{fp.name} councils' adult social care", "social_care",
+                     tuple(la.name for la in fp.local_authorities)),
+    ]
+    orgs += [
+        Organisation("nhs_england", "NHS England (allocations)", "external"),
+        Organisation("local_government", "Local government funding (council tax and grants)", "external"),
+        Organisation("out_of_area", "Providers outside the footprint", "external"),
+    ]
+    return orgs
+
+
+def resolve(target: str, orgs: list[Organisation]) -> list[Organisation]:
+    """Org ids matching an id (``acute:RBV``) or a kind (``acute`` = every acute trust)."""
+    hits = [o for o in orgs if o.id == target] or [o for o in orgs if o.kind == target]
+    if not hits:
+        allowed = sorted({o.id for o in orgs} | {o.kind for o in orgs if o.kind != "external"})
+        raise ValueError(f"unknown organisation {target!r}; allowed: {', '.join(allowed)}")
+    return hits
+
+
+def delivery_shares(orgs: list[Organisation], acute_shares: dict[str, float] | None = None,
+                    overrides: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+    """Share of each setting's in-area activity delivered by each organisation, (org, setting).
+
+    ``acute_shares`` maps acute org ids to their share of acute activity (default equal);
+    ``overrides`` maps a setting to {org id or kind: share}. Every setting's shares sum to 1.
+    """
+    assumptions.get("default_delivery")
+    ids = [o.id for o in orgs]
+    acute = [o.id for o in orgs if o.kind == "acute"]
+    if acute_shares:
+        a_share = np.array([acute_shares.get(a, 0.0) for a in acute])
+    else:
+        assumptions.get("acute_activity_equal_shares")
+        a_share = np.full(len(acute), 1.0 / len(acute))
+    out = np.zeros((len(orgs), len(ALL_SETTINGS)))
+    for kind, settings in DEFAULT_DELIVERY.items():
+        for s in settings:
+            k = ALL_SETTINGS.index(s)
+            if kind == "acute":
+                for a, sh in zip(acute, a_share, strict=True):
+                    out[ids.index(a), k] = sh
+            else:
+                out[ids.index(kind), k] = 1.0
+    for setting, split in (overrides or {}).items():
+        k = ALL_SETTINGS.index(setting)
+        out[:, k] = 0.0
+        for target, share in split.items():
+            hits = resolve(target, orgs)
+            if len(hits) == 1:
+                out[ids.index(hits[0].id), k] += share
+            else:  # a kind with several orgs: split like acute activity
+                for a, sh in zip(acute, a_share, strict=True):
+                    out[ids.index(a), k] += share * sh
+    return out
