@@ -356,8 +356,11 @@ def incentives_cmd(
     plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
     contracts: Annotated[
         str | None,
-        typer.Option("--contracts", help="Payment model(s) to compare, comma-separated: "
-                     "pbr, block, capitation, risk_share, blended, aligned_payment, declining. Default: the plan's."),
+        typer.Option(
+            "--contracts",
+            help="Payment model(s) to compare, comma-separated: "
+            "pbr, block, capitation, risk_share, blended, aligned_payment, declining. Default: the plan's.",
+        ),
     ] = None,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
@@ -379,16 +382,31 @@ def incentives_cmd(
     arrays = run_block(plan, list(plan.footprints), draws_)
     docs = []
     for m in models:
-        p = plan if m is None else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
+        p = (
+            plan
+            if m is None
+            else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
+        )
         fin = plan_finance(p, arrays, draws_)
         label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
         docs.append((label, fin))
     if as_json:
-        _emit_json({"plan": plan.name, "year": year_label(plan.last_year), "matrices": [
-            {"contracts": label, "incentives": [
-                {"intervention": i, "footprint": c, "org": o, "gain": _summary_dict(g)}
-                for (i, c, o), g in fin.incentives.items()]}
-            for label, fin in docs]})
+        _emit_json(
+            {
+                "plan": plan.name,
+                "year": year_label(plan.last_year),
+                "matrices": [
+                    {
+                        "contracts": label,
+                        "incentives": [
+                            {"intervention": i, "footprint": c, "org": o, "gain": _summary_dict(g)}
+                            for (i, c, o), g in fin.incentives.items()
+                        ],
+                    }
+                    for label, fin in docs
+                ],
+            }
+        )
         return
     for label, fin in docs:
         _print_matrix(plan, label, fin)
@@ -406,8 +424,11 @@ def _print_matrix(plan, label: str, fin) -> None:
 
     orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
     names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
-    t = Table(title=f"{plan.name}: who gains (+) and who loses (-) in {year_label(plan.last_year)} under "
-                    f"{label} contracts, GBP m (mean and 80% interval)", show_lines=True)
+    t = Table(
+        title=f"{plan.name}: who gains (+) and who loses (-) in {year_label(plan.last_year)} under "
+        f"{label} contracts, GBP m (mean and 80% interval)",
+        show_lines=True,
+    )
     t.add_column("care model")
     for c, o in orgs:
         t.add_column(o if len(plan.footprints) == 1 else f"{c}:{o}", justify="right", overflow="fold")

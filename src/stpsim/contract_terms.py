@@ -15,8 +15,17 @@ from .axes import ALL_SETTINGS
 from .organisations import DEFAULT_DELIVERY, Organisation
 from .parameters import Interval
 
-Mechanism = Literal["pbr", "block", "cost_and_volume", "blended", "aligned_payment", "capitation", "risk_share",
-                    "corridor", "declining"]
+Mechanism = Literal[
+    "pbr",
+    "block",
+    "cost_and_volume",
+    "blended",
+    "aligned_payment",
+    "capitation",
+    "risk_share",
+    "corridor",
+    "declining",
+]
 PRESETS = ("pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining")
 Preset = Literal["pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining"]
 
@@ -28,14 +37,22 @@ class ContractSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    payee: str = Field(description="organisation id (acute:RBV, community, ...) or kind (acute = every acute trust)")
+    payee: str = Field(
+        description="organisation id (acute:RBV, community, ...) or kind (acute = every acute trust)"
+    )
     mechanism: Mechanism
     settings: list[str] | None = Field(None, description="settings paid for; default: all the payee delivers")
     cquin_rate: float = Field(0.025, ge=0.0, le=0.1, description="CQUIN as a share of contract value")
-    mret_rate: float = Field(0.7, ge=0.0, le=1.0, description="pbr/risk_share: marginal rate above the 2016/17 "
-                                                              "emergency baseline (1 = MRET off)")
+    mret_rate: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="pbr/risk_share: marginal rate above the 2016/17 emergency baseline (1 = MRET off)",
+    )
     readmission_share: float = Field(0.0, ge=0.0, le=1.0, description="pbr: emergency readmissions share")
-    avoidable_share: float = Field(0.0, ge=0.0, le=1.0, description="pbr: share of readmissions judged avoidable")
+    avoidable_share: float = Field(
+        0.0, ge=0.0, le=1.0, description="pbr: share of readmissions judged avoidable"
+    )
     band: float = Field(0.1, ge=0.0, le=1.0, description="cost_and_volume: volume band either side of plan")
     variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="blended: share of price paid on variance")
     up_rate: float = Field(0.75, ge=0.0, le=1.0, description="aligned_payment: rate above baseline")
@@ -44,7 +61,9 @@ class ContractSpec(BaseModel):
     mlr: float = Field(0.02, ge=0.0, le=1.0, description="risk_share: minimum loss rate")
     savings_rate: float = Field(0.5, ge=0.0, le=1.0, description="risk_share: shared savings rate")
     loss_rate: float = Field(0.5, ge=0.0, le=1.0, description="risk_share: shared loss rate")
-    savings_cap: float = Field(0.10, ge=0.0, le=1.0, description="risk_share: cap on savings, share of benchmark")
+    savings_cap: float = Field(
+        0.10, ge=0.0, le=1.0, description="risk_share: cap on savings, share of benchmark"
+    )
     loss_cap: float = Field(0.05, ge=0.0, le=1.0, description="risk_share: cap on losses, share of benchmark")
     share: float = Field(0.5, ge=0.0, le=1.0, description="corridor: share of variance carried")
     corridor: float = Field(0.2, ge=0.0, le=1.0, description="corridor: width either side of plan")
@@ -58,23 +77,37 @@ class FinanceOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contracts: Preset | list[ContractSpec] = Field(
-        "pbr", description=f"a preset ({', '.join(PRESETS)}) or a complete list of contracts")
+        "pbr", description=f"a preset ({', '.join(PRESETS)}) or a complete list of contracts"
+    )
     acute_shares: dict[str, float] | None = Field(
-        None, description="share of acute activity by trust code or id (default: equal); must sum to 1")
+        None, description="share of acute activity by trust code or id (default: equal); must sum to 1"
+    )
     delivery: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="setting -> {organisation: share}; overrides who delivers it")
-    mff: dict[str, float] = Field(default_factory=dict, description="market forces factor by organisation (1.0)")
+        default_factory=dict, description="setting -> {organisation: share}; overrides who delivers it"
+    )
+    mff: dict[str, float] = Field(
+        default_factory=dict, description="market forces factor by organisation (1.0)"
+    )
     close_surplus_wards: bool = Field(False, description="close wards no longer needed (after a lag)")
     capitation_lead: str = Field("community", description="capitation preset: who holds the budget")
-    declining_rate: float = Field(0.02, ge=0.0, le=0.5, description="declining preset: yearly fall in acute value")
-    declining_recipient: str = Field("community", description="declining preset: who receives the released money")
-    marginal_cost_share: dict[Literal["acute", "community", "mental_health", "primary_care", "social_care"],
-                              Interval] = Field(
-        default_factory=dict, description="override the short-run marginal cost share by kind (80% interval)")
+    declining_rate: float = Field(
+        0.02, ge=0.0, le=0.5, description="declining preset: yearly fall in acute value"
+    )
+    declining_recipient: str = Field(
+        "community", description="declining preset: who receives the released money"
+    )
+    marginal_cost_share: dict[
+        Literal["acute", "community", "mental_health", "primary_care", "social_care"], Interval
+    ] = Field(
+        default_factory=dict, description="override the short-run marginal cost share by kind (80% interval)"
+    )
     semi_fixed_share_acute: Interval | None = Field(
-        None, description="override the share of acute non-variable cost that steps with open wards")
+        None, description="override the share of acute non-variable cost that steps with open wards"
+    )
     commissioner_funds_care_models: bool = Field(
-        True, description="the commissioner pays each care model's investment and running costs to its provider")
+        True,
+        description="the commissioner pays each care model's investment and running costs to its provider",
+    )
 
 
 ACUTE = DEFAULT_DELIVERY["acute"]
@@ -99,8 +132,15 @@ def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOption
     elif name == "aligned_payment":
         c += [ContractSpec(payee=a, mechanism="aligned_payment") for a in acute]
     elif name == "declining":
-        c += [ContractSpec(payee=a, mechanism="declining", rate=options.declining_rate,
-                           recipient=options.declining_recipient) for a in acute]
+        c += [
+            ContractSpec(
+                payee=a,
+                mechanism="declining",
+                rate=options.declining_rate,
+                recipient=options.declining_recipient,
+            )
+            for a in acute
+        ]
     elif name == "capitation":
         lead = options.capitation_lead
         covered = list(ACUTE) + list(DEFAULT_DELIVERY["community"])

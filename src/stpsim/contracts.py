@@ -27,7 +27,9 @@ def mret(value: np.ndarray, baseline: np.ndarray, marginal_rate: float) -> np.nd
     return np.minimum(value, baseline) + marginal_rate * np.maximum(0.0, value - baseline)
 
 
-def readmission_withholding(value: np.ndarray, readmission_share: float, avoidable_share: float) -> np.ndarray:
+def readmission_withholding(
+    value: np.ndarray, readmission_share: float, avoidable_share: float
+) -> np.ndarray:
     """Amount withheld for avoidable 30-day emergency readmissions (from 2012/13):
     ``W = V x readmission share x avoidable share`` (the avoidable share agreed by local
     clinical review)."""
@@ -45,21 +47,31 @@ def block(agreed_value: np.ndarray) -> np.ndarray:
     return np.asarray(agreed_value, dtype=float)
 
 
-def cost_and_volume(activity: np.ndarray, price: np.ndarray, planned: np.ndarray, band: float = 0.1) -> np.ndarray:
+def cost_and_volume(
+    activity: np.ndarray, price: np.ndarray, planned: np.ndarray, band: float = 0.1
+) -> np.ndarray:
     """Cost and volume: tariff for activity within ``planned x (1 +- band)``; activity outside the
     band is paid as if at the band's edge. Example: plan 1,000 at GBP 100, band 10%, actual 1,200
     -> 1,100 x 100 = GBP 110,000."""
     return np.clip(activity, planned * (1.0 - band), planned * (1.0 + band)) * price
 
 
-def blended(activity: np.ndarray, planned: np.ndarray, price: np.ndarray, variable_rate: float = 0.2) -> np.ndarray:
+def blended(
+    activity: np.ndarray, planned: np.ndarray, price: np.ndarray, variable_rate: float = 0.2
+) -> np.ndarray:
     """Blended payment (2019/20): ``Pay = A_plan x P + v x P x (A - A_plan)``, v = 20%.
     Example: plan 1,000, actual 1,100, P = 100 -> 100,000 + 0.2 x 100 x 100 = 102,000."""
     return planned * price + variable_rate * price * (activity - planned)
 
 
-def aligned_payment_incentive(fixed: np.ndarray, activity: np.ndarray, baseline: np.ndarray, price: np.ndarray,
-                              up_rate: float = 0.75, down_rate: float = 0.5) -> np.ndarray:
+def aligned_payment_incentive(
+    fixed: np.ndarray,
+    activity: np.ndarray,
+    baseline: np.ndarray,
+    price: np.ndarray,
+    up_rate: float = 0.75,
+    down_rate: float = 0.5,
+) -> np.ndarray:
     """Aligned payment and incentive (2022/23): ``Pay = F + 0.75 x P x max(0, A - A_base)
     - 0.50 x P x max(0, A_base - A)``."""
     over = np.maximum(0.0, activity - baseline)
@@ -74,9 +86,16 @@ def capitation(weighted_population: np.ndarray, rate_per_head: np.ndarray) -> np
     return weighted_population * rate_per_head
 
 
-def two_sided_risk_share(benchmark: np.ndarray, expenditure: np.ndarray, msr: float, mlr: float,
-                         savings_rate: float, loss_rate: float, savings_cap: float,
-                         loss_cap: float) -> np.ndarray:
+def two_sided_risk_share(
+    benchmark: np.ndarray,
+    expenditure: np.ndarray,
+    msr: float,
+    mlr: float,
+    savings_rate: float,
+    loss_rate: float,
+    savings_cap: float,
+    loss_cap: float,
+) -> np.ndarray:
     """Two-sided risk share (Medicare Shared Savings Program form). Returns the transfer from
     payer to provider: positive is shared savings paid, negative is shared losses repaid.
 
@@ -90,8 +109,14 @@ def two_sided_risk_share(benchmark: np.ndarray, expenditure: np.ndarray, msr: fl
     return shared - repaid
 
 
-def gain_loss_corridor(fixed: np.ndarray, activity: np.ndarray, planned: np.ndarray, price: np.ndarray,
-                       share: float, corridor: float) -> np.ndarray:
+def gain_loss_corridor(
+    fixed: np.ndarray,
+    activity: np.ndarray,
+    planned: np.ndarray,
+    price: np.ndarray,
+    share: float,
+    corridor: float,
+) -> np.ndarray:
     """Gain/loss share within a corridor: ``Pay = F + share x P x clip(A - A_plan, -c A_plan,
     +c A_plan)``: each side carries ``share`` of the variance up to the corridor's edge and none
     beyond it. Example: F = 100,000, plan 1,000, actual 1,300, P = 100, share 50%, corridor 20%
@@ -100,7 +125,9 @@ def gain_loss_corridor(fixed: np.ndarray, activity: np.ndarray, planned: np.ndar
     return fixed + share * price * dev
 
 
-def declining_contract(base_value: np.ndarray, rate: float, years_elapsed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def declining_contract(
+    base_value: np.ndarray, rate: float, years_elapsed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """A contract that shrinks by ``rate`` a year: ``value_t = V_0 x (1 - x)^t``. Returns the
     contract value and the money released, ``V_0 - value_t``, which moves to another provider.
     Example: V_0 = 100m, x = 5%, t = 2 -> 90.25m paid, 9.75m moved."""

@@ -32,31 +32,69 @@ def _weighted(items: list[str]) -> float:
 def unit_costs() -> dict[str, float]:
     """GBP per unit of each setting, 2016/17 prices. Bed days are priced per day beyond the
     base-year length of stay (the excess bed day cost): the admission's own cost covers the rest."""
-    kinds = ("face-to-face, consultant-led", "non-face-to-face, consultant-led",
-             "face-to-face, non-consultant-led", "non-face-to-face, non-consultant-led")
+    kinds = (
+        "face-to-face, consultant-led",
+        "non-face-to-face, consultant-led",
+        "face-to-face, non-consultant-led",
+        "non-face-to-face, non-consultant-led",
+    )
     em_cost = fact("national_activity_totals", "Cost of emergency admissions to the NHS", period="2016/17")
-    em_count = fact("national_activity_totals", "Emergency admissions (FAEs)", period="12 months Mar 2016 - Feb 2017")
-    gp_min = fact("unit_costs", "GP patient contact, per minute (incl. qualifications)", column="item",
-                  value="value_gbp", year="2015/16 (as stated in HF script)")
-    nurse_min = fact("unit_costs", "Practice nurse patient contact, per minute", column="item",
-                     value="value_gbp", year="2015/16 (as stated in HF script)")
-    gp_minutes = fact("gp_consultations_facts", "mean_duration_GP_face_to_face_consultation", period="2013-14")
-    nurse_minutes = fact("gp_consultations_facts", "mean_duration_nurse_face_to_face_consultation", period="2013-14")
-    res = fact("unit_costs", "Local authority-funded residential care, adults 65+", column="item", value="value_gbp",
-               year="2016/17")
-    nur = fact("unit_costs", "Local authority-funded nursing care, adults 65+", column="item", value="value_gbp",
-               year="2016/17")
-    homecare = fact("unit_costs", "Homecare: UKHCA minimum price (covers National Living Wage + sustainable running "
-                    "costs)", column="item", value="value_gbp", year="2016/17 (April 2016)")
+    em_count = fact(
+        "national_activity_totals", "Emergency admissions (FAEs)", period="12 months Mar 2016 - Feb 2017"
+    )
+    gp_min = fact(
+        "unit_costs",
+        "GP patient contact, per minute (incl. qualifications)",
+        column="item",
+        value="value_gbp",
+        year="2015/16 (as stated in HF script)",
+    )
+    nurse_min = fact(
+        "unit_costs",
+        "Practice nurse patient contact, per minute",
+        column="item",
+        value="value_gbp",
+        year="2015/16 (as stated in HF script)",
+    )
+    gp_minutes = fact(
+        "gp_consultations_facts", "mean_duration_GP_face_to_face_consultation", period="2013-14"
+    )
+    nurse_minutes = fact(
+        "gp_consultations_facts", "mean_duration_nurse_face_to_face_consultation", period="2013-14"
+    )
+    res = fact(
+        "unit_costs",
+        "Local authority-funded residential care, adults 65+",
+        column="item",
+        value="value_gbp",
+        year="2016/17",
+    )
+    nur = fact(
+        "unit_costs",
+        "Local authority-funded nursing care, adults 65+",
+        column="item",
+        value="value_gbp",
+        year="2016/17",
+    )
+    homecare = fact(
+        "unit_costs",
+        "Homecare: UKHCA minimum price (covers National Living Wage + sustainable running costs)",
+        column="item",
+        value="value_gbp",
+        year="2016/17 (April 2016)",
+    )
     n_res = fact("facts_from_notes", "care_home_residents_65plus_residential")
     n_nur = fact("facts_from_notes", "care_home_residents_65plus_nursing")
     geri = float(assumptions.value("unit_cost_geriatrician_hour"))
     out = {
         "gp_consultations": gp_min * gp_minutes,
         "practice_nurse_consultations": nurse_min * nurse_minutes,
-        "community_nursing_contacts": _uc("District nurse visit, adult, face-to-face (community health services)"),
-        "physiotherapy_contacts": _weighted([f"Physiotherapy, adult, {k} (community health services)"
-                                             for k in ("one-to-one", "group")]),
+        "community_nursing_contacts": _uc(
+            "District nurse visit, adult, face-to-face (community health services)"
+        ),
+        "physiotherapy_contacts": _weighted(
+            [f"Physiotherapy, adult, {k} (community health services)" for k in ("one-to-one", "group")]
+        ),
         "ae_attendances": _uc("A&E attendance, all department types"),
         "emergency_admissions": em_cost / em_count,
         "elective_admissions": _uc("Elective inpatient (FCE), average"),
@@ -67,8 +105,9 @@ def unit_costs() -> dict[str, float]:
         "elective_bed_days": _uc("Elective inpatient excess bed day"),
         # Councils pay for home care by the hour and for their share of care home weeks.
         "home_care_hours": homecare,
-        "care_home_weeks": (n_res * res + n_nur * nur) / (n_res + n_nur) * float(
-            assumptions.value("council_funded_share_care_home_weeks")),
+        "care_home_weeks": (n_res * res + n_nur * nur)
+        / (n_res + n_nur)
+        * float(assumptions.value("council_funded_share_care_home_weeks")),
         "geriatrician_hours": geri,
         "community_consultant_sessions": 4 * geri,
         "hospital_at_home_days": float(assumptions.value("unit_cost_hospital_at_home_day")),
@@ -95,9 +134,15 @@ def costed_activity(activity: np.ndarray, base_los: np.ndarray) -> np.ndarray:
     return out
 
 
-def provider_cost(value: np.ndarray, base_value: float, base_cost: float, mc_share: np.ndarray,
-                  price_level: np.ndarray, semi_fixed_share: np.ndarray | float = 0.0,
-                  ward_ratio: np.ndarray | float = 1.0) -> np.ndarray:
+def provider_cost(
+    value: np.ndarray,
+    base_value: float,
+    base_cost: float,
+    mc_share: np.ndarray,
+    price_level: np.ndarray,
+    semi_fixed_share: np.ndarray | float = 0.0,
+    ward_ratio: np.ndarray | float = 1.0,
+) -> np.ndarray:
     """Cost by (draw, year) of a provider.
 
     ``value``: its activity at 2016/17 unit costs by (draw, year); ``base_cost``: its 2016/17
@@ -115,7 +160,9 @@ def provider_cost(value: np.ndarray, base_value: float, base_cost: float, mc_sha
     return (fixed + semi + variable) * price_level
 
 
-def open_wards(beds_needed: np.ndarray, beds_per_ward: np.ndarray, close_surplus: bool, lag: int) -> np.ndarray:
+def open_wards(
+    beds_needed: np.ndarray, beds_per_ward: np.ndarray, close_surplus: bool, lag: int
+) -> np.ndarray:
     """Wards open by (draw, year). Wards open as soon as beds are needed; they close only if the
     plan closes surplus wards, ``lag`` years after the beds stop being needed."""
     needed = np.ceil(beds_needed / beds_per_ward[:, None])

@@ -257,9 +257,15 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     def books(arr: RunArrays, chosen: list[Adopted], scenario: np.ndarray) -> list[finance.FootprintFinance]:
         out = []
         for f, code in enumerate(codes):
-            cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, seed, draws) if chosen else None
+            cm = (
+                finance.care_model_costs(chosen, arr.targeted_people, f, years, seed, draws)
+                if chosen
+                else None
+            )
             out.append(
-                finance.footprint_finance(code, plan.finance, years, scenario[:, :, f], central[:, f], seed, draws, cm)
+                finance.footprint_finance(
+                    code, plan.finance, years, scenario[:, :, f], central[:, f], seed, draws, cm
+                )
             )
         return out
 

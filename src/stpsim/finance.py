@@ -27,8 +27,14 @@ from .reference import fact
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
 
 
-def assumed(name: str, seed: int, draws: range, scale: float = 1.0, lower: float | None = None,
-            upper: float | None = None) -> np.ndarray:
+def assumed(
+    name: str,
+    seed: int,
+    draws: range,
+    scale: float = 1.0,
+    lower: float | None = None,
+    upper: float | None = None,
+) -> np.ndarray:
     """Draws of a logged assumption (its low-high range read as an 80% interval)."""
     a = assumptions.get(name)
     if a.low is None:
@@ -38,6 +44,7 @@ def assumed(name: str, seed: int, draws: range, scale: float = 1.0, lower: float
 
 
 # ---- allocations and need-weighted population ------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def cost_weights() -> np.ndarray:
@@ -68,8 +75,12 @@ def national_allocation(years: np.ndarray, seed: int, draws: range) -> tuple[np.
         arr = np.empty((len(draws), len(years)))
         for t, y in enumerate(years):
             yy = min(int(y), 2020)
-            v = fact("national_finance", f"NHS England allocation: {kind}", column="item",
-                     period=_allocation_label(yy))
+            v = fact(
+                "national_finance",
+                f"NHS England allocation: {kind}",
+                column="item",
+                period=_allocation_label(yy),
+            )
             arr[:, t] = v * (1 + growth) ** (int(y) - yy)
         out.append(arr)
     return out[0], out[1]
@@ -80,14 +91,21 @@ def underlying_deficit() -> float:
     """2016/17 provider underlying deficit (net deficit plus STF support) over the reference-cost
     quantum: by how much base-year provider costs exceed their contract income."""
     assumptions.get("underlying_deficit_uniform")
-    net = fact("national_finance", "NHS provider sector net deficit (year end)", column="item", period="2016/17")
-    stf = fact("national_finance", "Sustainability and Transformation Fund (sustainability element, to providers)",
-               column="item", period="2016/17")
+    net = fact(
+        "national_finance", "NHS provider sector net deficit (year end)", column="item", period="2016/17"
+    )
+    stf = fact(
+        "national_finance",
+        "Sustainability and Transformation Fund (sustainability element, to providers)",
+        column="item",
+        period="2016/17",
+    )
     quantum = fact("national_activity_totals", "Reference cost total cost: Total Quantum", period="2016/17")
     return (stf - net) / quantum
 
 
 # ---- the ledger -----------------------------------------------------------------------------
+
 
 @dataclass
 class Ledger:
@@ -169,8 +187,15 @@ class _Context:
     capitation_base: float  # 2016/17 tariff value of the covered settings, whole footprint
 
 
-def contract_value(spec: ContractSpec, a: np.ndarray, plan_a: np.ndarray, prices: np.ndarray,
-                   settings: list[str], base_value: np.ndarray, ctx: _Context) -> np.ndarray:
+def contract_value(
+    spec: ContractSpec,
+    a: np.ndarray,
+    plan_a: np.ndarray,
+    prices: np.ndarray,
+    settings: list[str],
+    base_value: np.ndarray,
+    ctx: _Context,
+) -> np.ndarray:
     """Payment by (draw, year) to one payee under one contract. ``a`` (draw, year, setting)
     delivered; ``plan_a`` (1, year, setting) planned; ``prices`` (draw, year, setting) with MFF;
     ``base_value`` (setting,) 2016/17 value at 2016/17 prices with MFF."""
@@ -184,11 +209,23 @@ def contract_value(spec: ContractSpec, a: np.ndarray, plan_a: np.ndarray, prices
             baseline = base_value[j] * ctx.price_path  # the 2016/17 emergency value at this year's prices
             paid = paid - by_setting[..., j] + contracts.mret(by_setting[..., j], baseline, spec.mret_rate)
         paid = paid - contracts.readmission_withholding(
-            by_setting[..., settings.index("emergency_admissions")] if "emergency_admissions" in settings else 0.0,
-            spec.readmission_share, spec.avoidable_share)
+            by_setting[..., settings.index("emergency_admissions")]
+            if "emergency_admissions" in settings
+            else 0.0,
+            spec.readmission_share,
+            spec.avoidable_share,
+        )
         if m == "risk_share":
-            paid = paid + contracts.two_sided_risk_share(planned_value, paid, spec.msr, spec.mlr, spec.savings_rate,
-                                                         spec.loss_rate, spec.savings_cap, spec.loss_cap)
+            paid = paid + contracts.two_sided_risk_share(
+                planned_value,
+                paid,
+                spec.msr,
+                spec.mlr,
+                spec.savings_rate,
+                spec.loss_rate,
+                spec.savings_cap,
+                spec.loss_cap,
+            )
         return paid
     if m == "block":
         return contracts.block(np.broadcast_to(planned_value, a.shape[:2]))
@@ -197,11 +234,13 @@ def contract_value(spec: ContractSpec, a: np.ndarray, plan_a: np.ndarray, prices
     if m == "blended":
         return contracts.blended(a, plan_a, prices, spec.variable_rate).sum(axis=-1)
     if m == "aligned_payment":
-        return contracts.aligned_payment_incentive(planned_value, a, plan_a, prices, spec.up_rate,
-                                                   spec.down_rate).sum(axis=-1) - planned_value * (len(settings) - 1)
+        return contracts.aligned_payment_incentive(
+            plan_a * prices, a, plan_a, prices, spec.up_rate, spec.down_rate
+        ).sum(axis=-1)
     if m == "corridor":
-        return contracts.gain_loss_corridor(planned_value, a, plan_a, prices, spec.share, spec.corridor).sum(
-            axis=-1) - planned_value * (len(settings) - 1)
+        return contracts.gain_loss_corridor(
+            plan_a * prices, a, plan_a, prices, spec.share, spec.corridor
+        ).sum(axis=-1)
     if m == "declining":
         value, _ = contracts.declining_contract(base_value.sum() * ctx.price_path, spec.rate, ctx.elapsed)
         return np.broadcast_to(value, a.shape[:2])
@@ -212,9 +251,17 @@ def contract_value(spec: ContractSpec, a: np.ndarray, plan_a: np.ndarray, prices
 
 # ---- one footprint's books -------------------------------------------------------------------
 
-def footprint_finance(code: str, options: FinanceOptions, years: np.ndarray, resident_activity: np.ndarray,
-                      planned_activity: np.ndarray, seed: int, draws: range,
-                      care_models: CareModelCosts | None = None) -> FootprintFinance:
+
+def footprint_finance(
+    code: str,
+    options: FinanceOptions,
+    years: np.ndarray,
+    resident_activity: np.ndarray,
+    planned_activity: np.ndarray,
+    seed: int,
+    draws: range,
+    care_models: CareModelCosts | None = None,
+) -> FootprintFinance:
     """The books of every organisation in one footprint for ``years``.
 
     ``resident_activity``: the residents' activity by (draw, year, setting), all settings.
@@ -273,8 +320,19 @@ def footprint_finance(code: str, options: FinanceOptions, years: np.ndarray, res
         capitation_base=float((base_act * price)[cov].sum()),
     )
 
-    # Contracts, commissioner to providers. base_paid: what they cost in 2016/17 (central).
-    base_paid = ooa_c * float((base_act * price)[~cov].sum())
+    # What the commissioner's contracts cost in 2016/17 (central), the same under every payment
+    # mechanism so that mechanisms move money between organisations but never change the system:
+    # residents' activity at tariff with CQUIN, plus the mental health block.
+    mh_share_c0 = float(assumptions.value("mental_health_share_of_ccg_allocation"))
+    in_area_nhs = sum(
+        float(base_org[i] @ price)
+        for i, o in enumerate(orgs)
+        if o.kind in ("acute", "community", "primary_care")
+    )
+    base_paid = ooa_c * float(base_act @ price) + (in_area_nhs + mh_share_c0 * float(ccg0[0, 0]) * share0) * (
+        1 + 0.025 * cquin_c
+    )
+    # Contracts, commissioner to providers.
     mh_share = assumed("mental_health_share_of_ccg_allocation", seed, draws, lower=0.0)[:, None]
     mh_share_c = float(assumptions.value("mental_health_share_of_ccg_allocation"))
     for spec in specs:
@@ -284,31 +342,42 @@ def footprint_finance(code: str, options: FinanceOptions, years: np.ndarray, res
                 value = mh_share * ccg * share_t
                 base = mh_share_c * float(ccg0[0, 0]) * share0  # the mental health block in 2016/17
             else:
-                settings = spec.settings if spec.settings is not None else all_settings_of(payee, shares, orgs)
+                settings = (
+                    spec.settings if spec.settings is not None else all_settings_of(payee, shares, orgs)
+                )
                 k = [IDX[s] for s in settings]
                 mff = options.mff.get(payee.id, options.mff.get(payee.kind, 1.0))
                 prices = price[k] * mff * price_path[..., None]
                 base_k = base_org[p, k] * price[k] * mff
-                value = contract_value(spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx)
+                value = contract_value(
+                    spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx
+                )
                 base = ctx.capitation_base if spec.mechanism == "capitation" else float(base_k.sum())
                 if spec.mechanism == "capitation":
                     _subcontracts(ledger, orgs, payee, k, org_act, price, price_path, options)
-                    ledger.pay(payee.id, "out_of_area", "out-of-area treatment (capitated)",
-                               (resident_activity * ooa[:, None, None] * price * price_path[..., None])[..., cov].sum(-1))
+                    ledger.pay(
+                        payee.id,
+                        "out_of_area",
+                        "out-of-area treatment (capitated)",
+                        (resident_activity * ooa[:, None, None] * price * price_path[..., None])[
+                            ..., cov
+                        ].sum(-1),
+                    )
                 if spec.mechanism == "declining":
                     _, released = contracts.declining_contract(base_k.sum() * price_path, spec.rate, elapsed)
                     recipient = resolve(spec.recipient or "community", orgs)[0].id
                     ledger.pay("commissioner", recipient, "released from declining contract", released)
             ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
             ledger.pay("commissioner", payee.id, "CQUIN", contracts.cquin(value, spec.cquin_rate, cquin_ach))
-            base_paid += base * (1 + spec.cquin_rate * cquin_c)
 
     # Out-of-area treatment of settings not under capitation: the commissioner pays at tariff.
     ooa_value = resident_activity * ooa[:, None, None] * price * price_path[..., None]
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa_value[..., ~cov].sum(axis=-1))
 
     mh_base = mh_share_c * float(ccg0[0, 0]) * share0
-    own = _provider_costs(orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mh_base)
+    own = _provider_costs(
+        orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mh_base
+    )
 
     # Care models: their costs fall on the organisations that run them; the commissioner funds them.
     if care_models is not None:
@@ -317,25 +386,38 @@ def footprint_finance(code: str, options: FinanceOptions, years: np.ndarray, res
             for b in bearers:
                 own[ids.index(b.id)] += cost / len(bearers)
                 if options.commissioner_funds_care_models and kind != "commissioner":
-                    ledger.pay("commissioner", b.id, f"care model: {name}", np.maximum(cost, 0.0) / len(bearers))
+                    ledger.pay(
+                        "commissioner", b.id, f"care model: {name}", np.maximum(cost, 0.0) / len(bearers)
+                    )
 
     # The commissioner's other spending balances its 2016/17 books; councils' funding likewise.
     assumptions.get("commissioner_base_year_balance")
     other_growth = assumed("other_commissioned_real_growth", seed, draws, scale=0.01)[:, None]
-    own[ids.index("commissioner")] = (alloc0 - base_paid) * (wp[t_idx, f] / wp[0, f])[None, :] * (
-        (1 + inflation) * (1 + other_growth)) ** elapsed
+    own[ids.index("commissioner")] = (
+        (alloc0 - base_paid)
+        * (wp[t_idx, f] / wp[0, f])[None, :]
+        * ((1 + inflation) * (1 + other_growth)) ** elapsed
+    )
     sc = ids.index("social_care")
     base_sc = float(base_org[sc] @ uc)
     growth = assumed("council_social_care_funding_growth", seed, draws, scale=0.01)[:, None]
     ledger.pay("local_government", "social_care", "council funding", base_sc * (1 + growth) ** elapsed)
 
     received, paid = ledger.totals()
-    return FootprintFinance(code=code, orgs=orgs, years=years, income=received, expenditure=own + paid,
-                            own_costs=own, ledger=ledger)
+    return FootprintFinance(
+        code=code,
+        orgs=orgs,
+        years=years,
+        income=received,
+        expenditure=own + paid,
+        own_costs=own,
+        ledger=ledger,
+    )
 
 
-def _provider_costs(orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed,
-                    mental_health_base):
+def _provider_costs(
+    orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mental_health_base
+):
     """Own costs of every provider by (org, draw, year)."""
     ids = [o.id for o in orgs]
     n_d, n_t = org_act.shape[1:3]
@@ -345,12 +427,22 @@ def _provider_costs(orgs, org_act, base_org, base_los, uc, options, seed, draws,
     underlying = underlying_deficit()
     cquin_c = float(assumptions.value("cquin_achievement")) * 0.025
     sc_index = (1 + assumed("social_care_price_inflation", seed, draws, scale=0.01)[:, None]) ** elapsed
-    occupancy = draw(Interval.of(float(assumptions.get("bed_occupancy").low),  # type: ignore[arg-type]
-                                 float(assumptions.get("bed_occupancy").high)),  # type: ignore[arg-type]
-                     seed, "capacity/bed_occupancy", draws, lower=0.5, upper=1.0)
+    occupancy = draw(
+        Interval.of(
+            float(assumptions.get("bed_occupancy").low),  # type: ignore[arg-type]
+            float(assumptions.get("bed_occupancy").high),
+        ),  # type: ignore[arg-type]
+        seed,
+        "capacity/bed_occupancy",
+        draws,
+        lower=0.5,
+        upper=1.0,
+    )
     beds_per_ward = assumed("beds_per_ward", seed, draws, lower=1.0)
     if options.semi_fixed_share_acute is not None:
-        semi = draw(options.semi_fixed_share_acute, seed, "assumption/semi_fixed_share_acute", draws, 0.0, 1.0)[:, None]
+        semi = draw(
+            options.semi_fixed_share_acute, seed, "assumption/semi_fixed_share_acute", draws, 0.0, 1.0
+        )[:, None]
     else:
         semi = assumed("semi_fixed_share_acute", seed, draws, lower=0.0, upper=1.0)[:, None]
     lag = int(assumptions.value("ward_closure_lag_years"))
@@ -408,6 +500,7 @@ def _acute_shares(options: FinanceOptions) -> dict[str, float] | None:
 
 # ---- a plan's finance: plan, do-nothing and the incentive matrix ------------------------------
 
+
 @dataclass(frozen=True)
 class PlanFinance:
     footprints: tuple[FootprintFinance, ...]
@@ -423,8 +516,9 @@ class PlanFinance:
         return -self.system_surplus(scenario)
 
 
-def care_model_costs(adopted, targeted_people: np.ndarray, f: int, years: np.ndarray, seed: int,
-                     draws: range) -> CareModelCosts:
+def care_model_costs(
+    adopted, targeted_people: np.ndarray, f: int, years: np.ndarray, seed: int, draws: range
+) -> CareModelCosts:
     """Investment (when coverage rises) and running cost (at the coverage reached) of each adopted
     care model in footprint ``f``, GBP per 1,000 targeted people from the library, inflated."""
     elapsed = (years - BASE_YEAR)[None, :]
@@ -438,11 +532,15 @@ def care_model_costs(adopted, targeted_people: np.ndarray, f: int, years: np.nda
         inv = draw(a.spec.costs.investment, seed, f"cost/{a.spec.name}/investment", draws)[:, None]
         run = draw(a.spec.costs.running_cost, seed, f"cost/{a.spec.name}/running", draws)[:, None]
         out.append((inv * scale_up + run * level) * people * index)
-    return CareModelCosts(names=tuple(a.spec.name for a in adopted), bearer=tuple(a.spec.delivered_by for a in adopted),
-                          cost=np.array(out) if out else np.zeros((0, len(draws), len(years))))
+    return CareModelCosts(
+        names=tuple(a.spec.name for a in adopted),
+        bearer=tuple(a.spec.delivered_by for a in adopted),
+        cost=np.array(out) if out else np.zeros((0, len(draws), len(years))),
+    )
 
 
 # ---- validation of a plan's finance section ---------------------------------------------------
+
 
 def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
     """Problems with a plan's finance section, one line each with its field path, for every
@@ -465,15 +563,23 @@ def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
             shares = _acute_shares(options) or {}
             for key, v in shares.items():
                 if key not in acute_ids:
-                    problems.append(f"finance.acute_shares.{key.removeprefix('acute:')}: not an acute trust of "
-                                    f"{code}; allowed: {', '.join(a.removeprefix('acute:') for a in acute_ids)}")
+                    problems.append(
+                        f"finance.acute_shares.{key.removeprefix('acute:')}: not an acute trust of "
+                        f"{code}; allowed: {', '.join(a.removeprefix('acute:') for a in acute_ids)}"
+                    )
                 if not 0.0 <= v <= 1.0:
-                    problems.append(f"finance.acute_shares.{key.removeprefix('acute:')}: share {v} outside [0, 1]")
+                    problems.append(
+                        f"finance.acute_shares.{key.removeprefix('acute:')}: share {v} outside [0, 1]"
+                    )
             if abs(sum(shares.values()) - 1.0) > 1e-6:
-                problems.append(f"finance.acute_shares: shares sum to {sum(shares.values()):.4g}, not 1{where}")
+                problems.append(
+                    f"finance.acute_shares: shares sum to {sum(shares.values()):.4g}, not 1{where}"
+                )
         for setting, split in options.delivery.items():
             if setting not in ALL_SETTINGS:
-                problems.append(f"finance.delivery.{setting}: unknown setting; allowed: {', '.join(ALL_SETTINGS)}")
+                problems.append(
+                    f"finance.delivery.{setting}: unknown setting; allowed: {', '.join(ALL_SETTINGS)}"
+                )
                 continue
             for target, v in split.items():
                 known(f"finance.delivery.{setting}.{target}", target)
@@ -510,25 +616,37 @@ def _check_contract_list(options: FinanceOptions, orgs: list[Organisation], know
             known(f"{path}.recipient", spec.recipient)
         for payee in resolve(spec.payee, orgs):
             if payee.kind in ("commissioner", "social_care", "external"):
-                problems.append(f"{path}.payee: {payee.id} is not an NHS provider; allowed kinds: acute, community, "
-                                "mental_health, primary_care")
+                problems.append(
+                    f"{path}.payee: {payee.id} is not an NHS provider; allowed kinds: acute, community, "
+                    "mental_health, primary_care"
+                )
                 continue
             delivered = all_settings_of(payee, shares, orgs)
             settings = spec.settings if spec.settings is not None else delivered
             for s in settings:
                 if s not in ALL_SETTINGS:
-                    problems.append(f"{path}.settings: unknown setting {s!r}; allowed: {', '.join(ALL_SETTINGS)}")
+                    problems.append(
+                        f"{path}.settings: unknown setting {s!r}; allowed: {', '.join(ALL_SETTINGS)}"
+                    )
                 elif s not in delivered and spec.mechanism != "capitation":
-                    problems.append(f"{path}.settings: {payee.id} does not deliver {s}; it delivers "
-                                    f"{', '.join(delivered) or 'nothing modelled'}")
+                    problems.append(
+                        f"{path}.settings: {payee.id} does not deliver {s}; it delivers "
+                        f"{', '.join(delivered) or 'nothing modelled'}"
+                    )
                 else:
                     paid_by.setdefault((payee.id, s), []).append(n)
     for (oid, s), which in paid_by.items():
         if len(which) > 1:
-            problems.append(f"finance.contracts: {s} delivered by {oid} is paid twice "
-                            f"(contracts {', '.join(map(str, which))})")
-    capitated = {s for spec in options.contracts if spec.mechanism == "capitation"  # type: ignore[union-attr]
-                 for s in (spec.settings or [])}
+            problems.append(
+                f"finance.contracts: {s} delivered by {oid} is paid twice "
+                f"(contracts {', '.join(map(str, which))})"
+            )
+    capitated = {
+        s
+        for spec in options.contracts
+        if spec.mechanism == "capitation"  # type: ignore[union-attr]
+        for s in (spec.settings or [])
+    }
     for i, o in enumerate(orgs):
         if o.kind not in ("acute", "community", "primary_care"):
             continue

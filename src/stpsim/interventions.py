@@ -71,9 +71,9 @@ class Intervention(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     title: str
     description: str = ""
-    delivered_by: Literal["acute", "community", "primary_care", "mental_health", "social_care", "commissioner"] = Field(
-        "community", description="the kind of organisation that runs the model and bears its costs"
-    )
+    delivered_by: Literal[
+        "acute", "community", "primary_care", "mental_health", "social_care", "commissioner"
+    ] = Field("community", description="the kind of organisation that runs the model and bears its costs")
     target: Target = Target()
     effects: dict[str, Interval] = Field(default_factory=dict)
     substitution: dict[str, dict[str, Interval]] = Field(default_factory=dict)

@@ -20,10 +20,23 @@ KINDS = ("commissioner", "acute", "community", "mental_health", "primary_care", 
 EXTERNAL = ("nhs_england", "local_government", "out_of_area")
 
 DEFAULT_DELIVERY = {
-    "acute": ("ae_attendances", "emergency_admissions", "elective_admissions", "day_cases", "outpatient_first",
-              "outpatient_followup", "emergency_bed_days", "elective_bed_days", "geriatrician_hours"),
-    "community": ("community_nursing_contacts", "physiotherapy_contacts", "hospital_at_home_days",
-                  "community_consultant_sessions"),
+    "acute": (
+        "ae_attendances",
+        "emergency_admissions",
+        "elective_admissions",
+        "day_cases",
+        "outpatient_first",
+        "outpatient_followup",
+        "emergency_bed_days",
+        "elective_bed_days",
+        "geriatrician_hours",
+    ),
+    "community": (
+        "community_nursing_contacts",
+        "physiotherapy_contacts",
+        "hospital_at_home_days",
+        "community_consultant_sessions",
+    ),
     "primary_care": ("gp_consultations", "practice_nurse_consultations"),
     "social_care": ("home_care_hours", "care_home_weeks"),
 }
@@ -39,15 +52,25 @@ class Organisation:
 
 def organisations(fp: Footprint) -> list[Organisation]:
     """The footprint's organisations in a fixed order (commissioner first, externals last)."""
-    orgs = [Organisation("commissioner", f"{fp.name} commissioners ({len(fp.ccgs)} CCGs)", "commissioner",
-                         tuple(c.name for c in fp.ccgs))]
+    orgs = [
+        Organisation(
+            "commissioner",
+            f"{fp.name} commissioners ({len(fp.ccgs)} CCGs)",
+            "commissioner",
+            tuple(c.name for c in fp.ccgs),
+        )
+    ]
     orgs += [Organisation(f"acute:{t.code}", t.name, "acute") for t in fp.acute_trusts]
     orgs += [
         Organisation("community", f"{fp.name} community services", "community"),
         Organisation("mental_health", f"{fp.name} mental health services", "mental_health"),
         Organisation("primary_care", f"{fp.name} general practice", "primary_care"),
-        Organisation("social_care", f"{fp.name} councils' adult social care", "social_care",
-                     tuple(la.name for la in fp.local_authorities)),
+        Organisation(
+            "social_care",
+            f"{fp.name} councils' adult social care",
+            "social_care",
+            tuple(la.name for la in fp.local_authorities),
+        ),
     ]
     orgs += [
         Organisation("nhs_england", "NHS England (allocations)", "external"),
@@ -66,8 +89,11 @@ def resolve(target: str, orgs: list[Organisation]) -> list[Organisation]:
     return hits
 
 
-def delivery_shares(orgs: list[Organisation], acute_shares: dict[str, float] | None = None,
-                    overrides: dict[str, dict[str, float]] | None = None) -> np.ndarray:
+def delivery_shares(
+    orgs: list[Organisation],
+    acute_shares: dict[str, float] | None = None,
+    overrides: dict[str, dict[str, float]] | None = None,
+) -> np.ndarray:
     """Share of each setting's in-area activity delivered by each organisation, (org, setting).
 
     ``acute_shares`` maps acute org ids to their share of acute activity (default equal);

@@ -24,8 +24,8 @@ from pydantic import (
 )
 
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
-from .footprint import UnknownFootprint, find
 from .contract_terms import FinanceOptions
+from .footprint import UnknownFootprint, find
 from .interventions import Intervention, library
 from .parameters import Interval
 
@@ -113,8 +113,9 @@ class Plan(BaseModel):
     )
     custom_interventions: list[Intervention] = Field(default_factory=list)
     interventions: list[Adoption] = Field(default_factory=list)
-    finance: FinanceOptions = Field(default_factory=FinanceOptions,
-                                    description="organisations, who delivers what and how they are paid")
+    finance: FinanceOptions = Field(
+        default_factory=FinanceOptions, description="organisations, who delivers what and how they are paid"
+    )
 
     @field_validator("growth")
     @classmethod
@@ -166,6 +167,37 @@ class PlanError(ValueError):
         super().__init__("\n".join(f"{source}: {line}" for line in lines))
 
 
+_TYPE_TAGS = {"str", "int", "float", "bool"}
+
+
+def _is_tag(part: Any) -> bool:
+    """Pydantic names the branch of a union in the error location; users never wrote it."""
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+
+
+def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop union-branch errors the user cannot have meant (a preset name checked against a list
+    they wrote, say) and merge branches that say the same thing about one field."""
+    out, seen = [], set()
+    for err in errors:
+        inp = err.get("input")
+        if err["type"] == "literal_error" and isinstance(inp, list | dict):
+            continue
+        if (
+            err["type"] in ("list_type", "dict_type", "model_type")
+            and isinstance(inp, str)
+            and any(_is_tag(p) for p in err["loc"])
+        ):
+            continue
+        loc = tuple(p for p in err["loc"] if not _is_tag(p))
+        if any(_is_tag(p) for p in err["loc"]) and err["type"].endswith("_type"):
+            if loc in seen:
+                continue
+        seen.add(loc)
+        out.append(err | {"loc": loc})
+    return out
+
+
 def _format(err: dict[str, Any]) -> str:
     path = ".".join(str(p) for p in err["loc"]) or "(plan)"
     msg = err["msg"].removeprefix("Value error, ")
@@ -212,7 +244,7 @@ def validate(doc: Any, source: str = "<plan>") -> Plan:
     try:
         plan = Plan.model_validate(doc, context={"custom": custom})
     except ValidationError as e:
-        raise PlanError(source, [_format(err) + _field_help(err) for err in e.errors()]) from None
+        raise PlanError(source, [_format(err) + _field_help(err) for err in _relevant(e.errors())]) from None
     from .finance import check_options
 
     problems = check_options(plan.finance, list(plan.footprints))

@@ -163,7 +163,9 @@ class Results:
     def _by_year(self, x: np.ndarray) -> dict:
         """(draw, year) -> {YEAR: SUMMARY} in pounds."""
         s = summarise(x)
-        return {label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)}
+        return {
+            label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)
+        }
 
     def finance_dict(self) -> dict:
         """The finance and incentives parts of the JSON document."""
@@ -174,28 +176,41 @@ class Results:
             for o, org in enumerate(books.orgs):
                 if org.kind == "external":
                     continue
-                orgs.append({
-                    "id": f"{books.code}:{org.id}" if multi else org.id,
-                    "name": org.name,
-                    "kind": org.kind,
-                    "footprint": books.code,
-                    "income": self._by_year(books.income[o]),
-                    "costs": self._by_year(books.expenditure[o]),
-                    "surplus": self._by_year(books.surplus[o]),
-                })
+                orgs.append(
+                    {
+                        "id": f"{books.code}:{org.id}" if multi else org.id,
+                        "name": org.name,
+                        "kind": org.kind,
+                        "footprint": books.code,
+                        "income": self._by_year(books.income[o]),
+                        "costs": self._by_year(books.expenditure[o]),
+                        "surplus": self._by_year(books.surplus[o]),
+                    }
+                )
         incentives = [
-            {"intervention": name, "org": f"{code}:{org}" if multi else org, "gain": {
-                k: round(float(v), 2) for k, v in zip(STATS, _stats(gain), strict=True)}}
+            {
+                "intervention": name,
+                "org": f"{code}:{org}" if multi else org,
+                "gain": {k: round(float(v), 2) for k, v in zip(STATS, _stats(gain), strict=True)},
+            }
             for (name, code, org), gain in fin.incentives.items()
         ]
         return {
             "finance": {
-                "contracts": self.plan.finance.contracts if isinstance(self.plan.finance.contracts, str) else "custom",
+                "contracts": self.plan.finance.contracts
+                if isinstance(self.plan.finance.contracts, str)
+                else "custom",
                 "orgs": orgs,
-                "system": {"surplus": self._by_year(fin.system_surplus("plan")),
-                           "gap": self._by_year(fin.gap("plan"))},
-                "do_nothing": {"system": {"surplus": self._by_year(fin.system_surplus("do_nothing")),
-                                          "gap": self._by_year(fin.gap("do_nothing"))}},
+                "system": {
+                    "surplus": self._by_year(fin.system_surplus("plan")),
+                    "gap": self._by_year(fin.gap("plan")),
+                },
+                "do_nothing": {
+                    "system": {
+                        "surplus": self._by_year(fin.system_surplus("do_nothing")),
+                        "gap": self._by_year(fin.gap("do_nothing")),
+                    }
+                },
             },
             "incentives": incentives,
         }

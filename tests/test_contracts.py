@@ -1,0 +1,113 @@
+"""Worked examples of every payment mechanism, with the arithmetic written out from the
+published rules (payment_and_evidence.md part A)."""
+
+import numpy as np
+import pytest
+
+from stpsim import contracts
+
+
+def test_pbr_is_activity_times_price_times_mff():
+    # 1,000 day cases at the 2016/17 average GBP 735.62 in a trust with MFF 1.1.
+    assert contracts.pbr(np.array(1000.0), np.array(735.62), 1.1) == pytest.approx(1000 * 735.62 * 1.1)
+
+
+def test_mret_pays_the_marginal_rate_above_the_baseline():
+    # Baseline worth 10m, actual 12m, marginal rate 30% -> 10m + 0.3 x 2m = 10.6m.
+    assert contracts.mret(np.array(12e6), np.array(10e6), 0.30) == pytest.approx(10.6e6)
+    # At 70% (2016/17): 10m + 0.7 x 2m = 11.4m.
+    assert contracts.mret(np.array(12e6), np.array(10e6), 0.70) == pytest.approx(11.4e6)
+    # Below the baseline the full tariff is paid: 9m.
+    assert contracts.mret(np.array(9e6), np.array(10e6), 0.30) == pytest.approx(9e6)
+
+
+def test_readmission_withholding():
+    # 20m of emergency activity, 7% readmissions, a quarter judged avoidable -> 20m x 0.07 x 0.25 = 350k.
+    assert contracts.readmission_withholding(np.array(20e6), 0.07, 0.25) == pytest.approx(350_000)
+
+
+def test_cquin():
+    # 2.5% of a 100m contract, 90% achieved -> 100m x 0.025 x 0.9 = 2.25m.
+    assert contracts.cquin(np.array(100e6), 0.025, 0.9) == pytest.approx(2.25e6)
+
+
+def test_block_ignores_activity():
+    assert contracts.block(np.array([50e6, 50e6])).tolist() == [50e6, 50e6]
+
+
+def test_cost_and_volume_pays_within_the_band():
+    # Plan 1,000 at GBP 100, band 10%, actual 1,200 -> paid for 1,100 = 110,000; actual 850 -> 900 = 90,000.
+    assert contracts.cost_and_volume(
+        np.array(1200.0), np.array(100.0), np.array(1000.0), 0.1
+    ) == pytest.approx(110_000)
+    assert contracts.cost_and_volume(
+        np.array(850.0), np.array(100.0), np.array(1000.0), 0.1
+    ) == pytest.approx(90_000)
+    assert contracts.cost_and_volume(
+        np.array(1050.0), np.array(100.0), np.array(1000.0), 0.1
+    ) == pytest.approx(105_000)
+
+
+def test_blended_payment_pays_twenty_percent_either_side_of_plan():
+    # Plan 1,000, actual 1,100, P = 100 -> 1,000 x 100 + 0.2 x 100 x 100 = 102,000.
+    assert contracts.blended(np.array(1100.0), np.array(1000.0), np.array(100.0)) == pytest.approx(102_000)
+    # Actual 900 -> 100,000 - 0.2 x 100 x 100 = 98,000.
+    assert contracts.blended(np.array(900.0), np.array(1000.0), np.array(100.0)) == pytest.approx(98_000)
+
+
+def test_aligned_payment_and_incentive():
+    # F = 100,000; 100 spells above baseline at P = 100 -> + 0.75 x 100 x 100 = 107,500.
+    assert contracts.aligned_payment_incentive(
+        np.array(100_000.0), np.array(1100.0), np.array(1000.0), np.array(100.0)
+    ) == pytest.approx(107_500)
+    # 100 below -> - 0.5 x 100 x 100 = 95,000.
+    assert contracts.aligned_payment_incentive(
+        np.array(100_000.0), np.array(900.0), np.array(1000.0), np.array(100.0)
+    ) == pytest.approx(95_000)
+
+
+def test_capitation_is_rate_times_weighted_population():
+    # 250,000 weighted people at EUR 750 a head (Alzira 2017) -> 187.5m.
+    assert contracts.capitation(np.array(250_000.0), np.array(750.0)) == pytest.approx(187.5e6)
+
+
+@pytest.mark.parametrize(
+    "expenditure, expected",
+    [
+        (95e6, 2.5e6),  # saving 5m (5% >= MSR 2%): 50% of 5m = 2.5m paid to the provider
+        (99e6, 0.0),  # saving 1m (1% < MSR 2%): nothing shared
+        (70e6, 10e6),  # saving 30m: 50% = 15m, capped at 10% of 100m = 10m
+        (104e6, -2e6),  # loss 4m (4% >= MLR 2%): provider repays 50% = 2m
+        (101e6, 0.0),  # loss 1% < MLR: nothing
+        (120e6, -5e6),  # loss 20m: 50% = 10m, capped at 5% of 100m = 5m
+    ],
+)
+def test_two_sided_risk_share_mssp(expenditure, expected):
+    got = contracts.two_sided_risk_share(
+        np.array(100e6),
+        np.array(expenditure),
+        msr=0.02,
+        mlr=0.02,
+        savings_rate=0.5,
+        loss_rate=0.5,
+        savings_cap=0.10,
+        loss_cap=0.05,
+    )
+    assert got == pytest.approx(expected)
+
+
+def test_gain_loss_corridor():
+    # F = 100,000, plan 1,000, actual 1,300, P = 100, share 50%, corridor 20% -> 100,000 + 0.5 x 100 x 200 = 110,000.
+    assert contracts.gain_loss_corridor(
+        np.array(100_000.0), np.array(1300.0), np.array(1000.0), np.array(100.0), 0.5, 0.2
+    ) == pytest.approx(110_000)
+    # Within the corridor: actual 1,100 -> 100,000 + 0.5 x 100 x 100 = 105,000.
+    assert contracts.gain_loss_corridor(
+        np.array(100_000.0), np.array(1100.0), np.array(1000.0), np.array(100.0), 0.5, 0.2
+    ) == pytest.approx(105_000)
+
+
+def test_declining_contract_moves_the_released_money():
+    # V0 = 100m, 5% a year, after 2 years: 100m x 0.95^2 = 90.25m paid, 9.75m released.
+    value, released = contracts.declining_contract(np.array(100e6), 0.05, np.array(2.0))
+    assert value == pytest.approx(90.25e6) and released == pytest.approx(9.75e6)

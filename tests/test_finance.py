@@ -1,0 +1,224 @@
+"""Finance: money is conserved, the system total does not depend on the payment mechanism, and
+each mechanism rewards or punishes admission avoidance as the 2016 debate says it does."""
+
+import json
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stpsim import engine, plan
+from stpsim.cli import main
+from stpsim.contract_terms import PRESETS
+
+CORNWALL = "E54000036"  # one acute trust (acute:REF), so "the acute trust" is unambiguous
+
+
+def cornwall(contracts="pbr", draws=40, seed=5, finance_extra=None, **extra):
+    avoid = {
+        "name": "admission_avoidance",
+        "title": "Admission avoidance (test)",
+        "delivered_by": "acute",
+        "target": {"min_age": 75},
+        "effects": {"emergency_admissions": {"low": 0.15, "high": 0.15}},
+    }
+    doc = {
+        "name": "test",
+        "footprints": [CORNWALL],
+        "end_year": "2020/21",
+        "monte_carlo": {"draws": draws, "seed": seed},
+        "custom_interventions": [avoid],
+        "interventions": [{"name": "admission_avoidance", "coverage": 1.0, "ramp": {"2017/18": 1.0}}],
+        "finance": {"contracts": contracts, **(finance_extra or {})},
+        **extra,
+    }
+    return plan.validate(doc)
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    p = cornwall()
+    return engine.run_block(p, [CORNWALL], range(40))
+
+
+def books(p, arrays, incentives=False):
+    return engine.plan_finance(p, arrays, range(40), incentives)
+
+
+@settings(max_examples=12, deadline=None)
+@given(preset=st.sampled_from(PRESETS), seed=st.integers(0, 10_000))
+def test_money_is_conserved_between_payer_and_payee(preset, seed):
+    p = cornwall(preset, draws=8, seed=seed)
+    fin = engine.plan_finance(p, engine.run_block(p, [CORNWALL], range(8)), range(8), incentives=False)
+    for b in fin.footprints + fin.do_nothing:
+        received, paid = b.ledger.totals()
+        assert np.allclose(received.sum(axis=0), paid.sum(axis=0), rtol=1e-12, atol=1e-3)
+        for payer, payee, _, amount in b.ledger.entries:
+            assert payer != payee and np.isfinite(amount).all()
+
+
+@settings(max_examples=10, deadline=None)
+@given(a=st.sampled_from(PRESETS), b=st.sampled_from(PRESETS))
+def test_system_surplus_does_not_depend_on_the_mechanism(arrays, a, b):
+    sa = books(cornwall(a), arrays).system_surplus("plan")
+    sb = books(cornwall(b), arrays).system_surplus("plan")
+    assert np.allclose(sa, sb, rtol=1e-10, atol=1.0)
+
+
+def acute_gain(contracts, arrays, **finance):
+    extra = {
+        "marginal_cost_share": {"acute": {"low": 0.4, "high": 0.4}},
+        "semi_fixed_share_acute": {"low": 0.0, "high": 0.0},
+        **finance,
+    }
+    fin = books(cornwall(contracts, finance_extra=extra), arrays)
+    i = [o.id for o in fin.footprints[0].orgs].index("acute:REF")
+    return fin.footprints[0].surplus[i, :, -1] - fin.do_nothing[0].surplus[i, :, -1]
+
+
+def test_pbr_makes_admission_avoidance_cost_the_acute_trust(arrays):
+    # Price (x 0.7 above the MRET baseline) exceeds marginal cost (40% of cost), so every avoided
+    # admission loses the trust money.
+    assert (acute_gain("pbr", arrays) < 0).all()
+
+
+def test_block_and_capitation_make_admission_avoidance_pay_the_acute_trust(arrays):
+    assert (acute_gain("block", arrays) > 0).all()
+    assert (acute_gain("capitation", arrays, capitation_lead="acute") > 0).all()
+
+
+def test_capitation_moves_the_gain_to_the_budget_holder(arrays):
+    extra = {
+        "marginal_cost_share": {"acute": {"low": 0.4, "high": 0.4}},
+        "semi_fixed_share_acute": {"low": 0.0, "high": 0.0},
+    }
+    fin = books(cornwall("capitation", finance_extra=extra), arrays)  # community holds the budget
+    ids = [o.id for o in fin.footprints[0].orgs]
+    gain = fin.footprints[0].surplus[:, :, -1] - fin.do_nothing[0].surplus[:, :, -1]
+    assert (gain[ids.index("community")] > 0).all()
+    assert (gain[ids.index("acute:REF")] < 0).all(), "the acute trust is paid at tariff by the budget holder"
+
+
+def test_declining_contract_moves_money_to_the_recipient(arrays):
+    fin = books(cornwall("declining", finance_extra={"declining_rate": 0.05}), arrays)
+    pbr = books(cornwall("pbr"), arrays)
+    ids = [o.id for o in fin.footprints[0].orgs]
+    c, a = ids.index("community"), ids.index("acute:REF")
+    assert (fin.footprints[0].surplus[c, :, -1] > pbr.footprints[0].surplus[c, :, -1]).all()
+    assert (fin.footprints[0].surplus[a, :, -1] < pbr.footprints[0].surplus[a, :, -1]).all()
+
+
+def test_closing_surplus_wards_releases_semi_fixed_cost():
+    doc = {
+        "name": "dtoc",
+        "footprints": [CORNWALL],
+        "monte_carlo": {"draws": 20, "seed": 1},
+        "growth": {"emergency_admissions": {"low": -3, "high": -3}},
+        "interventions": [{"name": "reduced_delayed_transfers", "coverage": 1.0}],
+    }
+    kept = plan.validate(doc)
+    closed = plan.validate(doc | {"finance": {"close_surplus_wards": True}})
+    arr = engine.run_block(kept, [CORNWALL], range(20))
+    cost = [
+        engine.plan_finance(p, arr, range(20), False).footprints[0].own_costs[1, :, -1]
+        for p in (kept, closed)
+    ]
+    assert (cost[1] < cost[0]).all()
+
+
+def test_incentive_matrix_has_every_model_and_organisation():
+    p = plan.load("examples/cornwall.yaml")
+    r = engine.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 30})}))
+    doc = r.to_dict()
+    names = {i["intervention"] for i in doc["incentives"]}
+    assert names == {a.name for a in p.interventions}
+    orgs = {o["id"] for o in doc["finance"]["orgs"]}
+    assert {i["org"] for i in doc["incentives"]} == orgs
+    assert {"commissioner", "acute:REF", "community", "mental_health", "primary_care", "social_care"} == orgs
+    for o in doc["finance"]["orgs"]:
+        assert o["kind"] in {
+            "commissioner",
+            "acute",
+            "community",
+            "mental_health",
+            "primary_care",
+            "social_care",
+        }
+        for part in ("income", "costs", "surplus"):
+            assert set(o[part]) == set(doc["years"])
+            assert set(o[part]["2020/21"]) == {"mean", "p10", "p50", "p90"}
+    assert set(doc["finance"]["system"]["surplus"]) == set(doc["years"])
+    assert set(doc["finance"]["do_nothing"]["system"]["surplus"]) == set(doc["years"])
+    # Delayed transfers: the councils pay (more home care) while the hospital saves (NAO 2016).
+    dtoc = {
+        i["org"]: i["gain"]["mean"]
+        for i in doc["incentives"]
+        if i["intervention"] == "reduced_delayed_transfers"
+    }
+    assert dtoc["social_care"] < 0 < dtoc["acute:REF"]
+
+
+BAD_FINANCE = [
+    (
+        {"contracts": [{"payee": "acute:XYZ", "mechanism": "pbr"}]},
+        ["finance.contracts.0.payee", "acute:XYZ", "allowed:"],
+    ),
+    (
+        {"contracts": [{"payee": "acute", "mechanism": "pbr"}, {"payee": "community", "mechanism": "block"}]},
+        ["gp_consultations delivered by primary_care is unpaid"],
+    ),
+    (
+        {
+            "contracts": [
+                {"payee": "acute", "mechanism": "pbr"},
+                {"payee": "acute", "mechanism": "block", "settings": ["day_cases"]},
+                {"payee": "community", "mechanism": "block"},
+                {"payee": "primary_care", "mechanism": "block"},
+            ]
+        },
+        ["day_cases delivered by acute:REF is paid twice (contracts 0, 1)"],
+    ),
+    (
+        {"delivery": {"hospital_at_home_days": {"acute": 0.5, "community": 0.7}}},
+        ["finance.delivery.hospital_at_home_days: shares sum to 1.2, not 1"],
+    ),
+    (
+        {"delivery": {"hospital_at_home_days": {"acute": 1.5, "community": -0.5}}},
+        ["finance.delivery.hospital_at_home_days.acute: share 1.5 outside [0, 1]"],
+    ),
+    ({"acute_shares": {"REF": 1.2}}, ["finance.acute_shares.REF: share 1.2 outside [0, 1]"]),
+    (
+        {"contracts": [{"payee": "acute", "mechanism": "pbr", "mret_rate": 1.7}]},
+        ["finance.contracts.0.mret_rate"],
+    ),
+    ({"contracts": "fee_for_service"}, ["finance.contracts", "pbr", "capitation"]),
+]
+
+
+@pytest.mark.parametrize("finance, must_say", BAD_FINANCE)
+def test_bad_contracts_are_rejected_with_exit_2(tmp_path, capsys, finance, must_say):
+    f = tmp_path / "p.yaml"
+    f.write_text(yaml.safe_dump({"name": "x", "footprints": [CORNWALL], "finance": finance}))
+    assert main(["run", str(f), "--json"]) == 2
+    err = capsys.readouterr().err
+    for word in must_say:
+        assert word in err, err
+
+
+def test_run_json_has_finance_and_incentives(capsys):
+    assert main(["run", "examples/cornwall.yaml", "--draws", "20", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {"finance", "incentives"} <= set(doc)
+    assert set(doc["incentives"][0]) == {"intervention", "org", "gain"}
+    assert set(doc["incentives"][0]["gain"]) == {"mean", "p10", "p50", "p90"}
+
+
+def test_incentives_command_compares_mechanisms(capsys):
+    assert (
+        main(["incentives", "examples/cornwall.yaml", "--draws", "20", "--contracts", "pbr,capitation"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "under pbr contracts" in out and "under capitation contracts" in out and "acute:REF" in out
+    assert main(["incentives", "examples/cornwall.yaml", "--contracts", "barter"]) == 2
