@@ -97,7 +97,8 @@ def test_two_sided_risk_share_mssp(expenditure, expected):
 
 
 def test_gain_loss_corridor():
-    # F = 100,000, plan 1,000, actual 1,300, P = 100, share 50%, corridor 20% -> 100,000 + 0.5 x 100 x 200 = 110,000.
+    # F = 100,000, plan 1,000, actual 1,300, P = 100, share 50%, corridor 20%:
+    # 100,000 + 0.5 x 100 x 200 = 110,000.
     assert contracts.gain_loss_corridor(
         np.array(100_000.0), np.array(1300.0), np.array(1000.0), np.array(100.0), 0.5, 0.2
     ) == pytest.approx(110_000)

@@ -340,7 +340,6 @@ def footprint_finance(
             p = ids.index(payee.id)
             if payee.kind == "mental_health":
                 value = mh_share * ccg * share_t
-                base = mh_share_c * float(ccg0[0, 0]) * share0  # the mental health block in 2016/17
             else:
                 settings = (
                     spec.settings if spec.settings is not None else all_settings_of(payee, shares, orgs)
@@ -352,7 +351,6 @@ def footprint_finance(
                 value = contract_value(
                     spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx
                 )
-                base = ctx.capitation_base if spec.mechanism == "capitation" else float(base_k.sum())
                 if spec.mechanism == "capitation":
                     _subcontracts(ledger, orgs, payee, k, org_act, price, price_path, options)
                     ledger.pay(
@@ -419,7 +417,6 @@ def _provider_costs(
     orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mental_health_base
 ):
     """Own costs of every provider by (org, draw, year)."""
-    ids = [o.id for o in orgs]
     n_d, n_t = org_act.shape[1:3]
     own = np.zeros((len(orgs), n_d, n_t))
     costed = costed_activity(org_act, base_los) @ uc  # (org, draw, year) at 2016/17 unit costs
@@ -550,7 +547,7 @@ def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
         orgs = organisations(find(code))
         where = f" (in {code})" if len(codes) > 1 else ""
 
-        def known(path: str, target: str, orgs=orgs, where=where) -> bool:
+        def known(path: str, target: str, orgs=orgs, where=where, problems=problems) -> bool:
             try:
                 resolve(target, orgs)
                 return True
