@@ -229,3 +229,23 @@ def test_top_level_run_accepts_a_plan_file():
     assert set(s.columns) == {"scenario", "measure", "year", "mean", "p10", "p50", "p90"}
     row = s[(s.scenario == "difference") & (s.measure == "emergency_admissions") & (s.year == "2020/21")]
     assert row["mean"].item() < 0
+
+
+def test_the_reporting_window_does_not_change_results():
+    ramp = {"2016/17": 0.5, "2019/20": 1.0}
+    full = engine.run(
+        gm([{"name": "hospital_at_home", "coverage": 0.5, "ramp": ramp}], draws=20), incentives=False
+    )
+    late = engine.run(
+        gm([{"name": "hospital_at_home", "coverage": 0.5, "ramp": ramp}], draws=20, start_year="2018/19"),
+        incentives=False,
+    )
+    assert np.allclose(full.activity[:, 2:], late.activity, rtol=1e-12)
+    assert np.allclose(
+        full.finance.footprints[0].surplus[..., 2:], late.finance.footprints[0].surplus, rtol=1e-9, atol=1.0
+    )
+
+
+def test_extreme_growth_stays_finite():
+    r = engine.run(gm(growth={"emergency_admissions": {"low": -50, "high": 50}}, draws=300), incentives=False)
+    assert np.isfinite(r.activity).all() and (r.activity >= 0).all()

@@ -84,7 +84,7 @@ def test_cli_rejects_bad_plans_with_exit_2_before_running(tmp_path, capsys):
     [
         ("name: x\nfootprints: [E54000007]\nend_year: 2014/15\n", "end_year"),
         ("name: x\n", "footprints: Field required"),
-        ("name: x\nfootprints: [E54000007]\nstart_year: 2019/20\nend_year: 2017/18\n", "after end_year"),
+        ("name: x\nfootprints: [E54000007]\nstart_year: 2019/20\nend_year: 2017/18\n", "before start_year"),
         (
             "name: x\nfootprints: [E54000007]\ngrowth: {emergency_admissions: {low: 3, high: 1}}\n",
             "low (3.0)",
@@ -131,3 +131,85 @@ def test_schema_is_published(capsys):
     assert main(["schema"]) == 0
     s = json.loads(capsys.readouterr().out)
     assert {"footprints", "interventions", "growth", "monte_carlo"} <= set(s["properties"])
+
+
+@pytest.mark.parametrize(
+    "text, must_say",
+    [
+        (
+            "name: x\nfootprints: [E54000007]\ncustom_interventions: [{title: t}]\n"
+            "interventions: [{name: hospital_at_home}]\n",
+            "custom_interventions.0.name: Field required",
+        ),
+        ("name: x\nfootprints: [E54000007]\ncustom_interventions: 5\n", "custom_interventions"),
+        ("name: x\nname: y\nfootprints: [E54000007]\n", "line 2: the key 'name' is given twice"),
+        (
+            "name: x\nfootprints: [E54000007]\ninterventions: [{name: hospital_at_home, ramp: {}}]\n",
+            "interventions.0.ramp: give at least one year",
+        ),
+        (
+            "name: x\nfootprints: [E54000007]\n"
+            "interventions: [{name: hospital_at_home, ramp: {2017/18: .5, 2017: 1}}]\n",
+            "a year is given twice",
+        ),
+        (
+            "name: x\nfootprints: [E54000007]\nend_year: 2018/19\n"
+            "interventions: [{name: hospital_at_home, ramp: {2019/20: 1}}]\n",
+            "never starts",
+        ),
+        (
+            "name: x\nfootprints: [E54000007]\n"
+            "custom_interventions: [{name: c, title: c, target: {min_age: 90, "
+            "max_age: 20}}]\n",
+            "nobody is targeted",
+        ),
+        ("name: x\nfootprints: [E54000007]\nmonte_carlo: {draws: true}\n", "monte_carlo.draws"),
+        (
+            "name: x\nfootprints: [E54000007]\ngrowth: {emergency_admissions: {low: .nan, high: 1}}\n",
+            "growth.emergency_admissions.low",
+        ),
+        (
+            "name: x\nfootprints: [E54000007]\n"
+            "custom_interventions: [{name: c, title: a}, {name: c, title: b}]\n",
+            "custom_interventions.1.name: 'c' is defined more than once",
+        ),
+    ],
+)
+def test_more_bad_plans_are_caught_not_crashed_on(tmp_path, text, must_say):
+    f = tmp_path / "p.yaml"
+    f.write_text(text)
+    with pytest.raises(plan.PlanError) as e:
+        plan.load(f)
+    assert must_say in str(e.value)
+
+
+def test_binary_file_is_refused(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_bytes(b"\xff\xfe\x00\x01binary")
+    with pytest.raises(plan.PlanError, match="not a text file"):
+        plan.load(f)
+
+
+def test_field_and_cross_field_errors_come_together(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "name: x\nfootprints: [E54000007]\nfoo: 1\nstart_year: 2019/20\nend_year: 2017/18\n"
+        "interventions: [{name: hospital_at_home}, {name: hospital_at_home}]\n"
+    )
+    with pytest.raises(plan.PlanError) as e:
+        plan.load(f)
+    text = str(e.value)
+    assert "foo: unknown field" in text and "before start_year" in text and "already adopted" in text
+
+
+def test_plans_built_in_python_accept_their_own_custom_models():
+    doc = {
+        "name": "x",
+        "footprints": ["E54000007"],
+        "custom_interventions": [{"name": "mine", "title": "Mine"}],
+        "interventions": [{"name": "mine"}],
+    }
+    p = plan.Plan.model_validate(doc)
+    assert plan.Plan.model_validate(p.model_dump(mode="json")).interventions[0].name == "mine"
+    with pytest.raises(Exception, match="unknown intervention"):
+        plan.Plan.model_validate(doc | {"interventions": [{"name": "theirs"}]})

@@ -42,6 +42,7 @@ class Adopted:
     spec: Intervention
     coverage: float
     ramp: np.ndarray  # (year,) share of full coverage reached, for the plan's years
+    prior: float = 0.0  # share reached the year before the plan's first year
 
 
 def adopted_interventions(plan: Plan) -> list[Adopted]:
@@ -52,17 +53,19 @@ def adopted_interventions(plan: Plan) -> list[Adopted]:
         spec = custom.get(a.name) or library()[a.name]
         if a.effects:
             spec = spec.model_copy(update={"effects": {**spec.effects, **a.effects}})
-        ramp_map = (
-            default_ramp(plan.first_year, plan.last_year) if a.ramp is None else _step_ramp(a.ramp, years)
+        ramp_map = default_ramp(plan.last_year) if a.ramp is None else _step_ramp(a.ramp, plan.last_year)
+        prior = ramp_map.get(plan.first_year - 1, 0.0)
+        out.append(
+            Adopted(spec=spec, coverage=a.coverage, ramp=np.array([ramp_map[y] for y in years]), prior=prior)
         )
-        out.append(Adopted(spec=spec, coverage=a.coverage, ramp=np.array([ramp_map[y] for y in years])))
     return out
 
 
-def _step_ramp(points: dict[int, float], years: list[int]) -> dict[int, float]:
-    """Given shares for some years, hold each until the next; zero before the first."""
+def _step_ramp(points: dict[int, float], last_year: int) -> dict[int, float]:
+    """Shares given for some years, each held until the next, zero before the first; worked out
+    from 2016/17 so a ramp point before the reporting window still counts."""
     out, level = {}, 0.0
-    for y in years:
+    for y in range(BASE_YEAR, last_year + 1):
         level = points.get(y, level)
         out[y] = level
     return out
@@ -78,7 +81,11 @@ def growth_interval(key: str, plan: Plan) -> Interval:
 def growth_factors(plan: Plan, draws: range) -> np.ndarray:
     """Multiplier on each setting's rate by (draw, year, setting) from non-demographic growth."""
     seed = plan.monte_carlo.seed
-    g = {k: draw(growth_interval(k, plan), seed, f"growth/{k}", draws) / 100.0 for k in GROWTH_KEYS}
+    # Truncated at -99% a year: a rate cannot fall below nothing.
+    g = {
+        k: draw(growth_interval(k, plan), seed, f"growth/{k}", draws, lower=-99.0) / 100.0
+        for k in GROWTH_KEYS
+    }
     elapsed = np.arange(plan.first_year, plan.last_year + 1) - BASE_YEAR
     rate = np.zeros((len(draws), len(SETTINGS)))
     for i, k in enumerate(SETTINGS):

@@ -524,7 +524,7 @@ def care_model_costs(
     out = []
     for i, a in enumerate(adopted):
         level = a.coverage * a.ramp  # (year,)
-        scale_up = np.maximum(np.diff(np.concatenate([[0.0], level])), 0.0)
+        scale_up = np.maximum(np.diff(np.concatenate([[a.coverage * a.prior], level])), 0.0)
         people = targeted_people[:, f, i] / 1000.0
         inv = draw(a.spec.costs.investment, seed, f"cost/{a.spec.name}/investment", draws)[:, None]
         run = draw(a.spec.costs.running_cost, seed, f"cost/{a.spec.name}/running", draws)[:, None]

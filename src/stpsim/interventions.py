@@ -13,7 +13,7 @@ from typing import Literal
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .axes import AGES, ALL_SETTINGS, MAX_AGE, SEGMENTS, SETTINGS
 from .parameters import Interval
@@ -34,6 +34,14 @@ class Target(BaseModel):
         if bad or not v:
             raise ValueError(f"unknown segment(s) {bad}; allowed: {', '.join(SEGMENTS)}")
         return v
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Target:
+        if self.min_age > self.max_age:
+            raise ValueError(
+                f"min_age ({self.min_age}) is above max_age ({self.max_age}): nobody is targeted"
+            )
+        return self
 
     def mask(self) -> np.ndarray:
         """Boolean (age, segment) mask of the targeted cells."""

@@ -26,7 +26,7 @@ NOISE_STREAM = 2
 class Interval(BaseModel):
     """An 80% interval: ``low`` and ``high`` are the 10th and 90th percentiles."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     low: float
     high: float

@@ -17,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -55,10 +56,25 @@ Year = Annotated[str | int, AfterValidator(_year)]
 class MonteCarlo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    draws: int = Field(
+    draws: StrictInt = Field(
         1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate"
     )
-    seed: int = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
+    seed: StrictInt = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
+
+    @field_validator("draws", "seed", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"must be a whole number, got {v!r}")
+        return v
+
+
+def _check_name(name: str, custom) -> None:
+    allowed = sorted(set(library()) | set(custom))
+    if name not in allowed:
+        near = difflib.get_close_matches(name, allowed, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"unknown intervention {name!r}{hint}; allowed: {', '.join(allowed)}")
 
 
 class Adoption(BaseModel):
@@ -77,12 +93,10 @@ class Adoption(BaseModel):
     @field_validator("name")
     @classmethod
     def _known(cls, v: str, info: ValidationInfo) -> str:
-        custom = set((info.context or {}).get("custom", ()))
-        allowed = sorted(set(library()) | custom)
-        if v not in allowed:
-            near = difflib.get_close_matches(v, allowed, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ValueError(f"unknown intervention {v!r}{hint}; allowed: {', '.join(allowed)}")
+        # With validate()'s context the check runs here, so the error carries its field path;
+        # without it (Plan built directly in Python) Plan._consistent checks names instead.
+        if info.context is not None:
+            _check_name(v, info.context.get("custom", ()))
         return v
 
     @field_validator("effects")
@@ -137,16 +151,14 @@ class Plan(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Plan:
-        if self.start_year > self.end_year:  # type: ignore[operator]
-            raise ValueError(
-                f"start_year {year_label(self.start_year)} is after end_year {year_label(self.end_year)}"
-            )
-        names = [a.name for a in self.interventions]
-        if len(set(names)) != len(names):
-            raise ValueError("an intervention is adopted more than once; adopt each once")
-        clash = {c.name for c in self.custom_interventions} & set(library())
-        if clash:
-            raise ValueError(f"custom intervention(s) {sorted(clash)} reuse a library name; rename them")
+        problems = _cross_problems(self.model_dump(mode="json"))
+        for n, a in enumerate(self.interventions):
+            try:
+                _check_name(a.name, [c.name for c in self.custom_interventions])
+            except ValueError as e:
+                problems.append(f"interventions.{n}.name: {e}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -156,6 +168,62 @@ class Plan(BaseModel):
     @property
     def last_year(self) -> int:
         return int(self.end_year)
+
+
+def _try_year(v: Any) -> int | None:
+    try:
+        return parse_year(str(v))
+    except ValueError:
+        return None
+
+
+def _cross_problems(doc: dict[str, Any]) -> list[str]:
+    """Checks across fields, on the raw document, so they are reported together with any field
+    errors ("path: message" each)."""
+    out: list[str] = []
+    start = _try_year(doc.get("start_year", year_label(BASE_YEAR)))
+    end = _try_year(doc.get("end_year", "2020/21"))
+    if start is not None and end is not None and start > end:
+        out.append(f"end_year: {year_label(end)} is before start_year {year_label(start)}")
+    customs = doc.get("custom_interventions") or []
+    names_c = [c.get("name") for c in customs if isinstance(c, dict)] if isinstance(customs, list) else []
+    for i, n in enumerate(names_c):
+        if not isinstance(n, str):
+            continue
+        if n in library():
+            out.append(f"custom_interventions.{i}.name: {n!r} is a library intervention; choose another name")
+        elif names_c.index(n) != i:
+            out.append(f"custom_interventions.{i}.name: {n!r} is defined more than once")
+    adopted = doc.get("interventions") or []
+    if not isinstance(adopted, list):
+        return out
+    seen: dict[str, int] = {}
+    for i, a in enumerate(adopted):
+        if not isinstance(a, dict):
+            continue
+        n = a.get("name")
+        if isinstance(n, str):
+            if n in seen:
+                out.append(
+                    f"interventions.{i}.name: {n!r} is already adopted "
+                    f"(interventions.{seen[n]}); adopt it once"
+                )
+            seen.setdefault(n, i)
+        ramp = a.get("ramp")
+        if isinstance(ramp, dict):
+            years = [y for y in (_try_year(k) for k in ramp) if y is not None]
+            if not ramp:
+                out.append(
+                    f"interventions.{i}.ramp: give at least one year, e.g. {{2017/18: 0.5, 2018/19: 1.0}}"
+                )
+            elif len(set(years)) != len(years):
+                out.append(f"interventions.{i}.ramp: a year is given twice")
+            elif end is not None and years and min(years) > end:
+                out.append(
+                    f"interventions.{i}.ramp: every year is after end_year {year_label(end)}, so the care "
+                    "model never starts"
+                )
+    return out
 
 
 class PlanError(ValueError):
@@ -240,11 +308,21 @@ def validate(doc: Any, source: str = "<plan>") -> Plan:
     """Validate a parsed plan document, raising PlanError with every problem."""
     if not isinstance(doc, dict):
         raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
-    custom = [c.get("name") for c in doc.get("custom_interventions") or [] if isinstance(c, dict)]
+    customs = doc.get("custom_interventions")
+    custom = (
+        [c["name"] for c in customs if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        if isinstance(customs, list)
+        else []
+    )
+    cross = _cross_problems(doc)
     try:
         plan = Plan.model_validate(doc, context={"custom": custom})
     except ValidationError as e:
-        raise PlanError(source, [_format(err) + _field_help(err) for err in _relevant(e.errors())]) from None
+        lines = [_format(err) + _field_help(err) for err in _relevant(e.errors())]
+        lines = [ln for ln in lines if not ln.startswith("(plan):")]  # the cross checks say these better
+        raise PlanError(source, lines + cross) from None
+    if cross:
+        raise PlanError(source, cross)
     from .finance import check_options
 
     problems = check_options(plan.finance, list(plan.footprints))
@@ -253,15 +331,48 @@ def validate(doc: Any, source: str = "<plan>") -> Plan:
     return plan
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in keys:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"line {line}: the key {key!r} is given twice; give each key once")
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_duplicate_pairs(pairs):
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise _DuplicateKey(f"the key(s) {dup} are given twice; give each key once")
+    return dict(pairs)
+
+
 def load(path: str | Path) -> Plan:
     """Read and validate a plan from a YAML or JSON file."""
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise PlanError(str(p), [f"cannot read the file ({e.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise PlanError(str(p), ["not a text file (expected UTF-8 YAML or JSON)"]) from None
     try:
-        doc = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+        if p.suffix.lower() == ".json":
+            doc = json.loads(text, object_pairs_hook=_no_duplicate_pairs)
+        else:
+            doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as e:
+        raise PlanError(str(p), [str(e)]) from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise PlanError(
             str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]
@@ -274,9 +385,10 @@ def schema() -> dict[str, Any]:
     return Plan.model_json_schema()
 
 
-def default_ramp(first_year: int, last_year: int) -> dict[int, float]:
-    """A third of full coverage a year from the plan's first year: 0, 1/3, 2/3, 1, 1, ..."""
-    return {y: min(1.0, (y - first_year) / 3.0) for y in range(first_year, last_year + 1)}
+def default_ramp(last_year: int) -> dict[int, float]:
+    """From 2016/17, when the plans were written, a third of full coverage a year:
+    2016/17 0, 2017/18 1/3, 2018/19 2/3, full from 2019/20. Independent of the reporting window."""
+    return {y: min(1.0, (y - BASE_YEAR) / 3.0) for y in range(BASE_YEAR, last_year + 1)}
 
 
 __all__ = [
