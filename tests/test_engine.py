@@ -249,3 +249,18 @@ def test_the_reporting_window_does_not_change_results():
 def test_extreme_growth_stays_finite():
     r = engine.run(gm(growth={"emergency_admissions": {"low": -50, "high": 50}}, draws=300), incentives=False)
     assert np.isfinite(r.activity).all() and (r.activity >= 0).all()
+
+
+def test_chunked_runs_equal_one_block(monkeypatch):
+    p = gm(ALL_ON, draws=300)
+    whole = engine.run_block(p, ["E54000007"], range(300))
+    monkeypatch.setattr(engine, "CHUNK", 128)
+    parts = engine.run_chunked(p, ["E54000007"], range(300))
+    assert np.array_equal(whole.activity, parts.activity) and np.array_equal(whole.avoided, parts.avoided)
+
+
+def test_runs_too_large_for_memory_are_refused_before_work():
+    codes = [f"E54{n:06d}" for n in range(5, 49)]
+    big = plan.validate({"name": "big", "footprints": codes, "end_year": "2035/36", "monte_carlo": {"draws": 100_000}})
+    with pytest.raises(engine.RunTooLarge, match="GiB"):
+        engine.run(big)

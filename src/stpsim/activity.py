@@ -274,7 +274,7 @@ def rates() -> ActivityRates:
     }
     hes = "NHS Digital provisional monthly HES, 12 months to Feb 2017 (PUB23832)"
     targets = {
-        "gp_consultations": Target(
+        "gp_and_nurse_consultations": Target(
             gp_total,
             "Hobbs et al. 2016: 5.16 GP+nurse consultations per person-year "
             "(2013-14) x King's Fund +7.5% (assumption) x 2016 population; GP share 62:34",

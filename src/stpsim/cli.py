@@ -17,6 +17,7 @@ from rich.table import Table
 
 from . import __version__
 from .axes import SETTINGS, parse_year, year_label
+from .engine import RunTooLarge
 from .footprint import UnknownFootprint, all_footprints
 from .plan import PlanError
 
@@ -203,7 +204,7 @@ def _print_baseline(result) -> None:
 
 
 def _load_plan(path: str, draws: int | None, seed: int | None):
-    from .plan import PlanError, load
+    from .plan import load
 
     plan = load(path)
     update = {}
@@ -212,8 +213,8 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
             raise PlanError(path, [f"--draws {draws} is out of range; allowed: 1 to 100000"])
         update["draws"] = draws
     if seed is not None:
-        if seed < 0:
-            raise PlanError(path, [f"--seed {seed} is out of range; allowed: 0 or more"])
+        if not 0 <= seed <= 2**63 - 1:
+            raise PlanError(path, [f"--seed {seed} is out of range; allowed: 0 to {2**63 - 1}"])
         update["seed"] = seed
     if update:
         plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})
@@ -240,19 +241,29 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
+    from pathlib import Path
+
     from .engine import run
 
     plan = _load_plan(plan_file, draws, seed)
+    if out_dir:
+        d = Path(out_dir)
+        if d.exists() and not d.is_dir():
+            raise UserError(f"--out {out_dir}: exists and is not a folder; give a folder to write into")
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UserError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
     results = run(plan)
     doc = results.to_dict()
     if out_dir:
-        from pathlib import Path
-
-        d = Path(out_dir)
-        results.to_parquet(d)
-        results.summary().to_csv(d / "summary.csv", index=False)
-        results.to_excel(d / "results.xlsx")
-        (d / "results.json").write_text(json.dumps(doc, indent=2))
+        try:
+            results.to_parquet(d)
+            results.summary().to_csv(d / "summary.csv", index=False)
+            results.to_excel(d / "results.xlsx")
+            (d / "results.json").write_text(json.dumps(doc, indent=2))
+        except OSError as e:
+            raise UserError(f"--out {out_dir}: cannot write results ({e.strerror})") from None
     if as_json:
         _emit_json(doc)
         return
@@ -321,7 +332,6 @@ def compare_cmd(
 ) -> None:
     """Two plans side by side at their last common year."""
     from .engine import run
-    from .plan import PlanError
 
     plans, errors = [], []
     for path in (plan_a, plan_b):
@@ -331,14 +341,15 @@ def compare_cmd(
             errors.extend(f"{e.source}: {line}" for line in e.lines)
     if errors:
         raise UserError("\n".join(errors))
+    if not set(range(plans[0].first_year, plans[0].last_year + 1)) & set(
+        range(plans[1].first_year, plans[1].last_year + 1)
+    ):
+        raise UserError("the two plans share no year; give them overlapping start_year..end_year")
     docs = [run(p).to_dict() for p in plans]
     if as_json:
         _emit_json({"plans": docs})
         return
-    common = [y for y in docs[0]["years"] if y in docs[1]["years"]]
-    if not common:
-        raise UserError("the two plans share no year; give them overlapping start_year..end_year")
-    year = common[-1]
+    year = [y for y in docs[0]["years"] if y in docs[1]["years"]][-1]
     t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
     for col in ("setting", f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}", "B - A (means)"):
         t.add_column(col, justify="left" if col == "setting" else "right")
@@ -492,6 +503,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except PlanError as e:
         sys.stderr.write("".join(f"stpsim: error: {e.source}: {line}\n" for line in e.lines))
+        return EXIT_USAGE
+    except RunTooLarge as e:
+        sys.stderr.write(f"stpsim: error: {e}\n")
         return EXIT_USAGE
     except typer.Exit as e:
         return e.exit_code

@@ -104,6 +104,9 @@ class FinanceOptions(BaseModel):
     semi_fixed_share_acute: Interval | None = Field(
         None, description="override the share of acute non-variable cost that steps with open wards"
     )
+    provider_efficiency: Interval | None = Field(
+        None, description="cost improvement NHS providers achieve, % a year (80% interval); default 1-3%"
+    )
     commissioner_funds_care_models: bool = Field(
         True,
         description="the commissioner pays each care model's investment and running costs to its provider",

@@ -261,7 +261,7 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     central = central_plan_activity(plan)
     adopted = adopted_interventions(plan)
 
-    def books(arr: RunArrays, chosen: list[Adopted], scenario: np.ndarray) -> list[finance.FootprintFinance]:
+    def books(arr: RunArrays, chosen: list[Adopted], scenario: np.ndarray, eff: bool) -> list:
         out = []
         for f, code in enumerate(codes):
             cm = (
@@ -271,19 +271,28 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
             )
             out.append(
                 finance.footprint_finance(
-                    code, plan.finance, years, scenario[:, :, f], central[:, f], seed, draws, cm
+                    code,
+                    plan.finance,
+                    years,
+                    scenario[:, :, f],
+                    central[:, f],
+                    seed,
+                    draws,
+                    cm,
+                    with_efficiency=eff,
                 )
             )
         return out
 
-    with_plan = books(arrays, adopted, arrays.activity)
-    do_nothing = books(arrays, [], arrays.do_nothing)
+    with_plan = books(arrays, adopted, arrays.activity, True)
+    do_nothing = books(arrays, [], arrays.do_nothing, False)
     gains: dict[tuple[str, str, str], np.ndarray] = {}
     if incentives:
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
-            arr = run_block(alone, codes, draws)
-            for f, fin in enumerate(books(arr, adopted_interventions(alone), arr.activity)):
+            arr = run_chunked(alone, codes, draws)
+            # Care models are compared with do-nothing on the same footing (no provider efficiency).
+            for f, fin in enumerate(books(arr, adopted_interventions(alone), arr.activity, False)):
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
@@ -291,12 +300,47 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
 
 
+CHUNK = 1024  # draws per block of work: bounds peak memory whatever the number of draws
+MEMORY_LIMIT = 6 * 2**30  # bytes the results of one run may take
+
+
+class RunTooLarge(ValueError):
+    """A run whose results would not fit in memory; the message says how to shrink it."""
+
+
+def check_size(plan: Plan) -> None:
+    n = plan.monte_carlo.draws * (plan.last_year - plan.first_year + 1) * len(plan.footprints)
+    need = n * len(ALL_SETTINGS) * 8 * 6  # plan and do-nothing, before and after noise, capacity
+    if need > MEMORY_LIMIT:
+        raise RunTooLarge(
+            f"this run would need about {need / 2**30:.1f} GiB for {plan.monte_carlo.draws} draws x "
+            f"{plan.last_year - plan.first_year + 1} years x {len(plan.footprints)} footprints; the limit is "
+            f"{MEMORY_LIMIT / 2**30:.0f} GiB: use fewer draws, years or footprints"
+        )
+
+
+def run_chunked(plan: Plan, codes: list[str], draws: range) -> RunArrays:
+    """run_block over chunks of draws, joined. Identical to one block (draws are keyed)."""
+    parts = [
+        run_block(plan, codes, range(a, min(a + CHUNK, draws.stop)))
+        for a in range(draws.start, draws.stop, CHUNK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    join = {
+        f: np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
+        for f in ("expected", "do_nothing_expected", "activity", "do_nothing", "avoided")
+    }
+    return RunArrays(**join, targeted_people=parts[0].targeted_people)
+
+
 def run(plan: Plan, incentives: bool = True) -> Results:
     """Run ``plan`` with all its draws in this process and return its Results: activity,
     capacity, every organisation's finances and (unless ``incentives`` is False) the incentive
     matrix."""
+    check_size(plan)
     draws = range(plan.monte_carlo.draws)
-    arrays = run_block(plan, list(plan.footprints), draws)
+    arrays = run_chunked(plan, list(plan.footprints), draws)
     return Results.from_arrays(
         plan,
         arrays,

@@ -261,6 +261,7 @@ def footprint_finance(
     seed: int,
     draws: range,
     care_models: CareModelCosts | None = None,
+    with_efficiency: bool = True,
 ) -> FootprintFinance:
     """The books of every organisation in one footprint for ``years``.
 
@@ -280,7 +281,24 @@ def footprint_finance(
     ooa = assumed("out_of_area_share", seed, draws, lower=0.0, upper=1.0)
     ooa_c = float(assumptions.value("out_of_area_share"))
     inflation = assumed("cost_inflation", seed, draws, scale=0.01)[:, None]
-    efficiency = assumed("provider_efficiency_achieved", seed, draws, scale=0.01)[:, None]
+    # Provider efficiency (cost improvement) is a plan action: the do-nothing books have none, as
+    # in STP templates, where the do-nothing gap is measured before CIPs.
+    if not with_efficiency:
+        efficiency = np.zeros((len(draws), 1))
+    elif options.provider_efficiency is not None:
+        efficiency = (
+            draw(
+                options.provider_efficiency,
+                seed,
+                "assumption/provider_efficiency_achieved",
+                draws,
+                lower=-50.0,
+                upper=50.0,
+            )[:, None]
+            / 100.0
+        )
+    else:
+        efficiency = assumed("provider_efficiency_achieved", seed, draws, scale=0.01)[:, None]
     price_path = (1 + assumed("tariff_net_price_change", seed, draws, scale=0.01)[:, None]) ** elapsed
     cost_index = ((1 + inflation) * (1 - efficiency)) ** elapsed
     cquin_ach = assumed("cquin_achievement", seed, draws, lower=0.0, upper=1.0)[:, None]
@@ -505,6 +523,8 @@ class PlanFinance:
     incentives: dict[tuple[str, str, str], np.ndarray]  # (intervention, footprint, org) -> (draw,) gain
 
     def system_surplus(self, scenario: str = "plan") -> np.ndarray:
+        """(draw, year) summed over the plan's footprints. Do-nothing has no care models and no
+        provider efficiency: the STP "do-nothing" before cost improvement."""
         books = self.footprints if scenario == "plan" else self.do_nothing
         return sum(b.system_surplus for b in books)
 

@@ -44,7 +44,6 @@ class Results:
     capacity: dict[str, np.ndarray]  # measure -> (draw, year, footprint)
     do_nothing_capacity: dict[str, np.ndarray]
     interventions: tuple[str, ...]
-    avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
     targeted_people: np.ndarray  # (year, footprint, intervention)
     finance: object = None  # finance.PlanFinance
 
@@ -64,7 +63,6 @@ class Results:
             capacity=cap,
             do_nothing_capacity=dn_cap,
             interventions=tuple(a.name for a in plan.interventions),
-            avoided=arrays.avoided,
             targeted_people=arrays.targeted_people,
             finance=finance,
         )
