@@ -261,6 +261,8 @@ def test_chunked_runs_equal_one_block(monkeypatch):
 
 def test_runs_too_large_for_memory_are_refused_before_work():
     codes = [f"E54{n:06d}" for n in range(5, 49)]
-    big = plan.validate({"name": "big", "footprints": codes, "end_year": "2035/36", "monte_carlo": {"draws": 100_000}})
+    big = plan.validate(
+        {"name": "big", "footprints": codes, "end_year": "2035/36", "monte_carlo": {"draws": 100_000}}
+    )
     with pytest.raises(engine.RunTooLarge, match="GiB"):
         engine.run(big)

@@ -73,9 +73,8 @@ def acute_gain(contracts, arrays, **finance):
         "semi_fixed_share_acute": {"low": 0.0, "high": 0.0},
         **finance,
     }
-    fin = books(cornwall(contracts, finance_extra=extra), arrays)
-    i = [o.id for o in fin.footprints[0].orgs].index("acute:REF")
-    return fin.footprints[0].surplus[i, :, -1] - fin.do_nothing[0].surplus[i, :, -1]
+    fin = books(cornwall(contracts, finance_extra=extra), arrays, incentives=True)
+    return fin.incentives[("admission_avoidance", CORNWALL, "acute:REF")]
 
 
 def test_pbr_makes_admission_avoidance_cost_the_acute_trust(arrays):
@@ -94,11 +93,12 @@ def test_capitation_moves_the_gain_to_the_budget_holder(arrays):
         "marginal_cost_share": {"acute": {"low": 0.4, "high": 0.4}},
         "semi_fixed_share_acute": {"low": 0.0, "high": 0.0},
     }
-    fin = books(cornwall("capitation", finance_extra=extra), arrays)  # community holds the budget
-    ids = [o.id for o in fin.footprints[0].orgs]
-    gain = fin.footprints[0].surplus[:, :, -1] - fin.do_nothing[0].surplus[:, :, -1]
-    assert (gain[ids.index("community")] > 0).all()
-    assert (gain[ids.index("acute:REF")] < 0).all(), "the acute trust is paid at tariff by the budget holder"
+    fin = books(
+        cornwall("capitation", finance_extra=extra), arrays, incentives=True
+    )  # community holds the budget
+    gain = {org: fin.incentives[("admission_avoidance", CORNWALL, org)] for org in ("community", "acute:REF")}
+    assert (gain["community"] > 0).all()
+    assert (gain["acute:REF"] < 0).all(), "the acute trust is paid at tariff by the budget holder"
 
 
 def test_declining_contract_moves_money_to_the_recipient(arrays):
@@ -222,3 +222,14 @@ def test_incentives_command_compares_mechanisms(capsys):
     out = capsys.readouterr().out
     assert "under pbr contracts" in out and "under capitation contracts" in out and "acute:REF" in out
     assert main(["incentives", "examples/cornwall.yaml", "--contracts", "barter"]) == 2
+
+
+def test_do_nothing_is_measured_before_provider_efficiency():
+    doc = {"name": "bare", "footprints": [CORNWALL], "monte_carlo": {"draws": 10, "seed": 2}}
+    none = plan.validate(doc | {"finance": {"provider_efficiency": {"low": 0, "high": 0}}})
+    some = plan.validate(doc | {"finance": {"provider_efficiency": {"low": 2, "high": 2}}})
+    arr = engine.run_block(none, [CORNWALL], range(10))
+    f0, f2 = (engine.plan_finance(p, arr, range(10), False) for p in (none, some))
+    assert np.allclose(f0.system_surplus("plan"), f0.system_surplus("do_nothing"))
+    gap_closed = f2.system_surplus("plan")[:, -1] - f2.system_surplus("do_nothing")[:, -1]
+    assert (gap_closed > 0).all(), "2% a year cost improvement narrows the gap"
