@@ -66,6 +66,18 @@ def _allocation_label(year: int) -> str:
     return f"{year}/{(year + 1) % 100:02d}"
 
 
+@lru_cache(maxsize=1)
+def published_allocations() -> dict[tuple[str, int], float]:
+    """NHS England allocations 2016/17..2020/21 by (kind, year), from the shipped table."""
+    return {
+        (kind, y): fact(
+            "national_finance", f"NHS England allocation: {kind}", column="item", period=_allocation_label(y)
+        )
+        for kind in ("CCGs", "Primary care")
+        for y in range(2016, 2021)
+    }
+
+
 def national_allocation(years: np.ndarray, seed: int, draws: range) -> tuple[np.ndarray, np.ndarray]:
     """CCG and primary care allocations for England by (draw, year): published to 2020/21, then
     growing by the assumption ``allocation_growth_after_2020_21``. Returns (CCG, primary care)."""

@@ -10,6 +10,7 @@ Draw 0 is the central estimate.
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -54,6 +55,14 @@ def name_key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
+@lru_cache(maxsize=4096)
+def _block(seed: int, stream: int, key: tuple[int, ...], block: int, width: int) -> np.ndarray:
+    ss = np.random.SeedSequence(seed, spawn_key=(stream, *key, block))
+    z = np.random.default_rng(ss).standard_normal((BLOCK, width))
+    z.flags.writeable = False
+    return z
+
+
 def standard_normals(
     seed: int, stream: int, key: tuple[int, ...], draws: range, width: int = 1
 ) -> np.ndarray:
@@ -65,10 +74,9 @@ def standard_normals(
     if len(draws) == 0:
         return np.zeros((0, width))
     first, last = draws.start // BLOCK, (draws.stop - 1) // BLOCK
-    blocks = []
-    for b in range(first, last + 1):  # a handful of blocks, not a loop over draws
-        ss = np.random.SeedSequence(seed, spawn_key=(stream, *key, b))
-        blocks.append(np.random.default_rng(ss).standard_normal((BLOCK, width)))
+    # A handful of cached blocks, not a loop over draws; the cache spares repeated passes (the
+    # incentive matrix re-runs the plan once per care model with the same draws).
+    blocks = [_block(seed, stream, key, b, width) for b in range(first, last + 1)]
     z = np.concatenate(blocks)[draws.start - first * BLOCK : draws.stop - first * BLOCK]
     if draws.start == 0:
         z[0] = 0.0
