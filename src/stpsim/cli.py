@@ -452,6 +452,147 @@ def _print_matrix(plan, label: str, fin) -> None:
     out.print(t)
 
 
+@app.command("rollup")
+def rollup_cmd(
+    plans_dir: Annotated[
+        str | None,
+        typer.Option("--plans", help="Folder of plan files, one footprint each; do-nothing elsewhere."),
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws (1 to 100000).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed shared by every footprint.")] = 0,
+    end_year: Annotated[str, typer.Option("--end-year", help="Last year, 2016/17 to 2035/36.")] = "2020/21",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (or STPSIM_SCHEDULER).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: cores).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", help="Draws per task (default: all).")
+    ] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process (no workers).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The 45th STP: all 44 footprints together, summed draw by draw, against the national need."""
+    import os
+
+    from rich.progress import Progress
+
+    from .executors import ExecutorError
+    from .rollup import RollupInputError, load_plans, rollup
+
+    if not 1 <= draws <= 100_000:
+        raise UserError(f"--draws {draws} is out of range; allowed: 1 to 100000")
+    if not 0 <= seed <= 2**63 - 1:
+        raise UserError(f"--seed {seed} is out of range; allowed: 0 to {2**63 - 1}")
+    if chunk_size is not None and chunk_size < 1:
+        raise UserError(f"--chunk-size {chunk_size} is out of range; allowed: 1 or more")
+    if workers is not None and workers < 1:
+        raise UserError(f"--workers {workers} is out of range; allowed: 1 or more")
+    try:
+        last = parse_year(end_year)
+    except ValueError as e:
+        raise UserError(f"--end-year: {e}") from None
+    try:
+        plans = load_plans(plans_dir) if plans_dir else {}
+    except RollupInputError as e:
+        raise UserError("\n".join(e.lines)) from None
+    address = scheduler or os.environ.get("STPSIM_SCHEDULER")
+    executor = "dask" if address else ("serial" if serial else "local")
+    n = 44 * draws * (last - 2016 + 1)
+    if n * 17 * 8 * 2 > 6 * 2**30:
+        raise UserError(f"--draws {draws} with --end-year {end_year} needs more than 6 GiB; use fewer draws")
+    with Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar:
+        job = bar.add_task("footprints done", total=44)
+        try:
+            result = rollup(
+                plans,
+                draws,
+                seed,
+                last,
+                executor,
+                workers,
+                address,
+                chunk_size,
+                on_footprint_done=lambda code: bar.advance(job),
+            )
+        except ExecutorError as e:
+            sys.stderr.write(f"stpsim: error: {e}\n")
+            raise typer.Exit(1) from None
+    doc = result.to_dict()
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_rollup(doc)
+
+
+def _print_rollup(doc: dict) -> None:
+    eng = doc["england"]
+    req = eng["national_requirement"]
+
+    def bn(x: dict) -> str:
+        return f"{x['mean'] / 1e9:,.2f} ({x['p10'] / 1e9:,.2f} to {x['p90'] / 1e9:,.2f})"
+
+    t = Table(
+        title=f"England: the 45th STP ({doc['draws']} draws; GBP bn, mean and 80% interval; "
+        "gap = shortfall, positive is bad)"
+    )
+    for col in (
+        "year",
+        "people",
+        "do-nothing gap",
+        "plan gap",
+        "saved by plans",
+        "P(gap closed)",
+        "beds needed",
+    ):
+        t.add_column(col, justify="left" if col == "year" else "right")
+    for y in doc["years"]:
+        beds = eng["beds"][y]
+        t.add_row(
+            y,
+            f"{eng['population'][y]:,}",
+            bn(eng["do_nothing_gap"][y]),
+            bn(eng["plan_gap"][y]),
+            bn(eng["plans_savings"][y]),
+            f"{eng['probability_gap_closed'][y]:.0%}",
+            f"{beds['mean']:,.0f} ({beds['p10']:,.0f} to {beds['p90']:,.0f})",
+        )
+    out.print(t)
+    out.print(
+        f"Five Year Forward View: GBP {req['efficiency_required_2020_21'] / 1e9:.0f}bn of efficiency needed "
+        f"by 2020/21, GBP {req['expected_from_stps'] / 1e9:.0f}bn of it expected from STPs."
+    )
+    f = Table(title="Footprints, last year (largest gap per head first)")
+    for col in (
+        "code",
+        "name",
+        "plan",
+        "people",
+        "do-nothing gap (GBP m)",
+        "plan gap (GBP m)",
+        "gap per head (GBP)",
+    ):
+        f.add_column(
+            col,
+            justify="left" if col in ("code", "name", "plan") else "right",
+            no_wrap=col in ("name", "plan"),
+        )
+    last = doc["years"][-1]
+    rows = sorted(doc["footprints"], key=lambda r: -r["gap_per_head"][last]["mean"])
+    for r in rows:
+        f.add_row(
+            r["code"],
+            r["name"],
+            r["plan"] or "do nothing",
+            f"{r['population']:,}",
+            f"{r['do_nothing_gap'][last]['mean'] / 1e6:,.1f}",
+            f"{r['gap'][last]['mean'] / 1e6:,.1f}",
+            f"{r['gap_per_head'][last]['mean']:,.0f}",
+        )
+    out.print(f)
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the plan document's JSON Schema."""

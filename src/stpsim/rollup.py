@@ -1,0 +1,282 @@
+"""The 45th STP: every footprint's plan (or do-nothing) run together and summed per draw.
+
+Sums are taken draw by draw, so national intervals are right (not sums of percentiles). Growth,
+care-model and cost parameters are keyed by name, so a draw has the same national assumptions in
+every footprint: national risk is correlated, as it should be. Activity noise is keyed by
+footprint.
+
+Sign convention: a gap is a shortfall, so a positive gap means spending exceeds income; the
+system surplus is minus the gap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import engine, finance, footprint
+from .axes import ALL_SETTINGS, BASE_YEAR, YEARS, year_label
+from .baseline import projection
+from .executors import Task, chunks, guarded, run_tasks
+from .plan import Plan, PlanError, load
+from .reference import fact
+from .results import STATS, summarise
+
+PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class RollupInputError(ValueError):
+    """A plan folder that cannot be rolled up; ``lines`` holds every problem."""
+
+    def __init__(self, lines: list[str]):
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+def load_plans(directory: str | Path) -> dict[str, tuple[str, Plan]]:
+    """Every plan in ``directory`` by footprint code -> (file, plan). All problems at once."""
+    d = Path(directory)
+    if not d.is_dir():
+        raise RollupInputError([f"--plans {directory}: not a folder of plan files"])
+    problems: list[str] = []
+    found: dict[str, tuple[str, Plan]] = {}
+    for path in sorted(p for p in d.iterdir() if p.suffix.lower() in PLAN_SUFFIXES):
+        try:
+            plan = load(path)
+        except PlanError as e:
+            problems += [f"{e.source}: {line}" for line in e.lines]
+            continue
+        for code in plan.footprints:
+            if code in found:
+                problems.append(
+                    f"{path}: footprint {code} already has a plan ({found[code][0]}); give each footprint "
+                    "one plan"
+                )
+            else:
+                found[code] = (str(path), plan)
+    if problems:
+        raise RollupInputError(problems)
+    return found
+
+
+def do_nothing_plan(code: str, last_year: int) -> Plan:
+    """A footprint with no plan: no care models and no provider efficiency."""
+    return Plan.model_validate(
+        {
+            "name": "do nothing",
+            "footprints": [code],
+            "end_year": year_label(last_year),
+            "finance": {"provider_efficiency": {"low": 0, "high": 0}},
+        }
+    )
+
+
+def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
+    """One task: a footprint's activity, beds and books for draws [first, stop)."""
+    draws = range(first, stop)
+    arr = engine.run_block(plan, [code], draws)
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    seed = plan.monte_carlo.seed
+    central = engine.central_plan_activity(plan)[:, 0]
+    adopted = engine.adopted_interventions(plan)
+    cm = finance.care_model_costs(adopted, arr.targeted_people, 0, years, seed, draws) if adopted else None
+    books = finance.footprint_finance(
+        code, plan.finance, years, arr.activity[:, :, 0], central, seed, draws, cm
+    )
+    dn = finance.footprint_finance(
+        code, plan.finance, years, arr.do_nothing[:, :, 0], central, seed, draws, None, with_efficiency=False
+    )
+    return {
+        "activity": arr.activity[:, :, 0],
+        "do_nothing": arr.do_nothing[:, :, 0],
+        "surplus": books.system_surplus,
+        "do_nothing_surplus": dn.system_surplus,
+        "beds": engine.capacity(plan, arr.activity, draws)["beds"][:, :, 0],
+        "do_nothing_beds": engine.capacity(plan, arr.do_nothing, draws)["beds"][:, :, 0],
+    }
+
+
+@dataclass(frozen=True)
+class Rollup:
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    plan_names: tuple[str | None, ...]
+    years: tuple[int, ...]
+    draws: int
+    seed: int
+    population: np.ndarray  # (footprint, year)
+    activity: np.ndarray  # (footprint, draw, year, setting)
+    do_nothing: np.ndarray
+    surplus: np.ndarray  # (footprint, draw, year)
+    do_nothing_surplus: np.ndarray
+    beds: np.ndarray
+    do_nothing_beds: np.ndarray
+
+    @property
+    def plan_gap(self) -> np.ndarray:
+        return -self.surplus
+
+    @property
+    def do_nothing_gap(self) -> np.ndarray:
+        return -self.do_nothing_surplus
+
+    def _by_year(self, x: np.ndarray) -> dict:
+        s = summarise(x)
+        return {year_label(y): {k: round(float(s[k][t]), 2) for k in STATS} for t, y in enumerate(self.years)}
+
+    def top_gap_per_head(self, n: int = 10) -> list[int]:
+        """Footprint indices with the largest mean plan gap per head in the last year."""
+        per_head = self.plan_gap[:, :, -1].mean(axis=1) / self.population[:, -1]
+        return list(np.argsort(-per_head)[:n])
+
+    def to_dict(self) -> dict:
+        nat_gap = self.plan_gap.sum(axis=0)
+        nat_dn_gap = self.do_nothing_gap.sum(axis=0)
+        savings = nat_dn_gap - nat_gap
+        req = national_requirement()
+        england = {
+            "population": {
+                year_label(y): round(float(self.population[:, t].sum())) for t, y in enumerate(self.years)
+            },
+            "activity": {
+                k: self._by_year(self.activity[..., i].sum(axis=0)) for i, k in enumerate(ALL_SETTINGS)
+            },
+            "do_nothing_activity": {
+                k: self._by_year(self.do_nothing[..., i].sum(axis=0)) for i, k in enumerate(ALL_SETTINGS)
+            },
+            "beds": self._by_year(self.beds.sum(axis=0)),
+            "do_nothing_beds": self._by_year(self.do_nothing_beds.sum(axis=0)),
+            "system_surplus": self._by_year(self.surplus.sum(axis=0)),
+            "do_nothing_gap": self._by_year(nat_dn_gap),
+            "plan_gap": self._by_year(nat_gap),
+            "probability_gap_closed": {
+                year_label(y): round(float((nat_gap[:, t] <= 0).mean()), 4) for t, y in enumerate(self.years)
+            },
+            "plans_savings": self._by_year(savings),
+            "probability_savings_reach_stp_expectation": {
+                year_label(y): round(float((savings[:, t] >= req["expected_from_stps"]).mean()), 4)
+                for t, y in enumerate(self.years)
+            },
+            "national_requirement": req,
+        }
+        fps = []
+        for f, code in enumerate(self.codes):
+            fps.append(
+                {
+                    "code": code,
+                    "name": self.names[f],
+                    "plan": self.plan_names[f],
+                    "population": round(float(self.population[f, -1])),
+                    "gap": self._by_year(self.plan_gap[f]),
+                    "do_nothing_gap": self._by_year(self.do_nothing_gap[f]),
+                    "gap_per_head": self._by_year(self.plan_gap[f] / self.population[f][None, :]),
+                }
+            )
+        return {
+            "draws": self.draws,
+            "seed": self.seed,
+            "years": [year_label(y) for y in self.years],
+            "sign": "gap = shortfall (spending minus income), positive is a shortfall; surplus = -gap",
+            "footprints": fps,
+            "england": england,
+            "largest_gap_per_head": [self.codes[i] for i in self.top_gap_per_head()],
+        }
+
+
+def national_requirement() -> dict:
+    """The Five Year Forward View figures the roll-up is judged against (shipped finance table)."""
+    return {
+        "efficiency_required_2020_21": fact(
+            "national_finance",
+            "Five Year Forward View: efficiency savings required by 2020/21",
+            column="item",
+            period="2020/21",
+        ),
+        "expected_from_stps": fact(
+            "national_finance",
+            "Share of the GBP 22bn efficiency requirement that STPs were "
+            "expected to deliver (NHS England forecast)",
+            column="item",
+            period="to 2020/21",
+        ),
+        "funding_gap_without_efficiency_2020_21": fact(
+            "national_finance",
+            "Five Year Forward View: funding gap by 2020/21 if funding only rises with inflation "
+            "and no efficiency gains",
+            column="item",
+            period="2020/21",
+        ),
+    }
+
+
+def rollup(
+    plans: dict[str, tuple[str, Plan]],
+    draws: int,
+    seed: int,
+    last_year: int = 2020,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+    on_footprint_done=None,
+) -> Rollup:
+    """Run all 44 footprints (their plan, or do-nothing) and collect the results per draw."""
+    codes = footprint.codes()
+    horizon = {"start_year": BASE_YEAR, "end_year": last_year}
+    prepared: dict[str, Plan] = {}
+    names: list[str | None] = []
+    for code in codes:
+        base = plans[code][1] if code in plans else do_nothing_plan(code, last_year)
+        names.append(plans[code][1].name if code in plans else None)
+        prepared[code] = base.model_copy(
+            update={
+                **horizon,
+                "footprints": [code],
+                "monte_carlo": base.monte_carlo.model_copy(update={"draws": draws, "seed": seed}),
+            }
+        )
+    tasks = [
+        Task((code, a, b), (footprint_work, code, prepared[code], a, b))
+        for code in codes
+        for a, b in chunks(draws, chunk_size)
+    ]
+    per_fp = {code: sum(1 for t in tasks if t.key[0] == code) for code in codes}
+    done: dict[str, int] = {}
+
+    def tick(task: Task) -> None:
+        done[task.key[0]] = done.get(task.key[0], 0) + 1
+        if on_footprint_done and done[task.key[0]] == per_fp[task.key[0]]:
+            on_footprint_done(task.key[0])
+
+    results = run_tasks(guarded, tasks, executor, workers, scheduler, tick)
+    missing = [t.key for t in tasks if t.key not in results]
+    if missing:  # the executors raise first; this is the last line of defence
+        raise RuntimeError(f"results missing for {missing}")
+
+    def gather(field: str) -> np.ndarray:
+        out = []
+        for code in codes:
+            parts = [results[(code, a, b)][field] for a, b in chunks(draws, chunk_size)]
+            out.append(np.concatenate(parts, axis=0))
+        return np.stack(out)
+
+    years = tuple(range(BASE_YEAR, last_year + 1))
+    pop = projection().population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
+    _ = YEARS
+    return Rollup(
+        codes=tuple(codes),
+        names=tuple(f.name for f in footprint.all_footprints()),
+        plan_names=tuple(names),
+        years=years,
+        draws=draws,
+        seed=seed,
+        population=pop,
+        activity=gather("activity"),
+        do_nothing=gather("do_nothing"),
+        surplus=gather("surplus"),
+        do_nothing_surplus=gather("do_nothing_surplus"),
+        beds=gather("beds"),
+        do_nothing_beds=gather("do_nothing_beds"),
+    )

@@ -1,0 +1,130 @@
+"""The 45th STP: roll-up totals are footprint sums draw by draw, every executor and chunking
+gives the same numbers, dead workers are retried, and bad plan folders are refused up front."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from stpsim import engine, plan, rollup
+from stpsim.axes import ALL_SETTINGS
+from stpsim.cli import main
+from stpsim.executors import FAULT_ENV
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+DRAWS = 40
+
+
+@pytest.fixture(scope="module")
+def plans_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("plans")
+    for name in ("greater_manchester.yaml", "cornwall.yaml", "north_west_london.yaml"):
+        shutil.copy(EXAMPLES / name, d / name)
+    return d
+
+
+@pytest.fixture(scope="module")
+def serial(plans_dir):
+    return rollup.rollup(rollup.load_plans(plans_dir), DRAWS, 7, executor="serial")
+
+
+def test_national_totals_are_footprint_sums_draw_by_draw(serial):
+    doc = serial.to_dict()
+    em = ALL_SETTINGS.index("emergency_admissions")
+    national = serial.activity[..., em].sum(axis=0)  # (draw, year)
+    assert doc["england"]["activity"]["emergency_admissions"]["2020/21"]["mean"] == pytest.approx(
+        national[:, -1].mean(), rel=1e-9
+    )
+    gap = -serial.surplus.sum(axis=0)
+    assert doc["england"]["plan_gap"]["2020/21"]["p90"] == pytest.approx(
+        np.percentile(gap[:, -1], 90), rel=1e-9
+    )
+    # A sum of percentiles would be wider than the percentile of the sum.
+    assert np.percentile(gap[:, -1], 90) <= np.percentile(-serial.surplus[:, :, -1], 90, axis=1).sum()
+
+
+def test_each_footprint_matches_a_run_of_its_plan_alone(serial):
+    gm = plan.load(EXAMPLES / "greater_manchester.yaml")
+    gm = gm.model_copy(update={"monte_carlo": gm.monte_carlo.model_copy(update={"draws": DRAWS, "seed": 7})})
+    alone = engine.run(gm, incentives=False)
+    f = serial.codes.index("E54000007")
+    assert np.allclose(serial.activity[f], alone.activity[:, :, 0], rtol=1e-12)
+    assert np.allclose(serial.surplus[f], alone.finance.footprints[0].system_surplus, rtol=1e-9, atol=1.0)
+    assert serial.plan_names[f] == "Greater Manchester - Taking Charge"
+    assert serial.plan_names[serial.codes.index("E54000005")] is None
+
+
+def test_local_processes_and_chunk_sizes_give_identical_numbers(plans_dir, serial):
+    local = rollup.rollup(rollup.load_plans(plans_dir), DRAWS, 7, executor="local", workers=2, chunk_size=16)
+    for field in ("activity", "do_nothing", "surplus", "do_nothing_surplus", "beds"):
+        assert np.array_equal(getattr(local, field), getattr(serial, field)), field
+
+
+def test_dask_local_cluster_gives_identical_numbers(plans_dir, serial):
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = rollup.rollup(
+            rollup.load_plans(plans_dir),
+            DRAWS,
+            7,
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+            chunk_size=25,
+        )
+    for field in ("activity", "surplus", "do_nothing_surplus", "beds"):
+        assert np.array_equal(getattr(dask, field), getattr(serial, field)), field
+
+
+def test_a_worker_that_dies_is_retried(plans_dir, serial, tmp_path, monkeypatch):
+    monkeypatch.setenv(FAULT_ENV, f"E54000010:{tmp_path / 'died'}")
+    r = rollup.rollup(rollup.load_plans(plans_dir), DRAWS, 7, executor="local", workers=2)
+    assert (tmp_path / "died").exists(), "the fault was injected"
+    assert np.array_equal(r.surplus, serial.surplus)
+
+
+def test_rollup_json_has_the_documented_shape(plans_dir, capsys):
+    assert main(["rollup", "--plans", str(plans_dir), "--draws", "20", "--serial", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["draws"] == 20 and len(doc["footprints"]) == 44
+    fp = doc["footprints"][0]
+    assert set(fp) >= {"code", "name", "plan", "population", "gap", "gap_per_head"}
+    assert set(fp["gap"]["2020/21"]) == {"mean", "p10", "p50", "p90"}
+    eng = doc["england"]
+    assert set(eng) >= {
+        "population",
+        "activity",
+        "system_surplus",
+        "do_nothing_gap",
+        "plan_gap",
+        "probability_gap_closed",
+    }
+    assert 0.0 <= eng["probability_gap_closed"]["2020/21"] <= 1.0
+    assert eng["population"]["2016/17"] == 55_268_067
+    assert len(doc["largest_gap_per_head"]) == 10
+
+
+def test_readable_rollup(plans_dir, capsys):
+    assert main(["rollup", "--plans", str(plans_dir), "--draws", "10", "--serial"]) == 0
+    out = capsys.readouterr().out
+    assert "45th STP" in out and "Greater Manchester - Taking Charge" in out and "22bn" in out
+
+
+def test_bad_plan_folders_are_refused_before_any_work(tmp_path, capsys):
+    d = tmp_path / "plans"
+    d.mkdir()
+    shutil.copy(EXAMPLES / "cornwall.yaml", d / "a.yaml")
+    shutil.copy(EXAMPLES / "cornwall.yaml", d / "b.yaml")
+    (d / "broken.yaml").write_text("name: [unclosed\n")
+    (d / "elsewhere.yaml").write_text("name: x\nfootprints: [E54009999]\n")
+    (d / "notes.txt").write_text("not a plan")
+    assert main(["rollup", "--plans", str(d), "--draws", "10", "--serial"]) == 2
+    err = capsys.readouterr().err
+    assert "E54000036 already has a plan" in err
+    assert "broken.yaml: not valid YAML" in err
+    assert "unknown footprint 'E54009999'" in err
+    assert main(["rollup", "--plans", str(tmp_path / "nope"), "--serial"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["rollup", "--draws", "0"]) == 2
