@@ -233,3 +233,12 @@ def test_do_nothing_is_measured_before_provider_efficiency():
     assert np.allclose(f0.system_surplus("plan"), f0.system_surplus("do_nothing"))
     gap_closed = f2.system_surplus("plan")[:, -1] - f2.system_surplus("do_nothing")[:, -1]
     assert (gap_closed > 0).all(), "2% a year cost improvement narrows the gap"
+
+
+def test_costed_value_equals_costing_the_adjusted_activity(rng):
+    from stpsim.costs import costed_activity, costed_value, unit_cost_vector
+
+    act = rng.uniform(0, 1000, size=(3, 4, 17))
+    los = rng.uniform(1, 8, size=2)
+    uc = unit_cost_vector()
+    assert np.allclose(costed_value(act, los, uc), costed_activity(act, los) @ uc)

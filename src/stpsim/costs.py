@@ -134,6 +134,15 @@ def costed_activity(activity: np.ndarray, base_los: np.ndarray) -> np.ndarray:
     return out
 
 
+def costed_value(activity: np.ndarray, base_los: np.ndarray, uc: np.ndarray) -> np.ndarray:
+    """``costed_activity(activity, base_los) @ uc`` without copying the activity array."""
+    value = activity @ uc
+    for j, (bd, adm) in enumerate(BED_DAYS.items()):
+        b, a = ALL_SETTINGS.index(bd), ALL_SETTINGS.index(adm)
+        value = value - activity[..., a] * base_los[..., j] * uc[b]
+    return value
+
+
 def provider_cost(
     value: np.ndarray,
     base_value: float,

@@ -17,7 +17,7 @@ from . import activity, assumptions, contracts
 from .axes import ALL_SETTINGS, BASE_YEAR, SETTINGS, YEARS
 from .baseline import projection
 from .contract_terms import ContractSpec, FinanceOptions, all_settings_of, preset_contracts
-from .costs import BED_DAYS, costed_activity, open_wards, provider_cost, unit_cost_vector
+from .costs import BED_DAYS, costed_value, open_wards, provider_cost, unit_cost_vector
 from .footprint import codes as all_codes
 from .footprint import find
 from .organisations import Organisation, delivery_shares, organisations, resolve
@@ -87,12 +87,7 @@ def national_allocation(years: np.ndarray, seed: int, draws: range) -> tuple[np.
         arr = np.empty((len(draws), len(years)))
         for t, y in enumerate(years):
             yy = min(int(y), 2020)
-            v = fact(
-                "national_finance",
-                f"NHS England allocation: {kind}",
-                column="item",
-                period=_allocation_label(yy),
-            )
+            v = published_allocations()[(kind, yy)]
             arr[:, t] = v * (1 + growth) ** (int(y) - yy)
         out.append(arr)
     return out[0], out[1]
@@ -449,8 +444,8 @@ def _provider_costs(
     """Own costs of every provider by (org, draw, year)."""
     n_d, n_t = org_act.shape[1:3]
     own = np.zeros((len(orgs), n_d, n_t))
-    costed = costed_activity(org_act, base_los) @ uc  # (org, draw, year) at 2016/17 unit costs
-    base_value = costed_activity(base_org, base_los) @ uc  # base-year bed days are all "base stay"
+    costed = costed_value(org_act, base_los, uc)  # (org, draw, year) at 2016/17 unit costs
+    base_value = costed_value(base_org, base_los, uc)  # base-year bed days are all "base stay"
     underlying = underlying_deficit()
     cquin_c = float(assumptions.value("cquin_achievement")) * 0.025
     sc_index = (1 + assumed("social_care_price_inflation", seed, draws, scale=0.01)[:, None]) ** elapsed
