@@ -297,7 +297,8 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
                         gains[(a.spec.name, codes[f], org.id)] = gain[o]
-    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
+    efficiency_only = books(arrays, [], arrays.do_nothing, True)
+    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains, tuple(efficiency_only))
 
 
 CHUNK = 1024  # draws per block of work: bounds peak memory whatever the number of draws

@@ -528,11 +528,16 @@ class PlanFinance:
     footprints: tuple[FootprintFinance, ...]
     do_nothing: tuple[FootprintFinance, ...]
     incentives: dict[tuple[str, str, str], np.ndarray]  # (intervention, footprint, org) -> (draw,) gain
+    efficiency_only: tuple[FootprintFinance, ...] = ()  # do-nothing activity with provider efficiency
 
     def system_surplus(self, scenario: str = "plan") -> np.ndarray:
         """(draw, year) summed over the plan's footprints. Do-nothing has no care models and no
         provider efficiency: the STP "do-nothing" before cost improvement."""
-        books = self.footprints if scenario == "plan" else self.do_nothing
+        books = {
+            "plan": self.footprints,
+            "do_nothing": self.do_nothing,
+            "efficiency_only": self.efficiency_only,
+        }[scenario]
         return sum(b.system_surplus for b in books)
 
     def gap(self, scenario: str = "plan") -> np.ndarray:

@@ -25,6 +25,16 @@ def summarise(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
     return {"mean": x.mean(axis=axis), "p10": p10, "p50": p50, "p90": p90}
 
 
+def _population(plan: Plan) -> np.ndarray:
+    from .baseline import projection
+    from .footprint import codes
+
+    proj = projection()
+    t0 = plan.first_year - int(proj.years[0])
+    idx = [codes().index(c) for c in plan.footprints]
+    return proj.population[t0 : t0 + plan.last_year - plan.first_year + 1][:, idx].sum(axis=-1)
+
+
 def _stats(x: np.ndarray) -> list[float]:
     s = summarise(x)
     return [float(s[k]) for k in STATS]
@@ -46,6 +56,7 @@ class Results:
     interventions: tuple[str, ...]
     targeted_people: np.ndarray  # (year, footprint, intervention)
     finance: object = None  # finance.PlanFinance
+    population: np.ndarray | None = None  # (year, footprint, sex, age) residents
 
     @classmethod
     def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict, finance=None) -> Results:
@@ -65,6 +76,7 @@ class Results:
             interventions=tuple(a.name for a in plan.interventions),
             targeted_people=arrays.targeted_people,
             finance=finance,
+            population=_population(plan),
         )
 
     @property

@@ -1,0 +1,608 @@
+"""Stories, not spreadsheets: a plan's results told in plain English.
+
+Every number in the text comes from :class:`~stpsim.results.Results` through :func:`facts`, and
+is printed by a helper that records what it printed and the value it was rounded from
+(``Story.numbers``), so the tests can check each one. Two audiences: ``board`` (a board paper)
+and ``public`` (local people: short sentences, no jargon, every abbreviation explained).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .axes import ALL_SETTINGS, year_label
+from .interventions import library
+
+AUDIENCES = ("board", "public")
+
+# How the public story names each library care model.
+PLAIN = {
+    "geriatricians_front_door": "specialist doctors for older people at the hospital door",
+    "community_extensivist": "hospital doctors working in the community",
+    "direct_access_physiotherapy": "seeing a physiotherapist without a referral",
+    "specialist_gp_urgent_care": "same-day appointments with family doctors",
+    "specialist_gp_long_term_conditions": "regular family doctor care for long-term illness",
+    "hospital_at_home": "hospital care at home",
+    "reduced_delayed_transfers": "getting people home from hospital without delay",
+    "outpatient_followup_redesign": "fewer routine hospital check-ups",
+    "enhanced_care_home_support": "more support for care homes",
+    "back_office_and_estates": "sharing offices and buildings",
+}
+
+CONTRACT_WORDS = {
+    "pbr": "payment by results (national tariff)",
+    "block": "block contracts",
+    "capitation": "capitation (a whole-population budget)",
+    "risk_share": "a two-sided risk share",
+    "blended": "blended payment",
+    "aligned_payment": "aligned payment and incentive",
+    "declining": "a contract that shrinks each year",
+}
+
+MATERIAL = 50_000  # gains smaller than this (GBP a year) are not worth a sentence
+
+# Abbreviations the public text may use, each explained where it first appears.
+GLOSSARY = {
+    "NHS": "National Health Service",
+    "GP": "family doctor",
+    "A&E": "accident and emergency",
+}
+
+
+@dataclass(frozen=True)
+class Number:
+    """A number as printed, the fact it came from and that fact's exact value."""
+
+    key: str
+    value: float
+    text: str
+    kind: str  # money, count, percent, ratio, probability, year, age
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    paragraphs: list[str]
+
+
+@dataclass
+class Story:
+    audience: str
+    title: str
+    sections: list[Section]
+    numbers: list[Number] = field(default_factory=list)
+
+    def text(self) -> str:
+        parts = [self.title, ""]
+        for s in self.sections:
+            parts += [s.title, *s.paragraphs, ""]
+        return "\n".join(parts).strip() + "\n"
+
+
+# ---- the facts a story may quote ------------------------------------------------------------
+
+
+def _mean_int(x: np.ndarray) -> tuple[float, float]:
+    """Mean and half the 80% interval of draws."""
+    p10, p90 = np.percentile(x, [10, 90])
+    return float(np.mean(x)), float((p90 - p10) / 2)
+
+
+def facts(results) -> dict[str, float]:
+    """Every quantity the story quotes, computed from Results. Keys name their source."""
+    f: dict[str, float] = {}
+    r = results
+    last = len(r.years) - 1
+    pop = r.population.sum(axis=(1, 2))  # (year, age)
+    f["population.first"] = float(pop[0].sum())
+    f["population.last"] = float(pop[last].sum())
+    f["population.85plus.first"] = float(pop[0, 85:].sum())
+    f["population.85plus.last"] = float(pop[last, 85:].sum())
+    for scen in ("plan", "do_nothing"):
+        for k in (
+            "emergency_admissions",
+            "emergency_bed_days",
+            "ae_attendances",
+            "gp_consultations",
+            "community_nursing_contacts",
+            "outpatient_followup",
+            "hospital_at_home_days",
+            "home_care_hours",
+            "care_home_weeks",
+        ):
+            x = r.setting(k, scen)
+            f[f"{scen}.{k}.first"] = float(x[:, 0].mean())
+            f[f"{scen}.{k}.last"], f[f"{scen}.{k}.last.pm"] = _mean_int(x[:, last])
+    for k in (
+        "emergency_admissions",
+        "gp_consultations",
+        "community_nursing_contacts",
+        "ae_attendances",
+        "outpatient_followup",
+        "hospital_at_home_days",
+    ):
+        d = r.setting(k, "plan")[:, last] - r.setting(k, "do_nothing")[:, last]
+        f[f"difference.{k}.last"], f[f"difference.{k}.last.pm"] = _mean_int(d)
+    for scen, cap in (("plan", r.capacity), ("do_nothing", r.do_nothing_capacity)):
+        beds = cap["beds"].sum(axis=2)
+        f[f"{scen}.beds.first"] = float(beds[:, 0].mean())
+        f[f"{scen}.beds.last"], f[f"{scen}.beds.last.pm"] = _mean_int(beds[:, last])
+    d = (r.capacity["beds"] - r.do_nothing_capacity["beds"]).sum(axis=2)[:, last]
+    f["difference.beds.last"], f["difference.beds.last.pm"] = _mean_int(d)
+    fin = r.finance
+    if fin is not None:
+        dn, pl = fin.gap("do_nothing")[:, last], fin.gap("plan")[:, last]
+        f["gap.do_nothing.last"], f["gap.do_nothing.last.pm"] = _mean_int(dn)
+        f["gap.plan.last"], f["gap.plan.last.pm"] = _mean_int(pl)
+        f["gap.first"] = float(fin.gap("do_nothing")[:, 0].mean())
+        f["gap.closed_by_plan.last"], f["gap.closed_by_plan.last.pm"] = _mean_int(dn - pl)
+        if fin.efficiency_only:
+            eff = dn - fin.gap("efficiency_only")[:, last]
+            f["gap.closed_by_efficiency.last"] = float(eff.mean())
+        f["probability.plan_narrows_gap"] = float((pl < dn).mean())
+        f["probability.plan_balances"] = float((pl <= 0).mean())
+        kinds = {o.id: o.kind for b in fin.footprints for o in b.orgs}
+        by_kind: dict[tuple[str, str], np.ndarray] = {}
+        for (name, _code, org), gain in fin.incentives.items():
+            key = (name, kinds.get(org, org))
+            by_kind[key] = by_kind.get(key, 0.0) + gain
+        for (name, kind), gain in by_kind.items():
+            f[f"incentive.{name}.{kind}"] = float(np.mean(gain))
+    f["draws"] = float(r.draws)
+    return f
+
+
+# ---- how numbers are written --------------------------------------------------------------
+
+
+class _Writer:
+    """Formats numbers the way people read them and records each one."""
+
+    def __init__(self, facts_: dict[str, float], story: Story):
+        self.f = facts_
+        self.story = story
+
+    def _note(self, key: str, value: float, text: str, kind: str) -> str:
+        self.story.numbers.append(Number(key, value, text, kind))
+        return text
+
+    def money(self, key: str, sign: bool = False) -> str:
+        v = self.f[key]
+        text = money_text(abs(v) if not sign else v)
+        return self._note(key, abs(v) if not sign else v, text, "money")
+
+    def money_pm(self, key: str) -> str:
+        """'£41m, give or take £9m'."""
+        main = self.money(key)
+        pm = self.f[key + ".pm"]
+        return f"{main}, give or take {self._note(key + '.pm', pm, money_text(pm), 'money')}"
+
+    def count(self, key: str, value: float | None = None) -> str:
+        v = abs(self.f[key]) if value is None else abs(value)
+        return self._note(key, v, count_text(v), "count")
+
+    def count_pm(self, key: str) -> str:
+        main = self.count(key)
+        pm = self.f[key + ".pm"]
+        return f"{main} (give or take {self._note(key + '.pm', pm, count_text(pm), 'count')})"
+
+    def percent(self, key: str, value: float) -> str:
+        return self._note(key, value, f"{round(100 * value)}%", "percent")
+
+    def growth(self, first: str, last: str) -> str:
+        """Change from one fact to another as 'about 1 in 12 more' or 'a fifth more'."""
+        a, b = self.f[first], self.f[last]
+        ratio = b / a - 1 if a else 0.0
+        return self._note(f"{last}/{first}", ratio, ratio_text(ratio), "ratio")
+
+    def probability(self, key: str) -> str:
+        v = self.f[key]
+        return self._note(key, v, f"{round(100 * v)}%", "probability")
+
+    def year(self, y: int) -> str:
+        return self._note("year", float(y), year_label(y), "year")
+
+    def age(self, a: int) -> str:
+        return self._note("axis:age", float(a), str(a), "age")
+
+    def draws(self) -> str:
+        return self._note("draws", self.f["draws"], f"{int(self.f['draws']):,}", "count")
+
+
+def _sig(x: float, digits: int = 2) -> float:
+    if x == 0:
+        return 0.0
+    return round(x, -int(math.floor(math.log10(abs(x)))) + digits - 1)
+
+
+def money_text(x: float) -> str:
+    """£41m, £1.2bn, £850,000 (two significant figures)."""
+    a = abs(x)
+    sign = "-" if x < 0 else ""
+    if a >= 1e9:
+        return f"{sign}£{_sig(a / 1e9):g}bn"
+    if a >= 1e6:
+        return f"{sign}£{_sig(a / 1e6):g}m"
+    if a >= 1e3:
+        return f"{sign}£{_sig(a):,.0f}"
+    return f"{sign}£{round(a)}"
+
+
+def count_text(x: float) -> str:
+    """2.9 million, 6,200, 48 (two significant figures, whole numbers below 100)."""
+    a = abs(x)
+    if a >= 1e6:
+        return f"{_sig(a / 1e6):g} million"
+    if a >= 100:
+        return f"{_sig(a):,.0f}"
+    return f"{round(a)}"
+
+
+def ratio_text(r: float) -> str:
+    """A relative change as people say it: 'about 1 in 12 more', 'a fifth more', '3% fewer'."""
+    if r == 0:
+        return "no change"
+    word = "more" if r > 0 else "fewer"
+    a = abs(r)
+    if a < 0.02:
+        return f"{a * 100:.1f}% {word}"
+    if a < 0.2:
+        return f"about 1 in {round(1 / a)} {word}"
+    return f"{round(100 * a)}% {word}"
+
+
+def parse_number(text: str) -> float:
+    """The value a printed number stands for (inverse of the helpers; used by the tests)."""
+    t = text.replace("£", "").replace(",", "").strip()
+    neg = t.startswith("-")
+    t = t.lstrip("-")
+    mult = 1.0
+    for suffix, m in (("bn", 1e9), ("m", 1e6), (" million", 1e6), ("%", 0.01)):
+        if t.endswith(suffix):
+            t, mult = t[: -len(suffix)], m
+            break
+    v = float(t) * mult
+    return -v if neg else v
+
+
+# ---- the story -------------------------------------------------------------------------------
+
+
+def _names(results) -> str:
+    names = list(results.names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _models(results, public: bool = False) -> list[tuple[str, str, float]]:
+    """(name, how the story calls it, coverage) for each adopted care model."""
+    custom = {c.name: c.title for c in results.plan.custom_interventions}
+    lib = library()
+    out = []
+    for a in results.plan.interventions:
+        title = custom.get(a.name) or (PLAIN[a.name] if public and a.name in PLAIN else lib[a.name].title)
+        out.append((a.name, title, a.coverage))
+    return out
+
+
+def _kind_name(kind: str, public: bool) -> str:
+    if public:
+        return {
+            "commissioner": "local health budget holders",
+            "acute": "the hospitals",
+            "community": "community services",
+            "mental_health": "mental health services",
+            "primary_care": "family doctors' practices",
+            "social_care": "the councils' social care",
+        }[kind]
+    return {
+        "commissioner": "the commissioners",
+        "acute": "the acute trusts (together)",
+        "community": "the community provider",
+        "mental_health": "the mental health provider",
+        "primary_care": "general practice",
+        "social_care": "the councils' social care",
+    }[kind]
+
+
+def tell(results, audience: str = "board") -> Story:
+    """The plan's story for a board or for the public."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}; allowed: {', '.join(AUDIENCES)}")
+    public = audience == "public"
+    f = facts(results)
+    place = _names(results)
+    title = (
+        f"{results.plan.name}: what the plan means for {place}"
+        if not public
+        else f"Health and care in {place}: the plan, in plain English"
+    )
+    story = Story(audience, title, [])
+    w = _Writer(f, story)
+    first, last = results.years[0], results.years[-1]
+    y0, y1 = w.year(first), w.year(last)
+    sec = story.sections.append
+
+    # The people.
+    older = w.growth("population.85plus.first", "population.85plus.last")
+    if public:
+        sec(
+            Section(
+                "people",
+                "The people",
+                [
+                    f"About {w.count('population.first')} people live in {place}. "
+                    f"By {y1} there will be about {w.count('population.last')}. "
+                    f"The number of people aged {w.age(85)} or more will grow most: {older}. "
+                    "Older people need more care, so the need for care grows faster than the number of people.",
+                ],
+            )
+        )
+    else:
+        sec(
+            Section(
+                "people",
+                "The people and how they will change",
+                [
+                    f"{place} has {w.count('population.first')} residents in {y0}, rising to {w.count('population.last')} "
+                    f"by {y1} ({w.growth('population.first', 'population.last')}). People aged {w.age(85)} and over grow "
+                    f"fastest, from {w.count('population.85plus.first')} to {w.count('population.85plus.last')} ({older}). "
+                    "Ageing, more than growth, drives the demand below.",
+                ],
+            )
+        )
+
+    # The pressure if nothing changes.
+    em = w.growth("do_nothing.emergency_admissions.first", "do_nothing.emergency_admissions.last")
+    if public:
+        sec(
+            Section(
+                "pressure",
+                "If nothing changes",
+                [
+                    f"Hospitals would admit {em} people as emergencies each year by {y1}: about "
+                    f"{w.count('do_nothing.emergency_admissions.last')} in a year. "
+                    f"They would need about {w.count('do_nothing.beds.last')} beds, up from about "
+                    f"{w.count('do_nothing.beds.first')} today. "
+                    f"Visits to {_gloss('A&E', story)} would rise to about {w.count('do_nothing.ae_attendances.last')} a year. "
+                    f"Appointments with a {_gloss('GP', story)} would rise to about "
+                    f"{w.count('do_nothing.gp_consultations.last')} a year.",
+                ],
+            )
+        )
+    else:
+        sec(
+            Section(
+                "pressure",
+                "The pressure on each service if nothing changes",
+                [
+                    f"With no change in how care is given, emergency admissions rise from "
+                    f"{w.count('do_nothing.emergency_admissions.first')} to "
+                    f"{w.count_pm('do_nothing.emergency_admissions.last')} a year by {y1} ({em}). Hospitals would need "
+                    f"{w.count_pm('do_nothing.beds.last')} beds at 85% occupancy, against {w.count('do_nothing.beds.first')} "
+                    f"in {y0}. A&E attendances reach {w.count('do_nothing.ae_attendances.last')} "
+                    f"({w.growth('do_nothing.ae_attendances.first', 'do_nothing.ae_attendances.last')}), GP consultations "
+                    f"{w.count('do_nothing.gp_consultations.last')} and community nursing visits "
+                    f"{w.count('do_nothing.community_nursing_contacts.last')} "
+                    f"({w.growth('do_nothing.community_nursing_contacts.first', 'do_nothing.community_nursing_contacts.last')}).",
+                ],
+            )
+        )
+
+    # What the plan does.
+    models = _models(results, public)
+    listed = "; ".join(
+        f"{t} ({w.percent('coverage', c)} {'of people reached' if public else 'coverage'})"
+        for _, t, c in models
+    )
+    avoided = f["difference.emergency_admissions.last"]
+    if not models:
+        body = ["The plan adopts no care models: it is the do-nothing case."]
+    elif public:
+        body = [
+            f"The plan brings in {len(models)} new ways of working: {listed}. ",
+            f"By {y1} this means about {w.count('difference.emergency_admissions.last')} "
+            f"{'fewer' if avoided < 0 else 'more'} emergency hospital stays a year and about "
+            f"{w.count('difference.beds.last')} {'fewer' if f['difference.beds.last'] < 0 else 'more'} beds needed. "
+            f"Care moves closer to home: about {w.count('difference.community_nursing_contacts.last')} more visits "
+            "from community nurses a year.",
+        ]
+    else:
+        body = [
+            f"The plan adopts {len(models)} care models: {listed}.",
+            f"By {y1} they {'avoid' if avoided < 0 else 'add'} {w.count_pm('difference.emergency_admissions.last')} "
+            f"emergency admissions a year and {'free' if f['difference.beds.last'] < 0 else 'need'} "
+            f"{w.count_pm('difference.beds.last')} beds. "
+            f"Work moves out of hospital: {w.count('difference.community_nursing_contacts.last')} more community "
+            f"nursing visits, {w.count('difference.gp_consultations.last')} more GP consultations and "
+            f"{w.count('difference.hospital_at_home_days.last')} hospital-at-home days a year.",
+        ]
+    sec(Section("plan", "What the plan does", body))
+
+    # The money.
+    if results.finance is not None:
+        if public:
+            sec(
+                Section(
+                    "money",
+                    "The money",
+                    [
+                        f"If nothing changes, the {_gloss('NHS', story)} and the councils here would spend "
+                        f"{w.money('gap.do_nothing.last')} more than they receive in {y1}. "
+                        f"With the plan, the shortfall would be about {w.money('gap.plan.last')}. "
+                        "Part of the saving comes from running services more cheaply. Part comes from the new ways of working.",
+                    ],
+                )
+            )
+        else:
+            eff = f.get("gap.closed_by_efficiency.last")
+            eff_text = (
+                f" Provider cost improvement closes {w.money('gap.closed_by_efficiency.last')} of it; "
+                "the care models and their costs make up the rest."
+                if eff is not None
+                else ""
+            )
+            sec(
+                Section(
+                    "money",
+                    "What it costs and saves",
+                    [
+                        f"Doing nothing leaves the footprint's NHS organisations and councils {w.money_pm('gap.do_nothing.last')} "
+                        f"short in {y1}, against {w.money('gap.first')} in {y0}. The plan brings the shortfall to "
+                        f"{w.money_pm('gap.plan.last')}, closing {w.money_pm('gap.closed_by_plan.last')}.{eff_text}",
+                    ],
+                )
+            )
+
+        # Who gains and who loses.
+        lines = []
+        for name, title, _ in models:
+            gains = {k.split(".", 2)[2]: v for k, v in f.items() if k.startswith(f"incentive.{name}.")}
+            if not gains:
+                continue
+            best, worst = max(gains, key=gains.get), min(gains, key=gains.get)
+            parts = []
+            if gains[best] >= MATERIAL:
+                parts.append(
+                    f"the biggest gain is for {_kind_name(best, public)} "
+                    f"({w.money(f'incentive.{name}.{best}')} a year)"
+                )
+            if gains[worst] <= -MATERIAL:
+                parts.append(
+                    f"the biggest loss falls on {_kind_name(worst, public)} "
+                    f"({w.money(f'incentive.{name}.{worst}')} a year)"
+                )
+            if parts:
+                lines.append(f"{title[0].upper() + title[1:]}: {'; '.join(parts)}.")
+        contracts = results.plan.finance.contracts
+        how = (
+            CONTRACT_WORDS.get(contracts, "the plan's own contracts")
+            if isinstance(contracts, str)
+            else "the plan's own contracts"
+        )
+        intro = (
+            f"Paid by {how}, each care model moves money between organisations. The effect of each model on "
+            f"its own, in {y1}:"
+            if not public
+            else "Each change moves money between the organisations that give our care:"
+        )
+        sec(
+            Section(
+                "incentives",
+                "Who gains and who loses",
+                [intro, *lines] if lines else [intro + " none moves money one way more than another."],
+            )
+        )
+
+        # How sure we are.
+        if public:
+            sec(
+                Section(
+                    "certainty",
+                    "How sure we are",
+                    [
+                        f"We ran the numbers {w.draws()} times with different guesses about the future. "
+                        f"The plan narrowed the shortfall in {w.probability('probability.plan_narrows_gap')} of these runs. "
+                        f"It balanced the books in {w.probability('probability.plan_balances')} of them.",
+                    ],
+                )
+            )
+        else:
+            sec(
+                Section(
+                    "certainty",
+                    "How sure we are",
+                    [
+                        f"Across {w.draws()} simulations of demand, effects and costs, the plan narrows the gap in "
+                        f"{w.probability('probability.plan_narrows_gap')} of them and balances the system's books in "
+                        f"{w.probability('probability.plan_balances')}. The ranges given are 80% intervals: one outcome in "
+                        "ten would be worse than the range.",
+                    ],
+                )
+            )
+
+    # What it means for patients.
+    if public:
+        sec(
+            Section(
+                "patients",
+                "What it means for you",
+                [
+                    f"More care at home and in the community. About {w.count('plan.community_nursing_contacts.last')} visits "
+                    f"from community nurses a year by {y1}, and about {w.count('plan.gp_consultations.last')} "
+                    f"{_gloss('GP', story)} appointments. Hospitals would need about {w.count('plan.beds.last')} beds.",
+                ],
+            )
+        )
+    else:
+        sec(
+            Section(
+                "patients",
+                "What it means for patients",
+                [
+                    f"In {y1} the plan needs {w.count_pm('plan.beds.last')} beds, {w.count('plan.gp_consultations.last')} GP "
+                    f"consultations, {w.count('plan.community_nursing_contacts.last')} community nursing visits and "
+                    f"{w.count('plan.hospital_at_home_days.last')} hospital-at-home days.",
+                ],
+            )
+        )
+    return story
+
+
+def _gloss(abbr: str, story: Story) -> str:
+    """An abbreviation, explained the first time the public story uses it."""
+    used = getattr(story, "_glossed", set())
+    story._glossed = used | {abbr}  # type: ignore[attr-defined]
+    if story.audience != "public" or abbr in used:
+        return abbr
+    return f"{abbr} ({GLOSSARY[abbr]})"
+
+
+def compare(a, b, audience: str = "board") -> Story:
+    """Two options side by side: each option's story, then what differs."""
+    sa, sb = tell(a, audience), tell(b, audience)
+    fa, fb = facts(a), facts(b)
+    merged = Story(audience, f"Two options: {a.plan.name} and {b.plan.name}", [], sa.numbers + sb.numbers)
+    w = _Writer({**{f"A.{k}": v for k, v in fa.items()}, **{f"B.{k}": v for k, v in fb.items()}}, merged)
+    for label, s in (("Option A", sa), ("Option B", sb)):
+        for sec_ in s.sections:
+            merged.sections.append(
+                Section(
+                    f"{label}.{sec_.key}", f"{label} ({s.title.split(':')[0]}): {sec_.title}", sec_.paragraphs
+                )
+            )
+    diff = []
+    if "gap.plan.last" in fa and "gap.plan.last" in fb:
+        better = "B" if fb["gap.plan.last"] < fa["gap.plan.last"] else "A"
+        diff.append(
+            f"In the last year the shortfall is {w.money('A.gap.plan.last')} under option A and "
+            f"{w.money('B.gap.plan.last')} under option B: option {better} leaves less to find."
+        )
+    diff.append(
+        f"Emergency admissions: {w.count('A.plan.emergency_admissions.last')} a year under option A, "
+        f"{w.count('B.plan.emergency_admissions.last')} under option B. Beds: {w.count('A.plan.beds.last')} "
+        f"against {w.count('B.plan.beds.last')}."
+    )
+    merged.sections.append(Section("comparison", "The two options compared", diff))
+    return merged
+
+
+__all__ = [
+    "AUDIENCES",
+    "GLOSSARY",
+    "Number",
+    "Section",
+    "Story",
+    "compare",
+    "count_text",
+    "facts",
+    "money_text",
+    "parse_number",
+    "ratio_text",
+    "tell",
+]
+
+_ = ALL_SETTINGS
