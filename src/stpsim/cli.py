@@ -593,6 +593,56 @@ def _print_rollup(doc: dict) -> None:
     out.print(f)
 
 
+@app.command("report")
+def report_cmd(
+    plan_files: Annotated[
+        list[str], typer.Argument(metavar="PLAN [PLAN_B]", help="One plan, or two to compare.")
+    ],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (default report.html/.xlsx).")
+    ] = None,
+    audience: Annotated[str, typer.Option("--audience", help="board or public.")] = "board",
+    fmt: Annotated[str, typer.Option("--format", help="html or xlsx.")] = "html",
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+) -> None:
+    """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
+    from pathlib import Path
+
+    from .engine import run
+    from .plan import PlanError
+    from .report import FORMATS, write
+    from .story import AUDIENCES
+
+    if audience not in AUDIENCES:
+        raise UserError(f"--audience {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    if len(plan_files) > 2:
+        raise UserError(f"give one plan, or two to compare; got {len(plan_files)}")
+    if fmt == "xlsx" and len(plan_files) == 2:
+        raise UserError("--format xlsx takes one plan; write one workbook per plan")
+    target = Path(output or f"report.{fmt}")
+    if target.is_dir():
+        raise UserError(f"--output {target}: is a folder; give a file name such as report.{fmt}")
+    if not target.parent.exists():
+        raise UserError(f"--output {target}: the folder {target.parent} does not exist")
+    plans, errors = [], []
+    for path in plan_files:
+        try:
+            plans.append(_load_plan(path, draws, seed))
+        except PlanError as e:
+            errors.extend(f"{e.source}: {line}" for line in e.lines)
+    if errors:
+        raise UserError("\n".join(errors))
+    results = [run(p) for p in plans]
+    try:
+        written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None)
+    except OSError as e:
+        raise UserError(f"--output {target}: cannot write ({e.strerror})") from None
+    out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the plan document's JSON Schema."""

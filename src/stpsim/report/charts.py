@@ -1,0 +1,293 @@
+"""The report's charts, built from Results with Plotly.
+
+Colours are the Okabe-Ito palette (safe for the common kinds of colour blindness); the
+do-nothing case is always orange and dashed, the plan always blue and solid, so the charts read
+in black and white too. Every axis and band is labelled in words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..axes import ALL_SETTINGS, BAND_LABELS, five_year_band_of_age
+
+PLAN = "#0072B2"  # blue
+DO_NOTHING = "#D55E00"  # vermillion
+MALE = "#56B4E9"  # sky blue
+FEMALE = "#E69F00"  # orange
+OTHER = ("#009E73", "#CC79A7", "#F0E442", "#000000", "#999999")
+FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#222")
+
+FAN_SETTINGS = (
+    ("emergency_admissions", "Emergency admissions"),
+    ("emergency_bed_days", "Emergency bed days"),
+    ("ae_attendances", "A&E attendances"),
+    ("gp_consultations", "GP consultations"),
+    ("outpatient_followup", "Outpatient follow-ups"),
+    ("community_nursing_contacts", "Community nursing visits"),
+    ("home_care_hours", "Home care hours"),
+    ("care_home_weeks", "Care home weeks"),
+)
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, x=0.01),
+        font=FONT,
+        height=height,
+        template="simple_white",
+        margin=dict(l=70, r=20, t=60, b=50),
+        legend=dict(orientation="h", y=-0.15),
+    )
+    return fig
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def pyramid(results) -> go.Figure:
+    """Population by five-year band and sex, first year (bars) against last year (outline)."""
+    band = five_year_band_of_age()
+    pop = results.population.sum(axis=1)  # (year, sex, age)
+    by_band = np.stack(
+        [np.bincount(band, weights=pop[t, s], minlength=len(BAND_LABELS)) for t in (0, -1) for s in (0, 1)]
+    ).reshape(2, 2, -1)
+    y0, y1 = results.year_labels[0], results.year_labels[-1]
+    fig = go.Figure()
+    for s, (sex, colour, sign) in enumerate((("Men", MALE, -1), ("Women", FEMALE, 1))):
+        fig.add_bar(
+            y=list(BAND_LABELS),
+            x=sign * by_band[0, s],
+            orientation="h",
+            name=f"{sex}, {y0}",
+            marker_color=colour,
+            hovertemplate="%{y}: %{customdata:,.0f}<extra>" + f"{sex} {y0}</extra>",
+            customdata=by_band[0, s],
+        )
+        fig.add_scatter(
+            y=list(BAND_LABELS),
+            x=sign * by_band[1, s],
+            mode="lines+markers",
+            name=f"{sex}, {y1}",
+            line=dict(color="#222", width=1.5, dash="dot"),
+            marker=dict(size=4),
+            hovertemplate="%{y}: %{customdata:,.0f}<extra>" + f"{sex} {y1}</extra>",
+            customdata=by_band[1, s],
+        )
+    fig.update_layout(barmode="overlay", bargap=0.08)
+    fig.update_xaxes(title_text="People (men to the left, women to the right)", tickformat=",.0f")
+    fig.update_yaxes(title_text="Age")
+    ticks = np.linspace(0, by_band.max(), 4)
+    fig.update_xaxes(
+        tickvals=np.concatenate([-ticks[::-1], ticks[1:]]),
+        ticktext=[f"{abs(v):,.0f}" for v in np.concatenate([-ticks[::-1], ticks[1:]])],
+    )
+    return _layout(fig, f"The people: {y0} (bars) and {y1} (dotted line)", 520)
+
+
+def fans(results) -> go.Figure:
+    """80% fan charts for the main settings: do-nothing against the plan."""
+    rows, cols = 2, 4
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[t for _, t in FAN_SETTINGS],
+        horizontal_spacing=0.07,
+        vertical_spacing=0.16,
+    )
+    years = results.year_labels
+    for i, (key, _) in enumerate(FAN_SETTINGS):
+        r, c = i // cols + 1, i % cols + 1
+        for scen, colour, dash in (("do_nothing", DO_NOTHING, "dash"), ("plan", PLAN, "solid")):
+            x = results.setting(key, scen)
+            p10, p90 = np.percentile(x, [10, 90], axis=0)
+            label = "Do nothing" if scen == "do_nothing" else "Plan"
+            fig.add_scatter(
+                x=years + years[::-1],
+                y=np.concatenate([p90, p10[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(colour, 0.18),
+                line=dict(width=0),
+                hoverinfo="skip",
+                name=f"{label}: 80% interval",
+                legendgroup=f"{scen}band",
+                showlegend=i == 0,
+                row=r,
+                col=c,
+            )
+            fig.add_scatter(
+                x=years,
+                y=x.mean(axis=0),
+                mode="lines+markers",
+                line=dict(color=colour, dash=dash),
+                marker=dict(size=4),
+                name=f"{label}: average",
+                legendgroup=scen,
+                showlegend=i == 0,
+                hovertemplate="%{x}: %{y:,.0f}<extra>" + label + "</extra>",
+                row=r,
+                col=c,
+            )
+    fig.update_yaxes(tickformat=".3s", rangemode="tozero")
+    return _layout(
+        fig, "Demand by service: doing nothing (dashed) against the plan (solid), with 80% intervals", 620
+    )
+
+
+def beds(results) -> go.Figure:
+    fig = go.Figure()
+    years = results.year_labels
+    for name, cap, colour, dash in (
+        ("Do nothing", results.do_nothing_capacity, DO_NOTHING, "dash"),
+        ("Plan", results.capacity, PLAN, "solid"),
+    ):
+        x = cap["beds"].sum(axis=2)
+        p10, p90 = np.percentile(x, [10, 90], axis=0)
+        fig.add_scatter(
+            x=years + years[::-1],
+            y=np.concatenate([p90, p10[::-1]]),
+            fill="toself",
+            fillcolor=_rgba(colour, 0.18),
+            line=dict(width=0),
+            hoverinfo="skip",
+            name=f"{name}: 80% interval",
+        )
+        fig.add_scatter(
+            x=years,
+            y=x.mean(axis=0),
+            mode="lines+markers",
+            line=dict(color=colour, dash=dash),
+            name=f"{name}: average",
+            hovertemplate="%{x}: %{y:,.0f} beds<extra>" + name + "</extra>",
+        )
+    fig.update_yaxes(title_text="Hospital beds needed (85% occupancy)", tickformat=",.0f")
+    return _layout(fig, "Hospital beds needed")
+
+
+def waterfall(results) -> go.Figure:
+    """From the do-nothing gap to the plan gap: provider efficiency, each care model, the rest."""
+    fin = results.finance
+    dn = fin.gap("do_nothing")[:, -1]
+    pl = fin.gap("plan")[:, -1]
+    steps: list[tuple[str, float]] = []
+    if fin.efficiency_only:
+        steps.append(("Provider efficiency", float((fin.gap("efficiency_only")[:, -1] - dn).mean())))
+    names = {a.name: a.name.replace("_", " ") for a in results.plan.interventions}
+    for name in names:
+        gain = sum(g for (i, _, _), g in fin.incentives.items() if i == name)
+        if isinstance(gain, np.ndarray):
+            steps.append((names[name].capitalize(), -float(gain.mean())))
+    rest = float(pl.mean()) - float(dn.mean()) - sum(v for _, v in steps)
+    steps.append(("Interactions and care model costs", rest))
+    labels = ["Gap if nothing changes"] + [s for s, _ in steps] + ["Gap with the plan"]
+    values = [float(dn.mean())] + [v for _, v in steps] + [float(pl.mean())]
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=[v / 1e6 for v in values],
+            measure=["absolute"] + ["relative"] * len(steps) + ["total"],
+            text=[f"£{v / 1e6:,.1f}m" for v in values],
+            textposition="outside",
+            decreasing=dict(marker=dict(color=PLAN)),
+            increasing=dict(marker=dict(color=DO_NOTHING)),
+            totals=dict(marker=dict(color="#555")),
+            connector=dict(line=dict(color="#999")),
+            hovertemplate="%{x}: £%{y:,.1f}m<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text=f"Shortfall in {results.year_labels[-1]}, £ million (positive = short)")
+    fig.update_xaxes(tickangle=-30)
+    return _layout(
+        fig, f"From the do-nothing gap to the plan's gap, {results.year_labels[-1]} (averages)", 520
+    )
+
+
+def surpluses(results) -> go.Figure:
+    """Each organisation's surplus (or deficit) by year under the plan, grouped by kind."""
+    fig = go.Figure()
+    years = results.year_labels
+    kinds: dict[str, np.ndarray] = {}
+    for books in results.finance.footprints:
+        for o, org in enumerate(books.orgs):
+            if org.kind != "external":
+                kinds[org.kind] = kinds.get(org.kind, 0) + books.surplus[o]
+    names = {
+        "commissioner": "Commissioners",
+        "acute": "Acute trusts",
+        "community": "Community services",
+        "mental_health": "Mental health",
+        "primary_care": "General practice",
+        "social_care": "Councils' social care",
+    }
+    palette = (PLAN, DO_NOTHING, *OTHER)
+    for i, (kind, x) in enumerate(kinds.items()):
+        p10, p90 = np.percentile(x, [10, 90], axis=0)
+        fig.add_scatter(
+            x=years,
+            y=x.mean(axis=0) / 1e6,
+            mode="lines+markers",
+            name=names[kind],
+            line=dict(color=palette[i % len(palette)], dash=("solid", "dash", "dot", "dashdot")[i % 4]),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(p90 - x.mean(axis=0)) / 1e6,
+                arrayminus=(x.mean(axis=0) - p10) / 1e6,
+                thickness=1,
+                width=3,
+            ),
+            hovertemplate="%{x}: £%{y:,.1f}m<extra>" + names[kind] + "</extra>",
+        )
+    fig.add_hline(y=0, line=dict(color="#999", width=1))
+    fig.update_yaxes(title_text="Surplus (+) or deficit (-), £ million")
+    return _layout(fig, "Each kind of organisation's surplus under the plan (bars: 80% intervals)", 460)
+
+
+def incentive_heatmap(results) -> go.Figure:
+    """Care model x organisation: the change in surplus each model causes on its own."""
+    fin = results.finance
+    models = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
+    orgs = list(dict.fromkeys(o for (_, _, o) in fin.incentives))
+    z = np.array(
+        [[fin.incentives[(m, c, o)].mean() / 1e6 for (mm, c, o) in fin.incentives if mm == m] for m in models]
+    )
+    lim = float(np.abs(z).max()) or 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=orgs,
+            y=[m.replace("_", " ") for m in models],
+            colorscale="PuOr",
+            zmid=0,
+            zmin=-lim,
+            zmax=lim,
+            text=[[f"{v:+.1f}" for v in row] for row in z],
+            texttemplate="%{text}",
+            colorbar=dict(title=dict(text="£m a year<br>(+ gain, - loss)")),
+            hovertemplate="%{y} -> %{x}: £%{z:+,.2f}m<extra></extra>",
+        )
+    )
+    fig.update_xaxes(tickangle=-35, title_text="Organisation")
+    fig.update_yaxes(title_text="Care model (adopted alone)", autorange="reversed")
+    return _layout(
+        fig,
+        f"Who gains (purple) and who loses (orange) in {results.year_labels[-1]}, £ million a year",
+        140 + 48 * len(models),
+    )
+
+
+def all_charts(results) -> dict[str, go.Figure]:
+    out = {"people": pyramid(results), "pressure": fans(results), "patients": beds(results)}
+    if results.finance is not None:
+        out["money"] = waterfall(results)
+        out["surplus"] = surpluses(results)
+        if results.finance.incentives:
+            out["incentives"] = incentive_heatmap(results)
+    return out
+
+
+_ = ALL_SETTINGS
