@@ -382,7 +382,7 @@ def tell(results, audience: str = "board") -> Story:
                     f"With no change in how care is given, emergency admissions rise from "
                     f"{w.count('do_nothing.emergency_admissions.first')} to "
                     f"{w.count_pm('do_nothing.emergency_admissions.last')} a year by {y1} ({em}). Hospitals would need "
-                    f"{w.count_pm('do_nothing.beds.last')} beds at 85% occupancy, against {w.count('do_nothing.beds.first')} "
+                    f"{w.count_pm('do_nothing.beds.last')} beds at the target occupancy, against {w.count('do_nothing.beds.first')} "
                     f"in {y0}. A&E attendances reach {w.count('do_nothing.ae_attendances.last')} "
                     f"({w.growth('do_nothing.ae_attendances.first', 'do_nothing.ae_attendances.last')}), GP consultations "
                     f"{w.count('do_nothing.gp_consultations.last')} and community nursing visits "
