@@ -49,6 +49,14 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
 
 
+def _nice_ticks(top: float) -> np.ndarray:
+    """0 and round steps (1, 2 or 5 times a power of ten) up to ``top``."""
+    raw = top / 3 if top > 0 else 1.0
+    power = 10 ** np.floor(np.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    return np.arange(0, top + step * 0.01, step)
+
+
 def pyramid(results) -> go.Figure:
     """Population by five-year band and sex, first year (bars) against last year (outline)."""
     band = five_year_band_of_age()
@@ -132,7 +140,7 @@ def fans(results) -> go.Figure:
                 row=r,
                 col=c,
             )
-    fig.update_yaxes(tickformat=".3s", rangemode="tozero")
+    fig.update_yaxes(tickformat=".3s")
     return _layout(
         fig, "Demand by service: doing nothing (dashed) against the plan (solid), with 80% intervals", 620
     )
