@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .axes import ALL_SETTINGS
 from .organisations import DEFAULT_DELIVERY, Organisation
@@ -107,6 +107,31 @@ class FinanceOptions(BaseModel):
     provider_efficiency: Interval | None = Field(
         None, description="cost improvement NHS providers achieve, % a year (80% interval); default 1-3%"
     )
+
+    @field_validator("marginal_cost_share")
+    @classmethod
+    def _shares_in_unit_interval(cls, v: dict) -> dict:
+        for kind, iv in v.items():
+            if iv.low < 0 or iv.high > 1:
+                raise ValueError(f"{kind}: a share must lie in [0, 1]; got {iv.low} to {iv.high}")
+        return v
+
+    @field_validator("semi_fixed_share_acute")
+    @classmethod
+    def _semi_in_unit_interval(cls, v: Interval | None) -> Interval | None:
+        if v is not None and (v.low < 0 or v.high > 1):
+            raise ValueError(f"a share must lie in [0, 1]; got {v.low} to {v.high}")
+        return v
+
+    @field_validator("provider_efficiency")
+    @classmethod
+    def _efficiency_range(cls, v: Interval | None) -> Interval | None:
+        if v is not None and (v.low < -5 or v.high > 10):
+            raise ValueError(
+                f"provider efficiency is % a year and must lie in [-5, 10]; got {v.low} to {v.high}"
+            )
+        return v
+
     commissioner_funds_care_models: bool = Field(
         True,
         description="the commissioner pays each care model's investment and running costs to its provider",
@@ -145,10 +170,19 @@ def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOption
             for a in acute
         ]
     elif name == "capitation":
-        lead = options.capitation_lead
+        # One budget for all acute and community care; every provider keeps a block for whatever
+        # else it delivers (general practice its consultations, say).
+        from .organisations import delivery_shares
+
         covered = list(ACUTE) + list(DEFAULT_DELIVERY["community"])
-        c.append(ContractSpec(payee=lead, mechanism="capitation", settings=covered))
-        others = [o for o in others if o != lead]
+        c.append(ContractSpec(payee=options.capitation_lead, mechanism="capitation", settings=covered))
+        shares = delivery_shares(orgs, None, options.delivery)
+        for o in orgs:
+            if o.kind in ("acute", "community", "primary_care"):
+                rest = [k for k in all_settings_of(o, shares, orgs) if k not in covered]
+                if rest:
+                    c.append(ContractSpec(payee=o.id, mechanism="block", settings=rest))
+        return c
     else:  # pragma: no cover - the Literal type stops other names
         raise ValueError(name)
     c += [ContractSpec(payee=o, mechanism="block") for o in others]

@@ -338,14 +338,29 @@ def run_chunked(plan: Plan, codes: list[str], draws: range) -> RunArrays:
 def run(plan: Plan, incentives: bool = True) -> Results:
     """Run ``plan`` with all its draws in this process and return its Results: activity,
     capacity, every organisation's finances and (unless ``incentives`` is False) the incentive
-    matrix."""
+    matrix.
+
+    The work always starts from 2016/17 and is then cut to the plan's years, so the reporting
+    window never changes the numbers (ramps, ward openings and base-year books all start there).
+    """
     check_size(plan)
+    full = plan if plan.first_year == BASE_YEAR else plan.model_copy(update={"start_year": BASE_YEAR})
     draws = range(plan.monte_carlo.draws)
-    arrays = run_chunked(plan, list(plan.footprints), draws)
-    return Results.from_arrays(
-        plan,
-        arrays,
-        capacity(plan, arrays.activity, draws),
-        capacity(plan, arrays.do_nothing, draws),
-        plan_finance(plan, arrays, draws, incentives),
-    )
+    arrays = run_chunked(full, list(plan.footprints), draws)
+    cap = capacity(full, arrays.activity, draws)
+    dn_cap = capacity(full, arrays.do_nothing, draws)
+    fin = plan_finance(full, arrays, draws, incentives)
+    t0 = plan.first_year - BASE_YEAR
+    if t0:
+        arrays = RunArrays(
+            expected=arrays.expected[:, t0:],
+            do_nothing_expected=arrays.do_nothing_expected[:, t0:],
+            activity=arrays.activity[:, t0:],
+            do_nothing=arrays.do_nothing[:, t0:],
+            avoided=arrays.avoided[:, :, t0:],
+            targeted_people=arrays.targeted_people[t0:],
+        )
+        cap = {k: v[:, t0:] for k, v in cap.items()}
+        dn_cap = {k: v[:, t0:] for k, v in dn_cap.items()}
+        fin = fin.sliced(t0)
+    return Results.from_arrays(plan, arrays, cap, dn_cap, fin)

@@ -151,6 +151,23 @@ class FootprintFinance:
     def surplus(self) -> np.ndarray:
         return self.income - self.expenditure
 
+    def sliced(self, t0: int) -> FootprintFinance:
+        """The same books from the ``t0``-th year on."""
+        ledger = Ledger(
+            self.orgs,
+            (self.ledger.shape[0], self.ledger.shape[1] - t0),
+            [(a, b, c, m[:, t0:]) for a, b, c, m in self.ledger.entries],
+        )
+        return FootprintFinance(
+            self.code,
+            self.orgs,
+            self.years[t0:],
+            self.income[:, :, t0:],
+            self.expenditure[:, :, t0:],
+            self.own_costs[:, :, t0:],
+            ledger,
+        )
+
     @property
     def system_surplus(self) -> np.ndarray:
         """All the footprint's organisations together (NHS and councils)."""
@@ -209,22 +226,13 @@ def contract_value(
     m = spec.mechanism
     planned_value = (plan_a * prices).sum(axis=-1)
     if m in ("pbr", "risk_share"):
-        by_setting = contracts.pbr(a, prices)
-        paid = by_setting.sum(axis=-1)
-        if "emergency_admissions" in settings and spec.mret_rate < 1.0:
-            j = settings.index("emergency_admissions")
-            baseline = base_value[j] * ctx.price_path  # the 2016/17 emergency value at this year's prices
-            paid = paid - by_setting[..., j] + contracts.mret(by_setting[..., j], baseline, spec.mret_rate)
-        paid = paid - contracts.readmission_withholding(
-            by_setting[..., settings.index("emergency_admissions")]
-            if "emergency_admissions" in settings
-            else 0.0,
-            spec.readmission_share,
-            spec.avoidable_share,
-        )
+        paid = _pbr_paid(spec, a, prices, settings, base_value, ctx)
         if m == "risk_share":
+            # The benchmark is what the planned activity would have been paid under the same
+            # rules (MRET included), so doing exactly the plan shares nothing.
+            benchmark = _pbr_paid(spec, np.broadcast_to(plan_a, a.shape), prices, settings, base_value, ctx)
             paid = paid + contracts.two_sided_risk_share(
-                planned_value,
+                benchmark,
                 paid,
                 spec.msr,
                 spec.mlr,
@@ -256,7 +264,47 @@ def contract_value(
     raise ValueError(m)  # pragma: no cover
 
 
+def _pbr_paid(spec: ContractSpec, a, prices, settings: list[str], base_value, ctx: _Context) -> np.ndarray:
+    """Tariff for ``a``, with the marginal rate above the 2016/17 emergency value and the
+    readmission withholding."""
+    by_setting = contracts.pbr(a, prices)
+    paid = by_setting.sum(axis=-1)
+    if "emergency_admissions" in settings:
+        j = settings.index("emergency_admissions")
+        if spec.mret_rate < 1.0:
+            baseline = base_value[j] * ctx.price_path  # the 2016/17 emergency value at this year's prices
+            paid = paid - by_setting[..., j] + contracts.mret(by_setting[..., j], baseline, spec.mret_rate)
+        paid = paid - contracts.readmission_withholding(
+            by_setting[..., j], spec.readmission_share, spec.avoidable_share
+        )
+    return paid
+
+
 # ---- one footprint's books -------------------------------------------------------------------
+
+
+RESOURCES_NO_TARIFF = ("geriatrician_hours", "community_consultant_sessions", "hospital_at_home_days")
+SOCIAL_CARE_SETTINGS = ("home_care_hours", "care_home_weeks")
+
+
+def prices_and_costs() -> tuple[np.ndarray, np.ndarray]:
+    """Tariff price and costing unit cost by setting (2016/17).
+
+    Bed days carry no price (spell tariffs cover the stay) but cost the excess bed day rate for
+    days beyond the base length of stay. The resources care models create (geriatrician hours,
+    community consultant sessions, hospital-at-home days) are not tariff currencies and are not
+    costed per unit: the care model's running cost pays for them. Consultant sessions are then
+    moved from the acute trusts to the community provider at their unit cost (the extensivist
+    shift, costed separately)."""
+    uc = unit_cost_vector()
+    price = uc.copy()
+    for bd in BED_DAYS:
+        price[IDX[bd]] = 0.0
+    cost = uc.copy()
+    for k in RESOURCES_NO_TARIFF:
+        price[IDX[k]] = 0.0
+        cost[IDX[k]] = 0.0
+    return price, cost
 
 
 def footprint_finance(
@@ -285,8 +333,10 @@ def footprint_finance(
     t_idx = years - int(YEARS[0])
 
     # Parameters for the books (the same draws in every footprint and scenario: common numbers).
-    ooa = assumed("out_of_area_share", seed, draws, lower=0.0, upper=1.0)
-    ooa_c = float(assumptions.value("out_of_area_share"))
+    nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
+    ooa_d = assumed("out_of_area_share", seed, draws, lower=0.0, upper=1.0)
+    ooa = ooa_d[:, None] * nhs[None, :]  # (draw, setting): councils' care is all local
+    ooa_c = float(assumptions.value("out_of_area_share")) * nhs
     inflation = assumed("cost_inflation", seed, draws, scale=0.01)[:, None]
     # Provider efficiency (cost improvement) is a plan action: the do-nothing books have none, as
     # in STP templates, where the do-nothing gap is measured before CIPs.
@@ -299,29 +349,25 @@ def footprint_finance(
                 seed,
                 "assumption/provider_efficiency_achieved",
                 draws,
-                lower=-50.0,
-                upper=50.0,
+                lower=-5.0,
+                upper=10.0,
             )[:, None]
             / 100.0
         )
     else:
         efficiency = assumed("provider_efficiency_achieved", seed, draws, scale=0.01)[:, None]
     price_path = (1 + assumed("tariff_net_price_change", seed, draws, scale=0.01)[:, None]) ** elapsed
-    cost_index = ((1 + inflation) * (1 - efficiency)) ** elapsed
+    cost_index = ((1 + inflation) * (1 - efficiency)) ** elapsed * np.ones((len(draws), 1))
     cquin_ach = assumed("cquin_achievement", seed, draws, lower=0.0, upper=1.0)[:, None]
     cquin_c = float(assumptions.value("cquin_achievement"))
-    cost_index = cost_index * np.ones((len(draws), 1))
 
     # 2016/17: expected activity of the footprint's residents (central), by organisation.
     base_act = np.zeros(len(ALL_SETTINGS))
     base_act[: len(SETTINGS)] = activity.demand(projection().population[0, f])
     base_los = np.array([base_act[IDX[bd]] / base_act[IDX[adm]] for bd, adm in BED_DAYS.items()])
-    uc = unit_cost_vector()
-    price = uc.copy()
-    for bd in BED_DAYS:
-        price[IDX[bd]] = 0.0  # spell tariffs cover the stay; days beyond it are a cost, not income
-    shares = delivery_shares(orgs, _acute_shares(options), options.delivery)  # (org, setting)
-    org_act = np.einsum("ok,dtk->odtk", shares, resident_activity * (1.0 - ooa)[:, None, None])
+    price, unit_cost = prices_and_costs()
+    shares = delivery_shares(orgs, _acute_shares(options, orgs), options.delivery)  # (org, setting)
+    org_act = np.einsum("ok,dtk->odtk", shares, resident_activity * (1.0 - ooa)[:, None, :])
     base_org = shares * base_act * (1 - ooa_c)  # (org, setting)
     planned = np.einsum("ok,tk->otk", shares, planned_activity) * (1 - ooa_c)
 
@@ -331,9 +377,9 @@ def footprint_finance(
     ccg, primary = national_allocation(years, seed, draws)
     allocation = (ccg + primary) * share_t
     ledger.pay("nhs_england", "commissioner", "allocation", allocation)
-    ccg0, primary0 = national_allocation(np.array([BASE_YEAR]), seed, range(1))
+    ccg0, primary0 = national_allocation(np.array([BASE_YEAR]), seed, draws)
     share0 = wp[0, f] / wp[0].sum()
-    alloc0 = float((ccg0 + primary0)[0, 0]) * share0
+    alloc0 = (ccg0 + primary0)[:, 0] * share0  # (draw,)
 
     specs = contracts_for(options, orgs)
     covered = {s for c in specs if c.mechanism == "capitation" for s in (c.settings or [])}
@@ -341,30 +387,29 @@ def footprint_finance(
     ctx = _Context(
         price_path=price_path,
         elapsed=elapsed,
-        capitation_growth=(wp[t_idx, f] / wp[0, f])[None, :] * (allocation / share_t) / (alloc0 / share0),
+        # The budget grows as the footprint's own allocation does (need-weighted population times
+        # allocation per weighted head), not with activity.
+        capitation_growth=allocation / alloc0[:, None],
         capitation_base=float((base_act * price)[cov].sum()),
     )
 
-    # What the commissioner's contracts cost in 2016/17 (central), the same under every payment
-    # mechanism so that mechanisms move money between organisations but never change the system:
-    # residents' activity at tariff with CQUIN, plus the mental health block.
-    mh_share_c0 = float(assumptions.value("mental_health_share_of_ccg_allocation"))
+    # What the commissioner's contracts cost in 2016/17, the same under every payment mechanism so
+    # that mechanisms move money between organisations but never change the system: residents'
+    # activity at tariff with CQUIN, out-of-area care, and the mental health block.
+    mh_share = assumed("mental_health_share_of_ccg_allocation", seed, draws, lower=0.0)  # (draw,)
+    mh_base = mh_share * ccg0[:, 0] * share0  # (draw,)
     in_area_nhs = sum(
         float(base_org[i] @ price)
         for i, o in enumerate(orgs)
         if o.kind in ("acute", "community", "primary_care")
     )
-    base_paid = ooa_c * float(base_act @ price) + (in_area_nhs + mh_share_c0 * float(ccg0[0, 0]) * share0) * (
-        1 + 0.025 * cquin_c
-    )
-    # Contracts, commissioner to providers.
-    mh_share = assumed("mental_health_share_of_ccg_allocation", seed, draws, lower=0.0)[:, None]
-    mh_share_c = float(assumptions.value("mental_health_share_of_ccg_allocation"))
+    base_paid = float((base_act * ooa_c) @ price) + (in_area_nhs + mh_base) * (1 + 0.025 * cquin_c)
+
     for spec in specs:
         for payee in resolve(spec.payee, orgs):
             p = ids.index(payee.id)
             if payee.kind == "mental_health":
-                value = mh_share * ccg * share_t
+                value = mh_share[:, None] * ccg * share_t
             else:
                 settings = (
                     spec.settings if spec.settings is not None else all_settings_of(payee, shares, orgs)
@@ -377,15 +422,21 @@ def footprint_finance(
                     spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx
                 )
                 if spec.mechanism == "capitation":
-                    _subcontracts(ledger, orgs, payee, k, org_act, price, price_path, options)
-                    ledger.pay(
-                        payee.id,
-                        "out_of_area",
-                        "out-of-area treatment (capitated)",
-                        (resident_activity * ooa[:, None, None] * price * price_path[..., None])[
-                            ..., cov
-                        ].sum(-1),
+                    # The budget holder pays the other providers of covered care at tariff (passing
+                    # CQUIN on) and pays for its population's out-of-area care in full.
+                    _subcontracts(
+                        ledger,
+                        orgs,
+                        payee,
+                        k,
+                        org_act,
+                        price,
+                        price_path,
+                        options,
+                        1 + spec.cquin_rate * cquin_ach,
                     )
+                    out = (resident_activity * ooa[:, None, :] * price * price_path[..., None])[..., cov]
+                    ledger.pay(payee.id, "out_of_area", "out-of-area treatment (capitated)", out.sum(-1))
                 if spec.mechanism == "declining":
                     _, released = contracts.declining_contract(base_k.sum() * price_path, spec.rate, elapsed)
                     recipient = resolve(spec.recipient or "community", orgs)[0].id
@@ -394,13 +445,37 @@ def footprint_finance(
             ledger.pay("commissioner", payee.id, "CQUIN", contracts.cquin(value, spec.cquin_rate, cquin_ach))
 
     # Out-of-area treatment of settings not under capitation: the commissioner pays at tariff.
-    ooa_value = resident_activity * ooa[:, None, None] * price * price_path[..., None]
+    ooa_value = resident_activity * ooa[:, None, :] * price * price_path[..., None]
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa_value[..., ~cov].sum(axis=-1))
 
-    mh_base = mh_share_c * float(ccg0[0, 0]) * share0
     own = _provider_costs(
-        orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mh_base
+        orgs,
+        org_act,
+        base_org,
+        base_los,
+        unit_cost,
+        options,
+        seed,
+        draws,
+        cost_index,
+        elapsed,
+        mh_base,
+        years,
     )
+
+    # The commissioner's other spending balances its 2016/17 books; councils' funding likewise.
+    assumptions.get("commissioner_base_year_balance")
+    other_growth = assumed("other_commissioned_real_growth", seed, draws, scale=0.01)[:, None]
+    c = ids.index("commissioner")
+    own[c] = (
+        (alloc0 - base_paid)[:, None]
+        * (wp[t_idx, f] / wp[0, f])[None, :]
+        * ((1 + inflation) * (1 + other_growth)) ** elapsed
+    )
+    sc = ids.index("social_care")
+    base_sc = float(base_org[sc] @ unit_cost)
+    growth = assumed("council_social_care_funding_growth", seed, draws, scale=0.01)[:, None]
+    ledger.pay("local_government", "social_care", "council funding", base_sc * (1 + growth) ** elapsed)
 
     # Care models: their costs fall on the organisations that run them; the commissioner funds them.
     if care_models is not None:
@@ -412,19 +487,6 @@ def footprint_finance(
                     ledger.pay(
                         "commissioner", b.id, f"care model: {name}", np.maximum(cost, 0.0) / len(bearers)
                     )
-
-    # The commissioner's other spending balances its 2016/17 books; councils' funding likewise.
-    assumptions.get("commissioner_base_year_balance")
-    other_growth = assumed("other_commissioned_real_growth", seed, draws, scale=0.01)[:, None]
-    own[ids.index("commissioner")] = (
-        (alloc0 - base_paid)
-        * (wp[t_idx, f] / wp[0, f])[None, :]
-        * ((1 + inflation) * (1 + other_growth)) ** elapsed
-    )
-    sc = ids.index("social_care")
-    base_sc = float(base_org[sc] @ uc)
-    growth = assumed("council_social_care_funding_growth", seed, draws, scale=0.01)[:, None]
-    ledger.pay("local_government", "social_care", "council funding", base_sc * (1 + growth) ** elapsed)
 
     received, paid = ledger.totals()
     return FootprintFinance(
@@ -439,24 +501,33 @@ def footprint_finance(
 
 
 def _provider_costs(
-    orgs, org_act, base_org, base_los, uc, options, seed, draws, cost_index, elapsed, mental_health_base
+    orgs,
+    org_act,
+    base_org,
+    base_los,
+    unit_cost,
+    options,
+    seed,
+    draws,
+    cost_index,
+    elapsed,
+    mental_health_base,
+    years,
 ):
     """Own costs of every provider by (org, draw, year)."""
     n_d, n_t = org_act.shape[1:3]
     own = np.zeros((len(orgs), n_d, n_t))
-    costed = costed_value(org_act, base_los, uc)  # (org, draw, year) at 2016/17 unit costs
-    base_value = costed_value(base_org, base_los, uc)  # base-year bed days are all "base stay"
+    costed = costed_value(org_act, base_los, unit_cost)  # (org, draw, year) at 2016/17 unit costs
+    base_value = costed_value(base_org, base_los, unit_cost)  # base-year bed days are all "base stay"
     underlying = underlying_deficit()
     cquin_c = float(assumptions.value("cquin_achievement")) * 0.025
     sc_index = (1 + assumed("social_care_price_inflation", seed, draws, scale=0.01)[:, None]) ** elapsed
+    occ = assumptions.get("bed_occupancy")
     occupancy = draw(
-        Interval.of(
-            float(assumptions.get("bed_occupancy").low),  # type: ignore[arg-type]
-            float(assumptions.get("bed_occupancy").high),
-        ),  # type: ignore[arg-type]
+        Interval.of(float(occ.low), float(occ.high)),
         seed,
         "capacity/bed_occupancy",
-        draws,
+        draws,  # type: ignore[arg-type]
         lower=0.5,
         upper=1.0,
     )
@@ -483,41 +554,59 @@ def _provider_costs(
         # 2016/17 cost: contract income at that year's activity (with CQUIN) plus the underlying
         # deficit. Independent of the payment mechanism, so mechanisms change only who pays.
         mff = options.mff.get(o.id, options.mff.get(o.kind, 1.0))
-        income0 = mental_health_base if o.kind == "mental_health" else base_value[i] * mff
+        income0 = mental_health_base[:, None] if o.kind == "mental_health" else base_value[i] * mff
         base_cost = income0 * (1 + cquin_c) * (1 + underlying)
         if o.kind != "acute":
             own[i] = provider_cost(costed[i], base_value[i], base_cost, mc, cost_index)
             continue
+        # Wards open for the beds needed and close only by plan action. The reference is the
+        # first year's need (2016/17 when the run starts there), so base-year costs hold.
         beds = org_act[i][..., bd].sum(axis=-1) / 365.0 / occupancy[:, None]
-        base_beds = base_org[i, bd].sum() / 365.0 / float(assumptions.value("bed_occupancy"))
-        history = np.concatenate([np.full((n_d, 1), base_beds), beds], axis=1)
+        if int(years[0]) == BASE_YEAR:
+            history = beds
+        else:
+            base_beds = base_org[i, bd].sum() / 365.0 / occupancy
+            history = np.concatenate([base_beds[:, None], beds], axis=1)
         wards = open_wards(history, beds_per_ward, options.close_surplus_wards, lag)
-        ratio = wards[:, 1:] / wards[:, :1]
+        ratio = wards[:, -n_t:] / wards[:, :1]
         own[i] = provider_cost(costed[i], base_value[i], base_cost, mc, cost_index, semi, ratio)
     # The extensivist shift: consultant sessions delivered in the community are hospital
-    # consultants' time, so their cost leaves the acute trusts with them.
-    sessions = org_act[..., IDX["community_consultant_sessions"]].sum(axis=0)
+    # consultants' time, so their cost moves from the acute trusts to the community provider.
+    moved = (
+        org_act[..., IDX["community_consultant_sessions"]].sum(axis=0)
+        * float(unit_cost_vector()[IDX["community_consultant_sessions"]])
+        * cost_index
+    )
     acute = [i for i, o in enumerate(orgs) if o.kind == "acute"]
+    community = [i for i, o in enumerate(orgs) if o.kind == "community"]
     for i in acute:
-        own[i] -= sessions * uc[IDX["community_consultant_sessions"]] * cost_index / len(acute)
+        own[i] -= moved / len(acute)
+    for i in community:
+        own[i] += moved / len(community)
     return own
 
 
-def _subcontracts(ledger, orgs, lead, k, org_act, price, price_path, options):
-    """The capitated lead pays every other provider of covered settings at tariff."""
+def _subcontracts(ledger, orgs, lead, k, org_act, price, price_path, options, cquin_factor):
+    """The capitated lead pays every other provider of covered settings at tariff, with CQUIN."""
     for i, o in enumerate(orgs):
         if o.id == lead.id or o.kind in ("commissioner", "external"):
             continue
         mff = options.mff.get(o.id, options.mff.get(o.kind, 1.0))
-        v = (org_act[i][..., k] * price[k]).sum(axis=-1) * price_path * mff
+        v = (org_act[i][..., k] * price[k]).sum(axis=-1) * price_path * mff * cquin_factor
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
 
 
-def _acute_shares(options: FinanceOptions) -> dict[str, float] | None:
+def _acute_shares(options: FinanceOptions, orgs: list[Organisation] | None = None) -> dict[str, float] | None:
+    """The plan's acute shares as org ids, keeping only this footprint's trusts (a plan covering
+    several footprints lists the trusts of all of them)."""
     if not options.acute_shares:
         return None
-    return {(k if k.startswith("acute:") else f"acute:{k}"): v for k, v in options.acute_shares.items()}
+    out = {(k if k.startswith("acute:") else f"acute:{k}"): v for k, v in options.acute_shares.items()}
+    if orgs is not None:
+        mine = {o.id for o in orgs if o.kind == "acute"}
+        out = {k: v for k, v in out.items() if k in mine}
+    return out or None
 
 
 # ---- a plan's finance: plan, do-nothing and the incentive matrix ------------------------------
@@ -529,6 +618,14 @@ class PlanFinance:
     do_nothing: tuple[FootprintFinance, ...]
     incentives: dict[tuple[str, str, str], np.ndarray]  # (intervention, footprint, org) -> (draw,) gain
     efficiency_only: tuple[FootprintFinance, ...] = ()  # do-nothing activity with provider efficiency
+
+    def sliced(self, t0: int) -> PlanFinance:
+        return PlanFinance(
+            tuple(b.sliced(t0) for b in self.footprints),
+            tuple(b.sliced(t0) for b in self.do_nothing),
+            self.incentives,
+            tuple(b.sliced(t0) for b in self.efficiency_only),
+        )
 
     def system_surplus(self, scenario: str = "plan") -> np.ndarray:
         """(draw, year) summed over the plan's footprints. Do-nothing has no care models and no
@@ -571,93 +668,154 @@ def care_model_costs(
 # ---- validation of a plan's finance section ---------------------------------------------------
 
 
+BED_DAYS_OF = {"emergency_bed_days": "emergency_admissions", "elective_bed_days": "elective_admissions"}
+PROVIDER_KINDS = ("acute", "community", "primary_care")
+
+
 def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
     """Problems with a plan's finance section, one line each with its field path, for every
     footprint the plan covers. Empty when the contracts pay every delivered setting once."""
     problems: list[str] = []
+    if options.acute_shares:
+        all_trusts = {
+            o.id.removeprefix("acute:") for c in codes for o in organisations(find(c)) if o.kind == "acute"
+        }
+        for key, v in options.acute_shares.items():
+            if key.removeprefix("acute:") not in all_trusts:
+                problems.append(
+                    f"finance.acute_shares.{key}: not an acute trust of {', '.join(codes)}; allowed: "
+                    f"{', '.join(sorted(all_trusts))}"
+                )
+            if not 0.0 <= v <= 1.0:
+                problems.append(f"finance.acute_shares.{key}: share {v} outside [0, 1]")
+    for setting, split in options.delivery.items():
+        if setting not in ALL_SETTINGS:
+            problems.append(
+                f"finance.delivery.{setting}: unknown setting; allowed: {', '.join(ALL_SETTINGS)}"
+            )
+            continue
+        for target, v in split.items():
+            if not 0.0 <= v <= 1.0:
+                problems.append(f"finance.delivery.{setting}.{target}: share {v} outside [0, 1]")
+        if abs(sum(split.values()) - 1.0) > 1e-6:
+            problems.append(f"finance.delivery.{setting}: shares sum to {sum(split.values()):.4g}, not 1")
+        adm = BED_DAYS_OF.get(setting)
+        if adm and adm in options.delivery and options.delivery[adm] != split:
+            problems.append(
+                f"finance.delivery.{setting}: bed days follow their admissions; give "
+                f"finance.delivery.{adm} only"
+            )
+    for target, v in options.mff.items():
+        if not 0.8 <= v <= 1.5:
+            problems.append(f"finance.mff.{target}: {v} outside the allowed 0.8 to 1.5")
     for code in codes:
         orgs = organisations(find(code))
         where = f" (in {code})" if len(codes) > 1 else ""
 
-        def known(path: str, target: str, orgs=orgs, where=where, problems=problems) -> bool:
+        def one(
+            path: str, target: str, kinds: tuple[str, ...], orgs=orgs, where=where, problems=problems
+        ) -> None:
+            """``target`` must name exactly one organisation of one of ``kinds``."""
             try:
-                resolve(target, orgs)
-                return True
+                hits = resolve(target, orgs)
             except ValueError as e:
                 problems.append(f"{path}: {e}{where}")
-                return False
-
-        acute_ids = [o.id for o in orgs if o.kind == "acute"]
-        if options.acute_shares:
-            shares = _acute_shares(options) or {}
-            for key, v in shares.items():
-                if key not in acute_ids:
-                    problems.append(
-                        f"finance.acute_shares.{key.removeprefix('acute:')}: not an acute trust of "
-                        f"{code}; allowed: {', '.join(a.removeprefix('acute:') for a in acute_ids)}"
-                    )
-                if not 0.0 <= v <= 1.0:
-                    problems.append(
-                        f"finance.acute_shares.{key.removeprefix('acute:')}: share {v} outside [0, 1]"
-                    )
-            if abs(sum(shares.values()) - 1.0) > 1e-6:
+                return
+            allowed = [o.id for o in orgs if o.kind in kinds]
+            if len(hits) != 1 or hits[0].kind not in kinds:
                 problems.append(
-                    f"finance.acute_shares: shares sum to {sum(shares.values()):.4g}, not 1{where}"
+                    f"{path}: {target!r} must name one organisation; allowed: {', '.join(allowed)}{where}"
+                )
+
+        if options.acute_shares:
+            mine = _acute_shares(options, orgs) or {}
+            if mine and abs(sum(mine.values()) - 1.0) > 1e-6:
+                problems.append(
+                    f"finance.acute_shares: {code}'s trusts' shares sum to {sum(mine.values()):.4g}, not 1"
                 )
         for setting, split in options.delivery.items():
             if setting not in ALL_SETTINGS:
-                problems.append(
-                    f"finance.delivery.{setting}: unknown setting; allowed: {', '.join(ALL_SETTINGS)}"
-                )
                 continue
-            for target, v in split.items():
-                known(f"finance.delivery.{setting}.{target}", target)
-                if not 0.0 <= v <= 1.0:
-                    problems.append(f"finance.delivery.{setting}.{target}: share {v} outside [0, 1]")
-            if abs(sum(split.values()) - 1.0) > 1e-6:
-                problems.append(f"finance.delivery.{setting}: shares sum to {sum(split.values()):.4g}, not 1")
-        for target, v in options.mff.items():
-            known(f"finance.mff.{target}", target)
-            if not 0.8 <= v <= 1.5:
-                problems.append(f"finance.mff.{target}: {v} outside the allowed 0.8 to 1.5")
+            kinds = ("social_care",) if setting in SOCIAL_CARE_SETTINGS else PROVIDER_KINDS
+            for target in split:
+                try:
+                    hits = resolve(target, orgs)
+                except ValueError as e:
+                    problems.append(f"finance.delivery.{setting}.{target}: {e}{where}")
+                    continue
+                if any(h.kind not in kinds for h in hits):
+                    problems.append(
+                        f"finance.delivery.{setting}.{target}: {setting} can be delivered only by "
+                        f"{' or '.join(kinds)}{where}"
+                    )
+        for target in options.mff:
+            try:
+                resolve(target, orgs)
+            except ValueError as e:
+                problems.append(f"finance.mff.{target}: {e}{where}")
         if options.contracts == "capitation":
-            known("finance.capitation_lead", options.capitation_lead)
+            one("finance.capitation_lead", options.capitation_lead, PROVIDER_KINDS)
         if options.contracts == "declining":
-            known("finance.declining_recipient", options.declining_recipient)
+            one(
+                "finance.declining_recipient", options.declining_recipient, (*PROVIDER_KINDS, "mental_health")
+            )
         if isinstance(options.contracts, list):
-            problems += _check_contract_list(options, orgs, known)
-    return problems
+            problems += _check_contract_list(options, orgs, one, where)
+    return list(dict.fromkeys(problems))
 
 
-def _check_contract_list(options: FinanceOptions, orgs: list[Organisation], known) -> list[str]:
+def _check_contract_list(options: FinanceOptions, orgs: list[Organisation], one, where: str) -> list[str]:
     problems: list[str] = []
     try:
-        shares = delivery_shares(orgs, _acute_shares(options), options.delivery)
+        shares = delivery_shares(orgs, _acute_shares(options, orgs), options.delivery)
     except ValueError:
         return problems  # already reported against finance.delivery
-    ids = [o.id for o in orgs]
     paid_by: dict[tuple[str, str], list[int]] = {}
+    mental_health: list[int] = []
     for n, spec in enumerate(options.contracts):  # type: ignore[arg-type]
         path = f"finance.contracts.{n}"
-        if not known(f"{path}.payee", spec.payee):
+        try:
+            payees = resolve(spec.payee, orgs)
+        except ValueError as e:
+            problems.append(f"{path}.payee: {e}{where}")
             continue
         if spec.recipient is not None:
-            known(f"{path}.recipient", spec.recipient)
-        for payee in resolve(spec.payee, orgs):
-            if payee.kind in ("commissioner", "social_care", "external"):
+            one(f"{path}.recipient", spec.recipient, (*PROVIDER_KINDS, "mental_health"))
+        if spec.mechanism == "capitation":
+            one(f"{path}.payee", spec.payee, PROVIDER_KINDS)
+            if not spec.settings:
+                problems.append(
+                    f"{path}.settings: a capitation contract must list the settings its budget covers"
+                )
+                continue
+            for s in spec.settings:
+                if s not in ALL_SETTINGS or s in SOCIAL_CARE_SETTINGS:
+                    problems.append(
+                        f"{path}.settings: {s!r} cannot be capitated; allowed: NHS settings "
+                        f"({', '.join(k for k in ALL_SETTINGS if k not in SOCIAL_CARE_SETTINGS)})"
+                    )
+                    continue
+                for i, o in enumerate(orgs):  # the budget pays every provider of the setting
+                    if shares[i, IDX[s]] > 0:
+                        paid_by.setdefault((o.id, s), []).append(n)
+            continue
+        for payee in payees:
+            if payee.kind == "mental_health":
+                mental_health.append(n)
+                continue
+            if payee.kind not in PROVIDER_KINDS:
                 problems.append(
                     f"{path}.payee: {payee.id} is not an NHS provider; allowed kinds: acute, community, "
                     "mental_health, primary_care"
                 )
                 continue
             delivered = all_settings_of(payee, shares, orgs)
-            settings = spec.settings if spec.settings is not None else delivered
-            for s in settings:
+            for s in spec.settings if spec.settings is not None else delivered:
                 if s not in ALL_SETTINGS:
                     problems.append(
                         f"{path}.settings: unknown setting {s!r}; allowed: {', '.join(ALL_SETTINGS)}"
                     )
-                elif s not in delivered and spec.mechanism != "capitation":
+                elif s not in delivered:
                     problems.append(
                         f"{path}.settings: {payee.id} does not deliver {s}; it delivers "
                         f"{', '.join(delivered) or 'nothing modelled'}"
@@ -668,19 +826,19 @@ def _check_contract_list(options: FinanceOptions, orgs: list[Organisation], know
         if len(which) > 1:
             problems.append(
                 f"finance.contracts: {s} delivered by {oid} is paid twice "
-                f"(contracts {', '.join(map(str, which))})"
+                f"(contracts {', '.join(map(str, which))}){where}"
             )
-    capitated = {
-        s
-        for spec in options.contracts
-        if spec.mechanism == "capitation"  # type: ignore[union-attr]
-        for s in (spec.settings or [])
-    }
+    if len(mental_health) > 1:
+        problems.append(
+            f"finance.contracts: the mental health provider is paid twice "
+            f"(contracts {', '.join(map(str, mental_health))}){where}"
+        )
     for i, o in enumerate(orgs):
-        if o.kind not in ("acute", "community", "primary_care"):
+        if o.kind not in PROVIDER_KINDS:
             continue
         for j, s in enumerate(ALL_SETTINGS):
-            if shares[i, j] > 0 and (o.id, s) not in paid_by and s not in capitated:
-                problems.append(f"finance.contracts: {s} delivered by {o.id} is unpaid; add it to a contract")
-    _ = ids
+            if shares[i, j] > 0 and (o.id, s) not in paid_by:
+                problems.append(
+                    f"finance.contracts: {s} delivered by {o.id} is unpaid; add it to a contract{where}"
+                )
     return problems

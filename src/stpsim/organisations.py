@@ -116,7 +116,14 @@ def delivery_shares(
                     out[ids.index(a), k] = sh
             else:
                 out[ids.index(kind), k] = 1.0
-    for setting, split in (overrides or {}).items():
+    overrides = dict(overrides or {})
+    for bd, adm in (
+        ("emergency_bed_days", "emergency_admissions"),
+        ("elective_bed_days", "elective_admissions"),
+    ):
+        if adm in overrides and bd not in overrides:
+            overrides[bd] = overrides[adm]  # a hospital's bed days follow its admissions
+    for setting, split in overrides.items():
         k = ALL_SETTINGS.index(setting)
         out[:, k] = 0.0
         for target, share in split.items():

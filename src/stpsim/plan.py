@@ -254,7 +254,7 @@ def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if (
             err["type"] in ("list_type", "dict_type", "model_type")
             and isinstance(inp, str)
-            and any(_is_tag(p) for p in err["loc"])
+            and _is_tag(err["loc"][-1])  # the branch itself was the wrong type, not a field inside it
         ):
             continue
         loc = tuple(p for p in err["loc"] if not _is_tag(p))
@@ -263,7 +263,8 @@ def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
         seen.add(loc)
         out.append(err | {"loc": loc})
-    return out
+    # Never filter every error away: better a branch-tagged message than none.
+    return out or [err | {"loc": tuple(p for p in err["loc"] if not _is_tag(p))} for err in errors]
 
 
 def _format(err: dict[str, Any]) -> str:
