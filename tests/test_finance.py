@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stpsim import engine, plan
+from stpsim.axes import ALL_SETTINGS
 from stpsim.cli import main
 from stpsim.contract_terms import PRESETS
 
@@ -242,3 +243,138 @@ def test_costed_value_equals_costing_the_adjusted_activity(rng):
     los = rng.uniform(1, 8, size=2)
     uc = unit_cost_vector()
     assert np.allclose(costed_value(act, los, uc), costed_activity(act, los) @ uc)
+
+
+def _books(doc_finance, draws=20, interventions=None, custom=None):
+    doc = {
+        "name": "t",
+        "footprints": [CORNWALL],
+        "monte_carlo": {"draws": draws, "seed": 3},
+        "finance": doc_finance,
+        "interventions": interventions or [],
+        "custom_interventions": custom or [],
+    }
+    p = plan.validate(doc)
+    arr = engine.run_block(p, [CORNWALL], range(draws))
+    return p, engine.plan_finance(p, arr, range(draws), False)
+
+
+def test_base_year_books_are_calibrated():
+    _, fin = _books({"contracts": "pbr"}, draws=200)
+    b = fin.do_nothing[0]
+    ids = [o.id for o in b.orgs]
+    internal = [i for i, o in enumerate(b.orgs) if o.kind != "external"]
+    margin = np.full(len(ids), np.nan)
+    margin[internal] = b.surplus[internal, :, 0].mean(axis=1) / b.income[internal, :, 0].mean(axis=1)
+    for org in ("acute:REF", "community", "primary_care", "mental_health"):
+        assert margin[ids.index(org)] == pytest.approx(-0.0394, abs=0.006), org
+    assert abs(margin[ids.index("commissioner")]) < 0.005
+    assert abs(margin[ids.index("social_care")]) < 0.01
+
+
+@pytest.mark.parametrize("preset", ["risk_share", "capitation", "pbr", "block"])
+def test_doing_exactly_nothing_moves_no_money_between_mechanisms_in_the_base_year(preset):
+    _, fin = _books({"contracts": preset}, draws=100)
+    _, ref = _books({"contracts": "pbr"}, draws=100)
+    b, r = fin.do_nothing[0], ref.do_nothing[0]
+    ids = [o.id for o in b.orgs]
+    for org in ("acute:REF", "community"):
+        i = ids.index(org)
+        assert b.surplus[i, :, 0].mean() == pytest.approx(r.surplus[i, :, 0].mean(), rel=0.05, abs=1e6), (
+            preset,
+            org,
+        )
+
+
+def test_out_of_area_care_is_nhs_care_only():
+    _, fin = _books({"contracts": "pbr"})
+    for payer, payee, _label, _amount in fin.footprints[0].ledger.entries:
+        if payee == "out_of_area":
+            assert payer == "commissioner"
+    from stpsim.finance import SOCIAL_CARE_SETTINGS, prices_and_costs
+
+    price, _ = prices_and_costs()
+    assert all(price[ALL_SETTINGS.index(k)] > 0 for k in SOCIAL_CARE_SETTINGS)
+
+
+def test_commissioner_run_care_model_costs_count():
+    custom = [
+        {
+            "name": "navigators",
+            "title": "Care navigators",
+            "delivered_by": "commissioner",
+            "costs": {"running_cost": {"low": 100_000, "high": 100_000}},
+        }
+    ]
+    p, fin = _books(
+        {"contracts": "pbr"}, interventions=[{"name": "navigators", "ramp": {"2016/17": 1}}], custom=custom
+    )
+    gap = fin.system_surplus("efficiency_only") - fin.system_surplus("plan")
+    assert (gap[:, -1] > 1e7).all(), "GBP 100 a head for everyone in Cornwall costs tens of millions"
+
+
+def test_the_extensivist_shift_moves_cost_without_creating_money():
+    from stpsim import finance
+
+    p, _ = _books({"contracts": "pbr"})
+    arr = engine.run_block(p, [CORNWALL], range(20))
+    years = np.arange(2016, 2021)
+    central = engine.central_plan_activity(p)[:, 0]
+    base = arr.do_nothing[:, :, 0]
+    with_sessions = base.copy()
+    with_sessions[..., ALL_SETTINGS.index("community_consultant_sessions")] = 10_000.0
+    books = [
+        finance.footprint_finance(CORNWALL, p.finance, years, a, central, 3, range(20))
+        for a in (base, with_sessions)
+    ]
+    assert np.allclose(books[0].system_surplus, books[1].system_surplus, rtol=0, atol=1e-3)
+    ids = [o.id for o in books[0].orgs]
+    moved = books[1].own_costs - books[0].own_costs
+    assert (moved[ids.index("acute:REF"), :, -1] < 0).all() and (
+        moved[ids.index("community"), :, -1] > 0
+    ).all()
+
+
+MORE_BAD = [
+    ({"contracts": "capitation", "capitation_lead": "out_of_area"}, "finance.capitation_lead"),
+    ({"contracts": "capitation", "capitation_lead": "mental_health"}, "must name one organisation"),
+    ({"contracts": "declining", "declining_recipient": "nhs_england"}, "finance.declining_recipient"),
+    ({"contracts": [{"payee": "community", "mechanism": "capitation"}]}, "must list the settings"),
+    (
+        {
+            "contracts": [
+                {"payee": "community", "mechanism": "capitation", "settings": ["emergency_admissions"]},
+                {"payee": "acute", "mechanism": "pbr"},
+                {"payee": "community", "mechanism": "block"},
+                {"payee": "primary_care", "mechanism": "block"},
+            ]
+        },
+        "emergency_admissions delivered by acute:REF is paid twice",
+    ),
+    (
+        {
+            "contracts": [
+                {"payee": "acute", "mechanism": "pbr"},
+                {"payee": "community", "mechanism": "block"},
+                {"payee": "primary_care", "mechanism": "block"},
+                {"payee": "mental_health", "mechanism": "block"},
+                {"payee": "mental_health", "mechanism": "block"},
+            ]
+        },
+        "mental health provider is paid twice",
+    ),
+    ({"marginal_cost_share": {"acute": {"low": -0.5, "high": 2}}}, "must lie in [0, 1]"),
+    ({"provider_efficiency": {"low": 40, "high": 60}}, "must lie in [-5, 10]"),
+    ({"delivery": {"gp_consultations": {"commissioner": 1.0}}}, "can be delivered only by"),
+    (
+        {"delivery": {"emergency_bed_days": {"community": 1.0}, "emergency_admissions": {"acute": 1.0}}},
+        "bed days follow their admissions",
+    ),
+]
+
+
+@pytest.mark.parametrize("finance, must_say", MORE_BAD)
+def test_more_bad_finance_is_rejected(finance, must_say):
+    with pytest.raises(plan.PlanError) as e:
+        plan.validate({"name": "x", "footprints": [CORNWALL], "finance": finance})
+    assert must_say in str(e.value)
