@@ -67,6 +67,12 @@ def test_every_number_in_the_story_is_rounded_from_the_results(gm, audience):
             assert n.text in gm.year_labels
         elif n.kind == "age":
             assert int(n.value) in BAND_STARTS
+        elif n.kind == "assumption":
+            from stpsim import assumptions
+
+            assert n.key == "assumption:provider_efficiency"
+            assert n.value == pytest.approx(assumptions.value("provider_efficiency_achieved") / 100)
+            assert n.text == f"{n.value * 100:g}%"
     recorded = [n.text for n in s.numbers]
     text = s.text()
     for title_line in (s.title,):

@@ -209,6 +209,30 @@ class _Writer:
     def age(self, a: int) -> str:
         return self._note("axis:age", float(a), str(a), "age")
 
+    def efficiency(self, results) -> str:
+        """The provider cost improvement the plan assumes (central value), as a percentage."""
+        from . import assumptions
+
+        iv = results.plan.finance.provider_efficiency
+        value = (
+            iv.central / 100
+            if iv is not None
+            else float(assumptions.value("provider_efficiency_achieved")) / 100
+        )
+        return self._note("assumption:provider_efficiency", value, f"{value * 100:g}%", "assumption")
+
+    def efficiency(self, results) -> str:
+        """The provider cost improvement the plan assumes (central value), as a percentage."""
+        from . import assumptions
+
+        iv = results.plan.finance.provider_efficiency
+        value = (
+            iv.central / 100
+            if iv is not None
+            else float(assumptions.value("provider_efficiency_achieved")) / 100
+        )
+        return self._note("assumption:provider_efficiency", value, f"{value * 100:g}%", "assumption")
+
     def draws(self) -> str:
         return self._note("draws", self.f["draws"], f"{int(self.f['draws']):,}", "count")
 
@@ -327,6 +351,10 @@ def tell(results, audience: str = "board") -> Story:
     sec = story.sections.append
 
     # The people.
+    oldest_faster = (
+        f["population.85plus.last"] / f["population.85plus.first"]
+        > f["population.last"] / f["population.first"]
+    )
     older = w.growth("population.85plus.first", "population.85plus.last")
     if public:
         sec(
@@ -336,8 +364,13 @@ def tell(results, audience: str = "board") -> Story:
                 [
                     f"About {w.count('population.first')} people live in {place}. "
                     f"By {y1} there will be about {w.count('population.last')}. "
-                    f"The number of people aged {w.age(85)} or more will grow most: {older}. "
-                    "Older people need more care, so the need for care grows faster than the number of people.",
+                    f"The number of people aged {w.age(85)} or more will "
+                    f"{'grow' if f['population.85plus.last'] >= f['population.85plus.first'] else 'fall'}: {older}. "
+                    + (
+                        "Older people need more care, so the need for care grows faster than the number of people."
+                        if oldest_faster
+                        else "The need for care grows with the number of people."
+                    ),
                 ],
             )
         )
@@ -348,9 +381,13 @@ def tell(results, audience: str = "board") -> Story:
                 "The people and how they will change",
                 [
                     f"{place} has {w.count('population.first')} residents in {y0}, rising to {w.count('population.last')} "
-                    f"by {y1} ({w.growth('population.first', 'population.last')}). People aged {w.age(85)} and over grow "
-                    f"fastest, from {w.count('population.85plus.first')} to {w.count('population.85plus.last')} ({older}). "
-                    "Ageing, more than growth, drives the demand below.",
+                    f"by {y1} ({w.growth('population.first', 'population.last')}). People aged {w.age(85)} and over go "
+                    f"from {w.count('population.85plus.first')} to {w.count('population.85plus.last')} ({older})."
+                    + (
+                        " The oldest use the most care, so demand grows faster than the population."
+                        if oldest_faster
+                        else " The oldest are not the fastest-growing group here."
+                    ),
                 ],
             )
         )
@@ -365,9 +402,13 @@ def tell(results, audience: str = "board") -> Story:
                 [
                     f"Hospitals would admit {em} people as emergencies each year by {y1}: about "
                     f"{w.count('do_nothing.emergency_admissions.last')} in a year. "
-                    f"They would need about {w.count('do_nothing.beds.last')} beds, up from about "
-                    f"{w.count('do_nothing.beds.first')} today. "
-                    f"Visits to {_gloss('A&E', story)} would rise to about {w.count('do_nothing.ae_attendances.last')} a year. "
+                    + (
+                        f"They would need about {w.count('do_nothing.beds.last')} beds, up from about "
+                        f"{w.count('do_nothing.beds.first')} today. "
+                        if count_text(f["do_nothing.beds.last"]) != count_text(f["do_nothing.beds.first"])
+                        else f"They would need about {w.count('do_nothing.beds.last')} beds, about the same as today. "
+                    )
+                    + f"Visits to {_gloss('A&E', story)} would rise to about {w.count('do_nothing.ae_attendances.last')} a year. "
                     f"Appointments with a {_gloss('GP', story)} would rise to about "
                     f"{w.count('do_nothing.gp_consultations.last')} a year.",
                 ],
@@ -382,8 +423,13 @@ def tell(results, audience: str = "board") -> Story:
                     f"With no change in how care is given, emergency admissions rise from "
                     f"{w.count('do_nothing.emergency_admissions.first')} to "
                     f"{w.count_pm('do_nothing.emergency_admissions.last')} a year by {y1} ({em}). Hospitals would need "
-                    f"{w.count_pm('do_nothing.beds.last')} beds at the target occupancy, against {w.count('do_nothing.beds.first')} "
-                    f"in {y0}. A&E attendances reach {w.count('do_nothing.ae_attendances.last')} "
+                    f"{w.count_pm('do_nothing.beds.last')} beds at the target occupancy, "
+                    + (
+                        f"against {w.count('do_nothing.beds.first')} "
+                        if count_text(f["do_nothing.beds.last"]) != count_text(f["do_nothing.beds.first"])
+                        else "much the same as "
+                    )
+                    + f"in {y0}. A&E attendances reach {w.count('do_nothing.ae_attendances.last')} "
                     f"({w.growth('do_nothing.ae_attendances.first', 'do_nothing.ae_attendances.last')}), GP consultations "
                     f"{w.count('do_nothing.gp_consultations.last')} and community nursing visits "
                     f"{w.count('do_nothing.community_nursing_contacts.last')} "
@@ -394,10 +440,7 @@ def tell(results, audience: str = "board") -> Story:
 
     # What the plan does.
     models = _models(results, public)
-    listed = "; ".join(
-        f"{t} ({w.percent('coverage', c)} {'of people reached' if public else 'coverage'})"
-        for _, t, c in models
-    )
+    listed = "; ".join(t if public else f"{t} ({w.percent('coverage', c)} coverage)" for _, t, c in models)
     avoided = f["difference.emergency_admissions.last"]
     if not models:
         body = ["The plan adopts no care models: it is the do-nothing case."]
@@ -433,15 +476,18 @@ def tell(results, audience: str = "board") -> Story:
                         f"If nothing changes, the {_gloss('NHS', story)} and the councils here would spend "
                         f"{w.money('gap.do_nothing.last')} more than they receive in {y1}. "
                         f"With the plan, the shortfall would be about {w.money('gap.plan.last')}. "
-                        "Part of the saving comes from running services more cheaply. Part comes from the new ways of working.",
+                        f"{'Most' if f.get('gap.closed_by_efficiency.last', 0) > 0.5 * f['gap.closed_by_plan.last'] else 'Part'}"
+                        f" of that saving assumes the {_gloss('NHS', story)} runs its services more cheaply, by "
+                        f"about {w.efficiency(results)} a year. The rest comes from the new ways of working.",
                     ],
                 )
             )
         else:
             eff = f.get("gap.closed_by_efficiency.last")
             eff_text = (
-                f" Provider cost improvement closes {w.money('gap.closed_by_efficiency.last')} of it; "
-                "the care models and their costs make up the rest."
+                f" Of that, {w.money('gap.closed_by_efficiency.last')} comes from NHS providers cutting their costs "
+                f"by {w.efficiency(results)} a year, which the plan assumes; the care models, net of their own costs, "
+                "account for the rest."
                 if eff is not None
                 else ""
             )
