@@ -221,18 +221,6 @@ class _Writer:
         )
         return self._note("assumption:provider_efficiency", value, f"{value * 100:g}%", "assumption")
 
-    def efficiency(self, results) -> str:
-        """The provider cost improvement the plan assumes (central value), as a percentage."""
-        from . import assumptions
-
-        iv = results.plan.finance.provider_efficiency
-        value = (
-            iv.central / 100
-            if iv is not None
-            else float(assumptions.value("provider_efficiency_achieved")) / 100
-        )
-        return self._note("assumption:provider_efficiency", value, f"{value * 100:g}%", "assumption")
-
     def draws(self) -> str:
         return self._note("draws", self.f["draws"], f"{int(self.f['draws']):,}", "count")
 
