@@ -635,6 +635,11 @@ def report_cmd(
             errors.extend(f"{e.source}: {line}" for line in e.lines)
     if errors:
         raise UserError("\n".join(errors))
+    if len(plans) == 2 and plans[0].footprints != plans[1].footprints:
+        raise UserError(
+            f"the two options cover different footprints ({', '.join(plans[0].footprints)} and "
+            f"{', '.join(plans[1].footprints)}); compare options for the same place"
+        )
     results = [run(p) for p in plans]
     try:
         written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None)

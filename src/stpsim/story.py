@@ -601,12 +601,10 @@ def compare(a, b, audience: str = "board") -> Story:
     fa, fb = facts(a), facts(b)
     merged = Story(audience, f"Two options: {a.plan.name} and {b.plan.name}", [], sa.numbers + sb.numbers)
     w = _Writer({**{f"A.{k}": v for k, v in fa.items()}, **{f"B.{k}": v for k, v in fb.items()}}, merged)
-    for label, s in (("Option A", sa), ("Option B", sb)):
+    for label, s, plan_name in (("Option A", sa, a.plan.name), ("Option B", sb, b.plan.name)):
         for sec_ in s.sections:
             merged.sections.append(
-                Section(
-                    f"{label}.{sec_.key}", f"{label} ({s.title.split(':')[0]}): {sec_.title}", sec_.paragraphs
-                )
+                Section(f"{label}.{sec_.key}", f"{label} ({plan_name}): {sec_.title}", sec_.paragraphs)
             )
     diff = []
     if "gap.plan.last" in fa and "gap.plan.last" in fb:

@@ -176,7 +176,29 @@ def beds(results) -> go.Figure:
     return _layout(fig, "Hospital beds needed")
 
 
-def waterfall(results) -> go.Figure:
+def _model_names(results, public: bool) -> dict[str, str]:
+    from ..interventions import library
+    from ..story import PLAIN
+
+    custom = {c.name: c.title for c in results.plan.custom_interventions}
+    out = {}
+    for a in results.plan.interventions:
+        title = custom.get(a.name) or (PLAIN.get(a.name) if public else None) or library()[a.name].title
+        out[a.name] = title[0].upper() + title[1:]
+    return out
+
+
+def _org_label(results, org_id: str, public: bool) -> str:
+    from ..story import _kind_name
+
+    for books in results.finance.footprints:
+        for o in books.orgs:
+            if o.id == org_id:
+                return _kind_name(o.kind, True).capitalize() if public and o.kind != "acute" else o.name
+    return org_id
+
+
+def waterfall(results, public: bool = False) -> go.Figure:
     """From the do-nothing gap to the plan gap: provider efficiency, each care model, the rest."""
     fin = results.finance
     dn = fin.gap("do_nothing")[:, -1]
@@ -184,13 +206,13 @@ def waterfall(results) -> go.Figure:
     steps: list[tuple[str, float]] = []
     if fin.efficiency_only:
         steps.append(("Provider efficiency", float((fin.gap("efficiency_only")[:, -1] - dn).mean())))
-    names = {a.name: a.name.replace("_", " ") for a in results.plan.interventions}
+    names = _model_names(results, public)
     for name in names:
         gain = sum(g for (i, _, _), g in fin.incentives.items() if i == name)
         if isinstance(gain, np.ndarray):
-            steps.append((names[name].capitalize(), -float(gain.mean())))
+            steps.append((names[name], -float(gain.mean())))
     rest = float(pl.mean()) - float(dn.mean()) - sum(v for _, v in steps)
-    steps.append(("Interactions and care model costs", rest))
+    steps.append(("Care models together (interactions)", rest))
     labels = ["Gap if nothing changes"] + [s for s, _ in steps] + ["Gap with the plan"]
     values = [float(dn.mean())] + [v for _, v in steps] + [float(pl.mean())]
     fig = go.Figure(
@@ -255,7 +277,7 @@ def surpluses(results) -> go.Figure:
     return _layout(fig, "Each kind of organisation's surplus under the plan (bars: 80% intervals)", 460)
 
 
-def incentive_heatmap(results) -> go.Figure:
+def incentive_heatmap(results, public: bool = False) -> go.Figure:
     """Care model x organisation: the change in surplus each model causes on its own."""
     fin = results.finance
     models = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
@@ -288,13 +310,13 @@ def incentive_heatmap(results) -> go.Figure:
     )
 
 
-def all_charts(results) -> dict[str, go.Figure]:
+def all_charts(results, public: bool = False) -> dict[str, go.Figure]:
     out = {"people": pyramid(results), "pressure": fans(results), "patients": beds(results)}
     if results.finance is not None:
-        out["money"] = waterfall(results)
+        out["money"] = waterfall(results, public)
         out["surplus"] = surpluses(results)
         if results.finance.incentives:
-            out["incentives"] = incentive_heatmap(results)
+            out["incentives"] = incentive_heatmap(results, public)
     return out
 
 

@@ -100,6 +100,54 @@ def _cards(results, story: Story) -> str:
     )
 
 
+def _side_by_side(a, b, story: Story) -> str:
+    """The two options' key numbers in one table, before their stories."""
+    from ..story import count_text, facts, money_text
+
+    fa, fb = facts(a), facts(b)
+    rows = [
+        ("Emergency admissions a year, last year", "plan.emergency_admissions.last", count_text),
+        ("Beds needed, last year", "plan.beds.last", count_text),
+        ("Shortfall if nothing changes, last year", "gap.do_nothing.last", money_text),
+        ("Shortfall with the option, last year", "gap.plan.last", money_text),
+    ]
+    body = "".join(
+        f"<tr><td>{html.escape(label)}</td>"
+        + "".join(f"<td>{html.escape(fmt(f[k]) if k in f else '-')}</td>" for f in (fa, fb))
+        + "</tr>"
+        for label, k, fmt in rows
+    )
+    return (
+        f'<table class="compare"><tr><th></th><th>Option A: {html.escape(a.plan.name)}</th>'
+        f"<th>Option B: {html.escape(b.plan.name)}</th></tr>{body}</table>"
+    )
+
+
+PUBLIC_ABBREVIATIONS = {
+    "A&E": "accident and emergency",
+    "ASC-FR": "Adult Social Care Finance Return",
+    "CCG": "clinical commissioning group",
+    "CQUIN": "a quality bonus paid on NHS contracts",
+    "eFI": "electronic frailty index",
+    "FAE": "a hospital admission",
+    "FCE": "a spell of care under one consultant",
+    "GP": "family doctor",
+    "HES": "Hospital Episode Statistics",
+    "HSE": "Health Survey for England",
+    "IAU": "Improvement Analytics Unit",
+    "IPF": "a method of fitting a table",
+    "LSOA/MSOA": "small areas used by the census",
+    "MRET": "a lower price for emergency admissions above a baseline",
+    "NHS": "National Health Service",
+    "NPP": "national population projections",
+    "ONS": "Office for National Statistics",
+    "PbR": "payment by results",
+    "PSSRU": "Personal Social Services Research Unit",
+    "STP": "sustainability and transformation plan",
+    "UKHCA": "United Kingdom Homecare Association",
+}
+
+
 def _appendix(public: bool) -> str:
     rows = []
     for a in assumptions.load().values():
@@ -115,6 +163,13 @@ def _appendix(public: bool) -> str:
         f"<td>{html.escape(v['transformation'])}</td></tr>"
         for k, v in src.items()
     ]
+    glossary = (
+        "<p>These tables are technical. The short forms they use are: "
+        + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in PUBLIC_ABBREVIATIONS.items())
+        + ".</p>"
+        if public
+        else ""
+    )
     intro_a = (
         "These are the guesses the model makes where no published figure exists. Each has a range we tested."
         if public
@@ -126,7 +181,7 @@ def _appendix(public: bool) -> str:
         else "Every reference table the model uses, with its publisher, period, licence and what was done to it."
     )
     return (
-        f'<section id="assumptions"><h2>Assumptions</h2><p>{intro_a}</p><table><tr><th>Assumption</th>'
+        f'<section id="assumptions"><h2>Assumptions</h2>{glossary}<p>{intro_a}</p><table><tr><th>Assumption</th>'
         f"<th>Value</th><th>Range</th><th>Why</th></tr>{''.join(rows)}</table></section>"
         f'<section id="sources"><h2>Sources</h2><p>{intro_s}</p><table><tr><th>Table</th><th>Publisher</th>'
         f"<th>Title</th><th>Period</th><th>Licence</th><th>Transformation</th></tr>{''.join(srows)}</table>"
@@ -139,14 +194,17 @@ def render(results, audience: str = "board", other=None) -> str:
     public = audience == "public"
     if other is None:
         story = tell(results, audience)
-        figures = {"": charts.all_charts(results)}
+        figures = {"": charts.all_charts(results, public)}
         cards = _cards(results, story)
         plans = results.plan.name
         draws = results.draws
     else:
         story = compare(results, other, audience)
-        figures = {"Option A": charts.all_charts(results), "Option B": charts.all_charts(other)}
-        cards = ""
+        figures = {
+            "Option A": charts.all_charts(results, public),
+            "Option B": charts.all_charts(other, public),
+        }
+        cards = _side_by_side(results, other, story)
         plans = f"{results.plan.name} / {other.plan.name}"
         draws = results.draws
     toc = "".join(
