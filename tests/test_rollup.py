@@ -109,7 +109,7 @@ def test_rollup_json_has_the_documented_shape(plans_dir, capsys):
 def test_readable_rollup(plans_dir, capsys):
     assert main(["rollup", "--plans", str(plans_dir), "--draws", "10", "--serial"]) == 0
     out = capsys.readouterr().out
-    assert "45th STP" in out and "Greater Manchester - Taking Charge" in out and "22bn" in out
+    assert "45th STP" in out and "Taking" in out and "22bn" in out and "not the same measure" in out
 
 
 def test_bad_plan_folders_are_refused_before_any_work(tmp_path, capsys):
@@ -128,3 +128,7 @@ def test_bad_plan_folders_are_refused_before_any_work(tmp_path, capsys):
     assert main(["rollup", "--plans", str(tmp_path / "nope"), "--serial"]) == 2
     assert "not a folder" in capsys.readouterr().err
     assert main(["rollup", "--draws", "0"]) == 2
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["rollup", "--plans", str(empty), "--serial"]) == 2
+    assert "no plan files" in capsys.readouterr().err

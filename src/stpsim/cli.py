@@ -563,20 +563,25 @@ def _print_rollup(doc: dict) -> None:
         f"Five Year Forward View: GBP {req['efficiency_required_2020_21'] / 1e9:.0f}bn of efficiency needed "
         f"by 2020/21, GBP {req['expected_from_stps'] / 1e9:.0f}bn of it expected from STPs."
     )
-    f = Table(title="Footprints, last year (largest gap per head first)")
-    for col in (
-        "code",
-        "name",
-        "plan",
-        "people",
-        "do-nothing gap (GBP m)",
-        "plan gap (GBP m)",
-        "gap per head (GBP)",
-    ):
+    out.print(eng["note"])
+    f = Table(title="Footprints, last year (largest gap per head first; gaps in GBP m, per head in GBP)")
+    widths = {
+        "code": 9,
+        "name": 36,
+        "plan": 28,
+        "people": 10,
+        "do-nothing gap": 14,
+        "plan gap": 10,
+        "per head": 8,
+    }
+    for col, width in widths.items():
         f.add_column(
             col,
             justify="left" if col in ("code", "name", "plan") else "right",
-            no_wrap=col in ("name", "plan"),
+            min_width=width if col not in ("name", "plan") else None,
+            max_width=width,
+            overflow="fold",
+            no_wrap=col not in ("name", "plan"),
         )
     last = doc["years"][-1]
     rows = sorted(doc["footprints"], key=lambda r: -r["gap_per_head"][last]["mean"])

@@ -56,6 +56,11 @@ def load_plans(directory: str | Path) -> dict[str, tuple[str, Plan]]:
                 )
             else:
                 found[code] = (str(path), plan)
+    if not found and not problems:
+        problems.append(
+            f"--plans {directory}: no plan files (*.yaml, *.yml, *.json) in this folder; leave out "
+            "--plans to roll up do-nothing everywhere"
+        )
     if problems:
         raise RollupInputError(problems)
     return found
@@ -160,7 +165,14 @@ class Rollup:
                 for t, y in enumerate(self.years)
             },
             "national_requirement": req,
+            "note": NOTE,
         }
+        planned = [f for f, p in enumerate(self.plan_names) if p is not None]
+        if planned:
+            pg = self.plan_gap[planned].sum(axis=0)
+            england["probability_planned_footprints_close_their_gap"] = {
+                year_label(y): round(float((pg[:, t] <= 0).mean()), 4) for t, y in enumerate(self.years)
+            }
         fps = []
         for f, code in enumerate(self.codes):
             fps.append(
@@ -183,6 +195,16 @@ class Rollup:
             "england": england,
             "largest_gap_per_head": [self.codes[i] for i in self.top_gap_per_head()],
         }
+
+
+NOTE = (
+    "The modelled gap covers the services modelled here (hospital, community, general practice, "
+    "mental health block, commissioners' other spending and councils' home and care-home care) "
+    "from a 2016/17 base of each footprint's underlying deficit. The Five Year Forward View "
+    "figures are for the whole NHS before efficiency; they are context, not the same measure. "
+    "Footprints without a plan are do-nothing (no care models, no provider efficiency); footprints "
+    "with a plan include the provider efficiency their plan assumes."
+)
 
 
 def national_requirement() -> dict:
