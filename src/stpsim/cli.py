@@ -282,27 +282,24 @@ def _print_run(doc: dict) -> None:
         title=f"{doc['plan']}: {', '.join(doc['footprints'])}, {last}, {doc['draws']} draws "
         "(mean and 80% interval)"
     )
-    for col in ("setting", "do nothing", "plan", "plan - do nothing"):
-        t.add_column(col, justify="left" if col == "setting" else "right")
-    for k, by_year in doc["activity"].items():
-        t.add_row(
-            k,
-            _fmt_summary(doc["do_nothing"]["activity"][k][last]),
-            _fmt_summary(by_year[last]),
-            _fmt_summary(doc["difference"]["activity"][k][last]),
-        )
+    _fill_comparison(t, "setting", doc, "activity", last)
     out.print(t)
     c = Table(title=f"Capacity needed, {last}")
-    for col in ("measure", "do nothing", "plan", "plan - do nothing"):
-        c.add_column(col, justify="left" if col == "measure" else "right")
-    for k, by_year in doc["capacity"].items():
-        c.add_row(
-            k,
-            _fmt_summary(doc["do_nothing"]["capacity"][k][last]),
-            _fmt_summary(by_year[last]),
-            _fmt_summary(doc["difference"]["capacity"][k][last]),
-        )
+    _fill_comparison(c, "measure", doc, "capacity", last)
     out.print(c)
+
+
+def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) -> None:
+    """Rows of do-nothing, plan and their difference for one part of a run's document."""
+    for col in (first, "do nothing", "plan", "plan - do nothing"):
+        table.add_column(col, justify="left" if col == first else "right")
+    for k, by_year in doc[part].items():
+        table.add_row(
+            k,
+            _fmt_summary(doc["do_nothing"][part][k][year]),
+            _fmt_summary(by_year[year]),
+            _fmt_summary(doc["difference"][part][k][year]),
+        )
 
 
 def _print_finance(doc: dict) -> None:
