@@ -44,10 +44,23 @@ def test_facts_are_the_results(gm):
     assert f["plan.beds.last"] == pytest.approx(gm.capacity["beds"][:, -1].sum(-1).mean())
 
 
+@pytest.fixture(scope="module")
+def national(gm):
+    from stpsim import rollup
+
+    p = gm.plan
+    return rollup.rollup(
+        {"E54000007": ("gm", p)}, gm.draws, p.monte_carlo.seed, p.last_year, executor="serial"
+    )
+
+
 @pytest.mark.parametrize("audience", ["board", "public"])
-def test_every_number_in_the_story_is_rounded_from_the_results(gm, audience):
-    s = story.tell(gm, audience)
-    f = story.facts(gm)
+@pytest.mark.parametrize("with_national", [False, True])
+def test_every_number_in_the_story_is_rounded_from_the_results(gm, national, audience, with_national):
+    ctx = national if with_national else None
+    s = story.tell(gm, audience, ctx)
+    f = story.facts(gm, ctx)
+    assert ("national" in [sec.key for sec in s.sections]) == with_national
     for n in s.numbers:
         if n.kind in ("money", "count"):
             base = n.key.removesuffix(".pm")
@@ -67,6 +80,10 @@ def test_every_number_in_the_story_is_rounded_from_the_results(gm, audience):
             assert n.text in gm.year_labels
         elif n.kind == "age":
             assert int(n.value) in BAND_STARTS
+        elif n.kind == "share":
+            assert n.value == pytest.approx(f[n.key]) and n.text == f"{100 * n.value:.1f}%"
+        elif n.kind == "rank":
+            assert n.value == f[n.key] and n.text.startswith(str(int(n.value)))
         elif n.kind == "assumption":
             from stpsim import assumptions
 
@@ -239,3 +256,12 @@ def test_report_renders_in_headless_chromium_with_its_charts_drawn(gm, tmp_path)
     finally:
         drv.quit()
     _ = np
+
+
+def test_report_with_national_context(tmp_path):
+    out = tmp_path / "national.html"
+    assert (
+        main(["report", str(EXAMPLES / "cornwall.yaml"), "-o", str(out), "--draws", "20", "--national"]) == 0
+    )
+    text = out.read_text()
+    assert "England as a whole" in text and "of the 44 footprints" in text

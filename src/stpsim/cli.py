@@ -607,6 +607,12 @@ def report_cmd(
     fmt: Annotated[str, typer.Option("--format", help="html or xlsx.")] = "html",
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
+    national: Annotated[
+        bool, typer.Option("--national", help="Add England-wide context from a roll-up of all 44 footprints.")
+    ] = False,
+    plans_dir: Annotated[
+        str | None, typer.Option("--plans", help="With --national: folder of other footprints' plans.")
+    ] = None,
 ) -> None:
     """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
     from pathlib import Path
@@ -643,8 +649,25 @@ def report_cmd(
             f"{', '.join(plans[1].footprints)}); compare options for the same place"
         )
     results = [run(p) for p in plans]
+    context = None
+    if national:
+        from .rollup import RollupInputError, load_plans, rollup
+
+        try:
+            others = load_plans(plans_dir) if plans_dir else {}
+        except RollupInputError as e:
+            raise UserError("\n".join(e.lines)) from None
+        for code in plans[0].footprints:  # this plan stands for its own footprints
+            others[code] = ("(this plan)", plans[0])
+        context = rollup(
+            others,
+            plans[0].monte_carlo.draws,
+            plans[0].monte_carlo.seed,
+            plans[0].last_year,
+            executor="local",
+        )
     try:
-        written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None)
+        written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
     except OSError as e:
         raise UserError(f"--output {target}: cannot write ({e.strerror})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")

@@ -92,9 +92,23 @@ def _mean_int(x: np.ndarray) -> tuple[float, float]:
     return float(np.mean(x)), float((p90 - p10) / 2)
 
 
-def facts(results) -> dict[str, float]:
-    """Every quantity the story quotes, computed from Results. Keys name their source."""
+def facts(results, national=None) -> dict[str, float]:
+    """Every quantity the story quotes, computed from Results (and, for national context, from a
+    roll-up of all 44 footprints). Keys name their source."""
     f: dict[str, float] = {}
+    if national is not None:
+        nat = national.do_nothing_gap.sum(axis=0)[:, -1]
+        f["national.do_nothing_gap.last"], f["national.do_nothing_gap.last.pm"] = _mean_int(nat)
+        idx = [national.codes.index(c) for c in results.codes]
+        mine = national.do_nothing_gap[idx].sum(axis=0)[:, -1]
+        f["national.share_of_gap"] = float(mine.mean() / nat.mean()) if nat.mean() else 0.0
+        f["national.share_of_people"] = float(
+            national.population[idx, -1].sum() / national.population[:, -1].sum()
+        )
+        per_head = national.do_nothing_gap[:, :, -1].mean(axis=1) / national.population[:, -1]
+        f["national.rank_gap_per_head"] = (
+            float(1 + (per_head > per_head[idx].mean()).sum()) if len(idx) == 1 else float("nan")
+        )
     r = results
     last = len(r.years) - 1
     pop = r.population.sum(axis=(1, 2))  # (year, age)
@@ -202,6 +216,16 @@ class _Writer:
     def probability(self, key: str) -> str:
         v = self.f[key]
         return self._note(key, v, f"{round(100 * v)}%", "probability")
+
+    def share(self, key: str) -> str:
+        """A share of a total, one decimal place: '1.0%', '5.3%'."""
+        v = self.f[key]
+        return self._note(key, v, f"{100 * v:.1f}%", "share")
+
+    def rank(self, key: str) -> str:
+        n = int(self.f[key])
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return self._note(key, float(n), f"{n}{suffix}", "rank")
 
     def year(self, y: int) -> str:
         return self._note("year", float(y), year_label(y), "year")
@@ -320,12 +344,12 @@ def _kind_name(kind: str, public: bool) -> str:
     }[kind]
 
 
-def tell(results, audience: str = "board") -> Story:
+def tell(results, audience: str = "board", national=None) -> Story:
     """The plan's story for a board or for the public."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}; allowed: {', '.join(AUDIENCES)}")
     public = audience == "public"
-    f = facts(results)
+    f = facts(results, national)
     place = _names(results)
     title = (
         f"{results.plan.name}: what the plan means for {place}"
@@ -557,6 +581,30 @@ def tell(results, audience: str = "board") -> Story:
                     ],
                 )
             )
+
+    # England as a whole (when a roll-up of all 44 footprints is given).
+    if national is not None:
+        rank = f["national.rank_gap_per_head"]
+        rank_text = (
+            f" Per head, its do-nothing gap ranks {w.rank('national.rank_gap_per_head')} of the 44 footprints."
+            if rank == rank
+            else ""
+        )
+        if public:
+            body = [
+                f"Across England, doing nothing would leave the {_gloss('NHS', story)} and councils about "
+                f"{w.money('national.do_nothing_gap.last')} short in {y1}. {place} has "
+                f"{w.share('national.share_of_people')} of England's people and "
+                f"{w.share('national.share_of_gap')} of that shortfall."
+            ]
+        else:
+            body = [
+                f"Summed draw by draw over all 44 footprints, England's do-nothing gap in {y1} is "
+                f"{w.money_pm('national.do_nothing_gap.last')}. {place} holds "
+                f"{w.share('national.share_of_people')} of England's people and "
+                f"{w.share('national.share_of_gap')} of the gap.{rank_text}"
+            ]
+        sec(Section("national", "England as a whole", body))
 
     # What it means for patients.
     if public:

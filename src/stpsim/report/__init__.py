@@ -7,7 +7,9 @@ from pathlib import Path
 FORMATS = ("html", "xlsx")
 
 
-def write(results, path: str | Path, audience: str = "board", fmt: str = "html", other=None) -> Path:
+def write(
+    results, path: str | Path, audience: str = "board", fmt: str = "html", other=None, national=None
+) -> Path:
     """Write the report for ``results`` (and ``other``, to compare two options) to ``path``."""
     path = Path(path)
     if fmt == "xlsx":
@@ -16,5 +18,5 @@ def write(results, path: str | Path, audience: str = "board", fmt: str = "html",
         return workbook.write(results, path)
     from .html import render
 
-    path.write_text(render(results, audience, other), encoding="utf-8")
+    path.write_text(render(results, audience, other, national), encoding="utf-8")
     return path

@@ -189,11 +189,11 @@ def _appendix(public: bool) -> str:
     )
 
 
-def render(results, audience: str = "board", other=None) -> str:
+def render(results, audience: str = "board", other=None, national=None) -> str:
     """The report as one HTML document; ``other`` gives a second option to compare."""
     public = audience == "public"
     if other is None:
-        story = tell(results, audience)
+        story = tell(results, audience, national)
         figures = {"": charts.all_charts(results, public)}
         cards = _cards(results, story)
         plans = results.plan.name
