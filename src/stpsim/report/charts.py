@@ -97,6 +97,46 @@ def pyramid(results) -> go.Figure:
     return _layout(fig, f"The people: {y0} (bars) and {y1} (dotted line)", 520)
 
 
+def _fan(
+    fig: go.Figure,
+    years: list[str],
+    x: np.ndarray,
+    colour: str,
+    dash: str,
+    label: str,
+    unit: str = "",
+    show_legend: bool = True,
+    **where,
+) -> None:
+    """An 80% band (no markers) and the average line of draws ``x`` (draw, year)."""
+    p10, p90 = np.percentile(x, [10, 90], axis=0)
+    fig.add_scatter(
+        x=years + years[::-1],
+        y=np.concatenate([p90, p10[::-1]]),
+        fill="toself",
+        fillcolor=_rgba(colour, 0.18),
+        line=dict(width=0),
+        mode="lines",
+        hoverinfo="skip",
+        name=f"{label}: 80% interval",
+        legendgroup=f"{label}band",
+        showlegend=show_legend,
+        **where,
+    )
+    fig.add_scatter(
+        x=years,
+        y=x.mean(axis=0),
+        mode="lines+markers",
+        line=dict(color=colour, dash=dash),
+        marker=dict(size=4),
+        name=f"{label}: average",
+        legendgroup=label,
+        showlegend=show_legend,
+        hovertemplate="%{x}: %{y:,.0f}" + unit + "<extra>" + label + "</extra>",
+        **where,
+    )
+
+
 def fans(results) -> go.Figure:
     """80% fan charts for the main settings: do-nothing against the plan."""
     rows, cols = 2, 4
@@ -109,36 +149,20 @@ def fans(results) -> go.Figure:
     )
     years = results.year_labels
     for i, (key, _) in enumerate(FAN_SETTINGS):
-        r, c = i // cols + 1, i % cols + 1
-        for scen, colour, dash in (("do_nothing", DO_NOTHING, "dash"), ("plan", PLAN, "solid")):
-            x = results.setting(key, scen)
-            p10, p90 = np.percentile(x, [10, 90], axis=0)
-            label = "Do nothing" if scen == "do_nothing" else "Plan"
-            fig.add_scatter(
-                x=years + years[::-1],
-                y=np.concatenate([p90, p10[::-1]]),
-                fill="toself",
-                fillcolor=_rgba(colour, 0.18),
-                line=dict(width=0),
-                hoverinfo="skip",
-                name=f"{label}: 80% interval",
-                legendgroup=f"{scen}band",
-                showlegend=i == 0,
-                row=r,
-                col=c,
-            )
-            fig.add_scatter(
-                x=years,
-                y=x.mean(axis=0),
-                mode="lines+markers",
-                line=dict(color=colour, dash=dash),
-                marker=dict(size=4),
-                name=f"{label}: average",
-                legendgroup=scen,
-                showlegend=i == 0,
-                hovertemplate="%{x}: %{y:,.0f}<extra>" + label + "</extra>",
-                row=r,
-                col=c,
+        for scen, colour, dash, label in (
+            ("do_nothing", DO_NOTHING, "dash", "Do nothing"),
+            ("plan", PLAN, "solid", "Plan"),
+        ):
+            _fan(
+                fig,
+                years,
+                results.setting(key, scen),
+                colour,
+                dash,
+                label,
+                show_legend=i == 0,
+                row=i // cols + 1,
+                col=i % cols + 1,
             )
     fig.update_yaxes(tickformat=".3s")
     return _layout(
@@ -148,30 +172,11 @@ def fans(results) -> go.Figure:
 
 def beds(results) -> go.Figure:
     fig = go.Figure()
-    years = results.year_labels
-    for name, cap, colour, dash in (
+    for label, cap, colour, dash in (
         ("Do nothing", results.do_nothing_capacity, DO_NOTHING, "dash"),
         ("Plan", results.capacity, PLAN, "solid"),
     ):
-        x = cap["beds"].sum(axis=2)
-        p10, p90 = np.percentile(x, [10, 90], axis=0)
-        fig.add_scatter(
-            x=years + years[::-1],
-            y=np.concatenate([p90, p10[::-1]]),
-            fill="toself",
-            fillcolor=_rgba(colour, 0.18),
-            line=dict(width=0),
-            hoverinfo="skip",
-            name=f"{name}: 80% interval",
-        )
-        fig.add_scatter(
-            x=years,
-            y=x.mean(axis=0),
-            mode="lines+markers",
-            line=dict(color=colour, dash=dash),
-            name=f"{name}: average",
-            hovertemplate="%{x}: %{y:,.0f} beds<extra>" + name + "</extra>",
-        )
+        _fan(fig, results.year_labels, cap["beds"].sum(axis=2), colour, dash, label, " beds")
     fig.update_yaxes(title_text="Hospital beds needed (85% occupancy)", tickformat=",.0f")
     return _layout(fig, "Hospital beds needed")
 
