@@ -112,3 +112,25 @@ def test_declining_contract_moves_the_released_money():
     # V0 = 100m, 5% a year, after 2 years: 100m x 0.95^2 = 90.25m paid, 9.75m released.
     value, released = contracts.declining_contract(np.array(100e6), 0.05, np.array(2.0))
     assert value == pytest.approx(90.25e6) and released == pytest.approx(9.75e6)
+
+
+def test_contract_defaults_are_the_published_2016_17_rules():
+    from stpsim import finance
+    from stpsim.contract_terms import ContractSpec
+    from stpsim.reference import fact
+
+    spec = ContractSpec(payee="acute", mechanism="pbr")
+    mret = fact(
+        "national_finance",
+        "MRET: marginal rate in force (activity above baseline monetary value)",
+        column="item",
+        period="2016/17-2017/18",
+    )
+    cquin = fact(
+        "national_finance",
+        "CQUIN: total value of national + local CQUIN schemes",
+        column="item",
+        period="2016/17",
+    )
+    assert spec.mret_rate == pytest.approx(mret / 100)
+    assert spec.cquin_rate == pytest.approx(cquin / 100) == finance.CQUIN_RATE

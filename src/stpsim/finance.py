@@ -25,6 +25,9 @@ from .parameters import Interval, draw
 from .reference import fact
 
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
+# CQUIN was 2.5% of contract value in 2016/17 (national_finance.csv; the contract default and this
+# constant are checked against the table in the tests).
+CQUIN_RATE = 0.025
 
 
 def assumed(
@@ -403,7 +406,7 @@ def footprint_finance(
         for i, o in enumerate(orgs)
         if o.kind in ("acute", "community", "primary_care")
     )
-    base_paid = float((base_act * ooa_c) @ price) + (in_area_nhs + mh_base) * (1 + 0.025 * cquin_c)
+    base_paid = float((base_act * ooa_c) @ price) + (in_area_nhs + mh_base) * (1 + CQUIN_RATE * cquin_c)
 
     for spec in specs:
         for payee in resolve(spec.payee, orgs):
@@ -520,7 +523,7 @@ def _provider_costs(
     costed = costed_value(org_act, base_los, unit_cost)  # (org, draw, year) at 2016/17 unit costs
     base_value = costed_value(base_org, base_los, unit_cost)  # base-year bed days are all "base stay"
     underlying = underlying_deficit()
-    cquin_c = float(assumptions.value("cquin_achievement")) * 0.025
+    cquin_c = float(assumptions.value("cquin_achievement")) * CQUIN_RATE
     sc_index = (1 + assumed("social_care_price_inflation", seed, draws, scale=0.01)[:, None]) ** elapsed
     occ = assumptions.get("bed_occupancy")
     occupancy = draw(
