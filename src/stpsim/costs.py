@@ -109,7 +109,7 @@ def unit_costs() -> dict[str, float]:
         / (n_res + n_nur)
         * float(assumptions.value("council_funded_share_care_home_weeks")),
         "geriatrician_hours": geri,
-        "community_consultant_sessions": 4 * geri,
+        "community_consultant_sessions": float(assumptions.value("geriatrician_hours_per_session")) * geri,
         "hospital_at_home_days": float(assumptions.value("unit_cost_hospital_at_home_day")),
     }
     return out
