@@ -7,7 +7,6 @@ import re
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from stpsim import engine, plan, report, story
@@ -255,7 +254,6 @@ def test_report_renders_in_headless_chromium_with_its_charts_drawn(gm, tmp_path)
         assert shot.stat().st_size > 100_000, "a page with charts drawn is not a blank screenshot"
     finally:
         drv.quit()
-    _ = np
 
 
 def test_report_with_national_context(tmp_path):

@@ -38,6 +38,25 @@ class UserError(Exception):
     """Bad input from the user: reported on one line, exit status 2."""
 
 
+DRAWS_RANGE = (1, 100_000)
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def _out_of_range(option: str, value: int, low: int, high: int | None = None) -> str | None:
+    """The message for an option outside [low, high], or None when it is inside."""
+    if value < low or (high is not None and value > high):
+        allowed = f"{low} to {high}" if high is not None else f"{low} or more"
+        return f"{option} {value} is out of range; allowed: {allowed}"
+    return None
+
+
+def _year_option(option: str, text: str) -> int:
+    try:
+        return parse_year(text)
+    except ValueError as e:
+        raise UserError(f"{option}: {e}") from None
+
+
 def _emit_json(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
@@ -155,10 +174,7 @@ def baseline_cmd(
         raise UserError("use either --footprint or --all, not both")
     if by is not None and by != "age":
         raise UserError(f"--by {by!r} is not allowed; allowed: age")
-    try:
-        y = parse_year(year)
-    except ValueError as e:
-        raise UserError(f"--year: {e}") from None
+    y = _year_option("--year", year)
     try:
         result = baseline(y, codes=footprint or None, by_age=by == "age")
     except UnknownFootprint as e:
@@ -208,14 +224,15 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
 
     plan = load(path)
     update = {}
-    if draws is not None:
-        if not 1 <= draws <= 100_000:
-            raise PlanError(path, [f"--draws {draws} is out of range; allowed: 1 to 100000"])
-        update["draws"] = draws
-    if seed is not None:
-        if not 0 <= seed <= 2**63 - 1:
-            raise PlanError(path, [f"--seed {seed} is out of range; allowed: 0 to {2**63 - 1}"])
-        update["seed"] = seed
+    for option, value, key, (low, high) in (
+        ("--draws", draws, "draws", DRAWS_RANGE),
+        ("--seed", seed, "seed", SEED_RANGE),
+    ):
+        if value is not None:
+            problem = _out_of_range(option, value, low, high)
+            if problem:
+                raise PlanError(path, [problem])
+            update[key] = value
     if update:
         plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})
     return plan
@@ -478,18 +495,15 @@ def rollup_cmd(
     from .executors import ExecutorError
     from .rollup import RollupInputError, load_plans, rollup
 
-    if not 1 <= draws <= 100_000:
-        raise UserError(f"--draws {draws} is out of range; allowed: 1 to 100000")
-    if not 0 <= seed <= 2**63 - 1:
-        raise UserError(f"--seed {seed} is out of range; allowed: 0 to {2**63 - 1}")
-    if chunk_size is not None and chunk_size < 1:
-        raise UserError(f"--chunk-size {chunk_size} is out of range; allowed: 1 or more")
-    if workers is not None and workers < 1:
-        raise UserError(f"--workers {workers} is out of range; allowed: 1 or more")
-    try:
-        last = parse_year(end_year)
-    except ValueError as e:
-        raise UserError(f"--end-year: {e}") from None
+    for problem in (
+        _out_of_range("--draws", draws, *DRAWS_RANGE),
+        _out_of_range("--seed", seed, *SEED_RANGE),
+        chunk_size is not None and _out_of_range("--chunk-size", chunk_size, 1),
+        workers is not None and _out_of_range("--workers", workers, 1),
+    ):
+        if problem:
+            raise UserError(problem)
+    last = _year_option("--end-year", end_year)
     try:
         plans = load_plans(plans_dir) if plans_dir else {}
     except RollupInputError as e:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import engine, finance, footprint
-from .axes import ALL_SETTINGS, BASE_YEAR, YEARS, year_label
+from .axes import ALL_SETTINGS, BASE_YEAR, year_label
 from .baseline import projection
 from .executors import Task, chunks, guarded, run_tasks
 from .plan import Plan, PlanError, load
@@ -286,7 +286,6 @@ def rollup(
 
     years = tuple(range(BASE_YEAR, last_year + 1))
     pop = projection().population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
-    _ = YEARS
     return Rollup(
         codes=tuple(codes),
         names=tuple(f.name for f in footprint.all_footprints()),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .axes import ALL_SETTINGS, year_label
+from .axes import year_label
 from .interventions import library
 
 AUDIENCES = ("board", "public")
@@ -684,5 +684,3 @@ __all__ = [
     "ratio_text",
     "tell",
 ]
-
-_ = ALL_SETTINGS

@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..axes import ALL_SETTINGS, BAND_LABELS, five_year_band_of_age
+from ..axes import BAND_LABELS, five_year_band_of_age
 
 PLAN = "#0072B2"  # blue
 DO_NOTHING = "#D55E00"  # vermillion
@@ -323,6 +323,3 @@ def all_charts(results, public: bool = False) -> dict[str, go.Figure]:
         if results.finance.incentives:
             out["incentives"] = incentive_heatmap(results, public)
     return out
-
-
-_ = ALL_SETTINGS
