@@ -2,11 +2,12 @@
 are sane, and the model's age structure does what the evidence says."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from stpsim import activity, demography, frailty
-from stpsim.axes import AGES, SETTINGS
-from stpsim.reference import fact
+from stpsim import activity, assumptions, demography, frailty
+from stpsim.axes import AGES, SETTINGS, band_index
+from stpsim.reference import fact, table
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +46,36 @@ def test_gp_consultations_match_the_published_rate(england_demand):
         england_demand["gp_consultations"] + england_demand["practice_nurse_consultations"]
     ) / 55_268_067
     assert per_head == pytest.approx(5.16 * 1.075, rel=1e-9)
-    assert england_demand["gp_consultations"] / england_demand[
-        "practice_nurse_consultations"
-    ] == pytest.approx(62 / 34)
+
+
+def test_gp_and_nurse_split_in_hobbs_2013_14_ratio(england_demand):
+    # Issue 9: was the QResearch 2008 staff mix, 62:34 (GP 198.0m, nurse 108.6m); now 3.80:1.36
+    # (GP 225.8m, nurse 80.8m) with the 306.6m total unchanged.
+    gp, nurse = england_demand["gp_consultations"], england_demand["practice_nurse_consultations"]
+    assert gp / nurse == pytest.approx(3.80 / 1.36, rel=1e-9)
+    assert gp + nurse == pytest.approx(5.16 * 1.075 * 55_268_067, rel=1e-9)
+    split = assumptions.value("gp_nurse_consultation_split_2013_14")
+    published = fact("activity_rates_by_age", "GP_and_nurse_consultations_per_person_year", period="2013-14")
+    assert sum(split) == pytest.approx(published), "the split must divide the shipped 5.16"
+
+
+def test_ae_attendances_reproduce_the_shipped_age_shares(england_cells):
+    # Issue 9: shares come from pooled counts in ae_attendances_by_age.csv (2011, the nearest
+    # full distribution found to 2016/17) rather than the mean of two months' rounded percentages.
+    df = table("ae_attendances_by_age")
+    rows = df[
+        (df["measure"] == "attendances")
+        & (df["period"] == activity.AE_AGE_PERIOD)
+        & (df["age_band"] != "all ages")
+    ]
+    ae = activity.demand_by_age(england_cells)[SETTINGS.index("ae_attendances")]
+    assert ae.sum() == pytest.approx(23_362_301, rel=1e-9)
+    covered = np.zeros(AGES.shape, dtype=int)
+    for r in rows.itertuples():
+        band = band_index(int(r.age_min), None if pd.isna(r.age_max) else int(r.age_max))
+        covered += band
+        assert ae[band].sum() / ae.sum() == pytest.approx(r.value / rows["value"].sum(), rel=1e-9)
+    assert (covered == 1).all(), "the shipped groups cover every age once"
 
 
 def test_community_and_social_care_match_published_counts(england_demand):

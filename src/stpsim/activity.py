@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 
 from . import assumptions
 from .axes import AGES, MAX_AGE, SEGMENTS, SETTINGS, band_index
@@ -21,6 +22,9 @@ from .frailty import base_segment_shares
 from .reference import fact, table
 
 _HES_12M = "12 months Mar 2016 - Feb 2017"
+# The 2016/17 HES A&E age distribution was not found; the nearest full one with a stated source
+# is two months of 2011 (assumption ae_age_shares_2011_stand_for_2016_17).
+AE_AGE_PERIOD = "Mar-11 + Nov-11"
 
 
 @dataclass(frozen=True)
@@ -112,38 +116,57 @@ def _admissions(pop: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def ae_age_band_shares() -> list[tuple[int, int | None, float]]:
+    """Published A&E attendances by age group as (age_min, age_max, share of attendances of
+    known age), from ``ae_attendances_by_age.csv`` for :data:`AE_AGE_PERIOD`."""
+    df = table("ae_attendances_by_age")
+    rows = df[
+        (df["measure"] == "attendances") & (df["period"] == AE_AGE_PERIOD) & (df["age_band"] != "all ages")
+    ]
+    # Shares of the known-age count: attendances of unknown age are spread pro rata.
+    known = float(rows["value"].sum())
+    return [
+        (int(r.age_min), None if pd.isna(r.age_max) else int(r.age_max), float(r.value) / known)
+        for r in rows.itertuples()
+    ]
+
+
 def _ae(pop: np.ndarray) -> np.ndarray:
-    groups = {
-        "16 or under": (0, 16),
-        "17-39": (17, 39),
-        "40-59": (40, 59),
-        "60-79": (60, 79),
-        "80 and over": (80, None),
-    }
-    df = table("activity_rates_by_age")
-    rows = df[df["measure"] == "share_of_AE_attendances_by_age"]
-    persons = _persons(pop)
-    shape = np.zeros(AGES.shape)
-    shares = {g: rows[rows["age_band"] == g]["value"].astype(float).mean() for g in groups}
-    total_share = sum(shares.values())
+    """A&E attendances per person by (sex, age), scaled to one attendance for all England: each
+    group's published share is spread evenly over its people, the same for both sexes."""
     assumptions.get("ae_rate_within_group_flat")
-    for g, (lo, hi) in groups.items():
+    assumptions.get("ae_age_shares_2011_stand_for_2016_17")
+    persons = _persons(pop)
+    shape = np.full(AGES.shape, np.nan)
+    for lo, hi, share in ae_age_band_shares():
         mask = band_index(lo, hi)
-        shape[mask] = shares[g] / total_share / persons[mask].sum()
+        shape[mask] = share / persons[mask].sum()
+    if np.isnan(shape).any():
+        raise ValueError(f"ae_attendances_by_age.csv: {AE_AGE_PERIOD} does not cover ages 0..{MAX_AGE}")
     return np.ones((2, 1)) * shape
 
 
+def _gp_share(all_rate: float) -> float:
+    """GP share of GP plus practice-nurse consultations: the 2013-14 split of Hobbs et al.'s
+    5.16 per person-year (assumption gp_nurse_consultation_split_2013_14)."""
+    gp, nurse = (float(v) for v in assumptions.value("gp_nurse_consultation_split_2013_14"))
+    # The split must divide the published total it claims to split, or one of them is stale.
+    if abs(gp + nurse - all_rate) > 0.005:
+        raise ValueError(f"GP {gp} + nurse {nurse} does not add up to the published {all_rate}")
+    return gp / (gp + nurse)
+
+
 def _gp_and_nurse(pop: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """GP and practice-nurse consultations per person by (sex, age), and their England total."""
     rate = fact("activity_rates_by_age", "GP_and_nurse_consultations_per_person_year", period="2013-14")
+    gp_share = _gp_share(rate)
     rate *= float(assumptions.value("gp_rate_uplift_2013_14_to_2016_17"))
     shape = np.vstack([assumptions.profile("gp_relative_rate_by_band")] * 2)
     shape[1, AGES >= 15] *= float(assumptions.value("gp_female_to_male_ratio_adults"))
     total = rate * pop.sum()
-    gp = fact("gp_consultations_facts", "share_consultations_by_GP", period="2008")
-    nurse = fact("facts_from_notes", "share_consultations_by_practice_nurse", period="2008")
     assumptions.get("practice_nurse_age_profile_as_gp")
     per_unit = shape / (shape * pop).sum()
-    return per_unit * total * gp / (gp + nurse), per_unit * total * nurse / (gp + nurse), total
+    return per_unit * total * gp_share, per_unit * total * (1.0 - gp_share), total
 
 
 def _outpatients(pop: np.ndarray, fae: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -277,7 +300,7 @@ def rates() -> ActivityRates:
         "gp_and_nurse_consultations": Target(
             gp_total,
             "Hobbs et al. 2016: 5.16 GP+nurse consultations per person-year "
-            "(2013-14) x King's Fund +7.5% (assumption) x 2016 population; GP share 62:34",
+            "(2013-14) x King's Fund +7.5% (assumption) x 2016 population; GP 3.80 : nurse 1.36",
         ),
         "community_nursing_contacts": Target(
             dn, "NHS Reference Costs 2016/17: district nurse adult face-to-face (N02AF)"
@@ -285,7 +308,10 @@ def rates() -> ActivityRates:
         "physiotherapy_contacts": Target(
             physio, "NHS Reference Costs 2016/17: physiotherapy adult one-to-one + group"
         ),
-        "ae_attendances": Target(ae_total, "NHS England A&E attendances, all types, 2016/17"),
+        "ae_attendances": Target(
+            ae_total,
+            f"NHS England A&E attendances, all types, 2016/17; age shares HES A&E {AE_AGE_PERIOD}",
+        ),
         "emergency_admissions": Target(_national("Emergency admissions (FAEs)", _HES_12M), hes),
         "elective_admissions": Target(
             _national("Reference cost activity: Elective Inpatients (EL)", "2016/17"),

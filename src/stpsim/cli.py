@@ -271,8 +271,10 @@ def run_cmd(
             d.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise UserError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
+    from .sensitivity import gap_drivers
+
     results = run(plan)
-    doc = results.to_dict()
+    doc = results.to_dict() | {"gap_drivers": gap_drivers(plan)}
     if out_dir:
         try:
             results.to_parquet(d)
@@ -334,6 +336,23 @@ def _print_finance(doc: dict) -> None:
     t.add_row("System (all organisations)", "", "", "", m(fin["system"]["surplus"][last]))
     t.add_row("System if nothing changes", "", "", "", m(fin["do_nothing"]["system"]["surplus"][last]))
     out.print(t)
+    b = Table(title=f"The gap bridge: from 2016/17 to the shortfall in {last}, GBP m (mean and 80% interval)")
+    b.add_column("line")
+    b.add_column(last, justify="right")
+    for line in doc["gap_bridge"].values():
+        b.add_row(line["title"], m(line[last]))
+    b.add_row("The plan's gap (shortfall +)", m(fin["system"]["gap"][last]))
+    out.print(b)
+    if doc.get("gap_drivers"):
+        d = Table(
+            title=f"What drives the plan's gap in {last}: each assumption at its 10th and 90th percentile"
+        )
+        for col in ("assumption", "at p10, GBP m", "at p90, GBP m"):
+            d.add_column(col, justify="left" if col == "assumption" else "right")
+        for r in doc["gap_drivers"][:10]:
+            d.add_row(r["title"], f"{r['low'] / 1e6:,.1f}", f"{r['high'] / 1e6:,.1f}")
+        out.print(d)
+    out.print(f"[dim]{fin['scope']}[/dim]")
 
 
 @app.command("compare")
@@ -396,15 +415,13 @@ def incentives_cmd(
     Each cell is the change in an organisation's surplus in the plan's last year when that care
     model alone is adopted, against doing nothing (GBP m, mean and 80% interval)."""
     from .contract_terms import PRESETS
-    from .engine import plan_finance, run_block
+    from .engine import incentive_matrix
 
     plan = _load_plan(plan_file, draws, seed)
     models = [m.strip() for m in contracts.split(",")] if contracts else [None]
     bad = [m for m in models if m is not None and m not in PRESETS]
     if bad:
         raise UserError(f"--contracts {','.join(bad)} is not allowed; allowed: {', '.join(PRESETS)}")
-    draws_ = range(plan.monte_carlo.draws)
-    arrays = run_block(plan, list(plan.footprints), draws_)
     docs = []
     for m in models:
         p = (
@@ -412,7 +429,7 @@ def incentives_cmd(
             if m is None
             else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
         )
-        fin = plan_finance(p, arrays, draws_)
+        fin = incentive_matrix(p)  # the same books and matrix as `run`
         label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
         docs.append((label, fin))
     if as_json:
@@ -445,13 +462,13 @@ def _summary_dict(x) -> dict:
 
 
 def _print_matrix(plan, label: str, fin) -> None:
-    from .results import summarise
+    from .results import headline, summarise
 
     orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
     names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
     t = Table(
         title=f"{plan.name}: who gains (+) and who loses (-) in {year_label(plan.last_year)} under "
-        f"{label} contracts, GBP m (mean and 80% interval)",
+        f"{label} contracts, GBP m (mean, or median where the draws are skewed, and 80% interval)",
         show_lines=True,
     )
     t.add_column("care model")
@@ -460,8 +477,11 @@ def _print_matrix(plan, label: str, fin) -> None:
     for name in names:
         cells = []
         for c, o in orgs:
-            s = summarise(fin.incentives[(name, c, o)] / 1e6)
-            cells.append(f"{s['mean']:+.2f}\n({s['p10']:+.2f} to {s['p90']:+.2f})")
+            g = fin.incentives[(name, c, o)] / 1e6
+            s = summarise(g)
+            value, which = headline(g)
+            mark = "" if which == "mean" else " (median)"
+            cells.append(f"{value:+.2f}{mark}\n({s['p10']:+.2f} to {s['p90']:+.2f})")
         t.add_row(name, *cells)
     out.print(t)
 
@@ -697,25 +717,28 @@ def schema_cmd() -> None:
 
 @app.command("interventions")
 def interventions_cmd(as_json: JsonOpt = False) -> None:
-    """The care-model library: targets, effects (80% intervals), substitution, costs and evidence."""
-    from .interventions import library
+    """The care-model library: targets, effects (central and 80% interval), substitution, costs
+    and evidence with each effect's derivation."""
+    from rich.markup import escape
 
-    lib = library()
+    from .interventions import effect_lines, library, library_document
+
     if as_json:
-        _emit_json({"interventions": [i.model_dump(mode="json") for i in lib.values()]})
+        _emit_json(library_document())
         return
     t = Table(
-        title="Care-model library (effects: reduction in targeted people's rate, 80% interval)",
+        title="Care-model library (effects: reduction in targeted people's rate, central and 80% "
+        "interval; ADVERSE = an increase at the centre)",
         show_lines=True,
     )
     for col in ("name", "targets", "effects", "creates per unit avoided", "evidence"):
         t.add_column(col, overflow="fold")
-    for i in lib.values():
+    for i in library().values():
         tg = i.target
         who = f"ages {tg.min_age}-{tg.max_age}" + (
             "" if len(tg.segments) == 4 else f", {'/'.join(tg.segments)}"
         )
-        eff = "\n".join(f"{k}: {v.low:+.1%} to {v.high:+.1%}" for k, v in i.effects.items()) or "none"
+        eff = "\n".join(effect_lines(i)) or "none"
         sub = (
             "\n".join(
                 f"{src} -> {dst}: {iv.low:g}-{iv.high:g}"
@@ -725,7 +748,8 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
             or "none"
         )
         ev = f"{i.evidence.effect_size} [{i.evidence.strength}] {i.evidence.source}" if i.evidence else ""
-        t.add_row(f"{i.name}\n{i.title}", who, eff, sub, ev)
+        # Escaped: "[moderate]" and "[52]" are text here, not Rich markup.
+        t.add_row(*(escape(c) for c in (f"{i.name}\n{i.title}", who, eff, sub, ev)))
     out.print(t)
 
 

@@ -43,6 +43,14 @@ class Adopted:
     coverage: float
     ramp: np.ndarray  # (year,) share of full coverage reached, for the plan's years
     prior: float = 0.0  # share reached the year before the plan's first year
+    # (year, setting) share of each setting's full effect reached: the ramp, except that effects
+    # on stocks (care homes) build up as residents turn over (Intervention.build_up_years).
+    uptake: np.ndarray | None = None
+
+    def level(self) -> np.ndarray:
+        """Coverage times the share of the full effect reached, by (year, setting)."""
+        reached = self.ramp[:, None] if self.uptake is None else self.uptake
+        return self.coverage * np.broadcast_to(reached, (len(self.ramp), len(SETTINGS)))
 
 
 def adopted_interventions(plan: Plan) -> list[Adopted]:
@@ -56,7 +64,13 @@ def adopted_interventions(plan: Plan) -> list[Adopted]:
         ramp_map = default_ramp(plan.last_year) if a.ramp is None else _step_ramp(a.ramp, plan.last_year)
         prior = ramp_map.get(plan.first_year - 1, 0.0)
         out.append(
-            Adopted(spec=spec, coverage=a.coverage, ramp=np.array([ramp_map[y] for y in years]), prior=prior)
+            Adopted(
+                spec=spec,
+                coverage=a.coverage,
+                ramp=np.array([ramp_map[y] for y in years]),
+                prior=prior,
+                uptake=spec.uptake(ramp_map, years),
+            )
         )
     return out
 
@@ -147,6 +161,7 @@ class RunArrays:
     do_nothing: np.ndarray
     avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
     targeted_people: np.ndarray  # (year, footprint, intervention)
+    demographic: np.ndarray  # (year, footprint, all_setting) expected from demography alone
 
 
 def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
@@ -186,7 +201,7 @@ def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
     remaining = np.ones((n_d, n_t, len(SETTINGS), n_c))
     avoided = np.zeros((len(adopted), n_d, n_t, n_f, len(SETTINGS)))
     for i, a in enumerate(adopted):  # a plan adopts at most tens of interventions
-        x = effects[i][:, None, :] * (a.coverage * a.ramp)[None, :, None]  # (D, T, K)
+        x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
         x_cls = x[..., None] * members[:, i][None, None, None, :]  # (D, T, K, C)
         avoided[i] = np.einsum("tfkc,dtkc->dtfk", by_class, remaining * x_cls) * growth[:, :, None, :]
         remaining = remaining * (1.0 - x_cls)
@@ -217,6 +232,7 @@ def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
         do_nothing=poisson_noise(dn_expected, z),
         avoided=avoided,
         targeted_people=targeted,
+        demographic=np.concatenate([by_class.sum(axis=-1), pad[0]], axis=-1),
     )
 
 
@@ -252,53 +268,87 @@ def central_plan_activity(plan: Plan) -> np.ndarray:
     return run_block(bare, list(plan.footprints), range(1)).do_nothing_expected[0]
 
 
+def footprint_books(
+    plan: Plan,
+    arr: RunArrays,
+    f: int,
+    draws: range,
+    params: finance.FinanceParams,
+    chosen: list[Adopted] | None,
+    scenario: str,
+    planned: np.ndarray,
+) -> finance.FootprintFinance:
+    """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
+    plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
+    matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity."""
+    code = plan.footprints[f]
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    cm = (
+        finance.care_model_costs(chosen, arr.targeted_people, f, years, plan.monte_carlo.seed, draws, params)
+        if chosen
+        else None
+    )
+    dn = arr.do_nothing[:, :, f]
+    sc = finance.Scenario(
+        activity=dn if scenario == "do_nothing" else arr.activity[:, :, f],
+        do_nothing=dn,
+        demographic=arr.demographic[:, f],
+        planned=planned[:, f],
+        care_models=cm,
+        with_efficiency=scenario == "plan",
+    )
+    return finance.footprint_finance(code, plan.finance, years, sc, params)
+
+
 def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
     """Books of every organisation under the plan and under do-nothing, and the incentive matrix:
-    each care model's effect, adopted alone, on each organisation's surplus in the last year."""
-    codes = list(plan.footprints)
-    years = np.arange(plan.first_year, plan.last_year + 1)
-    seed = plan.monte_carlo.seed
-    central = central_plan_activity(plan)
+    each care model's effect, adopted alone, on each organisation's surplus in the last year.
+    ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that)."""
+    params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
     adopted = adopted_interventions(plan)
-
-    def books(arr: RunArrays, chosen: list[Adopted], scenario: np.ndarray, eff: bool) -> list:
-        out = []
-        for f, code in enumerate(codes):
-            cm = (
-                finance.care_model_costs(chosen, arr.targeted_people, f, years, seed, draws)
-                if chosen
-                else None
-            )
-            out.append(
-                finance.footprint_finance(
-                    code,
-                    plan.finance,
-                    years,
-                    scenario[:, :, f],
-                    central[:, f],
-                    seed,
-                    draws,
-                    cm,
-                    with_efficiency=eff,
-                )
-            )
-        return out
-
-    with_plan = books(arrays, adopted, arrays.activity, True)
-    do_nothing = books(arrays, [], arrays.do_nothing, False)
+    n_f = len(plan.footprints)
+    planned = central_plan_activity(plan)
+    with_plan = [
+        footprint_books(plan, arrays, f, draws, params, adopted, "plan", planned) for f in range(n_f)
+    ]
+    do_nothing = [
+        footprint_books(plan, arrays, f, draws, params, None, "do_nothing", planned) for f in range(n_f)
+    ]
     gains: dict[tuple[str, str, str], np.ndarray] = {}
     if incentives:
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
-            arr = run_chunked(alone, codes, draws)
-            # Care models are compared with do-nothing on the same footing (no provider efficiency).
-            for f, fin in enumerate(books(arr, adopted_interventions(alone), arr.activity, False)):
+            arr = run_chunked(alone, list(plan.footprints), draws)
+            chosen = adopted_interventions(alone)
+            for f in range(n_f):
+                fin = footprint_books(alone, arr, f, draws, params, chosen, "care_model", planned)
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
-                        gains[(a.spec.name, codes[f], org.id)] = gain[o]
-    efficiency_only = books(arrays, [], arrays.do_nothing, True)
-    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains, tuple(efficiency_only))
+                        gains[(a.spec.name, plan.footprints[f], org.id)] = gain[o]
+    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
+
+
+def from_base_year(plan: Plan) -> Plan:
+    """The same plan worked out from 2016/17: ramps, ward openings and base-year books all
+    start there, whatever the reporting window."""
+    return plan if plan.first_year == BASE_YEAR else plan.model_copy(update={"start_year": BASE_YEAR})
+
+
+def plan_books(plan: Plan, incentives: bool = True) -> tuple[RunArrays, finance.PlanFinance]:
+    """Activity and books of ``plan`` from 2016/17 (not yet cut to its reporting window)."""
+    full = from_base_year(plan)
+    draws = range(plan.monte_carlo.draws)
+    arrays = run_chunked(full, list(plan.footprints), draws)
+    return arrays, plan_finance(full, arrays, draws, incentives)
+
+
+def incentive_matrix(plan: Plan) -> finance.PlanFinance:
+    """The books and incentive matrix of ``plan``, cut to its reporting window: the same numbers
+    ``run`` gives."""
+    _, fin = plan_books(plan)
+    t0 = plan.first_year - BASE_YEAR
+    return fin.sliced(t0) if t0 else fin
 
 
 CHUNK = 1024  # draws per block of work: bounds peak memory whatever the number of draws
@@ -332,7 +382,7 @@ def run_chunked(plan: Plan, codes: list[str], draws: range) -> RunArrays:
         f: np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
         for f in ("expected", "do_nothing_expected", "activity", "do_nothing", "avoided")
     }
-    return RunArrays(**join, targeted_people=parts[0].targeted_people)
+    return RunArrays(**join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic)
 
 
 def run(plan: Plan, incentives: bool = True) -> Results:
@@ -344,12 +394,11 @@ def run(plan: Plan, incentives: bool = True) -> Results:
     window never changes the numbers (ramps, ward openings and base-year books all start there).
     """
     check_size(plan)
-    full = plan if plan.first_year == BASE_YEAR else plan.model_copy(update={"start_year": BASE_YEAR})
+    full = from_base_year(plan)
     draws = range(plan.monte_carlo.draws)
-    arrays = run_chunked(full, list(plan.footprints), draws)
+    arrays, fin = plan_books(plan, incentives)
     cap = capacity(full, arrays.activity, draws)
     dn_cap = capacity(full, arrays.do_nothing, draws)
-    fin = plan_finance(full, arrays, draws, incentives)
     t0 = plan.first_year - BASE_YEAR
     if t0:
         arrays = RunArrays(
@@ -359,6 +408,7 @@ def run(plan: Plan, incentives: bool = True) -> Results:
             do_nothing=arrays.do_nothing[:, t0:],
             avoided=arrays.avoided[:, :, t0:],
             targeted_people=arrays.targeted_people[t0:],
+            demographic=arrays.demographic[t0:],
         )
         cap = {k: v[:, t0:] for k, v in cap.items()}
         dn_cap = {k: v[:, t0:] for k, v in dn_cap.items()}

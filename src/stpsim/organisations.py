@@ -1,7 +1,8 @@
 """A footprint's organisations and who delivers which setting.
 
 Commissioners (the footprint's CCGs, as one), each acute trust, a community provider, a mental
-health provider, general practice and the councils' adult social care. Three outside parties
+health provider, general practice, the specialised services NHS England commissions for the
+footprint's residents, and the councils' adult social care. Three outside parties
 close the books: NHS England (allocations), local government funding, and providers outside the
 footprint (out-of-area treatment).
 """
@@ -16,7 +17,7 @@ from . import assumptions
 from .axes import ALL_SETTINGS
 from .footprint import Footprint
 
-KINDS = ("commissioner", "acute", "community", "mental_health", "primary_care", "social_care")
+KINDS = ("commissioner", "acute", "community", "mental_health", "primary_care", "social_care", "specialised")
 EXTERNAL = ("nhs_england", "local_government", "out_of_area")
 
 DEFAULT_DELIVERY = {
@@ -65,6 +66,11 @@ def organisations(fp: Footprint) -> list[Organisation]:
         Organisation("community", f"{fp.name} community services", "community"),
         Organisation("mental_health", f"{fp.name} mental health services", "mental_health"),
         Organisation("primary_care", f"{fp.name} general practice", "primary_care"),
+        Organisation(
+            "specialised",
+            f"Specialised services for {fp.name}'s residents (commissioned by NHS England)",
+            "specialised",
+        ),
         Organisation(
             "social_care",
             f"{fp.name} councils' adult social care",

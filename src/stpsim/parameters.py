@@ -10,6 +10,9 @@ Draw 0 is the central estimate.
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -71,8 +74,8 @@ def standard_normals(
     Generated block by block from ``SeedSequence(seed, spawn_key=(stream, *key, block))`` so the
     value for draw i never depends on which other draws are requested. Draw 0 is zero (central).
     """
-    if len(draws) == 0:
-        return np.zeros((0, width))
+    if len(draws) == 0 or (stream == NOISE_STREAM and _DESIGN.get() is not None):
+        return np.zeros((len(draws), width))
     first, last = draws.start // BLOCK, (draws.stop - 1) // BLOCK
     # A handful of cached blocks, not a loop over draws; the cache spares repeated passes (the
     # incentive matrix re-runs the plan once per care model with the same draws).
@@ -81,6 +84,30 @@ def standard_normals(
     if draws.start == 0:
         z[0] = 0.0
     return z
+
+
+@dataclass
+class Design:
+    """A set of chosen deviates instead of random ones: ``z[name]`` holds each draw's standard
+    normal deviate for that parameter (zero for every parameter not named), activity noise is
+    off, and every name asked for is recorded. Used for one-at-a-time sensitivity (the tornado):
+    draw j pins one parameter at its 10th or 90th percentile and leaves the rest central."""
+
+    z: dict[str, np.ndarray] = field(default_factory=dict)
+    seen: list[str] = field(default_factory=list)
+
+
+_DESIGN: ContextVar[Design | None] = ContextVar("stpsim_parameter_design", default=None)
+
+
+@contextmanager
+def designed(design: Design):
+    """Within the block, parameters come from ``design`` instead of the random streams."""
+    token = _DESIGN.set(design)
+    try:
+        yield design
+    finally:
+        _DESIGN.reset(token)
 
 
 def draw(
@@ -92,7 +119,13 @@ def draw(
     upper: float | None = None,
 ) -> np.ndarray:
     """Draws of one named parameter, shape (len(draws),), truncated to [lower, upper]."""
-    z = standard_normals(seed, PARAM_STREAM, (name_key(name),), draws)[:, 0]
+    design = _DESIGN.get()
+    if design is None:
+        z = standard_normals(seed, PARAM_STREAM, (name_key(name),), draws)[:, 0]
+    else:
+        if name not in design.seen and interval.low != interval.high:
+            design.seen.append(name)
+        z = design.z.get(name, np.zeros(draws.stop))[draws.start : draws.stop]
     x = interval.central + interval.sd * z
     if lower is not None or upper is not None:
         x = np.clip(x, lower, upper)

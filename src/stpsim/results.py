@@ -25,6 +25,16 @@ def summarise(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
     return {"mean": x.mean(axis=axis), "p10": p10, "p50": p50, "p90": p90}
 
 
+def headline(x: np.ndarray) -> tuple[float, str]:
+    """The value to quote for draws ``x`` and which it is: the mean, or the median when the
+    draws are so skewed that the mean falls outside their own 80% interval."""
+    s = summarise(x)
+    mean, p10, p90 = float(s["mean"]), float(s["p10"]), float(s["p90"])
+    if p10 <= mean <= p90:
+        return mean, "mean"
+    return float(s["p50"]), "median"
+
+
 def _population(plan: Plan) -> np.ndarray:
     from .baseline import projection
     from .footprint import codes
@@ -205,8 +215,15 @@ class Results:
             }
             for (name, code, org), gain in fin.incentives.items()
         ]
+        from .finance import BRIDGE_TITLES, SCOPE
+
+        bridge = {k: {"title": BRIDGE_TITLES[k]} | self._by_year(v) for k, v in fin.bridge("plan").items()}
         return {
+            "gap_bridge": bridge,
             "finance": {
+                "scope": SCOPE,
+                "provider_efficiency": self._by_year(fin.efficiency_saving()),
+                "care_models_net_saving": self._by_year(-fin.bridge("plan")["care_models"]),
                 "contracts": self.plan.finance.contracts
                 if isinstance(self.plan.finance.contracts, str)
                 else "custom",

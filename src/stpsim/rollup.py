@@ -25,6 +25,7 @@ from .reference import fact
 from .results import STATS, summarise
 
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
+DO_NOTHING = "do nothing"
 
 
 class RollupInputError(ValueError):
@@ -70,7 +71,7 @@ def do_nothing_plan(code: str, last_year: int) -> Plan:
     """A footprint with no plan: no care models and no provider efficiency."""
     return Plan.model_validate(
         {
-            "name": "do nothing",
+            "name": DO_NOTHING,
             "footprints": [code],
             "end_year": year_label(last_year),
             "finance": {"provider_efficiency": {"low": 0, "high": 0}},
@@ -79,27 +80,29 @@ def do_nothing_plan(code: str, last_year: int) -> Plan:
 
 
 def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
-    """One task: a footprint's activity, beds and books for draws [first, stop)."""
+    """One task: a footprint's activity, beds and books for draws [first, stop). A footprint
+    without a plan has one set of books (do-nothing), not two."""
     draws = range(first, stop)
     arr = engine.run_block(plan, [code], draws)
-    years = np.arange(plan.first_year, plan.last_year + 1)
-    seed = plan.monte_carlo.seed
-    central = engine.central_plan_activity(plan)[:, 0]
-    adopted = engine.adopted_interventions(plan)
-    cm = finance.care_model_costs(adopted, arr.targeted_people, 0, years, seed, draws) if adopted else None
-    books = finance.footprint_finance(
-        code, plan.finance, years, arr.activity[:, :, 0], central, seed, draws, cm
-    )
-    dn = finance.footprint_finance(
-        code, plan.finance, years, arr.do_nothing[:, :, 0], central, seed, draws, None, with_efficiency=False
-    )
+    params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
+    planned = engine.central_plan_activity(plan)
+    dn = engine.footprint_books(plan, arr, 0, draws, params, None, "do_nothing", planned)
+    if plan.interventions or plan.name != DO_NOTHING:
+        adopted = engine.adopted_interventions(plan)
+        books = engine.footprint_books(plan, arr, 0, draws, params, adopted, "plan", planned)
+        plan_beds = engine.capacity(plan, arr.activity, draws)["beds"][:, :, 0]
+    else:
+        books, plan_beds = dn, None
+    dn_beds = engine.capacity(plan, arr.do_nothing, draws)["beds"][:, :, 0]
     return {
         "activity": arr.activity[:, :, 0],
         "do_nothing": arr.do_nothing[:, :, 0],
         "surplus": books.system_surplus,
         "do_nothing_surplus": dn.system_surplus,
-        "beds": engine.capacity(plan, arr.activity, draws)["beds"][:, :, 0],
-        "do_nothing_beds": engine.capacity(plan, arr.do_nothing, draws)["beds"][:, :, 0],
+        "efficiency_saving": books.efficiency_saving,
+        "beds": dn_beds if plan_beds is None else plan_beds,
+        "do_nothing_beds": dn_beds,
+        **{f"bridge:{k}": v for k, v in dn.bridge.items()},
     }
 
 
@@ -118,6 +121,8 @@ class Rollup:
     do_nothing_surplus: np.ndarray
     beds: np.ndarray
     do_nothing_beds: np.ndarray
+    efficiency_saving: np.ndarray  # (footprint, draw, year) provider efficiency in the plans
+    bridge: dict[str, np.ndarray]  # do-nothing line -> (footprint, draw, year)
 
     @property
     def plan_gap(self) -> np.ndarray:
@@ -187,6 +192,7 @@ class Rollup:
                 }
             )
         return {
+            "reconciliation": self.reconciliation(),
             "draws": self.draws,
             "seed": self.seed,
             "years": [year_label(y) for y in self.years],
@@ -196,14 +202,85 @@ class Rollup:
             "largest_gap_per_head": [self.codes[i] for i in self.top_gap_per_head()],
         }
 
+    def reconciliation(self) -> dict:
+        """England's do-nothing gap built up line by line (summed over the 44 footprints draw by
+        draw, so it equals the gap exactly), the plans' care models and provider efficiency
+        apart, and the Five Year Forward View's arithmetic on the same scope."""
+        lines = {k: v.sum(axis=0) for k, v in self.bridge.items()}
+        dn = self.do_nothing_gap.sum(axis=0)
+        plan = self.plan_gap.sum(axis=0)
+        eff = self.efficiency_saving.sum(axis=0)
+        bridge = {k: {"title": finance.BRIDGE_TITLES[k]} | self._by_year(v) for k, v in lines.items()}
+        bridge["care_models"] = {"title": finance.BRIDGE_TITLES["care_models"]} | self._by_year(
+            plan + eff - dn
+        )
+        bridge["provider_efficiency"] = {
+            "title": finance.BRIDGE_TITLES["provider_efficiency"]
+        } | self._by_year(-eff)
+        return {
+            "scope": finance.SCOPE,
+            "do_nothing_bridge": bridge,
+            "do_nothing_gap": self._by_year(dn),
+            "largest_residual_gbp": float(np.abs(sum(lines.values()) - dn).max()),
+            "five_year_forward_view": fyfv_on_scope(self.years),
+        }
+
+
+def fyfv_on_scope(years: tuple[int, ...]) -> dict:
+    """The Five Year Forward View's arithmetic (4% a year real growth in demand against the money
+    available) applied to the money in stpsim's scope from 2016/17, at the model's central pay
+    and price inflation, plus the 2016/17 underlying deficit; and the published figures scaled
+    by the in-scope share of NHS England's revenue allocation. Context, computed not drawn."""
+    from . import assumptions
+    from .finance.allocations import KINDS, published_allocations
+    from .finance.starting import national_underlying_deficit
+
+    pressure = (
+        fact(
+            "national_finance",
+            "Five Year Forward View: real growth in demand assumed behind the £30bn gap",
+            column="item",
+            period="2014/15-2020/21",
+        )
+        / 100
+    )
+    inflation = float(assumptions.value("cost_inflation")) / 100
+    alloc = published_allocations()
+    total16 = fact(
+        "national_finance",
+        "NHS England allocation: Total NHS England revenue allocation",
+        column="item",
+        period="2016/17",
+    )
+    in_scope = {y: sum(alloc[(k, y)] for k in KINDS) for y in years if y <= 2020}
+    start = in_scope[BASE_YEAR] + national_underlying_deficit()
+    gap = {
+        year_label(y): round(start * ((1 + pressure) * (1 + inflation)) ** (y - BASE_YEAR) - a, 0)
+        for y, a in in_scope.items()
+    }
+    share = in_scope[BASE_YEAR] / total16
+    req = national_requirement()
+    return {
+        "method": (
+            "NHS spending in scope in 2016/17 (CCG, primary care and specialised allocations plus the "
+            "trusts' underlying deficit) growing 4% a year in real terms (the demand growth behind the "
+            "Forward View's GBP 30bn) at the model's central pay and price inflation, less the "
+            "published in-scope allocations. NHS only: adult social care is not in the Forward View."
+        ),
+        "nhs_gap_by_year": gap,
+        "published": req,
+        "in_scope_share_of_nhs_england_revenue_2016_17": round(share, 4),
+        "published_scaled_to_scope": {k: round(v * share, 0) for k, v in req.items()},
+    }
+
 
 NOTE = (
-    "The modelled gap covers the services modelled here (hospital, community, general practice, "
-    "mental health block, commissioners' other spending and councils' home and care-home care) "
-    "from a 2016/17 base of each footprint's underlying deficit. The Five Year Forward View "
-    "figures are for the whole NHS before efficiency; they are context, not the same measure. "
-    "Footprints without a plan are do-nothing (no care models, no provider efficiency); footprints "
-    "with a plan include the provider efficiency their plan assumes."
+    "The modelled gap covers the money that reaches the footprints (CCG, primary care and "
+    "specialised allocations; councils' adult social care) from each footprint's 2016/17 "
+    "underlying position: see reconciliation.scope. The Five Year Forward View figures are for "
+    "the whole NHS from 2014/15; reconciliation.five_year_forward_view applies the same "
+    "arithmetic to the money in scope. Footprints without a plan are do-nothing (no care models, "
+    "no provider efficiency); the plans' provider efficiency is reported apart from their care models."
 )
 
 
@@ -300,4 +377,6 @@ def rollup(
         do_nothing_surplus=gather("do_nothing_surplus"),
         beds=gather("beds"),
         do_nothing_beds=gather("do_nothing_beds"),
+        efficiency_saving=gather("efficiency_saving"),
+        bridge={k: gather(f"bridge:{k}") for k in finance.BRIDGE_LINES},
     )

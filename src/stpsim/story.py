@@ -15,6 +15,7 @@ import numpy as np
 
 from .axes import year_label
 from .interventions import library
+from .results import headline
 
 AUDIENCES = ("board", "public")
 
@@ -154,9 +155,7 @@ def facts(results, national=None) -> dict[str, float]:
         f["gap.plan.last"], f["gap.plan.last.pm"] = _mean_int(pl)
         f["gap.first"] = float(fin.gap("do_nothing")[:, 0].mean())
         f["gap.closed_by_plan.last"], f["gap.closed_by_plan.last.pm"] = _mean_int(dn - pl)
-        if fin.efficiency_only:
-            eff = dn - fin.gap("efficiency_only")[:, last]
-            f["gap.closed_by_efficiency.last"] = float(eff.mean())
+        f["gap.closed_by_efficiency.last"] = float(fin.efficiency_saving()[:, last].mean())
         f["probability.plan_narrows_gap"] = float((pl < dn).mean())
         f["probability.plan_balances"] = float((pl <= 0).mean())
         kinds = {o.id: o.kind for b in fin.footprints for o in b.orgs}
@@ -165,7 +164,8 @@ def facts(results, national=None) -> dict[str, float]:
             key = (name, kinds.get(org, org))
             by_kind[key] = by_kind.get(key, 0.0) + gain
         for (name, kind), gain in by_kind.items():
-            f[f"incentive.{name}.{kind}"] = float(np.mean(gain))
+            # A skewed gain (mean outside its own 80% interval) is told by its median.
+            f[f"incentive.{name}.{kind}"] = headline(np.asarray(gain))[0]
     f["draws"] = float(r.draws)
     return f
 

@@ -204,27 +204,32 @@ def _org_label(results, org_id: str, public: bool) -> str:
 
 
 def waterfall(results, public: bool = False) -> go.Figure:
-    """From the do-nothing gap to the plan gap: provider efficiency, each care model, the rest."""
+    """The bridge: from the 2016/17 position through each driver to the do-nothing gap, then the
+    plan's care models and its provider efficiency (apart) to the plan's gap."""
+    from ..finance import BRIDGE_LINES, BRIDGE_TITLES
+
     fin = results.finance
-    dn = fin.gap("do_nothing")[:, -1]
-    pl = fin.gap("plan")[:, -1]
-    steps: list[tuple[str, float]] = []
-    if fin.efficiency_only:
-        steps.append(("Provider efficiency", float((fin.gap("efficiency_only")[:, -1] - dn).mean())))
-    names = _model_names(results, public)
-    for name in names:
-        gain = sum(g for (i, _, _), g in fin.incentives.items() if i == name)
-        if isinstance(gain, np.ndarray):
-            steps.append((names[name], -float(gain.mean())))
-    rest = float(pl.mean()) - float(dn.mean()) - sum(v for _, v in steps)
-    steps.append(("Care models together (interactions)", rest))
-    labels = ["Gap if nothing changes"] + [s for s, _ in steps] + ["Gap with the plan"]
-    values = [float(dn.mean())] + [v for _, v in steps] + [float(pl.mean())]
+    lines = {k: float(v[:, -1].mean()) for k, v in fin.bridge("plan").items()}
+    dn = float(fin.gap("do_nothing")[:, -1].mean())
+    pl = float(fin.gap("plan")[:, -1].mean())
+    steps = [(BRIDGE_TITLES[k], lines[k]) for k in BRIDGE_LINES[1:]]
+    plan_steps = [(BRIDGE_TITLES[k], lines[k]) for k in ("care_models", "provider_efficiency")]
+    labels = (
+        [BRIDGE_TITLES["starting_deficit"]]
+        + [s for s, _ in steps]
+        + ["Gap if nothing changes"]
+        + [s for s, _ in plan_steps]
+        + ["Gap with the plan"]
+    )
+    values = [lines["starting_deficit"]] + [v for _, v in steps] + [dn] + [v for _, v in plan_steps] + [pl]
+    measure = (
+        ["absolute"] + ["relative"] * len(steps) + ["total"] + ["relative"] * len(plan_steps) + ["total"]
+    )
     fig = go.Figure(
         go.Waterfall(
             x=labels,
             y=[v / 1e6 for v in values],
-            measure=["absolute"] + ["relative"] * len(steps) + ["total"],
+            measure=measure,
             text=[f"£{v / 1e6:,.1f}m" for v in values],
             textposition="outside",
             decreasing=dict(marker=dict(color=PLAN)),
@@ -237,7 +242,9 @@ def waterfall(results, public: bool = False) -> go.Figure:
     fig.update_yaxes(title_text=f"Shortfall in {results.year_labels[-1]}, £ million (positive = short)")
     fig.update_xaxes(tickangle=-30)
     return _layout(
-        fig, f"From the do-nothing gap to the plan's gap, {results.year_labels[-1]} (averages)", 520
+        fig,
+        f"From 2016/17 to the gap in {results.year_labels[-1]}: what drives it, what the plan does (averages)",
+        520,
     )
 
 
