@@ -595,6 +595,24 @@ def _print_rollup(doc: dict) -> None:
         f"by 2020/21, GBP {req['expected_from_stps'] / 1e9:.0f}bn of it expected from STPs."
     )
     out.print(eng["note"])
+    rec = doc["reconciliation"]
+    last = doc["years"][-1]
+    b = Table(title=f"England's gap, line by line: from 2016/17 to {last} (GBP bn, mean and 80% interval)")
+    b.add_column("line")
+    b.add_column(last, justify="right")
+    for line in rec["do_nothing_bridge"].values():
+        b.add_row(line["title"], bn(line[last]))
+    b.add_row("England's gap with the plans", bn(eng["plan_gap"][last]))
+    out.print(b)
+    fyfv = rec["five_year_forward_view"]
+    if last in fyfv["nhs_gap_by_year"]:
+        out.print(
+            f"The Forward View's arithmetic on the same NHS money gives a gap of GBP "
+            f"{fyfv['nhs_gap_by_year'][last] / 1e9:.1f}bn in {last} (NHS only; see --json reconciliation). "
+            f"Its published GBP {req['funding_gap_without_efficiency_2020_21'] / 1e9:.0f}bn scaled to this scope is "
+            f"GBP {fyfv['published_scaled_to_scope']['funding_gap_without_efficiency_2020_21'] / 1e9:.1f}bn "
+            "from 2014/15, not the same measure."
+        )
     f = Table(title="Footprints, last year (largest gap per head first; gaps in GBP m, per head in GBP)")
     widths = {
         "code": 9,
@@ -614,7 +632,6 @@ def _print_rollup(doc: dict) -> None:
             overflow="fold",
             no_wrap=col not in ("name", "plan"),
         )
-    last = doc["years"][-1]
     rows = sorted(doc["footprints"], key=lambda r: -r["gap_per_head"][last]["mean"])
     for r in rows:
         f.add_row(

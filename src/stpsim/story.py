@@ -333,12 +333,14 @@ def _kind_name(kind: str, public: bool) -> str:
             "mental_health": "mental health services",
             "primary_care": "family doctors' practices",
             "social_care": "the councils' social care",
+            "specialised": "specialist hospital services",
         }[kind]
     return {
         "commissioner": "the commissioners",
         "acute": "the acute trusts (together)",
         "community": "the community provider",
         "mental_health": "the mental health provider",
+        "specialised": "specialised services",
         "primary_care": "general practice",
         "social_care": "the councils' social care",
     }[kind]

@@ -37,6 +37,13 @@ ACTIVITY_KINDS = ("acute", "community", "primary_care")
 CQUIN_RATE = 0.025  # 2016/17 (national_finance.csv; checked against the table in the tests)
 
 
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of products over the last axis, row by row. Unlike ``@`` (BLAS), each row's result
+    does not depend on how many rows there are, so any chunking of draws gives identical
+    numbers."""
+    return (a * b).sum(axis=-1)
+
+
 def prices_and_costs() -> tuple[np.ndarray, np.ndarray]:
     """Tariff price and costing unit cost by setting (2016/17).
 
@@ -81,6 +88,7 @@ class _Setup:
     options: FinanceOptions
     shares: np.ndarray  # (org, setting)
     keep: np.ndarray  # (draw, setting) share of residents' activity treated in area
+    keep_central: np.ndarray  # (setting,) the same at the central out-of-area share
     base_act: np.ndarray  # (setting,) 2016/17 expected activity of residents
     base_los: np.ndarray
     price: np.ndarray
@@ -119,6 +127,7 @@ def _setup(code: str, options: FinanceOptions, years: np.ndarray, params: Financ
         options=options,
         shares=delivery_shares(orgs, acute_shares(options, orgs), options.delivery),
         keep=1.0 - params.out_of_area[:, None] * nhs[None, :],  # councils' care is all local
+        keep_central=1.0 - float(assumptions.value("out_of_area_share")) * nhs,
         base_act=base_act,
         base_los=np.array([base_act[IDX[bd]] / base_act[IDX[adm]] for bd, adm in BED_DAYS.items()]),
         price=price,
@@ -159,7 +168,7 @@ def base_year(s: _Setup) -> BaseYear:
     income = np.zeros((len(s.orgs), p.n))
     for i, o in enumerate(s.orgs):
         if o.kind in ACTIVITY_KINDS:
-            income[i] = (org_base[i] @ s.price) * s.mff(o) * (cq if o.kind != "primary_care" else 1.0)
+            income[i] = dot(org_base[i], s.price) * s.mff(o) * (cq if o.kind != "primary_care" else 1.0)
         elif o.kind == "mental_health":
             income[i] = p.mental_health_share * ccg0 * cq
         elif o.kind == "specialised":
@@ -168,7 +177,7 @@ def base_year(s: _Setup) -> BaseYear:
     deficit = footprint_deficit(s.f, p.deficit_loans_weight)
     weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
     cost = income + weight * deficit[None, :]
-    out_of_area = (s.base_act * (1 - s.keep)) @ s.price
+    out_of_area = dot(s.base_act * (1 - s.keep), s.price)
     nhs_paid = income[[i for i, o in enumerate(s.orgs) if o.kind in (*ACTIVITY_KINDS, "mental_health")]].sum(
         0
     )
@@ -194,7 +203,7 @@ def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
     return out
 
 
-def pay_contracts(s: _Setup, ledger: Ledger, org_act, planned, resident, base: BaseYear, alloc) -> None:
+def pay_contracts(s: _Setup, ledger: Ledger, org_act, planned, resident, resident_planned, base: BaseYear, alloc) -> None:
     """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
     specs = contracts_for(s.options, s.orgs)
     covered = {k for c in specs if c.mechanism == "capitation" for k in (c.settings or [])}
@@ -210,8 +219,8 @@ def pay_contracts(s: _Setup, ledger: Ledger, org_act, planned, resident, base: B
         capitation_growth=(alloc["CCGs"] + alloc["Primary care"]) / cap0,
         capitation_base=float((s.base_act * s.price)[cov].sum()),
         mret_baseline_ratio=s.p.mret_baseline_ratio,
-        population_cost=(resident @ at_tariff) * s.tariff_index,
-        population_benchmark=(planned.sum(axis=0) @ at_tariff)[None, :] * s.tariff_index[:1],
+        population_cost=dot(resident, at_tariff) * s.tariff_index,
+        population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index[:1],
         risk_share_weight=1.0 / max(len(risk_payees), 1),
     )
     for spec in specs:
@@ -225,7 +234,7 @@ def pay_contracts(s: _Setup, ledger: Ledger, org_act, planned, resident, base: B
                 )
                 k = [IDX[x] for x in settings]
                 prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None]
-                base_k = base.org_base[p][:, k].mean(axis=0) * s.price[k] * s.mff(payee)
+                base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
                 value = contract_value(
                     spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx
                 )
@@ -403,8 +412,8 @@ def council_costs(
     price = (1 + s.p.social_care_price_inflation[:, None]) ** s.elapsed
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     uc = s.unit_cost[k]
-    v0 = (base.org_base[i][:, k] @ uc)[:, None]
-    older = b.older * (org_dn[i][..., k] @ uc) / v0
+    v0 = dot(base.org_base[i][:, k], uc)[:, None]
+    older = b.older * dot(org_dn[i][..., k], uc) / v0
     working = (
         b.working_age
         * idx["working_age"][t, s.f][None, :]
@@ -414,7 +423,7 @@ def council_costs(
     gap = councils.market_gap(s.code, s.p)[:, None]
     cost = (older + working + other + gap) * price
     if org_act is not org_dn:
-        avoided = b.older * ((org_dn[i][..., k] - org_act[i][..., k]) @ uc) / v0
+        avoided = b.older * dot(org_dn[i][..., k] - org_act[i][..., k], uc) / v0
         mc = s.p.marginal["social_care"][:, None]
         cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
     funding = councils.funding(s.code, s.years, s.p, s.elapsed)
@@ -465,8 +474,8 @@ def out_of_area_lines(s: _Setup, sc: Scenario, base_out: np.ndarray) -> dict[str
     """Bridge lines of the out-of-area payments (at tariff: no real unit-cost growth)."""
     nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
     away = (1 - s.keep) * nhs  # (draw, setting)
-    dem = np.einsum("tk,dk->dt", sc.demographic, away * s.price)
-    act = np.einsum("dtk,dk->dt", sc.do_nothing, away * s.price)
+    dem = dot(sc.demographic[None], (away * s.price)[:, None, :])
+    act = dot(sc.do_nothing, (away * s.price)[:, None, :])
     return {
         "demography": dem - base_out[:, None],
         "other_demand_growth": act - dem,
@@ -488,10 +497,10 @@ def footprint_finance(
     org_act = s.org_activity(sc.activity)
     org_dn = org_act if sc.do_nothing is sc.activity else s.org_activity(sc.do_nothing)
     org_dem = np.einsum("ok,tk,dk->odtk", s.shares, sc.demographic, s.keep)
-    planned = np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep.mean(axis=0)
+    planned = np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep_central  # agreed in advance
 
     alloc = allocations(s, ledger)
-    pay_contracts(s, ledger, org_act, planned, sc.activity, base, alloc)
+    pay_contracts(s, ledger, org_act, planned, sc.activity, sc.planned, base, alloc)
     costs = Costs(np.zeros((len(s.orgs), n_d, n_t)), {k: np.zeros((n_d, n_t)) for k in BRIDGE_LINES})
     activity_costs(s, costs, base, sc, org_act, org_dn, org_dem)
     block_costs(s, costs, base, alloc)
@@ -501,7 +510,7 @@ def footprint_finance(
     saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
 
     received, paid = ledger.totals()
-    ooa_base = (s.base_act * (1 - s.keep)) @ s.price
+    ooa_base = dot(s.base_act * (1 - s.keep), s.price)
     costs.add(out_of_area_lines(s, sc, ooa_base))
     costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + _nhs_start(s, base, ooa_base)[:, None]
     allocation_total = sum(alloc.values())

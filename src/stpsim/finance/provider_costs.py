@@ -102,15 +102,14 @@ def ward_release(
     lag: int,
 ) -> np.ndarray:
     """Semi-fixed cost by (draw, year) a plan does not spend because it runs fewer wards than
-    the do-nothing, whose wards follow its demand in the long run. A plan's wards open when its
-    beds are needed and close only if it closes surplus wards, ``lag`` years after the beds
-    stop being needed: avoiding growth saves wards never opened; going below the do-nothing's
-    wards without closing any costs their semi-fixed share."""
+    the do-nothing. Wards open when beds are needed; the do-nothing never closes one, and a plan
+    closes them only if it closes surplus wards, ``lag`` years after the beds stop being
+    needed. So avoiding growth saves the wards never opened, and going below today's beds
+    saves only with closures."""
     bpw = params.beds_per_ward
-    wards_dn = np.ceil(dn_beds / bpw[:, None])
+    wards_dn = open_wards(dn_beds, bpw, close_surplus=False, lag=lag)  # doing nothing closes nothing
     wards_plan = open_wards(plan_beds, bpw, close_surplus=close_surplus, lag=lag)
-    # Negative when the plan keeps open wards that the do-nothing's falling demand would shed.
-    closed = np.minimum(1.0 - wards_plan / np.where(wards_dn > 0, wards_dn, 1.0), 1.0)
+    closed = np.clip(1.0 - wards_plan / np.where(wards_dn > 0, wards_dn, 1.0), 0.0, 1.0)
     mc = params.marginal["acute"][:, None]
     return (1 - mc) * params.semi_fixed_acute[:, None] * dn_cost * closed
 

@@ -263,6 +263,7 @@ def surpluses(results) -> go.Figure:
         "community": "Community services",
         "mental_health": "Mental health",
         "primary_care": "General practice",
+        "specialised": "Specialised services",
         "social_care": "Councils' social care",
     }
     palette = (PLAN, DO_NOTHING, *OTHER)
