@@ -93,8 +93,10 @@ def test_every_number_in_the_story_is_rounded_from_the_results(gm, national, aud
     text = s.text()
     for title_line in (s.title,):
         text = text.replace(title_line, "")
+    # Exact tokens, not substrings: "44" must be a recorded number, not part of "£440m".
+    recorded_tokens = {t for r in recorded for t in NUMBER.findall(r)}
     for token in NUMBER.findall(text):
-        assert any(token in r for r in recorded), f"{token!r} is not from the Results"
+        assert token in recorded_tokens, f"{token!r} is not from the Results"
 
 
 def test_public_text_is_plain_english(gm, cornwall):

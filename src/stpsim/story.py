@@ -103,6 +103,7 @@ def facts(results, national=None) -> dict[str, float]:
         idx = [national.codes.index(c) for c in results.codes]
         mine = national.do_nothing_gap[idx].sum(axis=0)[:, -1]
         f["national.share_of_gap"] = float(mine.mean() / nat.mean()) if nat.mean() else 0.0
+        f["national.footprints"] = float(len(national.codes))
         f["national.share_of_people"] = float(
             national.population[idx, -1].sum() / national.population[:, -1].sum()
         )
@@ -167,6 +168,7 @@ def facts(results, national=None) -> dict[str, float]:
             # A skewed gain (mean outside its own 80% interval) is told by its median.
             f[f"incentive.{name}.{kind}"] = headline(np.asarray(gain))[0]
     f["draws"] = float(r.draws)
+    f["plan.care_models"] = float(len(r.interventions))
     return f
 
 
@@ -460,7 +462,7 @@ def tell(results, audience: str = "board", national=None) -> Story:
         body = ["The plan adopts no care models: it is the do-nothing case."]
     elif public:
         body = [
-            f"The plan brings in {len(models)} new ways of working: {listed}. ",
+            f"The plan brings in {w.count('plan.care_models', len(models))} new ways of working: {listed}. ",
             f"By {y1} this means about {w.count('difference.emergency_admissions.last')} "
             f"{'fewer' if avoided < 0 else 'more'} emergency hospital stays a year and about "
             f"{w.count('difference.beds.last')} {'fewer' if f['difference.beds.last'] < 0 else 'more'} beds needed. "
@@ -469,7 +471,7 @@ def tell(results, audience: str = "board", national=None) -> Story:
         ]
     else:
         body = [
-            f"The plan adopts {len(models)} care models: {listed}.",
+            f"The plan adopts {w.count('plan.care_models', len(models))} care models: {listed}.",
             f"By {y1} they {'avoid' if avoided < 0 else 'add'} {w.count_pm('difference.emergency_admissions.last')} "
             f"emergency admissions a year and {'free' if f['difference.beds.last'] < 0 else 'need'} "
             f"{w.count_pm('difference.beds.last')} beds. "
@@ -588,7 +590,8 @@ def tell(results, audience: str = "board", national=None) -> Story:
     if national is not None:
         rank = f["national.rank_gap_per_head"]
         rank_text = (
-            f" Per head, its do-nothing gap ranks {w.rank('national.rank_gap_per_head')} of the 44 footprints."
+            f" Per head, its do-nothing gap ranks {w.rank('national.rank_gap_per_head')} of the "
+            f"{w.count('national.footprints')} footprints."
             if rank == rank
             else ""
         )
@@ -601,7 +604,8 @@ def tell(results, audience: str = "board", national=None) -> Story:
             ]
         else:
             body = [
-                f"Summed draw by draw over all 44 footprints, England's do-nothing gap in {y1} is "
+                f"Summed draw by draw over all {w.count('national.footprints')} footprints, England's "
+                f"do-nothing gap in {y1} is "
                 f"{w.money_pm('national.do_nothing_gap.last')}. {place} holds "
                 f"{w.share('national.share_of_people')} of England's people and "
                 f"{w.share('national.share_of_gap')} of the gap.{rank_text}"

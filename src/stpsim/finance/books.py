@@ -203,7 +203,9 @@ def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
     return out
 
 
-def pay_contracts(s: _Setup, ledger: Ledger, org_act, planned, resident, resident_planned, base: BaseYear, alloc) -> None:
+def pay_contracts(
+    s: _Setup, ledger: Ledger, org_act, planned, resident, resident_planned, base: BaseYear, alloc
+) -> None:
     """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
     specs = contracts_for(s.options, s.orgs)
     covered = {k for c in specs if c.mechanism == "capitation" for k in (c.settings or [])}
