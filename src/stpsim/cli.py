@@ -606,11 +606,12 @@ def _print_rollup(doc: dict) -> None:
     out.print(b)
     fyfv = rec["five_year_forward_view"]
     if last in fyfv["nhs_gap_by_year"]:
+        scaled = fyfv["published_scaled_to_scope"]["funding_gap_without_efficiency_2020_21"]
         out.print(
             f"The Forward View's arithmetic on the same NHS money gives a gap of GBP "
             f"{fyfv['nhs_gap_by_year'][last] / 1e9:.1f}bn in {last} (NHS only; see --json reconciliation). "
             f"Its published GBP {req['funding_gap_without_efficiency_2020_21'] / 1e9:.0f}bn scaled to this "
-            f"scope is GBP {fyfv['published_scaled_to_scope']['funding_gap_without_efficiency_2020_21'] / 1e9:.1f}bn "
+            f"scope is GBP {scaled / 1e9:.1f}bn "
             "from 2014/15, not the same measure."
         )
     f = Table(title="Footprints, last year (largest gap per head first; gaps in GBP m, per head in GBP)")
