@@ -10,6 +10,7 @@ do-nothing gap splits exactly into the bridge's lines (``ledger.BRIDGE_LINES``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -96,9 +97,13 @@ class _Setup:
     prices_index: np.ndarray  # (draw, year) pay and prices
     tariff_index: np.ndarray  # (draw, year)
 
-    def org_activity(self, resident: np.ndarray) -> np.ndarray:
-        """(org, draw, year, setting) in-area activity from residents' (draw, year, setting)."""
-        return np.einsum("ok,dtk->odtk", self.shares, resident * self.keep[:, None, :])
+    def org_activity(self, resident: np.ndarray, i: int) -> np.ndarray:
+        """Organisation ``i``'s in-area activity (draw, year, setting) from residents'."""
+        return resident * (self.shares[i] * self.keep)[:, None, :]
+
+    def in_area(self, resident: np.ndarray, k: int) -> np.ndarray:
+        """(draw, year) in-area activity of setting ``k`` over all organisations."""
+        return resident[..., k] * self.keep[:, None, k] * self.shares[:, k].sum()
 
     def mff(self, o: Organisation) -> float:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
@@ -157,7 +162,7 @@ def base_year(s: _Setup) -> BaseYear:
     underlying deficit; whatever the allocation leaves is the commissioners' other spending, so
     they break even (assumption ``commissioner_base_year_balance``)."""
     p = s.p
-    org_base = np.einsum("ok,k,dk->odk", s.shares, s.base_act, s.keep)
+    org_base = s.shares[:, None, :] * (s.base_act * s.keep)[None]
     y0 = np.array([BASE_YEAR])
     ccg0 = national_allocation("CCGs", y0, p.allocation_growth_after_2020)[:, 0] * need_share(s.f, y0)[0]
     pc0 = (
@@ -204,7 +209,7 @@ def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
 
 
 def pay_contracts(
-    s: _Setup, ledger: Ledger, org_act, planned, resident, resident_planned, base: BaseYear, alloc
+    s: _Setup, ledger: Ledger, planned, resident, resident_planned, base: BaseYear, alloc
 ) -> None:
     """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
     specs = contracts_for(s.options, s.orgs)
@@ -238,10 +243,16 @@ def pay_contracts(
                 prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None]
                 base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
                 value = contract_value(
-                    spec, org_act[p][..., k], planned[p][None, :, k], prices, settings, base_k, ctx
+                    spec,
+                    s.org_activity(resident, p)[..., k],
+                    planned[p][None, :, k],
+                    prices,
+                    settings,
+                    base_k,
+                    ctx,
                 )
                 if spec.mechanism == "capitation":
-                    _capitated_payments(s, ledger, payee, k, org_act, resident, cov, spec)
+                    _capitated_payments(s, ledger, payee, k, resident, cov, spec)
                 if spec.mechanism == "declining":
                     _, released = contracts.declining_contract(
                         base_k.sum() * s.tariff_index, spec.rate, s.elapsed
@@ -260,14 +271,14 @@ def pay_contracts(
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
 
 
-def _capitated_payments(s: _Setup, ledger, lead, k, org_act, resident, cov, spec) -> None:
+def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec) -> None:
     """The budget holder pays every other provider of covered care at tariff (passing CQUIN on)
     and pays for its population's out-of-area care in full (the Alzira rule)."""
     cq = 1 + cquin_rates(s.years, spec, lead) * s.p.cquin_achievement[:, None]
     for i, o in enumerate(s.orgs):
         if o.id == lead.id or o.kind not in ACTIVITY_KINDS:
             continue
-        v = (org_act[i][..., k] * s.price[k]).sum(axis=-1) * s.tariff_index * s.mff(o) * cq
+        v = dot(s.org_activity(resident, i)[..., k], s.price[k]) * s.tariff_index * s.mff(o) * cq
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
     out = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., cov]
@@ -289,20 +300,15 @@ class Costs:
             self.lines[k] = self.lines[k] + v
 
 
-def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, org_act, org_dn, org_dem) -> None:
+def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> None:
     """Acute, community and general practice: long-run average cost of the do-nothing's
     activity, then the plan's changes at marginal (avoided) or average (added) cost."""
     real = provider_costs.real_unit_cost_index(s.p, s.elapsed)
     rows = [i for i, o in enumerate(s.orgs) if o.kind in ACTIVITY_KINDS]
-    v = provider_costs.values(base.org_base[rows], org_dem[rows], org_dn[rows], s.base_los, s.unit_cost, real)
-    planned = org_act is not org_dn
-    plan_real = (
-        provider_costs.values(
-            base.org_base[rows], org_dem[rows], org_act[rows], s.base_los, s.unit_cost, real
-        ).real
-        if planned
-        else None
-    )
+    w = provider_costs.value_weights(s.shares[rows], s.keep, s.unit_cost, s.base_los)
+    v = provider_costs.values(w, s.base_act, sc.demographic, sc.do_nothing, real)
+    planned = sc.activity is not sc.do_nothing
+    plan_real = np.einsum("dtk,odk->odt", sc.activity * real, w) if planned else None
     lag = int(assumptions.value("ward_closure_lag_years"))
     for j, i in enumerate(rows):
         o = s.orgs[i]
@@ -318,8 +324,8 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, org_ac
         if o.kind == "acute":
             costs.own[i] -= provider_costs.ward_release(
                 dn_cost,
-                provider_costs.beds(org_dn[i], s.p.occupancy),
-                provider_costs.beds(org_act[i], s.p.occupancy),
+                provider_costs.beds(s.org_activity(sc.do_nothing, i), s.p.occupancy),
+                provider_costs.beds(s.org_activity(sc.activity, i), s.p.occupancy),
                 s.p,
                 s.options.close_surplus_wards,
                 lag,
@@ -369,12 +375,7 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     gpfv = _gpfv_index(s.years)
     # The GBP 1bn a year by 2020/21 rose a fifth a year from 2015/16: four fifths of it came
     # after 2016/17, held in cash after 2020/21.
-    mh_extra = 0.8 * fact(
-        "national_finance",
-        "Five Year Forward View for Mental Health: new investment a year by 2020/21",
-        column="item",
-        period="2020/21",
-    )
+    mh_extra = 0.8 * _mh_investment()
     ramp = np.clip(s.elapsed / 4.0, 0.0, 1.0)
     floors = {
         "primary_care": base.cost[s.ids["primary_care"]][:, None] * gpfv[None, :],
@@ -391,20 +392,36 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     costs.lines["committed_investment"] = costs.lines["committed_investment"] + total
 
 
+@lru_cache(maxsize=1)
+def _gpfv_path() -> tuple[float, float]:
+    item = "General Practice Forward View: spending on general practice"
+    return (
+        fact("national_finance", item, column="item", period="2015/16"),
+        fact("national_finance", item, column="item", period="2020/21"),
+    )
+
+
+@lru_cache(maxsize=1)
+def _mh_investment() -> float:
+    return fact(
+        "national_finance",
+        "Five Year Forward View for Mental Health: new investment a year by 2020/21",
+        column="item",
+        period="2020/21",
+    )
+
+
 def _gpfv_index(years: np.ndarray) -> np.ndarray:
     """General practice spending on the GP Forward View's path relative to 2016/17: GBP 9.6bn
-    in 2015/16 to GBP 12bn in 2020/21 (cash), geometric between, held in real terms after."""
-    item = "General Practice Forward View: spending on general practice"
-    start = fact("national_finance", item, column="item", period="2015/16")
-    end = fact("national_finance", item, column="item", period="2020/21")
+    in 2015/16 to GBP 12bn in 2020/21 (cash), geometric between; no commitment after 2020/21,
+    so the floor stays at its 2020/21 cash level."""
+    start, end = _gpfv_path()
     rate = (end / start) ** (1 / 5) - 1
     y = np.minimum(years, 2020) - 2015
     return (1 + rate) ** (y - 1)
 
 
-def council_costs(
-    s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, org_act, org_dn, org_dem, base: BaseYear
-) -> None:
+def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: BaseYear) -> None:
     """Adult social care: published 2016/17 spend grown by need and care prices, plus the
     provider-market gap; councils' funding from the settlements."""
     i = s.ids["social_care"]
@@ -415,7 +432,8 @@ def council_costs(
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     uc = s.unit_cost[k]
     v0 = dot(base.org_base[i][:, k], uc)[:, None]
-    older = b.older * dot(org_dn[i][..., k], uc) / v0
+    dn_act = s.org_activity(sc.do_nothing, i)[..., k]
+    older = b.older * dot(dn_act, uc) / v0
     working = (
         b.working_age
         * idx["working_age"][t, s.f][None, :]
@@ -424,8 +442,8 @@ def council_costs(
     other = b.other * idx["all"][t, s.f][None, :]
     gap = councils.market_gap(s.code, s.p)[:, None]
     cost = (older + working + other + gap) * price
-    if org_act is not org_dn:
-        avoided = b.older * dot(org_dn[i][..., k] - org_act[i][..., k], uc) / v0
+    if sc.activity is not sc.do_nothing:
+        avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i)[..., k], uc) / v0
         mc = s.p.marginal["social_care"][:, None]
         cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
     funding = councils.funding(s.code, s.years, s.p, s.elapsed)
@@ -436,12 +454,12 @@ def council_costs(
     costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + base_gap[:, None]
 
 
-def care_model_stage(s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts | None, org_act) -> None:
+def care_model_stage(s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts | None, resident) -> None:
     """Care models' costs fall on the organisations that run them; the commissioners fund them.
     Consultant sessions in the community are hospital consultants' time: their cost moves from
     the acute trusts to the community provider."""
     moved = (
-        org_act[..., IDX["community_consultant_sessions"]].sum(axis=0)
+        s.in_area(resident, IDX["community_consultant_sessions"])
         * float(unit_cost_vector()[IDX["community_consultant_sessions"]])
         * s.prices_index
     )
@@ -496,19 +514,16 @@ def footprint_finance(
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))
     base = base_year(s)
-    org_act = s.org_activity(sc.activity)
-    org_dn = org_act if sc.do_nothing is sc.activity else s.org_activity(sc.do_nothing)
-    org_dem = np.einsum("ok,tk,dk->odtk", s.shares, sc.demographic, s.keep)
     planned = np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep_central  # agreed in advance
 
     alloc = allocations(s, ledger)
-    pay_contracts(s, ledger, org_act, planned, sc.activity, sc.planned, base, alloc)
+    pay_contracts(s, ledger, planned, sc.activity, sc.planned, base, alloc)
     costs = Costs(np.zeros((len(s.orgs), n_d, n_t)), {k: np.zeros((n_d, n_t)) for k in BRIDGE_LINES})
-    activity_costs(s, costs, base, sc, org_act, org_dn, org_dem)
+    activity_costs(s, costs, base, sc)
     block_costs(s, costs, base, alloc)
     committed_investment(s, costs, ledger, base, alloc)
-    council_costs(s, costs, ledger, sc, org_act, org_dn, org_dem, base)
-    care_model_stage(s, costs, ledger, sc.care_models, org_act)
+    council_costs(s, costs, ledger, sc, base)
+    care_model_stage(s, costs, ledger, sc.care_models, sc.activity)
     saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
 
     received, paid = ledger.totals()

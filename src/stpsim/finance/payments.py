@@ -74,10 +74,15 @@ def rule_book(year: int) -> RuleBook:
     return RuleBook(year, "aligned_payment", 1.0, False, later_cquin)
 
 
+@lru_cache(maxsize=64)
+def _year_masks(years: tuple[int, ...]) -> dict[str, np.ndarray]:
+    books = [rule_book(y) for y in years]
+    return {e: np.array([[b.emergency == e for b in books]]) for e in ("pbr", "blended", "aligned_payment")}
+
+
 def year_masks(years: np.ndarray) -> dict[str, np.ndarray]:
     """(1, year) masks of the years each emergency rule applies."""
-    books = [rule_book(int(y)) for y in years]
-    return {e: np.array([[b.emergency == e for b in books]]) for e in ("pbr", "blended", "aligned_payment")}
+    return _year_masks(tuple(int(y) for y in years))
 
 
 def cquin_rates(years: np.ndarray, spec: ContractSpec, payee: Organisation) -> np.ndarray:
@@ -125,24 +130,26 @@ def national_tariff(spec, a, plan_a, prices, settings, base_value, ctx: Context)
     masks = year_masks(ctx.years)
     em = [i for i, s in enumerate(settings) if s in EMERGENCY]
     paid = by_setting.sum(axis=-1)
-    if "emergency_admissions" in settings:
+    # Each rule is worked out only if it applies in some year of the run.
+    if "emergency_admissions" in settings and masks["pbr"].any():
         j = settings.index("emergency_admissions")
         # The baseline is 2008/09's emergency activity valued at this year's prices.
         baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path
         ea = by_setting[..., j]
-        pbr_rules = (
-            ea
-            - contracts.mret(ea, baseline, spec.mret_rate)
-            + contracts.readmission_withholding(ea, spec.readmission_share, spec.avoidable_share)
+        withheld = ea - contracts.mret(ea, baseline, spec.mret_rate)
+        withheld = withheld + contracts.readmission_withholding(
+            ea, spec.readmission_share, spec.avoidable_share
         )
-        paid = paid - np.where(masks["pbr"], pbr_rules, 0.0)
-    if em:
+        paid = paid - np.where(masks["pbr"], withheld, 0.0)
+    if em and masks["blended"].any():
         blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], spec.variable_rate).sum(-1)
         paid = np.where(masks["blended"], paid - by_setting[..., em].sum(-1) + blended, paid)
-    api = contracts.aligned_payment_incentive(
-        plan_a * prices, a, plan_a, prices, spec.up_rate, spec.down_rate
-    ).sum(axis=-1)
-    return np.where(masks["aligned_payment"], api, paid)
+    if masks["aligned_payment"].any():
+        api = contracts.aligned_payment_incentive(
+            plan_a * prices, a, plan_a, prices, spec.up_rate, spec.down_rate
+        ).sum(axis=-1)
+        paid = np.where(masks["aligned_payment"], api, paid)
+    return paid
 
 
 def contract_value(spec, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:

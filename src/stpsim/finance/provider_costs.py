@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..axes import ALL_SETTINGS
-from ..costs import costed_value, open_wards
+from ..costs import BED_DAYS, open_wards
 from .params import REAL_GROWTH_GROUPS, FinanceParams
 
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
@@ -46,14 +46,31 @@ class ActivityValues:
     real: np.ndarray
 
 
-def values(org_base, org_dem, org_act, base_los, unit_cost, real_index) -> ActivityValues:
-    """Valued activity of every organisation: arrays (org, draw, [year,] setting) in, (org, draw,
-    [year]) out."""
+def value_weights(
+    shares: np.ndarray, keep: np.ndarray, unit_cost: np.ndarray, base_los: np.ndarray
+) -> np.ndarray:
+    """(org, draw, setting) GBP per unit of residents' activity that each organisation's costed
+    activity is worth: its share of the setting, treated in area, at unit cost. Bed days are
+    costed beyond the base length of stay, so each admission carries minus its base stay's
+    excess bed days. Valuing residents' activity with these weights equals costing each
+    organisation's activity (``costs.costed_value``) without making (org, draw, year, setting)
+    arrays."""
+    w = shares[:, None, :] * keep[None, :, :]
+    out = w * unit_cost
+    for j, (bd, adm) in enumerate(BED_DAYS.items()):
+        out[..., IDX[adm]] -= w[..., IDX[adm]] * base_los[j] * unit_cost[IDX[bd]]
+    return out
+
+
+def values(weights: np.ndarray, base_act, demographic, actual, real_index) -> ActivityValues:
+    """Valued activity (org, draw[, year]) from residents' activity: 2016/17 (setting,),
+    demography alone (year, setting), actual and with real unit-cost growth (draw, year,
+    setting)."""
     return ActivityValues(
-        base=costed_value(org_base, base_los, unit_cost),
-        demographic=costed_value(org_dem, base_los, unit_cost),
-        actual=costed_value(org_act, base_los, unit_cost),
-        real=costed_value(org_act * real_index[None], base_los, unit_cost),
+        base=np.einsum("k,odk->od", base_act, weights),
+        demographic=np.einsum("tk,odk->odt", demographic, weights),
+        actual=np.einsum("dtk,odk->odt", actual, weights),
+        real=np.einsum("dtk,odk->odt", actual * real_index, weights),
     )
 
 

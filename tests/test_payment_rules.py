@@ -1,0 +1,306 @@
+"""Worked examples of every national payment rule in every year it applies (the rule book by
+financial year in finance/payments.py), with the arithmetic written out from the published
+rules (payment_and_evidence.md part A; DESIGN.md section 3, "Contracts")."""
+
+import numpy as np
+import pytest
+
+from stpsim import engine, plan
+from stpsim.contract_terms import ContractSpec
+from stpsim.finance import finance_parameters
+from stpsim.finance.payments import (
+    Context,
+    contract_value,
+    cquin_rates,
+    national_tariff,
+    rule_book,
+    year_masks,
+)
+from stpsim.organisations import Organisation
+
+CORNWALL = "E54000036"
+ACUTE = Organisation("acute:TEST", "Test acute trust", "acute")
+GENERAL_PRACTICE = Organisation("primary_care", "Test general practice", "primary_care")
+YEARS = np.arange(2016, 2036)
+
+
+# ---- the rule book --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("year", [2016, 2017, 2018])
+def test_rule_book_to_2018_19_is_tariff_with_mret_and_the_readmission_rule(year):
+    # 2016/17 to 2018/19: national tariff, emergency admissions above the 2008/09 baseline paid
+    # at 70% (MRET), the 30-day readmission rule, CQUIN 2.5% of contract value.
+    book = rule_book(year)
+    assert book.year == year
+    assert book.emergency == "pbr"
+    assert book.mret_rate == pytest.approx(0.70, rel=1e-12)
+    assert book.readmission_rule is True
+    assert book.cquin_rate == pytest.approx(0.025, rel=1e-12)
+
+
+@pytest.mark.parametrize("year", [2019, 2020, 2021])
+def test_rule_book_2019_20_to_2021_22_is_blended_payment(year):
+    # 2019/20: MRET and the readmission rule abolished, blended payment (20% of price on the
+    # variance) for emergency care, CQUIN halved to 1.25%.
+    book = rule_book(year)
+    assert book.year == year
+    assert book.emergency == "blended"
+    assert book.mret_rate == 1.0, "MRET abolished from 2019/20: the full price is paid"
+    assert book.readmission_rule is False
+    assert book.cquin_rate == pytest.approx(0.0125, rel=1e-12)
+    assert book.blended_variable_rate == pytest.approx(0.20, rel=1e-12)
+
+
+@pytest.mark.parametrize("year", [2022, 2023, 2025, 2030, 2035])
+def test_rule_book_from_2022_23_is_aligned_payment_and_incentive(year):
+    book = rule_book(year)
+    assert book.year == year
+    assert book.emergency == "aligned_payment"
+    assert book.mret_rate == 1.0
+    assert book.readmission_rule is False
+    assert book.cquin_rate == pytest.approx(0.0125, rel=1e-12)
+
+
+def test_year_masks_switch_rules_at_2019_20_and_2022_23():
+    masks = year_masks(np.array([2018, 2019, 2022]))
+    assert masks["pbr"].tolist() == [[True, False, False]]
+    assert masks["blended"].tolist() == [[False, True, False]]
+    assert masks["aligned_payment"].tolist() == [[False, False, True]]
+
+
+# ---- national tariff under each year's rules ------------------------------------------------
+
+
+def context(years, price_path=None, ratio=(0.862,), cost=None, benchmark=None, weight=1.0):
+    """A hand-made footprint context: one row of ``price_path``/``cost`` per draw."""
+    years = np.asarray(years)
+    n_d = len(ratio)
+    price_path = np.ones((n_d, len(years))) if price_path is None else np.asarray(price_path, float)
+    cost = np.zeros((n_d, len(years))) if cost is None else np.asarray(cost, float)
+    benchmark = np.zeros((1, len(years))) if benchmark is None else np.asarray(benchmark, float)
+    return Context(
+        years=years,
+        price_path=price_path,
+        elapsed=(years - 2016)[None, :].astype(float),
+        capitation_growth=np.ones((n_d, len(years))),
+        capitation_base=0.0,
+        mret_baseline_ratio=np.asarray(ratio, float),
+        population_cost=cost,
+        population_benchmark=benchmark,
+        risk_share_weight=weight,
+    )
+
+
+# Two settings: emergency admissions (price 100) and elective admissions (price 50). The same
+# activity in every year: 1,200 emergency (plan 1,000) and 2,000 elective (plan 2,200).
+SETTINGS = ["emergency_admissions", "elective_admissions"]
+SWITCH_YEARS = [2018, 2019, 2022]
+A = np.array([[[1200.0, 2000.0]] * 3])  # (draw, year, setting)
+PLAN_A = np.array([[[1000.0, 2200.0]] * 3])  # (1, year, setting)
+PRICES = np.array([[[100.0, 50.0]] * 3])
+BASE_VALUE = np.array([100_000.0, 80_000.0])  # 2016/17 value of each setting (at 2016/17 prices)
+
+
+def test_national_tariff_follows_each_years_rules_in_one_call():
+    spec = ContractSpec(payee="acute", mechanism="pbr", readmission_share=0.1, avoidable_share=0.5)
+    got = national_tariff(spec, A, PLAN_A, PRICES, SETTINGS, BASE_VALUE, context(SWITCH_YEARS))
+    # 2018/19 (PbR): emergency value 1,200 x 100 = 120,000; MRET baseline = base value 100,000 x
+    #   ratio 0.862 x price path 1.0 = 86,200; paid 86,200 + 0.7 x (120,000 - 86,200) = 109,860;
+    #   readmissions withheld 120,000 x 0.1 x 0.5 = 6,000; electives 2,000 x 50 = 100,000
+    #   -> 109,860 - 6,000 + 100,000 = 203,860.
+    # 2019/20 (blended emergency care, no MRET, no readmission rule): 1,000 x 100 + 0.2 x 100 x
+    #   (1,200 - 1,000) = 104,000; electives at full tariff 100,000 -> 204,000.
+    # 2022/23 (aligned payment for the whole contract): fixed = 1,000 x 100 + 2,200 x 50 =
+    #   210,000; + 0.75 x 100 x 200 over = 15,000; - 0.5 x 50 x 200 under = 5,000 -> 220,000.
+    assert got.shape == (1, 3)
+    assert got[0] == pytest.approx([203_860.0, 204_000.0, 220_000.0], rel=1e-12)
+
+
+def test_national_tariff_without_readmission_withholding():
+    spec = ContractSpec(payee="acute", mechanism="pbr")  # readmission share 0 by default
+    got = national_tariff(spec, A, PLAN_A, PRICES, SETTINGS, BASE_VALUE, context(SWITCH_YEARS))
+    # 2018/19: 109,860 + 100,000 = 209,860; later years as above.
+    assert got[0] == pytest.approx([209_860.0, 204_000.0, 220_000.0], rel=1e-12)
+
+
+def test_mret_baseline_is_the_2008_09_value_at_this_years_prices_per_draw():
+    # One year under PbR, two draws: price path 1.05 (prices 105 and 52.5), baseline ratios
+    # 0.862 and 1.0.
+    spec = ContractSpec(payee="acute", mechanism="pbr")
+    a = np.array([[[1200.0, 2000.0]], [[1200.0, 2000.0]]])
+    prices = np.array([[[105.0, 52.5]], [[105.0, 52.5]]])
+    ctx = context([2017], price_path=[[1.05], [1.05]], ratio=(0.862, 1.0))
+    got = national_tariff(spec, a, PLAN_A[:, :1], prices, SETTINGS, BASE_VALUE, ctx)
+    # Draw 0: value 1,200 x 105 = 126,000; baseline 100,000 x 0.862 x 1.05 = 90,510;
+    #   paid 90,510 + 0.7 x 35,490 = 115,353; electives 2,000 x 52.5 = 105,000 -> 220,353.
+    # Draw 1: baseline 100,000 x 1.0 x 1.05 = 105,000; paid 105,000 + 0.7 x 21,000 = 119,700
+    #   -> 224,700.
+    assert got[:, 0] == pytest.approx([220_353.0, 224_700.0], rel=1e-12)
+
+
+def test_mret_pays_full_tariff_below_the_baseline():
+    spec = ContractSpec(payee="acute", mechanism="pbr")
+    a = np.array([[[800.0, 2000.0]]])
+    got = national_tariff(spec, a, PLAN_A[:, :1], PRICES[:, :1], SETTINGS, BASE_VALUE, context([2016]))
+    # 800 x 100 = 80,000 < baseline 86,200: paid in full; + 100,000 electives = 180,000.
+    assert got[0, 0] == pytest.approx(180_000.0, rel=1e-12)
+
+
+def test_mret_rate_one_switches_mret_off_in_a_pbr_year():
+    spec = ContractSpec(payee="acute", mechanism="pbr", mret_rate=1.0)
+    got = national_tariff(spec, A[:, :1], PLAN_A[:, :1], PRICES[:, :1], SETTINGS, BASE_VALUE, context([2018]))
+    # 120,000 + 100,000 = 220,000 (no marginal rate).
+    assert got[0, 0] == pytest.approx(220_000.0, rel=1e-12)
+
+
+def test_blended_years_blend_every_emergency_setting_and_pay_the_rest_at_tariff():
+    settings = ["ae_attendances", "emergency_admissions", "day_cases"]
+    spec = ContractSpec(payee="acute", mechanism="pbr", readmission_share=0.1, avoidable_share=0.5)
+    a = np.array([[[450.0, 1200.0, 300.0]] * 2])
+    plan_a = np.array([[[500.0, 1000.0, 250.0]] * 2])
+    prices = np.array([[[150.0, 100.0, 700.0]] * 2])
+    base = np.array([70_000.0, 100_000.0, 200_000.0])
+    got = national_tariff(spec, a, plan_a, prices, settings, base, context([2018, 2020]))
+    # 2018/19: A&E at full tariff 450 x 150 = 67,500 (MRET is on admissions only); admissions
+    #   109,860 - 6,000 withheld = 103,860; day cases 300 x 700 = 210,000 -> 381,360.
+    # 2020/21: A&E 500 x 150 + 0.2 x 150 x (450 - 500) = 73,500; admissions 104,000 (no
+    #   withholding); day cases at full tariff 210,000 -> 387,500.
+    assert got[0] == pytest.approx([381_360.0, 387_500.0], rel=1e-12)
+
+
+def test_planned_care_only_contract_has_no_mret():
+    # The blended preset's planned-care contract: no emergency admissions, so no MRET baseline.
+    spec = ContractSpec(payee="acute", mechanism="pbr", settings=["elective_admissions"])
+    got = national_tariff(
+        spec, A[..., 1:], PLAN_A[..., 1:], PRICES[..., 1:], ["elective_admissions"], BASE_VALUE[1:],
+        context(SWITCH_YEARS),
+    )
+    # 2018/19 and 2019/20: 2,000 x 50 = 100,000. 2022/23: 2,200 x 50 - 0.5 x 50 x 200 = 105,000.
+    assert got[0] == pytest.approx([100_000.0, 100_000.0, 105_000.0], rel=1e-12)
+
+
+def test_a_pbr_contract_is_paid_the_national_tariff():
+    spec = ContractSpec(payee="acute", mechanism="pbr")
+    ctx = context(SWITCH_YEARS)
+    assert np.array_equal(
+        contract_value(spec, A, PLAN_A, PRICES, SETTINGS, BASE_VALUE, ctx),
+        national_tariff(spec, A, PLAN_A, PRICES, SETTINGS, BASE_VALUE, ctx),
+    )
+
+
+# ---- CQUIN ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rate", [None, 0.025, 0.05])
+def test_general_practice_earns_no_cquin_in_any_year(rate):
+    # GMS/PMS contracts are not the NHS Standard Contract: no CQUIN, whatever the spec says.
+    kw = {} if rate is None else {"cquin_rate": rate}
+    spec = ContractSpec(payee="primary_care", mechanism="block", **kw)
+    got = cquin_rates(YEARS, spec, GENERAL_PRACTICE)
+    assert got.shape == (1, len(YEARS))
+    assert (got == 0.0).all()
+
+
+EXPECTED_CQUIN = np.where(YEARS <= 2018, 0.025, 0.0125)
+
+
+def test_the_years_cquin_rate_applies_when_the_spec_gives_none():
+    spec = ContractSpec.model_construct(payee="acute", mechanism="pbr", cquin_rate=None)
+    assert cquin_rates(YEARS, spec, ACUTE)[0] == pytest.approx(EXPECTED_CQUIN, rel=1e-12)
+
+
+@pytest.mark.parametrize("mechanism", ["pbr", "block", "risk_share"])
+def test_an_acute_contract_on_default_terms_earns_the_years_cquin_rate(mechanism):
+    # 2.5% to 2018/19, 1.25% from 2019/20 (payments.py: "other mechanisms keep their terms,
+    # with CQUIN at the year's rate").
+    spec = ContractSpec(payee="acute", mechanism=mechanism)
+    got = cquin_rates(YEARS, spec, ACUTE)[0]
+    assert got == pytest.approx(EXPECTED_CQUIN, rel=1e-12), (
+        "BUG: ContractSpec.cquin_rate defaults to 0.025 (never None), so cquin_rates never falls "
+        "back to the rule book: every default contract earns 2.5% CQUIN after 2019/20 too"
+    )
+
+
+@pytest.mark.parametrize("rate", [0.025, 0.03, 0.0])
+def test_an_explicit_cquin_rate_overrides_the_years(rate):
+    spec = ContractSpec(payee="acute", mechanism="pbr", cquin_rate=rate)
+    assert cquin_rates(YEARS, spec, ACUTE)[0] == pytest.approx(np.full(len(YEARS), rate), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def cornwall_pbr_books():
+    doc = {
+        "name": "cquin",
+        "footprints": [CORNWALL],
+        "end_year": "2021/22",
+        "monte_carlo": {"draws": 20, "seed": 11},
+        "finance": {"contracts": "pbr"},
+    }
+    p = plan.validate(doc)
+    _, fin = engine.plan_books(p, incentives=False)
+    achieved = finance_parameters(p.finance, 11, range(20)).cquin_achievement
+    return fin.do_nothing[0], achieved
+
+
+def test_the_books_pay_the_acute_trust_the_years_cquin_rate(cornwall_pbr_books):
+    b, achieved = cornwall_pbr_books
+    contract = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label.startswith("contract"))
+    cquin = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label == "CQUIN")
+    rate = cquin / (contract * achieved[:, None])
+    # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% from 2019/20.
+    assert rate[:, :3] == pytest.approx(np.full((20, 3), 0.025), rel=1e-9)
+    assert rate[:, 3:] == pytest.approx(np.full((20, 3), 0.0125), rel=1e-9), (
+        "BUG: the acute trust is paid 2.5% CQUIN in 2019/20-2021/22, not the rule book's 1.25%"
+    )
+
+
+def test_the_books_pay_general_practice_no_cquin(cornwall_pbr_books):
+    b, _ = cornwall_pbr_books
+    to_gp = [m for _, payee, label, m in b.ledger.entries if payee == "primary_care" and label == "CQUIN"]
+    assert all((m == 0.0).all() for m in to_gp)
+
+
+# ---- risk share -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "population_cost, transfer",
+    [
+        # Benchmark 1,000,000; cost 950,000: saving 50,000 = 5% >= MSR 2%; shared 50% = 25,000
+        # (under the 10% cap of 100,000); this payee's weight 0.5 -> +12,500.
+        (950_000.0, 12_500.0),
+        # Saving 10,000 = 1% < MSR 2%: inside the corridor, nothing moves.
+        (990_000.0, 0.0),
+        # Loss 10,000 = 1% < MLR 2%: inside the corridor.
+        (1_010_000.0, 0.0),
+        # Loss 40,000 = 4% >= MLR: repays 50% = 20,000 (under the 5% cap of 50,000) x 0.5 = -10,000.
+        (1_040_000.0, -10_000.0),
+        # Saving 300,000: 50% = 150,000 capped at 10% x 1,000,000 = 100,000; x 0.5 = +50,000.
+        (700_000.0, 50_000.0),
+    ],
+)
+def test_risk_share_adds_the_shared_saving_on_the_total_cost_of_care(population_cost, transfer):
+    spec = ContractSpec(payee="acute", mechanism="risk_share")
+    ctx = context([2018], cost=[[population_cost]], benchmark=[[1_000_000.0]], weight=0.5)
+    got = contract_value(spec, A[:, :1], PLAN_A[:, :1], PRICES[:, :1], SETTINGS, BASE_VALUE, ctx)
+    # National tariff in 2018/19 (MRET, no readmission withholding): 209,860, plus the transfer.
+    assert got[0, 0] == pytest.approx(209_860.0 + transfer, rel=1e-12)
+
+
+def test_risk_share_transfer_is_per_draw_against_one_benchmark_a_year():
+    spec = ContractSpec(payee="acute", mechanism="risk_share")
+    ctx = context(
+        [2018, 2019],
+        ratio=(0.862, 0.862),
+        cost=[[950_000.0, 1_980_000.0], [990_000.0, 1_900_000.0]],
+        benchmark=[[1_000_000.0, 2_000_000.0]],
+        weight=1.0,
+    )
+    a = np.concatenate([A[:, :2], A[:, :2]])
+    prices = np.concatenate([PRICES[:, :2], PRICES[:, :2]])
+    got = contract_value(spec, a, PLAN_A[:, :2], prices, SETTINGS, BASE_VALUE, ctx)
+    # Tariff: 209,860 (2018/19) and 204,000 (2019/20, blended) in both draws.
+    # Draw 0: 2018/19 saving 5% -> +25,000; 2019/20 saving 20,000 = 1% -> 0.
+    # Draw 1: 2018/19 saving 1% -> 0; 2019/20 saving 100,000 = 5% -> +50,000.
+    assert got == pytest.approx(np.array([[234_860.0, 204_000.0], [209_860.0, 254_000.0]]), rel=1e-12)
