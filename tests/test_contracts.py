@@ -133,4 +133,7 @@ def test_contract_defaults_are_the_published_2016_17_rules():
         period="2016/17",
     )
     assert spec.mret_rate == pytest.approx(mret / 100)
-    assert spec.cquin_rate == pytest.approx(cquin / 100) == finance.CQUIN_RATE
+    from stpsim.finance.payments import rule_book
+
+    assert spec.cquin_rate is None, "default terms follow the year's national CQUIN rate"
+    assert rule_book(2016).cquin_rate == pytest.approx(cquin / 100) == finance.CQUIN_RATE

@@ -173,7 +173,12 @@ def test_planned_care_only_contract_has_no_mret():
     # The blended preset's planned-care contract: no emergency admissions, so no MRET baseline.
     spec = ContractSpec(payee="acute", mechanism="pbr", settings=["elective_admissions"])
     got = national_tariff(
-        spec, A[..., 1:], PLAN_A[..., 1:], PRICES[..., 1:], ["elective_admissions"], BASE_VALUE[1:],
+        spec,
+        A[..., 1:],
+        PLAN_A[..., 1:],
+        PRICES[..., 1:],
+        ["elective_admissions"],
+        BASE_VALUE[1:],
         context(SWITCH_YEARS),
     )
     # 2018/19 and 2019/20: 2,000 x 50 = 100,000. 2022/23: 2,200 x 50 - 0.5 x 50 x 200 = 105,000.
@@ -245,7 +250,11 @@ def cornwall_pbr_books():
 
 def test_the_books_pay_the_acute_trust_the_years_cquin_rate(cornwall_pbr_books):
     b, achieved = cornwall_pbr_books
-    contract = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label.startswith("contract"))
+    contract = sum(
+        m
+        for payer, payee, label, m in b.ledger.entries
+        if payee == "acute:REF" and label.startswith("contract")
+    )
     cquin = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label == "CQUIN")
     rate = cquin / (contract * achieved[:, None])
     # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% from 2019/20.

@@ -42,12 +42,19 @@ class ContractSpec(BaseModel):
     )
     mechanism: Mechanism
     settings: list[str] | None = Field(None, description="settings paid for; default: all the payee delivers")
-    cquin_rate: float = Field(0.025, ge=0.0, le=0.1, description="CQUIN as a share of contract value")
+    cquin_rate: float | None = Field(
+        None,
+        ge=0.0,
+        le=0.1,
+        description="CQUIN as a share of contract value; default the year's national rate (2.5% to "
+        "2018/19, 1.25% from 2019/20); general practice contracts carry none",
+    )
     mret_rate: float = Field(
         0.7,
         ge=0.0,
         le=1.0,
-        description="pbr/risk_share: marginal rate above the 2016/17 emergency baseline (1 = MRET off)",
+        description="pbr/risk_share: marginal rate above the 2008/09 emergency baseline while MRET "
+        "applies (to 2018/19; 1 = MRET off)",
     )
     readmission_share: float = Field(0.0, ge=0.0, le=1.0, description="pbr: emergency readmissions share")
     avoidable_share: float = Field(
