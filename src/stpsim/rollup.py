@@ -355,11 +355,16 @@ def rollup(
         raise RuntimeError(f"results missing for {missing}")
 
     def gather(field: str) -> np.ndarray:
-        out = []
-        for code in codes:
-            parts = [results[(code, a, b)][field] for a, b in chunks(draws, chunk_size)]
-            out.append(np.concatenate(parts, axis=0))
-        return np.stack(out)
+        """One (footprint, draw, ...) array, each task's part moved in and then dropped, so the
+        roll-up never holds two copies of its results."""
+        out = None
+        for f, code in enumerate(codes):
+            for a, b in chunks(draws, chunk_size):
+                part = results[(code, a, b)].pop(field)
+                if out is None:
+                    out = np.empty((len(codes), draws) + part.shape[1:])
+                out[f, a:b] = part
+        return out
 
     years = tuple(range(BASE_YEAR, last_year + 1))
     pop = projection().population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
