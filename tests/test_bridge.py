@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stpsim import engine, plan, sensitivity
 from stpsim.contract_terms import PRESETS
 from stpsim.finance import BRIDGE_LINES, PLAN_LINES
+from stpsim.parameters import Z90, Design, designed
 
 CORNWALL = "E54000036"
 GREATER_MANCHESTER = "E54000007"
@@ -163,6 +164,10 @@ def test_incentive_matrix_matches_run_for_a_plan_starting_in_2018_19():
     # The books are cut to the same window as well.
     assert list(matrix.footprints[0].years) == [2018, 2019, 2020]
     assert np.array_equal(matrix.gap("plan"), ran.gap("plan"))
+    for scenario in ("plan", "do_nothing"):
+        total = sum(matrix.bridge(scenario).values())
+        assert total.shape == (30, 3)
+        assert np.allclose(total, matrix.gap(scenario), rtol=0, atol=ATOL)
 
 
 # ---- money is conserved, and the system total does not depend on the contracts -------------
@@ -182,11 +187,67 @@ def test_money_is_conserved_and_the_system_surplus_ignores_the_preset(preset, se
         assert np.allclose(received.sum(axis=0), paid.sum(axis=0), rtol=0, atol=ATOL)
         assert sum(m for *_, m in b.ledger.entries).shape == (draws, 5)
     for scenario in ("plan", "do_nothing"):
+        total = sum(fin.bridge(scenario).values())
+        assert np.allclose(total, fin.gap(scenario), rtol=0, atol=ATOL), (preset, scenario)
         assert np.allclose(fin.system_surplus(scenario), pbr.system_surplus(scenario), rtol=0, atol=1.0), (
             preset,
             scenario,
             np.abs(fin.system_surplus(scenario) - pbr.system_surplus(scenario)).max(),
         )
+
+
+# ---- a draw's books do not depend on which other draws are run with it --------------------
+
+
+@pytest.fixture(scope="module")
+def split_books():
+    """Each preset's books for draws 0-19 in one block and for draws 10-19 alone (a roll-up
+    task or a second worker's chunk)."""
+    out = {}
+    for preset in PRESETS:
+        p = cornwall(preset, draws=20, seed=7)
+        whole = engine.plan_finance(p, engine.run_block(p, [CORNWALL], range(20)), range(20), False)
+        part = engine.plan_finance(p, engine.run_block(p, [CORNWALL], range(10, 20)), range(10, 20), False)
+        out[preset] = whole, part
+    return out
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_a_draws_books_do_not_depend_on_the_chunk_it_is_run_in(split_books, preset):
+    whole, part = split_books[preset]
+    assert np.allclose(whole.gap("plan")[10:], part.gap("plan"), rtol=0, atol=ATOL)
+    for w, q in zip(whole.footprints + whole.do_nothing, part.footprints + part.do_nothing, strict=True):
+        ids = [o.id for o in w.orgs]
+        diff = np.abs(w.surplus[:, 10:] - q.surplus)
+        worst = ids[int(diff.max(axis=(1, 2)).argmax())]
+        same = np.allclose(w.surplus[:, 10:], q.surplus, rtol=0, atol=ATOL)
+        assert same, (
+            f"BUG ({preset}): draws 10-19 give different books when run alone than inside draws "
+            f"0-19; {worst} differs by up to GBP {diff.max():,.0f}. The risk share's benchmark "
+            "(payments.Context.population_benchmark) is priced with the first draw's tariff path "
+            "(books.pay_contracts: s.tariff_index[:1]), not each draw's own"
+        )
+
+
+def test_risk_share_moves_no_money_when_activity_is_as_planned_whatever_the_tariff():
+    # Activity noise off and every parameter central except the net tariff price change (draw 0
+    # central, draw 1 at its 10th and draw 2 at its 90th percentile): the do-nothing's activity
+    # is then exactly the planned activity, so the population's cost of care equals its
+    # benchmark at any price and the risk share pays the acute trust what PbR does.
+    z = {"assumption/tariff_net_price_change": np.array([0.0, -Z90, Z90])}
+    income = {}
+    for preset in ("pbr", "risk_share"):
+        with designed(Design(z=z)):
+            _, fin = engine.plan_books(cornwall(preset, draws=3), incentives=False)
+        b = fin.do_nothing[0]
+        income[preset] = b.income[[o.id for o in b.orgs].index("acute:REF")]
+    moved = income["risk_share"] - income["pbr"]
+    same = np.allclose(moved, 0.0, rtol=0, atol=1.0)
+    assert same, (
+        "BUG: with activity exactly as planned the risk share still moves money once the tariff "
+        "differs from draw 0's: the benchmark is priced at the first draw's tariff path, the "
+        f"cost at each draw's; GBP moved to the acute trust by (draw, year):\n{moved.round(0)}"
+    )
 
 
 # ---- the tornado ----------------------------------------------------------------------------

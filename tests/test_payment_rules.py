@@ -222,8 +222,8 @@ def test_an_acute_contract_on_default_terms_earns_the_years_cquin_rate(mechanism
     spec = ContractSpec(payee="acute", mechanism=mechanism)
     got = cquin_rates(YEARS, spec, ACUTE)[0]
     assert got == pytest.approx(EXPECTED_CQUIN, rel=1e-12), (
-        "BUG: ContractSpec.cquin_rate defaults to 0.025 (never None), so cquin_rates never falls "
-        "back to the rule book: every default contract earns 2.5% CQUIN after 2019/20 too"
+        "regression (bug at 6f6220b): a default ContractSpec.cquin_rate of 0.025 instead of None "
+        "stops cquin_rates falling back to the rule book, so 2.5% CQUIN is paid after 2019/20 too"
     )
 
 
@@ -260,13 +260,15 @@ def test_the_books_pay_the_acute_trust_the_years_cquin_rate(cornwall_pbr_books):
     # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% from 2019/20.
     assert rate[:, :3] == pytest.approx(np.full((20, 3), 0.025), rel=1e-9)
     assert rate[:, 3:] == pytest.approx(np.full((20, 3), 0.0125), rel=1e-9), (
-        "BUG: the acute trust is paid 2.5% CQUIN in 2019/20-2021/22, not the rule book's 1.25%"
+        "regression (bug at 6f6220b): the acute trust is paid 2.5% CQUIN in 2019/20-2021/22, not "
+        "the rule book's 1.25%"
     )
 
 
 def test_the_books_pay_general_practice_no_cquin(cornwall_pbr_books):
     b, _ = cornwall_pbr_books
     to_gp = [m for _, payee, label, m in b.ledger.entries if payee == "primary_care" and label == "CQUIN"]
+    assert to_gp, "general practice's block contract has its (zero) CQUIN line"
     assert all((m == 0.0).all() for m in to_gp)
 
 
