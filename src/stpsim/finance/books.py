@@ -227,7 +227,7 @@ def pay_contracts(
         capitation_base=float((s.base_act * s.price)[cov].sum()),
         mret_baseline_ratio=s.p.mret_baseline_ratio,
         population_cost=dot(resident, at_tariff) * s.tariff_index,
-        population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index[:1],
+        population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index,
         risk_share_weight=1.0 / max(len(risk_payees), 1),
     )
     for spec in specs:

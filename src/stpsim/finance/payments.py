@@ -118,7 +118,7 @@ class Context:
     capitation_base: float  # 2016/17 tariff value of the covered settings, whole footprint
     mret_baseline_ratio: np.ndarray  # (draw,) 2008/09 emergency activity over 2016/17's
     population_cost: np.ndarray  # (draw, year) residents' NHS care at tariff: total cost of care
-    population_benchmark: np.ndarray  # (1, year) the same for planned activity
+    population_benchmark: np.ndarray  # (draw, year) the same for planned activity at each draw's prices
     risk_share_weight: float = 1.0  # this payee's share of the population's shared savings
 
 

@@ -323,10 +323,45 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
     )
 
 
+def tornado(results, top: int = 10) -> go.Figure:
+    """What drives the plan's gap in its last year: each assumption at its 10th and 90th
+    percentile with the rest central (``sensitivity.gap_drivers``), largest swing at the top."""
+    from ..sensitivity import central_gap, gap_drivers
+
+    rows = gap_drivers(results.plan)[:top][::-1]
+    centre = central_gap(results.plan) / 1e6
+    fig = go.Figure()
+    for label, key, colour in (
+        ("At its 10th percentile", "low", PLAN),
+        ("At its 90th percentile", "high", DO_NOTHING),
+    ):
+        fig.add_bar(
+            y=[r["title"] for r in rows],
+            x=[r[key] / 1e6 - centre for r in rows],
+            base=centre,
+            orientation="h",
+            name=label,
+            marker=dict(color=colour),
+            hovertemplate="%{y}: gap £%{x:,.1f}m<extra>" + label + "</extra>",
+        )
+    fig.update_layout(barmode="overlay")
+    fig.add_vline(x=centre, line=dict(color="#555", dash="dash"))
+    fig.update_xaxes(
+        title_text=f"Shortfall in {results.year_labels[-1]}, £ million (dashed line: all central)"
+    )
+    return _layout(
+        fig,
+        f"What drives the gap in {results.year_labels[-1]}: one assumption at a time",
+        140 + 40 * len(rows),
+    )
+
+
 def all_charts(results, public: bool = False) -> dict[str, go.Figure]:
     out = {"people": pyramid(results), "pressure": fans(results), "patients": beds(results)}
     if results.finance is not None:
         out["money"] = waterfall(results, public)
+        if not public:
+            out["drivers"] = tornado(results)
         out["surplus"] = surpluses(results)
         if results.finance.incentives:
             out["incentives"] = incentive_heatmap(results, public)

@@ -33,7 +33,7 @@ th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}t
 SECTION_CHARTS = {
     "people": ["people"],
     "pressure": ["pressure"],
-    "money": ["money", "surplus"],
+    "money": ["money", "drivers", "surplus"],
     "incentives": ["incentives"],
     "patients": ["patients"],
 }
