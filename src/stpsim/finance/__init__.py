@@ -11,6 +11,7 @@ from .books import CQUIN_RATE, SOCIAL_CARE_SETTINGS, Scenario, footprint_finance
 from .care_models import care_model_costs
 from .ledger import (
     BRIDGE_LINES,
+    BRIDGE_SHORT,
     BRIDGE_TITLES,
     PLAN_LINES,
     SCOPE,
@@ -24,6 +25,7 @@ from .validation import acute_shares, check_options
 
 __all__ = [
     "BRIDGE_LINES",
+    "BRIDGE_SHORT",
     "BRIDGE_TITLES",
     "CQUIN_RATE",
     "PLAN_LINES",

@@ -50,6 +50,21 @@ BRIDGE_TITLES = {
 }
 
 
+# Short names for charts.
+BRIDGE_SHORT = {
+    "starting_deficit": "2016/17 position",
+    "demography": "Demography",
+    "other_demand_growth": "Other demand",
+    "real_unit_cost_growth": "Cost per unit",
+    "pay_and_prices": "Pay and prices",
+    "committed_investment": "Committed investment",
+    "social_care": "Social care",
+    "allocation_growth": "NHS allocations",
+    "care_models": "Care models",
+    "provider_efficiency": "Provider efficiency",
+}
+
+
 @dataclass
 class Ledger:
     """Every payment: payer, payee, what for, amount by (draw, year)."""

@@ -206,16 +206,16 @@ def _org_label(results, org_id: str, public: bool) -> str:
 def waterfall(results, public: bool = False) -> go.Figure:
     """The bridge: from the 2016/17 position through each driver to the do-nothing gap, then the
     plan's care models and its provider efficiency (apart) to the plan's gap."""
-    from ..finance import BRIDGE_LINES, BRIDGE_TITLES
+    from ..finance import BRIDGE_LINES, BRIDGE_SHORT
 
     fin = results.finance
     lines = {k: float(v[:, -1].mean()) for k, v in fin.bridge("plan").items()}
     dn = float(fin.gap("do_nothing")[:, -1].mean())
     pl = float(fin.gap("plan")[:, -1].mean())
-    steps = [(BRIDGE_TITLES[k], lines[k]) for k in BRIDGE_LINES[1:]]
-    plan_steps = [(BRIDGE_TITLES[k], lines[k]) for k in ("care_models", "provider_efficiency")]
+    steps = [(BRIDGE_SHORT[k], lines[k]) for k in BRIDGE_LINES[1:]]
+    plan_steps = [(BRIDGE_SHORT[k], lines[k]) for k in ("care_models", "provider_efficiency")]
     labels = (
-        [BRIDGE_TITLES["starting_deficit"]]
+        [BRIDGE_SHORT["starting_deficit"]]
         + [s for s, _ in steps]
         + ["Gap if nothing changes"]
         + [s for s, _ in plan_steps]
@@ -230,7 +230,7 @@ def waterfall(results, public: bool = False) -> go.Figure:
             x=labels,
             y=[v / 1e6 for v in values],
             measure=measure,
-            text=[f"£{v / 1e6:,.1f}m" for v in values],
+            text=[f"{'−' if v < 0 else ''}£{abs(v) / 1e6:,.1f}m" for v in values],
             textposition="outside",
             decreasing=dict(marker=dict(color=PLAN)),
             increasing=dict(marker=dict(color=DO_NOTHING)),
