@@ -94,11 +94,14 @@ def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np
     else:
         books, plan_beds = dn, None
     dn_beds = engine.capacity(plan, arr.do_nothing, draws)["beds"][:, :, 0]
+    dn_activity = arr.do_nothing[:, :, 0]
+    # Without a plan the two scenarios are one: the same arrays go back once (pickle shares them).
+    dn_surplus = dn.system_surplus
     return {
-        "activity": arr.activity[:, :, 0],
-        "do_nothing": arr.do_nothing[:, :, 0],
-        "surplus": books.system_surplus,
-        "do_nothing_surplus": dn.system_surplus,
+        "activity": dn_activity if plan_beds is None else arr.activity[:, :, 0],
+        "do_nothing": dn_activity,
+        "surplus": dn_surplus if plan_beds is None else books.system_surplus,
+        "do_nothing_surplus": dn_surplus,
         "efficiency_saving": books.efficiency_saving,
         "beds": dn_beds if plan_beds is None else plan_beds,
         "do_nothing_beds": dn_beds,
