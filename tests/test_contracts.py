@@ -137,3 +137,38 @@ def test_contract_defaults_are_the_published_2016_17_rules():
 
     assert spec.cquin_rate is None, "default terms follow the year's national CQUIN rate"
     assert rule_book(2016).cquin_rate == pytest.approx(cquin / 100) == finance.CQUIN_RATE
+
+
+def test_every_registered_mechanism_has_terms_a_formula_and_wording_and_plans_accept_it():
+    import json
+
+    from stpsim.payment import REGISTRY, Contract
+    from stpsim.plan import schema
+
+    text = json.dumps(schema())
+    for name, cls in REGISTRY.items():
+        assert issubclass(cls, Contract) and cls.pay is not Contract.pay, name
+        assert len(cls.wording.split()) >= 8, name  # a sentence a reader can follow
+        assert f'"{name}"' in text, f"{name} missing from the plan's JSON Schema"
+
+
+def test_a_mechanism_rejects_terms_of_another_naming_the_allowed_fields(tmp_path, capsys):
+    import yaml
+
+    from stpsim.cli import main
+
+    f = tmp_path / "p.yaml"
+    contracts_ = [
+        {"payee": "acute", "mechanism": "block", "band": 0.1},
+        {"payee": "x", "mechanism": "barter"},
+    ]
+    f.write_text(
+        yaml.safe_dump({"name": "x", "footprints": ["E54000036"], "finance": {"contracts": contracts_}})
+    )
+    assert main(["run", str(f)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith(
+        "finance.contracts.0.band: unknown field for a block contract; allowed: payee, settings, "
+        "cquin_rate, mechanism"
+    )
+    assert "finance.contracts.1.mechanism: 'barter' is not a payment mechanism; allowed: pbr," in err[1]

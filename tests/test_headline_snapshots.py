@@ -17,7 +17,13 @@ from stpsim import engine, plan, rollup
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "headline.json"
 DRAWS, SEED = 200, 1
-FIVE = ("E54000007", "E54000036", "E54000027", "E54000005", "E54000029")  # GM, Cornwall, NW London, West Yorkshire, NE London
+FIVE = (
+    "E54000007",
+    "E54000036",
+    "E54000027",
+    "E54000005",
+    "E54000029",
+)  # GM, Cornwall, NW London, West Yorkshire, NE London
 
 
 def _round(x: float) -> float:
@@ -29,12 +35,14 @@ def headline() -> dict:
     gap = r.do_nothing_gap.sum(axis=0)
     per_head = r.do_nothing_gap[:, :, -1].mean(axis=1) / r.population[:, -1]
     gm = plan.load("examples/greater_manchester.yaml")
-    gm = gm.model_copy(update={"monte_carlo": gm.monte_carlo.model_copy(update={"draws": DRAWS, "seed": SEED})})
+    gm = gm.model_copy(
+        update={"monte_carlo": gm.monte_carlo.model_copy(update={"draws": DRAWS, "seed": SEED})}
+    )
     res = engine.run(gm)
     fin = res.finance
-    cells = sorted(
-        ((k, float(np.median(v))) for k, v in fin.incentives.items()), key=lambda kv: -abs(kv[1])
-    )[:5]
+    cells = sorted(((k, float(np.median(v))) for k, v in fin.incentives.items()), key=lambda kv: -abs(kv[1]))[
+        :5
+    ]
     return {
         "england_do_nothing_gap_mean": {str(y): _round(gap[:, t].mean()) for t, y in enumerate(r.years)},
         "england_do_nothing_gap_p10_p90_2020": [_round(np.percentile(gap[:, -1], q)) for q in (10, 90)],

@@ -211,7 +211,9 @@ EXPECTED_CQUIN = np.where(YEARS <= 2018, 0.025, 0.0125)
 
 
 def test_the_years_cquin_rate_applies_when_the_spec_gives_none():
-    spec = ContractSpec.model_construct(payee="acute", mechanism="pbr", cquin_rate=None)
+    from stpsim.payment.mechanisms import NationalTariff
+
+    spec = NationalTariff.model_construct(payee="acute", mechanism="pbr", cquin_rate=None)
     assert cquin_rates(YEARS, spec, ACUTE)[0] == pytest.approx(EXPECTED_CQUIN, rel=1e-12)
 
 

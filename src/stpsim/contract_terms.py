@@ -1,8 +1,8 @@
 """The contract terms a plan can choose: typed, validated specifications and the presets that
 stand for the payment models debated in 2016 (PbR, block, capitation, risk share, ...).
 
-Specifications are data; :mod:`stpsim.contracts` holds the formulas and :mod:`stpsim.finance`
-applies them.
+Each mechanism is one registered type in :mod:`stpsim.payment.mechanisms` (terms, formula,
+checks, wording); :mod:`stpsim.finance` applies them.
 """
 
 from __future__ import annotations
@@ -14,68 +14,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .axes import ALL_SETTINGS
 from .organisations import DEFAULT_DELIVERY, Organisation
 from .parameters import Interval
+from .payment.mechanisms import EMERGENCY, Contract, contract
+from .payment.mechanisms import ContractSpec as PlanContract
 
-Mechanism = Literal[
-    "pbr",
-    "block",
-    "cost_and_volume",
-    "blended",
-    "aligned_payment",
-    "capitation",
-    "risk_share",
-    "corridor",
-    "declining",
-]
 PRESETS = ("pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining")
 Preset = Literal["pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining"]
 
-Share = Field(ge=0.0, le=1.0)
 
-
-class ContractSpec(BaseModel):
-    """One contract: the commissioner pays ``payee`` for ``settings`` by ``mechanism``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    payee: str = Field(
-        description="organisation id (acute:RBV, community, ...) or kind (acute = every acute trust)"
-    )
-    mechanism: Mechanism
-    settings: list[str] | None = Field(None, description="settings paid for; default: all the payee delivers")
-    cquin_rate: float | None = Field(
-        None,
-        ge=0.0,
-        le=0.1,
-        description="CQUIN as a share of contract value; default the year's national rate (2.5% to "
-        "2018/19, 1.25% from 2019/20); general practice contracts carry none",
-    )
-    mret_rate: float = Field(
-        0.7,
-        ge=0.0,
-        le=1.0,
-        description="pbr/risk_share: marginal rate above the 2008/09 emergency baseline while MRET "
-        "applies (to 2018/19; 1 = MRET off)",
-    )
-    readmission_share: float = Field(0.0, ge=0.0, le=1.0, description="pbr: emergency readmissions share")
-    avoidable_share: float = Field(
-        0.0, ge=0.0, le=1.0, description="pbr: share of readmissions judged avoidable"
-    )
-    band: float = Field(0.1, ge=0.0, le=1.0, description="cost_and_volume: volume band either side of plan")
-    variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="blended: share of price paid on variance")
-    up_rate: float = Field(0.75, ge=0.0, le=1.0, description="aligned_payment: rate above baseline")
-    down_rate: float = Field(0.5, ge=0.0, le=1.0, description="aligned_payment: clawback rate below baseline")
-    msr: float = Field(0.02, ge=0.0, le=1.0, description="risk_share: minimum savings rate")
-    mlr: float = Field(0.02, ge=0.0, le=1.0, description="risk_share: minimum loss rate")
-    savings_rate: float = Field(0.5, ge=0.0, le=1.0, description="risk_share: shared savings rate")
-    loss_rate: float = Field(0.5, ge=0.0, le=1.0, description="risk_share: shared loss rate")
-    savings_cap: float = Field(
-        0.10, ge=0.0, le=1.0, description="risk_share: cap on savings, share of benchmark"
-    )
-    loss_cap: float = Field(0.05, ge=0.0, le=1.0, description="risk_share: cap on losses, share of benchmark")
-    share: float = Field(0.5, ge=0.0, le=1.0, description="corridor: share of variance carried")
-    corridor: float = Field(0.2, ge=0.0, le=1.0, description="corridor: width either side of plan")
-    rate: float = Field(0.02, ge=0.0, le=1.0, description="declining: yearly fall in contract value")
-    recipient: str | None = Field(None, description="declining: who receives the released money")
+def ContractSpec(**terms) -> Contract:  # noqa: N802 - reads like the type it makes
+    """A contract of the registered mechanism ``terms["mechanism"]`` (see
+    :mod:`stpsim.payment.mechanisms`)."""
+    return contract(**terms)
 
 
 class FinanceOptions(BaseModel):
@@ -83,7 +32,7 @@ class FinanceOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contracts: Preset | list[ContractSpec] = Field(
+    contracts: Preset | list[PlanContract] = Field(
         "pbr", description=f"a preset ({', '.join(PRESETS)}) or a complete list of contracts"
     )
     acute_shares: dict[str, float] | None = Field(
@@ -146,14 +95,13 @@ class FinanceOptions(BaseModel):
 
 
 ACUTE = DEFAULT_DELIVERY["acute"]
-EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
 
 
-def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOptions) -> list[ContractSpec]:
+def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOptions) -> list[Contract]:
     """The complete contract list a preset stands for."""
     acute = [o.id for o in orgs if o.kind == "acute"]
     others = ["community", "primary_care"]
-    c: list[ContractSpec] = []
+    c: list[Contract] = []
     if name == "pbr":
         c += [ContractSpec(payee=a, mechanism="pbr") for a in acute]
     elif name == "block":

@@ -243,10 +243,45 @@ def _is_tag(part: Any) -> bool:
     return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
 
 
+def _mechanism_tag(loc: tuple) -> str | None:
+    """The payment mechanism pydantic names after ``contracts.N`` in a contract's error."""
+    from .payment import REGISTRY
+
+    for i in range(2, len(loc)):
+        if loc[i - 2] == "contracts" and isinstance(loc[i - 1], int) and loc[i] in REGISTRY:
+            return loc[i]
+    return None
+
+
+def _untag_mechanism(err: dict[str, Any]) -> dict[str, Any]:
+    """Drop the mechanism from the location (the user wrote ``contracts.0.band``) and, for an
+    unknown field, say which fields that mechanism takes."""
+    from .payment import REGISTRY
+
+    loc = [p for p in err["loc"] if not _is_tag(p)]
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found") and "contracts" in loc:
+        got = (err.get("ctx") or {}).get("tag", "nothing")
+        return err | {
+            "loc": (*loc, "mechanism"),
+            "type": "mechanism_unknown",
+            "msg": f"{got!r} is not a payment mechanism; allowed: {', '.join(REGISTRY)}",
+        }
+    tag = _mechanism_tag(tuple(loc))
+    if tag is None:
+        return err
+    loc.remove(tag)
+    out = err | {"loc": tuple(loc)}
+    if err["type"] == "extra_forbidden":
+        out["msg"] = f"unknown field for a {tag} contract; allowed: {', '.join(REGISTRY[tag].model_fields)}"
+        out["type"] = "mechanism_field"
+    return out
+
+
 def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Drop union-branch errors the user cannot have meant (a preset name checked against a list
     they wrote, say) and merge branches that say the same thing about one field."""
     out, seen = [], set()
+    errors = [_untag_mechanism(e) for e in errors]
     for err in errors:
         inp = err.get("input")
         if err["type"] == "literal_error" and isinstance(inp, list | dict):

@@ -213,12 +213,12 @@ def pay_contracts(
 ) -> None:
     """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
     specs = contracts_for(s.options, s.orgs)
-    covered = {k for c in specs if c.mechanism == "capitation" for k in (c.settings or [])}
+    covered = {k for c in specs if c.holds_budget for k in (c.settings or [])}
     cov = np.array([k in covered for k in ALL_SETTINGS])
     nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
     at_tariff = s.price * nhs
     cap0 = alloc["CCGs"][:, :1] + alloc["Primary care"][:, :1]
-    risk_payees = [o.id for c in specs if c.mechanism == "risk_share" for o in resolve(c.payee, s.orgs)]
+    risk_payees = [o.id for c in specs if c.shares_population_savings for o in resolve(c.payee, s.orgs)]
     ctx = Context(
         years=s.years,
         price_path=s.tariff_index,
@@ -251,14 +251,13 @@ def pay_contracts(
                     base_k,
                     ctx,
                 )
-                if spec.mechanism == "capitation":
+                if spec.holds_budget:
                     _capitated_payments(s, ledger, payee, k, resident, cov, spec)
-                if spec.mechanism == "declining":
-                    _, released = contracts.declining_contract(
-                        base_k.sum() * s.tariff_index, spec.rate, s.elapsed
-                    )
+                if spec.releases_money:
                     recipient = resolve(spec.recipient or "community", s.orgs)[0].id
-                    ledger.pay("commissioner", recipient, "released from declining contract", released)
+                    ledger.pay(
+                        "commissioner", recipient, "released from contract", spec.released(base_k, ctx)
+                    )
             ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
             rate = cquin_rates(s.years, spec, payee)
             ledger.pay(

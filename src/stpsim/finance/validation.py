@@ -134,14 +134,13 @@ def _check_contract_list(options: FinanceOptions, orgs: list[Organisation], one,
         except ValueError as e:
             problems.append(f"{path}.payee: {e}{where}")
             continue
-        if spec.recipient is not None:
+        if getattr(spec, "recipient", None) is not None:
             one(f"{path}.recipient", spec.recipient, (*PROVIDER_KINDS, "mental_health"))
-        if spec.mechanism == "capitation":
+        own = spec.check(path)
+        problems += own
+        if spec.holds_budget:
             one(f"{path}.payee", spec.payee, PROVIDER_KINDS)
-            if not spec.settings:
-                problems.append(
-                    f"{path}.settings: a capitation contract must list the settings its budget covers"
-                )
+            if own:
                 continue
             for s in spec.settings:
                 if s not in ALL_SETTINGS or s in SOCIAL_CARE_SETTINGS:
