@@ -239,7 +239,10 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
 
 
 def _fmt_summary(x: dict) -> str:
-    return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
+    """Mean and 80% interval; the median (marked) where skewed draws put the mean outside it."""
+    if x["p10"] <= x["mean"] <= x["p90"]:
+        return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
+    return f"{x['p50']:,.0f} median ({x['p10']:,.0f} to {x['p90']:,.0f})"
 
 
 DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (overrides the plan).")]
@@ -329,7 +332,8 @@ def _print_finance(doc: dict) -> None:
         t.add_column(col, justify="left" if col in ("organisation", "kind") else "right")
 
     def m(x: dict) -> str:
-        return f"{x['mean'] / 1e6:,.1f} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
+        centre, mark = (x["mean"], "") if x["p10"] <= x["mean"] <= x["p90"] else (x["p50"], " median")
+        return f"{centre / 1e6:,.1f}{mark} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
 
     for o in fin["orgs"]:
         t.add_row(o["name"], o["kind"], m(o["income"][last]), m(o["costs"][last]), m(o["surplus"][last]))
