@@ -515,6 +515,11 @@ def tell(results, audience: str = "board", national=None) -> Story:
                         f"Doing nothing leaves the footprint's NHS organisations and councils {w.money_pm('gap.do_nothing.last')} "
                         f"short in {y1}, against {w.money('gap.first')} in {y0}. The plan brings the shortfall to "
                         f"{w.money_pm('gap.plan.last')}, closing {w.money_pm('gap.closed_by_plan.last')}.{eff_text}",
+                        "The money counted is what reaches the footprint: its share of the NHS allocations "
+                        "for local, general practice and specialised care, and its councils' funding for adult "
+                        "social care. The gap grows because more and older people, more care per person, dearer "
+                        "care per unit, and pay and prices push costs up faster than that money grows; the "
+                        "chart below takes it line by line, and the next shows which assumptions matter most.",
                     ],
                 )
             )

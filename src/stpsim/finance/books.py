@@ -14,9 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import activity, assumptions, contracts
-from ..axes import ALL_SETTINGS, BASE_YEAR, SETTINGS
-from ..baseline import projection
+from .. import assumptions, contracts
+from ..axes import ALL_SETTINGS, BASE_YEAR
 from ..contract_terms import FinanceOptions, all_settings_of
 from ..costs import BED_DAYS, unit_cost_vector
 from ..footprint import codes as all_codes
@@ -109,7 +108,9 @@ class _Setup:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
 
 
-def _setup(code: str, options: FinanceOptions, years: np.ndarray, params: FinanceParams) -> _Setup:
+def _setup(
+    code: str, options: FinanceOptions, years: np.ndarray, params: FinanceParams, demographic: np.ndarray
+) -> _Setup:
     if int(years[0]) != BASE_YEAR:
         raise ValueError("books start in 2016/17; cut them to the reporting window afterwards")
     from .validation import acute_shares
@@ -117,8 +118,9 @@ def _setup(code: str, options: FinanceOptions, years: np.ndarray, params: Financ
     orgs = organisations(find(code))
     f = all_codes().index(code)
     nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
-    base_act = np.zeros(len(ALL_SETTINGS))
-    base_act[: len(SETTINGS)] = activity.demand(projection().population[0, f])
+    # 2016/17's expected activity is the demographic activity of the first year: finance is
+    # handed it, and never rebuilds the population.
+    base_act = demographic[0].copy()
     price, unit_cost = prices_and_costs()
     elapsed = (years - BASE_YEAR)[None, :].astype(float)
     return _Setup(
@@ -509,7 +511,7 @@ def footprint_finance(
     code: str, options: FinanceOptions, years: np.ndarray, sc: Scenario, params: FinanceParams
 ) -> FootprintFinance:
     """The books of every organisation in one footprint for ``years`` (from 2016/17)."""
-    s = _setup(code, options, years, params)
+    s = _setup(code, options, years, params, sc.demographic)
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))
     base = base_year(s)
