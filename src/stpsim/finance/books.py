@@ -309,7 +309,7 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> Non
     w = provider_costs.value_weights(s.shares[rows], s.keep, s.unit_cost, s.base_los)
     v = provider_costs.values(w, s.base_act, sc.demographic, sc.do_nothing, real)
     planned = sc.activity is not sc.do_nothing
-    plan_real = np.einsum("dtk,odk->odt", sc.activity * real, w) if planned else None
+    plan_real = provider_costs.valued(sc.activity * real, w) if planned else None
     lag = int(assumptions.value("ward_closure_lag_years"))
     for j, i in enumerate(rows):
         o = s.orgs[i]

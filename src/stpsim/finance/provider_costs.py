@@ -69,9 +69,16 @@ def values(weights: np.ndarray, base_act, demographic, actual, real_index) -> Ac
     return ActivityValues(
         base=np.einsum("k,odk->od", base_act, weights),
         demographic=np.einsum("tk,odk->odt", demographic, weights),
-        actual=np.einsum("dtk,odk->odt", actual, weights),
-        real=np.einsum("dtk,odk->odt", actual * real_index, weights),
+        actual=valued(actual, weights),
+        real=valued(actual * real_index, weights),
     )
+
+
+def valued(activity: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(org, draw, year) value of residents' activity (draw, year, setting) at ``weights``
+    (org, draw, setting): a matrix product per draw, so a draw's value never depends on which
+    other draws share its chunk."""
+    return np.matmul(activity, weights.transpose(1, 2, 0)).transpose(2, 0, 1)
 
 
 def index_lines(base_cost: np.ndarray, d: np.ndarray, n: np.ndarray, r: np.ndarray, p: np.ndarray) -> dict:
