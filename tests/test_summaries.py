@@ -18,3 +18,9 @@ def test_the_median_is_quoted_when_skew_puts_the_mean_outside_the_interval():
     assert headline(x) == (0.0, "median")
     assert _fmt_summary({"mean": 5.0, "p10": 0.0, "p50": 0.0, "p90": 0.0}) == "0 median (0 to 0)"
     assert _fmt_summary({"mean": 5.0, "p10": 1.0, "p50": 4.0, "p90": 9.0}) == "5 (1 to 9)"
+
+
+def test_rounding_noise_on_a_degenerate_interval_is_not_called_skew():
+    # Every draw zero but one of 1e-12: mean 1e-14 "outside" [0, 0] only by rounding.
+    x = np.array([0.0] * 99 + [1e-12])
+    assert headline(x)[1] == "mean"

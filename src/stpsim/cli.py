@@ -238,9 +238,15 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
     return plan
 
 
+def _skewed(x: dict) -> bool:
+    """The mean lies outside its own 80% interval (beyond rounding noise)."""
+    tol = 1e-6 * max(abs(x["p10"]), abs(x["p90"]), 1.0)
+    return not (x["p10"] - tol <= x["mean"] <= x["p90"] + tol)
+
+
 def _fmt_summary(x: dict) -> str:
     """Mean and 80% interval; the median (marked) where skewed draws put the mean outside it."""
-    if x["p10"] <= x["mean"] <= x["p90"]:
+    if not _skewed(x):
         return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
     return f"{x['p50']:,.0f} median ({x['p10']:,.0f} to {x['p90']:,.0f})"
 
@@ -332,7 +338,7 @@ def _print_finance(doc: dict) -> None:
         t.add_column(col, justify="left" if col in ("organisation", "kind") else "right")
 
     def m(x: dict) -> str:
-        centre, mark = (x["mean"], "") if x["p10"] <= x["mean"] <= x["p90"] else (x["p50"], " median")
+        centre, mark = (x["p50"], " median") if _skewed(x) else (x["mean"], "")
         return f"{centre / 1e6:,.1f}{mark} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
 
     for o in fin["orgs"]:
