@@ -33,6 +33,7 @@ IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
 RESOURCES_NO_TARIFF = ("geriatrician_hours", "community_consultant_sessions", "hospital_at_home_days")
 SOCIAL_CARE_SETTINGS = ("home_care_hours", "care_home_weeks")
 TRUST_KINDS = ("acute", "community", "mental_health", "specialised")
+BEDS = [IDX["emergency_bed_days"], IDX["elective_bed_days"]]
 ACTIVITY_KINDS = ("acute", "community", "primary_care")
 CQUIN_RATE = 0.025  # 2016/17 (national_finance.csv; checked against the table in the tests)
 
@@ -96,9 +97,12 @@ class _Setup:
     prices_index: np.ndarray  # (draw, year) pay and prices
     tariff_index: np.ndarray  # (draw, year)
 
-    def org_activity(self, resident: np.ndarray, i: int) -> np.ndarray:
-        """Organisation ``i``'s in-area activity (draw, year, setting) from residents'."""
-        return resident * (self.shares[i] * self.keep)[:, None, :]
+    def org_activity(self, resident: np.ndarray, i: int, k: list[int] | None = None) -> np.ndarray:
+        """Organisation ``i``'s in-area activity (draw, year, setting) from residents', for the
+        settings ``k`` only when given (the rest is never built)."""
+        if k is None:
+            return resident * (self.shares[i] * self.keep)[:, None, :]
+        return resident[..., k] * (self.shares[i, k] * self.keep[:, k])[:, None, :]
 
     def in_area(self, resident: np.ndarray, k: int) -> np.ndarray:
         """(draw, year) in-area activity of setting ``k`` over all organisations."""
@@ -246,7 +250,7 @@ def pay_contracts(
                 base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
                 value = contract_value(
                     spec,
-                    s.org_activity(resident, p)[..., k],
+                    s.org_activity(resident, p, k),
                     planned[p][None, :, k],
                     prices,
                     settings,
@@ -279,7 +283,7 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec) -> None
     for i, o in enumerate(s.orgs):
         if o.id == lead.id or o.kind not in ACTIVITY_KINDS:
             continue
-        v = dot(s.org_activity(resident, i)[..., k], s.price[k]) * s.tariff_index * s.mff(o) * cq
+        v = dot(s.org_activity(resident, i, k), s.price[k]) * s.tariff_index * s.mff(o) * cq
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
     out = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., cov]
@@ -325,8 +329,8 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> Non
         if o.kind == "acute":
             costs.own[i] -= provider_costs.ward_release(
                 dn_cost,
-                provider_costs.beds(s.org_activity(sc.do_nothing, i), s.p.occupancy),
-                provider_costs.beds(s.org_activity(sc.activity, i), s.p.occupancy),
+                provider_costs.beds(s.org_activity(sc.do_nothing, i, BEDS), s.p.occupancy),
+                provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy),
                 s.p,
                 s.options.close_surplus_wards,
                 lag,
@@ -433,7 +437,7 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     uc = s.unit_cost[k]
     v0 = dot(base.org_base[i][:, k], uc)[:, None]
-    dn_act = s.org_activity(sc.do_nothing, i)[..., k]
+    dn_act = s.org_activity(sc.do_nothing, i, k)
     older = b.older * dot(dn_act, uc) / v0
     working = (
         b.working_age
@@ -444,7 +448,7 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     gap = councils.market_gap(s.code, s.p)[:, None]
     cost = (older + working + other + gap) * price
     if sc.activity is not sc.do_nothing:
-        avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i)[..., k], uc) / v0
+        avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i, k), uc) / v0
         mc = s.p.marginal["social_care"][:, None]
         cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
     funding = councils.funding(s.code, s.years, s.p, s.elapsed)

@@ -23,7 +23,6 @@ from ..costs import BED_DAYS, open_wards
 from .params import REAL_GROWTH_GROUPS, FinanceParams
 
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
-BED_DAY_IDX = [IDX["emergency_bed_days"], IDX["elective_bed_days"]]
 
 
 def real_unit_cost_index(params: FinanceParams, elapsed: np.ndarray) -> np.ndarray:
@@ -138,6 +137,7 @@ def ward_release(
     return (1 - mc) * params.semi_fixed_acute[:, None] * dn_cost * closed
 
 
-def beds(org_act: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
-    """Beds needed by (draw, year) for one provider's activity (draw, year, setting)."""
-    return org_act[..., BED_DAY_IDX].sum(axis=-1) / 365.0 / occupancy[:, None]
+def beds(bed_days: np.ndarray, occupancy: np.ndarray) -> np.ndarray:
+    """Beds needed by (draw, year) for one provider's emergency and elective bed days (draw,
+    year, 2)."""
+    return bed_days.sum(axis=-1) / 365.0 / occupancy[:, None]
