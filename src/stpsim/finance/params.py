@@ -14,29 +14,15 @@ import numpy as np
 
 from .. import assumptions
 from ..contract_terms import FinanceOptions
+from ..organisations import DEFAULT_DELIVERY
 from ..parameters import Interval, draw
 
-# The groups of settings that share one real unit-cost growth parameter, and the blocks of
-# spending without modelled activity that have their own.
+# The groups of settings that share one real unit-cost growth parameter (the settings each kind
+# of provider delivers by default); mental health and specialised services have their own.
 REAL_GROWTH_GROUPS = {
-    "hospital": (
-        "ae_attendances",
-        "emergency_admissions",
-        "elective_admissions",
-        "day_cases",
-        "outpatient_first",
-        "outpatient_followup",
-        "emergency_bed_days",
-        "elective_bed_days",
-        "geriatrician_hours",
-    ),
-    "community": (
-        "community_nursing_contacts",
-        "physiotherapy_contacts",
-        "hospital_at_home_days",
-        "community_consultant_sessions",
-    ),
-    "primary_care": ("gp_consultations", "practice_nurse_consultations"),
+    "hospital": DEFAULT_DELIVERY["acute"],
+    "community": DEFAULT_DELIVERY["community"],
+    "primary_care": DEFAULT_DELIVERY["primary_care"],
 }
 PROVIDER_KINDS_WITH_MC = ("acute", "community", "mental_health", "primary_care", "social_care")
 

@@ -1,18 +1,7 @@
-"""Contracts: what the commissioner pays each provider, under the payment rules of each year.
-
-The national rules changed over the STP years, so the contracts stage reads a rule book per
-financial year (``rule_book``):
-
-- to 2018/19: national tariff with the marginal rate emergency tariff (MRET: emergency
-  admissions above the fixed 2008/09 baseline value paid at 70%) and the 30-day emergency
-  readmission rule; CQUIN 2.5% of contract value;
-- 2019/20 to 2021/22: blended payment for emergency care (a fixed sum for planned activity plus
-  20% of price on the variance), MRET and the readmission rule abolished; CQUIN 1.25%;
-- from 2022/23: aligned payment and incentive for the whole acute contract.
-
-A plan's ``pbr`` contracts follow those rules; the other mechanisms (block, capitation, risk
-share, ...) are local choices and keep their terms, with CQUIN at the year's rate. CQUIN is part
-of the NHS Standard Contract only: general practice (GMS/PMS contracts) earns none.
+"""Contracts: what the commissioner pays each provider, under the payment rules of each year
+(the rule book in :mod:`stpsim.payment.rules`) and each mechanism's own formula (the registered
+types in :mod:`stpsim.payment.mechanisms`). CQUIN is part of the NHS Standard Contract only:
+general practice (GMS/PMS contracts) earns none.
 """
 
 from __future__ import annotations
