@@ -1,0 +1,231 @@
+"""The REST API: thin routes over the service layer, with bearer tokens.
+
+Every route authenticates the token, calls one service method and returns its answer; the
+service decides who may do what. Errors are JSON ``{"detail": [lines]}``: 401 without a valid
+token, 403 when the role or footprint does not allow it, 404, 409, and 422 naming the field path,
+the bad value and what is allowed. An unexpected failure is a 500 with a one-line message and no
+traceback (and is logged without the request's token).
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import __version__
+from ..service import Actor, Invalid, Service, ServiceError
+
+log = logging.getLogger("stpsim.api")
+SYNC_DRAWS = 2000  # runs with more draws answer 202 and are computed in the background
+
+
+class PlanVersionOut(BaseModel):
+    id: int
+    footprint: str
+    name: str
+    version: int
+    content_hash: str
+    created_at: str
+    document: dict | None = None
+
+
+class PlanSummaryOut(BaseModel):
+    id: int
+    footprint: str
+    name: str
+    latest_version: int | None
+
+
+class PlanOut(BaseModel):
+    id: int
+    footprint: str
+    name: str
+    versions: list[PlanVersionOut]
+
+
+class CommentOut(BaseModel):
+    text: str
+    created_at: str
+
+
+class SubmissionOut(BaseModel):
+    id: int
+    plan_id: int
+    version: int
+    footprint: str
+    state: Literal["submitted", "accepted", "returned"]
+    submitted_at: str
+    superseded_by: int | None
+    comments: list[CommentOut] | None = None
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan_id: int = Field(ge=1)
+    version: int = Field(ge=1)
+    draws: int | None = Field(None, ge=1, le=100_000, description="Monte Carlo draws (default: the plan's)")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="random seed (default: the plan's)")
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    comment: str | None = Field(None, max_length=10_000)
+
+
+def _error(status: int, lines: list[str]) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": lines})
+
+
+def _validation_lines(exc: RequestValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "(body)"
+        out.append(f"{loc}: {err.get('msg', 'invalid')}; got {err.get('input')!r}"[:500])
+    return out
+
+
+def create_app(service: Service | None = None, url: str | None = None) -> FastAPI:
+    """The API over ``service`` (or a Service on ``url``)."""
+    svc = service or Service(url)
+    pool = ThreadPoolExecutor(max_workers=2)
+    app = FastAPI(
+        title="stpsim",
+        version=__version__,
+        description="Plans, versions, submissions, runs and the national roll-up of England's STPs.",
+    )
+    bearer = HTTPBearer(auto_error=False)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_request: Request, exc: ServiceError):
+        return _error(exc.status, exc.lines)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError):
+        return _error(422, _validation_lines(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        # Logged with the route only: never the headers, so never the token.
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        return _error(500, ["the server could not complete this request; it has been logged"])
+
+    def actor(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+        return svc.authenticate(creds.credentials if creds else None)
+
+    Who = Annotated[Actor, Depends(actor)]
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/api/footprints")
+    def footprints(_who: Who) -> list[dict]:
+        from ..footprint import all_footprints
+
+        return [f.to_dict() for f in all_footprints()]
+
+    @app.get("/api/footprints/{code}/baseline")
+    def baseline(
+        code: str, _who: Who, year: Annotated[str, Query(pattern=r"^\d{4}/\d{2}$")] = "2016/17"
+    ) -> dict:
+        from ..axes import parse_year
+        from ..baseline import baseline as base
+        from ..footprint import UnknownFootprint, find
+
+        try:
+            fp = find(code)
+            y = parse_year(year)
+        except (UnknownFootprint, ValueError) as e:
+            raise Invalid(str(e)) from None
+        if not 2016 <= y <= 2035:
+            raise Invalid(f"year: {year!r} is outside 2016/17 to 2035/36")
+        return base(y, codes=[fp.code]).to_dict()
+
+    @app.post("/api/plans", status_code=201, response_model=PlanVersionOut)
+    def create_plan(document: dict[str, Any], who: Who) -> dict:
+        return svc.create_plan(who, document)
+
+    @app.get("/api/plans", response_model=list[PlanSummaryOut])
+    def list_plans(who: Who, footprint: str | None = None) -> list[dict]:
+        return svc.list_plans(who, footprint)
+
+    @app.get("/api/plans/{plan_id}", response_model=PlanOut)
+    def get_plan(plan_id: int, who: Who) -> dict:
+        return svc.get_plan(who, plan_id)
+
+    @app.get("/api/plans/{plan_id}/versions/{number}", response_model=PlanVersionOut)
+    def get_version(plan_id: int, number: int, who: Who) -> dict:
+        return svc.get_version(who, plan_id, number)
+
+    @app.post("/api/plans/{plan_id}/versions", status_code=201, response_model=PlanVersionOut)
+    def add_version(plan_id: int, document: dict[str, Any], who: Who) -> dict:
+        return svc.add_version(who, plan_id, document)
+
+    @app.post("/api/plans/{plan_id}/versions/{number}/submit", status_code=201, response_model=SubmissionOut)
+    def submit(plan_id: int, number: int, who: Who) -> dict:
+        return svc.submit(who, plan_id, number)
+
+    @app.get("/api/submissions", response_model=list[SubmissionOut])
+    def submissions(who: Who, footprint: str | None = None) -> list[dict]:
+        return svc.list_submissions(who, footprint)
+
+    @app.post("/api/submissions/{sid}/accept", response_model=SubmissionOut)
+    def accept(sid: int, who: Who, decision: Decision | None = None) -> dict:
+        return svc.decide(who, sid, True, decision.comment if decision else None)
+
+    @app.post("/api/submissions/{sid}/return", response_model=SubmissionOut)
+    def give_back(sid: int, decision: Decision, who: Who) -> dict:
+        return svc.decide(who, sid, False, decision.comment)
+
+    @app.post("/api/runs")
+    def runs(request: RunRequest, who: Who) -> JSONResponse:
+        draws = request.draws
+        if draws is not None and draws > SYNC_DRAWS:
+            rid = svc.start_run(who, request.plan_id, request.version, draws, request.seed)
+            pool.submit(svc.run, who, request.plan_id, request.version, draws, request.seed)
+            return JSONResponse(
+                status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
+            )
+        return JSONResponse(content=svc.run(who, request.plan_id, request.version, draws, request.seed))
+
+    @app.get("/api/runs/{rid}")
+    def get_run(rid: str, who: Who) -> dict:
+        return svc.get_run(who, rid)
+
+    @app.get("/api/rollup")
+    def rollup(
+        who: Who,
+        source: Literal["submissions"] = "submissions",
+        draws: Annotated[int, Query(ge=1, le=5000)] = 200,
+        seed: Annotated[int, Query(ge=0, le=2**32 - 1)] = 1,
+    ) -> dict:
+        return svc.rollup_submissions(who, draws, seed)
+
+    @app.get("/api/plans/{plan_id}/versions/{number}/report")
+    def report(
+        plan_id: int,
+        number: int,
+        who: Who,
+        audience: Literal["board", "public"] = "board",
+        format: Literal["html", "xlsx"] = "html",  # noqa: A002 - the documented query name
+    ) -> Response:
+        body = svc.report(who, plan_id, number, audience, format)
+        media = (
+            "text/html; charset=utf-8"
+            if format == "html"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        return Response(content=body, media_type=media)
+
+    @app.get("/api/audit")
+    def audit(who: Who) -> list[dict]:
+        return svc.audit_log(who)
+
+    return app
