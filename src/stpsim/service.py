@@ -138,6 +138,34 @@ class Service:
             self._audit(s, name, "add_user", f"user:{user.id}", f"role={role} footprints={','.join(codes)}")
         return token
 
+    def set_password(self, name: str, password: str) -> None:
+        """Set a user's password for the web pages, kept only as an argon2 hash."""
+        from argon2 import PasswordHasher
+
+        if len(password) < 12:
+            raise Invalid("password: use at least 12 characters")
+        with self.Session.begin() as s:
+            user = s.scalar(select(m.User).where(m.User.name == name))
+            if user is None:
+                raise NotFound(f"user {name!r} not found")
+            user.password_hash = PasswordHasher().hash(password)
+            self._audit(s, name, "set_password", f"user:{user.id}")
+
+    def check_password(self, name: str, password: str) -> Actor:
+        """The user, if ``password`` is theirs (argon2 verification); else NotAuthenticated."""
+        from argon2 import PasswordHasher
+        from argon2.exceptions import VerificationError
+
+        with self.Session() as s:
+            user = s.scalar(select(m.User).where(m.User.name == name))
+            try:
+                if user is None or not user.password_hash:
+                    raise VerificationError
+                PasswordHasher().verify(user.password_hash, password)
+            except VerificationError:
+                raise NotAuthenticated("the user name or password is not right") from None
+            return Actor(user.id, user.name, user.role, frozenset(user.footprint_codes))
+
     def authenticate(self, token: str | None) -> Actor:
         if not token:
             raise NotAuthenticated("a bearer token is required (Authorization: Bearer TOKEN)")
