@@ -11,8 +11,8 @@ DatabaseOpt = Annotated[
     str | None,
     typer.Option(
         "--database",
-        help="Store URL: sqlite:///PATH (default sqlite:///stpsim.db) or postgresql+psycopg://USER:PASS@HOST/DB; "
-        "or set STPSIM_DATABASE_URL.",
+        help="Store URL: sqlite:///PATH (default sqlite:///stpsim.db) or "
+        "postgresql+psycopg://USER:PASS@HOST/DB; or set STPSIM_DATABASE_URL.",
     ),
 ]
 
@@ -38,7 +38,9 @@ def _upgraded(database: str | None) -> str:
     try:
         upgrade(url)
     except Exception as e:  # a database that cannot be reached is the user's to fix
-        raise UserError(f"--database {url.split('@')[-1]}: cannot open the store ({type(e).__name__})") from None
+        raise UserError(
+            f"--database {url.split('@')[-1]}: cannot open the store ({type(e).__name__})"
+        ) from None
     return url
 
 
