@@ -98,7 +98,7 @@ def main() -> None:
             fresh = [time_run(c, pid, draws, 1000 + i) for i in range(args.repeats)]
             again = [time_run(c, pid, draws, 1000) for _ in range(args.repeats)]
             print(
-                f"  POST /api/runs, GM, {draws:>5} draws: computed {statistics.median(fresh) * 1000:7.1f} ms, "
+                f"  POST /api/runs, GM, {draws:>5} draws: computed {statistics.median(fresh) * 1000:.1f} ms, "
                 f"stored {statistics.median(again) * 1000:6.1f} ms"
             )
         readers = httpx.Client(
