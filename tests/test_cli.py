@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from rich.console import Console
 
+from stpsim import cli
 from stpsim.axes import BAND_LABELS, SETTINGS
 from stpsim.cli import main
 
@@ -59,7 +61,9 @@ def test_baseline_for_chosen_footprints_and_a_projected_year(capsys):
     assert gm20["activity"]["emergency_admissions"] > gm16["activity"]["emergency_admissions"]
 
 
-def test_baseline_table_is_readable(capsys):
+def test_baseline_table_is_readable(capsys, monkeypatch):
+    # Wide enough that no name is wrapped over two lines; tables otherwise fit the terminal.
+    monkeypatch.setattr(cli, "out", Console(width=200))
     code, out, _ = run(capsys, "baseline", "-f", "E54000007")
     assert code == 0
     assert "Greater Manchester" in out and "emergency_admissions" in out and "55,268,067" in out

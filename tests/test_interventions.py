@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from rich.console import Console
 
 from stpsim import activity, assumptions, cli, engine
 from stpsim.axes import AGES, SEGMENTS, SETTINGS
@@ -235,7 +236,9 @@ def test_json_lists_effects_with_central_and_derivations(capsys):
     assert readmitted["readmissions"]["central"] < 0
 
 
-def test_table_marks_adverse_effects(capsys):
+def test_table_marks_adverse_effects(capsys, monkeypatch):
+    # Wide enough that no phrase checked here is wrapped over two lines.
+    monkeypatch.setattr(cli, "out", Console(width=400))
     assert cli.main(["interventions"]) == 0
     out = capsys.readouterr().out
     assert "ADVERSE" in out and "of which readmissions" in out and "Conroy" in out

@@ -1,7 +1,7 @@
 """stpsim: plan, simulate and roll up England's sustainability and transformation plans.
 
     import stpsim
-    results = stpsim.run("examples/greater_manchester.yaml")   # or a stpsim.plan.Plan
+    results = stpsim.run("examples/greater_manchester.yaml")   # or a stpsim.plan.Plan, or a dict
     results.summary()
 
 :func:`stpsim.baseline.baseline` gives population and expected activity for any year from
@@ -10,22 +10,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("stpsim")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .plan import Plan
     from .results import Results
 
 
-def run(plan: Plan | str | Path) -> Results:
-    """Run a plan (a Plan, or the path of a YAML/JSON plan file) and return its Results."""
+def run(plan: Plan | Mapping[str, Any] | str | Path) -> Results:
+    """Run a plan and return its Results. ``plan`` is a Plan, a plan document as a mapping (as a
+    YAML file would give), or the path of a YAML/JSON plan file. A plan that cannot be run
+    raises PlanError (a ValueError) listing every problem."""
     from . import engine
-    from .plan import Plan, load
+    from .plan import Plan, PlanError, load, validate
 
-    return engine.run(plan if isinstance(plan, Plan) else load(plan))
+    if isinstance(plan, Plan):
+        return engine.run(plan)
+    if isinstance(plan, Mapping):
+        return engine.run(validate(dict(plan)))
+    if isinstance(plan, str | Path):
+        return engine.run(load(plan))
+    raise PlanError(
+        "<plan>",
+        [f"cannot run a value of type {type(plan).__name__}; allowed: a Plan, a plan mapping or a plan file"],
+    )
 
 
 __all__ = ["__version__", "run"]

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from numbers import Integral
 
 import numpy as np
 
 from . import activity, footprint, population
-from .axes import BAND_LABELS, LAST_YEAR, SETTINGS, five_year_band_of_age, year_label
+from .axes import BAND_LABELS, BASE_YEAR, LAST_YEAR, SETTINGS, five_year_band_of_age, parse_year, year_label
 
 
 @lru_cache(maxsize=1)
@@ -70,14 +72,35 @@ def _by_band(pop_age: np.ndarray, act_age: np.ndarray) -> np.ndarray:
     return np.swapaxes(stacked @ onehot, -1, -2)
 
 
-def baseline(year: int, codes: list[str] | None = None, by_age: bool = False) -> Baseline:
-    """Population and expected activity for ``codes`` (default: all 44) in ``year``.
+def checked_year(year: int | str) -> int:
+    """A year as its starting calendar year: 2020, "2020" or "2020/21" all give 2020. Anything
+    else, or a year the projection does not cover, is a ValueError naming it and the range."""
+    if isinstance(year, Integral) and not isinstance(year, bool):
+        if not BASE_YEAR <= year <= LAST_YEAR:
+            raise ValueError(
+                f"year {year} is out of range; allowed: {BASE_YEAR} to {LAST_YEAR} "
+                f"({year_label(BASE_YEAR)} to {year_label(LAST_YEAR)})"
+            )
+        return int(year)
+    if isinstance(year, str):
+        return parse_year(year)
+    raise ValueError(
+        f"year {year!r} is not a year; allowed: {BASE_YEAR} to {LAST_YEAR}, or a label such as '2020/21'"
+    )
+
+
+def baseline(year: int | str, codes: str | Iterable[str] | None = None, by_age: bool = False) -> Baseline:
+    """Population and expected activity for ``codes`` (default: all 44) in ``year`` (2020 or
+    "2020/21"). ``codes`` takes ONS codes or names, or one as a plain string.
 
     All 44 footprints are always projected together, because migration is solved so that they
     sum to England's ONS projection."""
+    year = checked_year(year)
+    if isinstance(codes, str):  # one footprint, not a list of its letters
+        codes = [codes]
     all_fps = footprint.all_footprints()
     index = {f.code: i for i, f in enumerate(all_fps)}
-    chosen = [f.code for f in all_fps] if codes is None else [footprint.find(c).code for c in codes]
+    chosen = [f.code for f in all_fps] if codes is None else [footprint.find(str(c)).code for c in codes]
     sel = np.array([index[c] for c in chosen], dtype=int)
     proj = projection()
     pop = proj.population[year - int(proj.years[0])]  # (footprint, sex, age, segment)

@@ -7,13 +7,17 @@ line on stderr naming the bad value and what is allowed; no traceback.
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import re
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .axes import SETTINGS, parse_year, year_label
@@ -23,19 +27,34 @@ from .plan import PlanError
 
 app = typer.Typer(
     add_completion=False,
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     help="stpsim: England's 44 STP footprints, their populations and the care they need.",
 )
-# Piped output is not a terminal; give tables room rather than Rich's 80-column default.
-out = Console(width=max(160, shutil.get_terminal_size((160, 24)).columns))
+PIPED_WIDTH = 120
+
+
+def _console_width() -> int | None:
+    """None in a terminal: Rich sizes tables to it (and honours COLUMNS). Piped output has no
+    terminal, and Rich's 80 columns would squeeze tables needlessly, so COLUMNS or 120."""
+    if sys.stdout is not None and sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+out = Console(width=_console_width())
 
 EXIT_USAGE = 2
+EXIT_FAILED = 1
 
 
 class UserError(Exception):
     """Bad input from the user: reported on one line, exit status 2."""
+
+
+class RunFailed(Exception):
+    """The input was fine but the work failed (a worker crashed, say): one line, exit status 1."""
 
 
 DRAWS_RANGE = (1, 100_000)
@@ -61,12 +80,107 @@ def _emit_json(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
-@app.callback()
-def _root(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
-) -> None:
-    if version:
+# Three kinds of column. Codes and single numbers never break; a value with its interval breaks
+# only between words; names and prose fold anywhere, so they give way when the console is narrow.
+def _whole(t: Table, *headers: str, justify: str = "right") -> None:
+    for h in headers:
+        t.add_column(h, justify=justify, no_wrap=True)
+
+
+def _words(t: Table, *headers: str) -> None:
+    for h in headers:
+        t.add_column(h, justify="right")
+
+
+def _prose(t: Table, *headers: str) -> None:
+    for h in headers:
+        t.add_column(h, overflow="fold")
+
+
+PROSE_MIN = 10  # the narrowest a folding column gets before the table is let out wider
+
+
+def _plain(cell) -> str:
+    return out.render_str(cell).plain if isinstance(cell, str) else getattr(cell, "plain", str(cell))
+
+
+def _span(column) -> tuple[int, int, int, int]:
+    """Widths a column can give way to, in the order it gives way: natural; with its header
+    broken between words (or after underscores); with its cells wrapped between words too (names
+    fold to PROSE_MIN); and the narrowest that cuts no code or number (headers fold anywhere)."""
+    lines = [ln for cell in column.cells for ln in _plain(cell).splitlines()]
+    header = _plain(column.header)
+    natural = max(cell_len(header), *map(cell_len, lines or [""]))
+    if column.overflow == "fold":
+        floor = min(PROSE_MIN, natural)
+        return natural, natural, floor, floor
+    cells = lines if column.no_wrap else [w for ln in lines for w in ln.split()]
+    floor = max(map(cell_len, cells), default=1)
+    words = max(floor, *map(cell_len, re.split(r"\s+|(?<=_)", header)))
+    return natural, max(words, *map(cell_len, lines or [""])), words, floor
+
+
+def _shrink(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Narrow the widest column that can still give way, a character at a time, until the
+    columns fit ``room`` or none can give way."""
+    widths = list(widths)
+    while sum(widths) > room:
+        able = [i for i, (w, f) in enumerate(zip(widths, floors, strict=True)) if w > f]
+        if not able:
+            break
+        widths[max(able, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _header(text: str, width: int) -> Text:
+    """A header broken after underscores to fit its column (gp_consultations is one word to
+    Rich). A header is a label: it may fold, even over a column of numbers that may not."""
+    lines = [""]
+    for part in re.split(r"(?<=_)", text):
+        if lines[-1] and cell_len(lines[-1] + part) > width:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return Text("\n".join(lines), overflow="fold", no_wrap=False)
+
+
+def _show(table: Table) -> None:
+    """Print a table sized to the console without cutting a code or a number. Rich would cut
+    any column, numbers too, to fit; here headers break first, then names and intervals wrap,
+    and a table that still does not fit is printed wider (the terminal wraps its lines, nothing
+    is lost)."""
+    frame = 3 * len(table.columns) + 1  # the borders, and a space either side of each cell
+    natural, *stages, hard = zip(*(_span(c) for c in table.columns), strict=True)
+    room = out.width - frame
+    widths = list(natural)
+    for floors in stages:
+        widths = _shrink(widths, list(floors), room)
+    if sum(widths) > room and sum(hard) <= room:  # headers break mid-word only if then it fits
+        widths = _shrink(widths, list(hard), room)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = max(width, 1)
+        column.header = _header(_plain(column.header), column.width)
+    needed = sum(widths) + frame
+    (out if needed <= out.width else Console(width=needed, file=out.file)).print(table)
+
+
+def _print_version(value: bool) -> None:
+    if value:
         sys.stdout.write(f"stpsim {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        # Eager, so it answers before click asks for the missing command.
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:  # `stpsim` alone asks what it can do: that is not an error
+        sys.stdout.write(ctx.get_help() + "\n")
         raise typer.Exit(0)
 
 
@@ -86,10 +200,9 @@ def footprints_cmd(
         )
         return
     t = Table(title="England's 44 STP footprints (April 2017)")
-    for col in ("code", "name", "region", "CCGs", "councils", "acute trusts", "people mid-2016"):
-        t.add_column(
-            col, justify="right" if col in ("CCGs", "councils", "acute trusts", "people mid-2016") else "left"
-        )
+    _whole(t, "code", justify="left")
+    _prose(t, "name", "region")
+    _whole(t, "CCGs", "councils", "acute trusts", "people mid-2016")
     for f in fps:
         t.add_row(
             f.code,
@@ -100,7 +213,7 @@ def footprints_cmd(
             str(len(f.acute_trusts)),
             f"{pop2016[f.code]:,.0f}",
         )
-    out.print(t)
+    _show(t)
 
 
 @app.command("assumptions")
@@ -115,12 +228,14 @@ def assumptions_cmd(
         _emit_json({"assumptions": [a.model_dump(exclude_none=True) for a in log.values()]})
         return
     t = Table(title="Assumptions (not published figures)", show_lines=True)
-    for col in ("id", "value", "range", "why"):
-        t.add_column(col, overflow="fold")
+    _prose(t, "id")
+    for col in ("value", "range"):
+        t.add_column(col)  # numbers with their units: lines break between words only
+    _prose(t, "why")
     for a in log.values():
         rng = a.range or f"{a.low} to {a.high}"
         t.add_row(a.id, f"{a.value} {a.unit}", rng, a.why)
-    out.print(t)
+    _show(t)
 
 
 @app.command("sources")
@@ -137,11 +252,12 @@ def sources_cmd(
         _emit_json({"sources": sources})
         return
     t = Table(title="Reference tables and their sources", show_lines=True)
-    for col in ("table", "publisher", "title", "period", "licence", "transformation"):
-        t.add_column(col, overflow="fold")
+    _prose(t, "table", "publisher", "title")
+    t.add_column("period")  # dates break between words only
+    _prose(t, "licence", "transformation")
     for name, s in sources.items():
         t.add_row(name, s["publisher"], s["title"], str(s["period"]), s["licence"], s["transformation"])
-    out.print(t)
+    _show(t)
 
 
 _HEADLINE = (
@@ -189,34 +305,29 @@ def _print_baseline(result) -> None:
     label = year_label(result.year)
     note = "" if result.year == 2016 else " (projected: demographic change only)"
     t = Table(title=f"England {label}{note}: {result.england_population:,.0f} people")
-    t.add_column("setting")
-    t.add_column("activity", justify="right")
-    t.add_column("per 1,000 people", justify="right")
+    _prose(t, "setting")
+    _whole(t, "activity", "per 1,000 people")
     for k, v in zip(SETTINGS, result.england_activity, strict=True):
         t.add_row(k, f"{v:,.0f}", f"{1000 * v / result.england_population:,.1f}")
-    out.print(t)
+    _show(t)
     if result.england_by_age is not None:
         from .axes import BAND_LABELS
 
         a = Table(title=f"England {label} by age")
-        a.add_column("age")
-        a.add_column("people", justify="right")
+        _whole(a, "age", justify="left")
+        _whole(a, "people", *_HEADLINE)
         idx = [SETTINGS.index(k) for k in _HEADLINE]
-        for k in _HEADLINE:
-            a.add_column(k, justify="right")
         for band, row in zip(BAND_LABELS, result.england_by_age, strict=True):
             a.add_row(band, f"{row[0]:,.0f}", *(f"{row[1 + i]:,.0f}" for i in idx))
-        out.print(a)
+        _show(a)
     f = Table(title=f"Footprints {label} (all settings: --json)")
-    f.add_column("code")
-    f.add_column("name", no_wrap=True)
-    f.add_column("people", justify="right")
+    _whole(f, "code", justify="left")
+    _prose(f, "name")
+    _whole(f, "people", *_HEADLINE)
     idx = [SETTINGS.index(k) for k in _HEADLINE]
-    for k in _HEADLINE:
-        f.add_column(k, justify="right")
     for i, (code, name) in enumerate(zip(result.codes, result.names, strict=True)):
         f.add_row(code, name, f"{result.population[i]:,.0f}", *(f"{result.activity[i, j]:,.0f}" for j in idx))
-    out.print(f)
+    _show(f)
 
 
 def _load_plan(path: str, draws: int | None, seed: int | None):
@@ -254,6 +365,7 @@ def _fmt_summary(x: dict) -> str:
 DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (overrides the plan).")]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the plan).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")]
 
 
 @app.command("run")
@@ -264,34 +376,19 @@ def run_cmd(
     out_dir: Annotated[
         str | None, typer.Option("--out", help="Write tables (CSV, Parquet, Excel, JSON) here.")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
-    from pathlib import Path
-
     from .engine import run
-
-    plan = _load_plan(plan_file, draws, seed)
-    if out_dir:
-        d = Path(out_dir)
-        if d.exists() and not d.is_dir():
-            raise UserError(f"--out {out_dir}: exists and is not a folder; give a folder to write into")
-        try:
-            d.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
     from .sensitivity import gap_drivers
 
+    plan = _load_plan(plan_file, draws, seed)
+    created = _out_folder(out_dir, force) if out_dir else False  # checked before the long run
     results = run(plan)
     doc = results.to_dict() | {"gap_drivers": gap_drivers(plan)}
     if out_dir:
-        try:
-            results.to_parquet(d)
-            results.summary().to_csv(d / "summary.csv", index=False)
-            results.to_excel(d / "results.xlsx")
-            (d / "results.json").write_text(json.dumps(doc, indent=2))
-        except OSError as e:
-            raise UserError(f"--out {out_dir}: cannot write results ({e.strerror})") from None
+        _write_run(results, doc, out_dir, created)
     if as_json:
         _emit_json(doc)
         return
@@ -304,6 +401,53 @@ def run_cmd(
         )
 
 
+RUN_OUTPUTS = ("summary.csv", "summary.parquet", "results.parquet", "results.xlsx", "results.json")
+
+
+def _out_folder(out_dir: str, force: bool) -> bool:
+    """Make the --out folder, refusing to overwrite earlier results unless --force. True if the
+    folder is new (so a failed write can take it away again)."""
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder; give a folder to write into")
+    existing = [name for name in RUN_OUTPUTS if (d / name).exists()]
+    if existing and not force:
+        raise UserError(
+            f"--out {out_dir}: {', '.join(existing)} already there; "
+            "give --force to overwrite, or another folder"
+        )
+    created = not d.exists()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
+    return created
+
+
+def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
+    """Every table or none: each is written beside its target and all are renamed in at the end,
+    so a failure leaves neither a partial file nor a mix of old and new results."""
+    from .results import atomic_files
+
+    d = Path(out_dir)
+    summary = results.summary()
+    writers = {
+        "summary.csv": lambda p: summary.to_csv(p, index=False),
+        "summary.parquet": lambda p: summary.to_parquet(p, index=False),
+        "results.parquet": lambda p: results.to_frame().to_parquet(p, index=False),
+        "results.xlsx": results.to_excel,
+        "results.json": lambda p: p.write_text(json.dumps(doc, indent=2), encoding="utf-8"),
+    }
+    try:
+        with atomic_files([d / name for name in RUN_OUTPUTS]) as tmps:
+            for name, tmp in zip(RUN_OUTPUTS, tmps, strict=True):
+                writers[name](tmp)
+    except OSError as e:
+        if created and not any(d.iterdir()):
+            d.rmdir()
+        raise UserError(f"--out {out_dir}: cannot write results ({e.strerror or e})") from None
+
+
 def _print_run(doc: dict) -> None:
     last = doc["years"][-1]
     t = Table(
@@ -311,16 +455,16 @@ def _print_run(doc: dict) -> None:
         "(mean and 80% interval)"
     )
     _fill_comparison(t, "setting", doc, "activity", last)
-    out.print(t)
+    _show(t)
     c = Table(title=f"Capacity needed, {last}")
     _fill_comparison(c, "measure", doc, "capacity", last)
-    out.print(c)
+    _show(c)
 
 
 def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) -> None:
     """Rows of do-nothing, plan and their difference for one part of a run's document."""
-    for col in (first, "do nothing", "plan", "plan - do nothing"):
-        table.add_column(col, justify="left" if col == first else "right")
+    _prose(table, first)
+    _words(table, "do nothing", "plan", "plan - do nothing")
     for k, by_year in doc[part].items():
         table.add_row(
             k,
@@ -334,8 +478,8 @@ def _print_finance(doc: dict) -> None:
     last = doc["years"][-1]
     fin = doc["finance"]
     t = Table(title=f"Finance in {last} under {fin['contracts']} contracts, GBP m (mean and 80% interval)")
-    for col in ("organisation", "kind", "income", "costs", "surplus"):
-        t.add_column(col, justify="left" if col in ("organisation", "kind") else "right")
+    _prose(t, "organisation", "kind")
+    _words(t, "income", "costs", "surplus")
 
     def m(x: dict) -> str:
         centre, mark = (x["p50"], " median") if _skewed(x) else (x["mean"], "")
@@ -345,23 +489,23 @@ def _print_finance(doc: dict) -> None:
         t.add_row(o["name"], o["kind"], m(o["income"][last]), m(o["costs"][last]), m(o["surplus"][last]))
     t.add_row("System (all organisations)", "", "", "", m(fin["system"]["surplus"][last]))
     t.add_row("System if nothing changes", "", "", "", m(fin["do_nothing"]["system"]["surplus"][last]))
-    out.print(t)
+    _show(t)
     b = Table(title=f"The gap bridge: from 2016/17 to the shortfall in {last}, GBP m (mean and 80% interval)")
-    b.add_column("line")
-    b.add_column(last, justify="right")
+    _prose(b, "line")
+    _words(b, last)
     for line in doc["gap_bridge"].values():
         b.add_row(line["title"], m(line[last]))
     b.add_row("The plan's gap (shortfall +)", m(fin["system"]["gap"][last]))
-    out.print(b)
+    _show(b)
     if doc.get("gap_drivers"):
         d = Table(
             title=f"What drives the plan's gap in {last}: each assumption at its 10th and 90th percentile"
         )
-        for col in ("assumption", "at p10, GBP m", "at p90, GBP m"):
-            d.add_column(col, justify="left" if col == "assumption" else "right")
+        _prose(d, "assumption")
+        _whole(d, "at p10, GBP m", "at p90, GBP m")
         for r in doc["gap_drivers"][:10]:
             d.add_row(r["title"], f"{r['low'] / 1e6:,.1f}", f"{r['high'] / 1e6:,.1f}")
-        out.print(d)
+        _show(d)
     out.print(f"[dim]{fin['scope']}[/dim]")
 
 
@@ -394,15 +538,16 @@ def compare_cmd(
         return
     year = [y for y in docs[0]["years"] if y in docs[1]["years"]][-1]
     t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
-    for col in ("setting", f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}", "B - A (means)"):
-        t.add_column(col, justify="left" if col == "setting" else "right")
+    _prose(t, "setting")
+    _words(t, f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}")
+    _whole(t, "B - A (means)")
     for k in docs[0]["activity"]:
         a, b = docs[0]["activity"][k][year], docs[1]["activity"][k][year]
         t.add_row(k, _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
     for k in docs[0]["capacity"]:
         a, b = docs[0]["capacity"][k][year], docs[1]["capacity"][k][year]
         t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
-    out.print(t)
+    _show(t)
 
 
 @app.command("incentives")
@@ -472,18 +617,20 @@ def _summary_dict(x) -> dict:
 
 
 def _print_matrix(plan, label: str, fin) -> None:
+    from .footprint import find
     from .results import headline, summarise
 
     orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
     names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
+    places = ", ".join(find(c).name for c in plan.footprints)
     t = Table(
-        title=f"{plan.name}: who gains (+) and who loses (-) in {year_label(plan.last_year)} under "
-        f"{label} contracts, GBP m (mean, or median where the draws are skewed, and 80% interval)",
+        title=f"{plan.name}{'' if places in plan.name else f' ({places})'}: who gains (+) and who loses (-) "
+        f"in {year_label(plan.last_year)} under {label} contracts, GBP m (mean, or median where the "
+        "draws are skewed, and 80% interval)",
         show_lines=True,
     )
-    t.add_column("care model")
-    for c, o in orgs:
-        t.add_column(o if len(plan.footprints) == 1 else f"{c}:{o}", justify="right", overflow="fold")
+    _prose(t, "care model")
+    _words(t, *_org_headers(plan, fin, orgs))
     for name in names:
         cells = []
         for c, o in orgs:
@@ -493,7 +640,24 @@ def _print_matrix(plan, label: str, fin) -> None:
             mark = "" if which == "mean" else " (median)"
             cells.append(f"{value:+.2f}{mark}\n({s['p10']:+.2f} to {s['p90']:+.2f})")
         t.add_row(name, *cells)
-    out.print(t)
+    _show(t)
+
+
+def _org_headers(plan, fin, orgs: list[tuple[str, str]]) -> list[str]:
+    """Organisations' names for column headers: people read names, and ids such as acute:RBV
+    stay in --json. With one footprint the title names the place, so headers leave it out;
+    with several, each header says its footprint's code."""
+    from .footprint import find
+
+    name_of = {(b.code, org.id): org.name for b in fin.footprints for org in b.orgs}
+    if len(plan.footprints) > 1:
+        return [f"{name_of.get((c, o), o)} ({c})" for c, o in orgs]
+    place = find(plan.footprints[0]).name
+    heads = []
+    for c, o in orgs:
+        short = name_of.get((c, o), o).replace(f" for {place}'s residents", "").removeprefix(f"{place} ")
+        heads.append(short[:1].upper() + short[1:])
+    return heads
 
 
 @app.command("rollup")
@@ -518,12 +682,10 @@ def rollup_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The 45th STP: all 44 footprints together, summed draw by draw, against the national need."""
-    import os
-
     from rich.progress import Progress
 
-    from .executors import ExecutorError
-    from .rollup import RollupInputError, load_plans, rollup
+    from .executors import ExecutorError, SchedulerUnreachable
+    from .rollup import RollupInputError, check_size, load_plans, rollup
 
     for problem in (
         _out_of_range("--draws", draws, *DRAWS_RANGE),
@@ -534,16 +696,16 @@ def rollup_cmd(
         if problem:
             raise UserError(problem)
     last = _year_option("--end-year", end_year)
+    source, address = _scheduler_option(scheduler)
+    check_size(draws, last, "--draws")  # before reading plans or starting workers
     try:
         plans = load_plans(plans_dir) if plans_dir else {}
     except RollupInputError as e:
         raise UserError("\n".join(e.lines)) from None
-    address = scheduler or os.environ.get("STPSIM_SCHEDULER")
     executor = "dask" if address else ("serial" if serial else "local")
-    n = 44 * draws * (last - 2016 + 1)
-    if n * 17 * 8 * 2 > 6 * 2**30:
-        raise UserError(f"--draws {draws} with --end-year {end_year} needs more than 6 GiB; use fewer draws")
-    with Progress(console=Console(stderr=True), transient=True, disable=as_json) as bar:
+    # No bar when stderr is not a terminal: a log would get its residue (a stray blank line).
+    quiet = as_json or not sys.stderr.isatty()
+    with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
         job = bar.add_task("footprints done", total=44)
         try:
             result = rollup(
@@ -557,14 +719,41 @@ def rollup_cmd(
                 chunk_size,
                 on_footprint_done=lambda code: bar.advance(job),
             )
+        except SchedulerUnreachable as e:
+            raise UserError(
+                f"{source} {e.address}: no Dask scheduler answers there ({' '.join(e.reason.split())}); "
+                f"allowed: {SCHEDULER_FORM} of a running scheduler"
+            ) from None
         except ExecutorError as e:
-            sys.stderr.write(f"stpsim: error: {e}\n")
-            raise typer.Exit(1) from None
+            raise RunFailed(str(e)) from None
     doc = result.to_dict()
     if as_json:
         _emit_json(doc)
         return
     _print_rollup(doc)
+
+
+SCHEDULER_FORM = "tcp://HOST:PORT"
+# What distributed accepts for a TCP or TLS scheduler: [tcp:// | tls://]HOST:PORT, HOST a name,
+# an IPv4 address or a bracketed IPv6 address.
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls)://)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+
+
+def _scheduler_option(scheduler: str | None) -> tuple[str, str | None]:
+    """Where the address came from (for messages) and the address, refused before any work
+    when it cannot be a scheduler's address."""
+    source, address = ("--scheduler", scheduler) if scheduler else ("STPSIM_SCHEDULER", None)
+    if address is None:
+        address = os.environ.get("STPSIM_SCHEDULER") or None
+    if address is None:
+        return source, None
+    m = _SCHEDULER_ADDRESS.fullmatch(address.strip())
+    if not m or not 1 <= int(m[1]) <= 65535:
+        raise UserError(
+            f"{source} {address!r} is not a Dask scheduler address; allowed: {SCHEDULER_FORM} "
+            "(e.g. tcp://10.0.0.5:8786)"
+        )
+    return source, address.strip()
 
 
 def _print_rollup(doc: dict) -> None:
@@ -578,16 +767,11 @@ def _print_rollup(doc: dict) -> None:
         title=f"England: the 45th STP ({doc['draws']} draws; GBP bn, mean and 80% interval; "
         "gap = shortfall, positive is bad)"
     )
-    for col in (
-        "year",
-        "people",
-        "do-nothing gap",
-        "plan gap",
-        "saved by plans",
-        "P(gap closed)",
-        "beds needed",
-    ):
-        t.add_column(col, justify="left" if col == "year" else "right")
+    _whole(t, "year", justify="left")
+    _whole(t, "people")
+    _words(t, "do-nothing gap", "plan gap", "saved by plans")
+    _whole(t, "P(gap closed)")
+    _words(t, "beds needed")
     for y in doc["years"]:
         beds = eng["beds"][y]
         t.add_row(
@@ -599,7 +783,7 @@ def _print_rollup(doc: dict) -> None:
             f"{eng['probability_gap_closed'][y]:.0%}",
             f"{beds['mean']:,.0f} ({beds['p10']:,.0f} to {beds['p90']:,.0f})",
         )
-    out.print(t)
+    _show(t)
     out.print(
         f"Five Year Forward View: GBP {req['efficiency_required_2020_21'] / 1e9:.0f}bn of efficiency needed "
         f"by 2020/21, GBP {req['expected_from_stps'] / 1e9:.0f}bn of it expected from STPs."
@@ -608,12 +792,12 @@ def _print_rollup(doc: dict) -> None:
     rec = doc["reconciliation"]
     last = doc["years"][-1]
     b = Table(title=f"England's gap, line by line: from 2016/17 to {last} (GBP bn, mean and 80% interval)")
-    b.add_column("line")
-    b.add_column(last, justify="right")
+    _prose(b, "line")
+    _words(b, last)
     for line in rec["do_nothing_bridge"].values():
         b.add_row(line["title"], bn(line[last]))
     b.add_row("England's gap with the plans", bn(eng["plan_gap"][last]))
-    out.print(b)
+    _show(b)
     fyfv = rec["five_year_forward_view"]
     if last in fyfv["nhs_gap_by_year"]:
         scaled = fyfv["published_scaled_to_scope"]["funding_gap_without_efficiency_2020_21"]
@@ -625,24 +809,9 @@ def _print_rollup(doc: dict) -> None:
             "from 2014/15, not the same measure."
         )
     f = Table(title="Footprints, last year (largest gap per head first; gaps in GBP m, per head in GBP)")
-    widths = {
-        "code": 9,
-        "name": 36,
-        "plan": 28,
-        "people": 10,
-        "do-nothing gap": 14,
-        "plan gap": 10,
-        "per head": 8,
-    }
-    for col, width in widths.items():
-        f.add_column(
-            col,
-            justify="left" if col in ("code", "name", "plan") else "right",
-            min_width=width if col not in ("name", "plan") else None,
-            max_width=width,
-            overflow="fold",
-            no_wrap=col not in ("name", "plan"),
-        )
+    _whole(f, "code", justify="left")
+    _prose(f, "name", "plan")
+    _whole(f, "people", "do-nothing gap", "plan gap", "per head")
     rows = sorted(doc["footprints"], key=lambda r: -r["gap_per_head"][last]["mean"])
     for r in rows:
         f.add_row(
@@ -654,7 +823,7 @@ def _print_rollup(doc: dict) -> None:
             f"{r['gap'][last]['mean'] / 1e6:,.1f}",
             f"{r['gap_per_head'][last]['mean']:,.0f}",
         )
-    out.print(f)
+    _show(f)
 
 
 @app.command("report")
@@ -666,7 +835,10 @@ def report_cmd(
         str | None, typer.Option("--output", "-o", help="File to write (default report.html/.xlsx).")
     ] = None,
     audience: Annotated[str, typer.Option("--audience", help="board or public.")] = "board",
-    fmt: Annotated[str, typer.Option("--format", help="html or xlsx.")] = "html",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="html or xlsx (default: from the -o suffix, else html).")
+    ] = None,
+    force: ForceOpt = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     national: Annotated[
@@ -677,17 +849,14 @@ def report_cmd(
     ] = None,
 ) -> None:
     """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
-    from pathlib import Path
-
     from .engine import run
     from .plan import PlanError
-    from .report import FORMATS, write
+    from .report import write
     from .story import AUDIENCES
 
     if audience not in AUDIENCES:
         raise UserError(f"--audience {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
-    if fmt not in FORMATS:
-        raise UserError(f"--format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    fmt = _report_format(fmt, output)
     if len(plan_files) > 2:
         raise UserError(f"give one plan, or two to compare; got {len(plan_files)}")
     if fmt == "xlsx" and len(plan_files) == 2:
@@ -697,6 +866,8 @@ def report_cmd(
         raise UserError(f"--output {target}: is a folder; give a file name such as report.{fmt}")
     if not target.parent.exists():
         raise UserError(f"--output {target}: the folder {target.parent} does not exist")
+    if target.exists() and not force:
+        raise UserError(f"--output {target}: the file already exists; give --force to overwrite it")
     plans, errors = [], []
     for path in plan_files:
         try:
@@ -731,8 +902,30 @@ def report_cmd(
     try:
         written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
     except OSError as e:
-        raise UserError(f"--output {target}: cannot write ({e.strerror})") from None
+        raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")
+
+
+def _report_format(fmt: str | None, output: str | None) -> str:
+    """--format, or else the format the -o suffix names (html when there is no suffix). A suffix
+    that names another format than --format is refused: x.xlsx holding HTML opens as an error."""
+    from .report import FORMATS, SUFFIXES
+
+    if fmt is not None and fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = SUFFIXES.get(suffix)
+    if fmt is not None and implied is not None and implied != fmt:
+        raise UserError(
+            f"--output {output}: the suffix {suffix} means {implied}, but --format is {fmt}; "
+            f"give a .{fmt} file name or leave out --format"
+        )
+    if fmt is None and suffix and implied is None:
+        raise UserError(
+            f"--output {output}: cannot tell the format from the suffix {suffix!r}; "
+            f"allowed: {', '.join(SUFFIXES)}, or give --format {'|'.join(FORMATS)}"
+        )
+    return fmt or implied or "html"
 
 
 @app.command("schema")
@@ -759,8 +952,7 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
         "interval; ADVERSE = an increase at the centre)",
         show_lines=True,
     )
-    for col in ("name", "targets", "effects", "creates per unit avoided", "evidence"):
-        t.add_column(col, overflow="fold")
+    _prose(t, "name", "targets", "effects", "creates per unit avoided", "evidence")
     for i in library().values():
         tg = i.target
         who = f"ages {tg.min_age}-{tg.max_age}" + (
@@ -778,16 +970,20 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
         ev = f"{i.evidence.effect_size} [{i.evidence.strength}] {i.evidence.source}" if i.evidence else ""
         # Escaped: "[moderate]" and "[52]" are text here, not Rich markup.
         t.add_row(*(escape(c) for c in (f"{i.name}\n{i.title}", who, eff, sub, ev)))
-    out.print(t)
+    _show(t)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn user errors into one line and exit status 2."""
     try:
-        app(args=argv, prog_name="stpsim", standalone_mode=False)
+        # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
+        code = app(args=argv, prog_name="stpsim", standalone_mode=False)
     except UserError as e:
         sys.stderr.write("".join(f"stpsim: error: {line}\n" for line in str(e).splitlines()))
         return EXIT_USAGE
+    except RunFailed as e:
+        sys.stderr.write(f"stpsim: error: {' '.join(str(e).split())}\n")
+        return EXIT_FAILED
     except PlanError as e:
         sys.stderr.write("".join(f"stpsim: error: {e.source}: {line}\n" for line in e.lines))
         return EXIT_USAGE
@@ -807,7 +1003,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(f"stpsim: error: {msg}; see 'stpsim --help' and 'stpsim COMMAND --help'\n")
             return EXIT_USAGE
         raise
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,20 @@ class ExecutorError(RuntimeError):
     """The work could not be completed; the message says which task and why."""
 
 
+class SchedulerUnreachable(ExecutorError, ValueError):
+    """The Dask scheduler address is malformed or nothing answers there: the user's address is
+    wrong, not the work."""
+
+    def __init__(self, address: str, reason: str):
+        self.address = address
+        self.reason = reason
+        super().__init__(f"cannot reach the Dask scheduler at {address}: {reason}")
+
+
+# How long to wait for the scheduler to answer before giving up; the tests shorten it.
+CONNECT_TIMEOUT_S = 10
+
+
 @dataclass(frozen=True)
 class Task:
     key: tuple[str, int, int]  # (footprint code, first draw, end draw)
@@ -69,7 +83,10 @@ def run_tasks(
     if executor == "serial":
         out = {}
         for t in tasks:  # one task at a time, in order
-            out[t.key] = fn(*t.args)
+            try:
+                out[t.key] = fn(*t.args)
+            except Exception as e:  # the same report as a failed worker, whatever the executor
+                raise ExecutorError(_failed(t, e)) from e
             if on_done:
                 on_done(t)
         return out
@@ -97,9 +114,7 @@ def _run_local(fn, tasks: list[Task], workers: int, on_done) -> dict:
                 except BrokenProcessPool:
                     broken.append(t)
                 except Exception as e:
-                    raise ExecutorError(
-                        f"footprint {t.key[0]}, draws {t.key[1]}-{t.key[2] - 1} failed: {e}"
-                    ) from e
+                    raise ExecutorError(_failed(t, e)) from e
         pending = [t for t in pending if t.key not in out]
         for t in pending:
             failures[t.key] = failures.get(t.key, 0) + 1
@@ -121,9 +136,9 @@ def _run_dask(fn, tasks: list[Task], scheduler: str | None, on_done) -> dict:
     if not address:
         raise ExecutorError("the dask executor needs --scheduler ADDRESS or STPSIM_SCHEDULER")
     try:
-        client = Client(address, timeout="10s")
-    except OSError as e:
-        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {e}") from e
+        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+    except (OSError, ValueError) as e:  # ValueError: distributed cannot parse the address
+        raise SchedulerUnreachable(address, str(e)) from e
     try:
         futures = {client.submit(fn, *t.args, retries=RETRIES, pure=False): t for t in tasks}
         out = {}
@@ -132,15 +147,18 @@ def _run_dask(fn, tasks: list[Task], scheduler: str | None, on_done) -> dict:
             try:
                 out[t.key] = fut.result()
             except Exception as e:
-                raise ExecutorError(
-                    f"footprint {t.key[0]}, draws {t.key[1]}-{t.key[2] - 1} failed on the "
-                    f"cluster after {RETRIES + 1} tries: {e}"
-                ) from e
+                raise ExecutorError(_failed(t, e, f" on the cluster after {RETRIES + 1} tries")) from e
             if on_done:
                 on_done(t)
         return out
     finally:
         client.close()
+
+
+def _failed(t: Task, e: BaseException, where: str = "") -> str:
+    """One line naming the task and the cause (a worker's error may span lines)."""
+    cause = " ".join(str(e).split()) or type(e).__name__
+    return f"footprint {t.key[0]}, draws {t.key[1]}-{t.key[2] - 1} failed{where}: {cause}"
 
 
 def chunks(draws: int, size: int | None) -> Iterable[tuple[int, int]]:

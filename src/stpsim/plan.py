@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -177,10 +178,33 @@ def _try_year(v: Any) -> int | None:
         return None
 
 
+# Control characters other than tab and line breaks: a workbook cannot hold them (openpyxl
+# fails half way through writing it) and in a report they are invisible or garble the page.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_problems(doc: Any) -> list[str]:
+    """Every text in the document (at any depth) holding a control character, by field path."""
+    out: list[str] = []
+    queue: list[tuple[tuple, Any]] = [((), doc)]
+    for path, value in queue:  # breadth first and not recursive: a plan may be nested deeply
+        if isinstance(value, dict):
+            queue += [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            queue += [((*path, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and (m := _CONTROL.search(value)):
+            shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+            out.append(
+                f"{'.'.join(map(str, path)) or '(plan)'}: {shown} has the control character "
+                f"U+{ord(m[0]):04X} at character {m.start() + 1}; remove it (reports cannot hold it)"
+            )
+    return out
+
+
 def _cross_problems(doc: dict[str, Any]) -> list[str]:
     """Checks across fields, on the raw document, so they are reported together with any field
     errors ("path: message" each)."""
-    out: list[str] = []
+    out: list[str] = _control_problems(doc)
     start = _try_year(doc.get("start_year", year_label(BASE_YEAR)))
     end = _try_year(doc.get("end_year", "2020/21"))
     if start is not None and end is not None and start > end:
@@ -340,8 +364,21 @@ def _field_help(err: dict[str, Any]) -> str:
     return f"; allowed: {', '.join(model.model_fields)}" if model else ""
 
 
+NESTED = (
+    "the plan is nested too deeply (lists or mappings inside each other thousands of levels "
+    "deep); a plan needs a few levels: see examples/"
+)
+
+
 def validate(doc: Any, source: str = "<plan>") -> Plan:
     """Validate a parsed plan document, raising PlanError with every problem."""
+    try:
+        return _validate(doc, source)
+    except RecursionError:  # reporting a deeply nested value can exhaust the stack
+        raise PlanError(source, [NESTED]) from None
+
+
+def _validate(doc: Any, source: str) -> Plan:
     if not isinstance(doc, dict):
         raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
     customs = doc.get("custom_interventions")
@@ -409,6 +446,8 @@ def load(path: str | Path) -> Plan:
             doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as e:
         raise PlanError(str(p), [str(e)]) from None
+    except RecursionError:  # the parsers recurse once per level of nesting
+        raise PlanError(str(p), [NESTED]) from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise PlanError(
             str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]

@@ -6,6 +6,10 @@ first, then take percentiles, so intervals of totals are right (not sums of perc
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +21,24 @@ from .footprint import find
 from .plan import Plan
 
 STATS = ("mean", "p10", "p50", "p90")
+
+
+@contextmanager
+def atomic_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """Temporary paths beside ``paths`` to write into. When the block succeeds each is renamed
+    over its target (a rename within a folder is atomic), so nobody ever sees a half-written
+    file; when it fails every temporary is removed and the targets are left as they were."""
+    targets = [Path(p) for p in paths]
+    # The target's suffix stays last: writers such as pandas choose a format from it.
+    tmps = [t.with_name(f".{t.stem}.{secrets.token_hex(4)}.tmp{t.suffix}") for t in targets]
+    try:
+        yield tmps
+        for tmp, target in zip(tmps, targets, strict=True):
+            os.replace(tmp, target)
+    except BaseException:
+        for tmp in tmps:
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def summarise(x: np.ndarray, axis: int = 0) -> dict[str, np.ndarray]:
@@ -251,7 +273,7 @@ class Results:
         from .reference import DATA_DIR
 
         path = Path(path)
-        with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        with atomic_files([path]) as (tmp,), pd.ExcelWriter(tmp, engine="openpyxl") as xl:
             self.summary().to_excel(xl, sheet_name="summary", index=False)
             self.per_footprint().to_excel(xl, sheet_name="footprints", index=False)
             pd.DataFrame(
@@ -288,6 +310,7 @@ class Results:
         """Write results.parquet (tidy, every draw) and summary.parquet into ``directory``."""
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
-        self.to_frame().to_parquet(d / "results.parquet", index=False)
-        self.summary().to_parquet(d / "summary.parquet", index=False)
+        with atomic_files([d / "results.parquet", d / "summary.parquet"]) as (full, summary):
+            self.to_frame().to_parquet(full, index=False)
+            self.summary().to_parquet(summary, index=False)
         return d

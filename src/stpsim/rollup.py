@@ -313,6 +313,27 @@ def national_requirement() -> dict:
     }
 
 
+# Floats the roll-up holds per (footprint, draw, year): plan and do-nothing surplus, provider
+# efficiency, plan and do-nothing beds, the do-nothing bridge lines, and plan and do-nothing
+# activity by setting.
+FLOATS_PER_CELL = 5 + len(finance.BRIDGE_LINES) + 2 * len(ALL_SETTINGS)
+
+
+def check_size(draws: int, last_year: int, option: str = "draws") -> None:
+    """Refuse, before any work, a roll-up whose arrays would not fit in memory, saying how many
+    draws would (engine.check_size does the same for one plan's run)."""
+    years = last_year - BASE_YEAR + 1
+    per_draw = len(footprint.codes()) * years * FLOATS_PER_CELL * 8
+    need = draws * per_draw
+    if need > engine.MEMORY_LIMIT:
+        fit = engine.MEMORY_LIMIT // per_draw
+        raise engine.RunTooLarge(
+            f"{option} {draws}: a roll-up of {draws:,} draws x {years} years x {len(footprint.codes())} "
+            f"footprints would need about {need / 2**30:.1f} GiB; the limit is "
+            f"{engine.MEMORY_LIMIT / 2**30:.0f} GiB: use at most {fit:,} draws for these years"
+        )
+
+
 def rollup(
     plans: dict[str, tuple[str, Plan]],
     draws: int,
@@ -325,6 +346,7 @@ def rollup(
     on_footprint_done=None,
 ) -> Rollup:
     """Run all 44 footprints (their plan, or do-nothing) and collect the results per draw."""
+    check_size(draws, last_year)
     codes = footprint.codes()
     horizon = {"start_year": BASE_YEAR, "end_year": last_year}
     prepared: dict[str, Plan] = {}
