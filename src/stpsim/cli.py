@@ -973,6 +973,18 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
     _show(t)
 
 
+def _register_service_commands() -> None:
+    """The store and server commands live in cli_server (thin wrappers over the service)."""
+    from .cli_server import db_app, serve, users_app
+
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.command("serve")(serve)
+
+
+_register_service_commands()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and turn user errors into one line and exit status 2."""
     try:

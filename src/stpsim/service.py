@@ -74,6 +74,16 @@ def iso(dt) -> str:
     return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).isoformat()
 
 
+def _check_footprint_filter(footprint: str | None) -> None:
+    """A footprint filter is an ONS code (E54000007): anything else cannot match and is said so."""
+    import re
+
+    if footprint is not None and not re.fullmatch(r"E\d{8}", footprint):
+        raise Invalid(
+            f"footprint: {footprint[:40]!r} is not a footprint code; allowed: E54000005 to E54000048"
+        )
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -218,6 +228,8 @@ class Service:
             raise Invalid("the plan is not valid", e.lines) from None
         except RecursionError:
             raise Invalid("the plan is nested too deeply") from None
+        if len(plan.name) > 200:
+            raise Invalid(f"name: at most 200 characters in the store; got {len(plan.name)}")
         if len(plan.footprints) != 1:
             raise Invalid(
                 f"footprints: a stored plan belongs to one footprint; got {len(plan.footprints)} "
@@ -281,7 +293,7 @@ class Service:
         out = {
             "id": plan.id,
             "footprint": plan.footprint,
-            "name": plan.name,
+            "name": v.document.get("name", plan.name),  # the version's own name
             "version": v.number,
             "content_hash": v.content_hash,
             "created_at": iso(v.created_at),
@@ -289,6 +301,7 @@ class Service:
         return out | ({"document": v.document} if with_document else {})
 
     def list_plans(self, actor: Actor, footprint: str | None = None) -> list[dict]:
+        _check_footprint_filter(footprint)
         with self.Session() as s:
             q = select(m.Plan).order_by(m.Plan.id)
             if footprint:
@@ -307,7 +320,7 @@ class Service:
                     {
                         "id": plan.id,
                         "footprint": plan.footprint,
-                        "name": plan.name,
+                        "name": self._name_at(s, plan, versions if actor.role == "viewer" else None),
                         "latest_version": versions,
                     }
                 )
@@ -319,15 +332,29 @@ class Service:
             versions = s.scalars(
                 select(m.PlanVersion).where(m.PlanVersion.plan_id == plan_id).order_by(m.PlanVersion.number)
             ).all()
-            if actor.role == "viewer":
+            name = plan.name
+            if actor.role == "viewer":  # nothing unpublished, not even a later version's name
                 pub = self._published_versions(s, plan_id)
                 versions = [v for v in versions if v.number in pub]
+                name = self._name_at(s, plan, max(pub))
             return {
                 "id": plan.id,
                 "footprint": plan.footprint,
-                "name": plan.name,
+                "name": name,
                 "versions": [self._version_doc(plan, v) for v in versions],
             }
+
+    @staticmethod
+    def _name_at(s: Session, plan: m.Plan, number: int | None) -> str:
+        """The plan's name as of version ``number`` (its latest name when None)."""
+        if number is None:
+            return plan.name
+        doc = s.scalar(
+            select(m.PlanVersion.document).where(
+                m.PlanVersion.plan_id == plan.id, m.PlanVersion.number == number
+            )
+        )
+        return (doc or {}).get("name", plan.name)
 
     def get_version(self, actor: Actor, plan_id: int, number: int) -> dict:
         with self.Session() as s:
@@ -388,6 +415,7 @@ class Service:
         return out
 
     def list_submissions(self, actor: Actor, footprint: str | None = None) -> list[dict]:
+        _check_footprint_filter(footprint)
         with self.Session() as s:
             q = select(m.Submission).order_by(m.Submission.id)
             if footprint:
@@ -406,6 +434,8 @@ class Service:
         """A national reviewer accepts or returns (with a comment) the current submission."""
         if actor.role != "national":
             raise Forbidden(f"{actor.name} ({actor.role}) may not accept or return submissions")
+        if comment and any(ord(ch) < 32 and ch not in "\n\t\r" for ch in comment):
+            raise Invalid("comment: control characters are not allowed")
         if not accept and not (comment and comment.strip()):
             raise Invalid("comment: returning a submission needs a comment saying why")
         with self.Session.begin() as s:
@@ -493,12 +523,18 @@ class Service:
             pass  # another process stored the same identity first: same numbers
 
     def get_run(self, actor: Actor, rid: str) -> dict:
+        import re
+
+        if not re.fullmatch(r"[0-9a-f]{64}", rid):
+            raise Invalid(f"run id: {rid[:70]!r} is not a run id (64 hexadecimal characters)")
         with self.Session() as s:
             row = s.get(m.Run, rid)
             if row is None:
                 raise NotFound(f"run {rid} not found")
-            if row.plan_id is not None:
-                self._plan(s, actor, row.plan_id)  # the same reading rights as the plan
+            if row.plan_id is not None:  # the same reading rights as the version it ran
+                plan = self._plan(s, actor, row.plan_id)
+                if actor.role == "viewer" and row.version not in self._published_versions(s, plan.id):
+                    raise NotFound(f"run {rid} not found")
             if row.result is None:
                 return {"run_id": rid, "status": row.status}
             return {"run_id": rid, "status": "done", "stored": True} | row.result
@@ -529,12 +565,14 @@ class Service:
             raise Forbidden(f"{actor.name} ({actor.role}) may not roll up every footprint's submissions")
         plans = {}
         with self.Session() as s:
-            subs = s.scalars(
-                select(m.Submission).where(
-                    m.Submission.superseded_by.is_(None), m.Submission.state != "returned"
-                )
-            ).all()
-            for sub in subs:
+            # Each footprint's latest submission that was not returned: returning a submission
+            # leaves the footprint's earlier, standing one in place.
+            latest: dict[str, m.Submission] = {}
+            for sub in s.scalars(
+                select(m.Submission).where(m.Submission.state != "returned").order_by(m.Submission.id)
+            ):
+                latest[sub.footprint] = sub
+            for sub in latest.values():
                 v = s.scalar(
                     select(m.PlanVersion).where(
                         m.PlanVersion.plan_id == sub.plan_id, m.PlanVersion.number == sub.version

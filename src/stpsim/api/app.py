@@ -11,7 +11,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -21,6 +21,8 @@ from .. import __version__
 from ..service import Actor, Invalid, Service, ServiceError
 
 log = logging.getLogger("stpsim.api")
+MAX_ID = 2**31 - 1  # ids are 32-bit in every store
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 SYNC_DRAWS = 2000  # runs with more draws answer 202 and are computed in the background
 
 
@@ -67,8 +69,8 @@ class SubmissionOut(BaseModel):
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plan_id: int = Field(ge=1)
-    version: int = Field(ge=1)
+    plan_id: int = Field(ge=1, le=MAX_ID)
+    version: int = Field(ge=1, le=MAX_ID)
     draws: int | None = Field(None, ge=1, le=100_000, description="Monte Carlo draws (default: the plan's)")
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="random seed (default: the plan's)")
 
@@ -157,19 +159,19 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         return svc.list_plans(who, footprint)
 
     @app.get("/api/plans/{plan_id}", response_model=PlanOut)
-    def get_plan(plan_id: int, who: Who) -> dict:
+    def get_plan(plan_id: Id, who: Who) -> dict:
         return svc.get_plan(who, plan_id)
 
     @app.get("/api/plans/{plan_id}/versions/{number}", response_model=PlanVersionOut)
-    def get_version(plan_id: int, number: int, who: Who) -> dict:
+    def get_version(plan_id: Id, number: Id, who: Who) -> dict:
         return svc.get_version(who, plan_id, number)
 
     @app.post("/api/plans/{plan_id}/versions", status_code=201, response_model=PlanVersionOut)
-    def add_version(plan_id: int, document: dict[str, Any], who: Who) -> dict:
+    def add_version(plan_id: Id, document: dict[str, Any], who: Who) -> dict:
         return svc.add_version(who, plan_id, document)
 
     @app.post("/api/plans/{plan_id}/versions/{number}/submit", status_code=201, response_model=SubmissionOut)
-    def submit(plan_id: int, number: int, who: Who) -> dict:
+    def submit(plan_id: Id, number: Id, who: Who) -> dict:
         return svc.submit(who, plan_id, number)
 
     @app.get("/api/submissions", response_model=list[SubmissionOut])
@@ -177,11 +179,11 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         return svc.list_submissions(who, footprint)
 
     @app.post("/api/submissions/{sid}/accept", response_model=SubmissionOut)
-    def accept(sid: int, who: Who, decision: Decision | None = None) -> dict:
+    def accept(sid: Id, who: Who, decision: Decision | None = None) -> dict:
         return svc.decide(who, sid, True, decision.comment if decision else None)
 
     @app.post("/api/submissions/{sid}/return", response_model=SubmissionOut)
-    def give_back(sid: int, decision: Decision, who: Who) -> dict:
+    def give_back(sid: Id, decision: Decision, who: Who) -> dict:
         return svc.decide(who, sid, False, decision.comment)
 
     @app.post("/api/runs")
@@ -210,8 +212,8 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
 
     @app.get("/api/plans/{plan_id}/versions/{number}/report")
     def report(
-        plan_id: int,
-        number: int,
+        plan_id: Id,
+        number: Id,
         who: Who,
         audience: Literal["board", "public"] = "board",
         format: Literal["html", "xlsx"] = "html",  # noqa: A002 - the documented query name
