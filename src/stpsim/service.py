@@ -238,6 +238,9 @@ class Service:
         return plan.model_dump(mode="json", exclude_defaults=False), plan.footprints[0]
 
     def create_plan(self, actor: Actor, doc: Any) -> dict:
+        # Rights first: someone who may not create plans learns nothing from the document.
+        if actor.role not in ("lead", "analyst"):
+            raise Forbidden(f"{actor.name} ({actor.role}) may not create plans")
         clean, footprint = self._validated(doc)
         if not self._may_edit(actor, footprint):
             raise Forbidden(f"{actor.name} ({actor.role}) may not create plans for {footprint}")
@@ -252,6 +255,12 @@ class Service:
     def add_version(self, actor: Actor, plan_id: int, doc: Any) -> dict:
         """Save ``doc`` as the plan's next version. Never overwrites: concurrent saves get
         distinct, gapless numbers (the plan row is locked; a lost race is retried)."""
+        with self.Session() as s:  # rights and existence before the document
+            plan = s.get(m.Plan, plan_id)
+            if plan is None:
+                raise NotFound(f"plan {plan_id} not found")
+            if not self._may_edit(actor, plan.footprint):
+                raise Forbidden(f"{actor.name} ({actor.role}) may not edit plans of {plan.footprint}")
         clean, footprint = self._validated(doc)
         for attempt in range(WRITE_RETRIES):
             try:
@@ -498,6 +507,19 @@ class Service:
     ) -> str:
         plan = self._plan_for_run(actor, plan_id, number, draws, seed)
         return run_identity(plan.model_dump(mode="json"), plan.monte_carlo.draws, plan.monte_carlo.seed)
+
+    def finish_run(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
+    ) -> None:
+        """Compute a started run (in the background); a failure is recorded, never left running."""
+        try:
+            self.run(actor, plan_id, number, draws, seed)
+        except Exception as e:
+            rid = self.run_identity_of(actor, plan_id, number, draws, seed)
+            with self.Session.begin() as s:
+                row = s.get(m.Run, rid)
+                if row is not None and row.result is None:
+                    row.status = f"failed: {type(e).__name__}"
 
     def start_run(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None) -> str:
         """Record a long run as running (visible to every server process) and return its id."""

@@ -115,7 +115,8 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
         # Logged with the route only: never the headers, so never the token.
-        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, request.url.path)
+        path = "".join(ch if ch.isprintable() else "?" for ch in request.url.path)[:200]
+        log.error("unexpected %s on %s %s", type(exc).__name__, request.method, path)
         return _error(500, ["the server could not complete this request; it has been logged"])
 
     def actor(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
@@ -191,7 +192,7 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         draws = request.draws
         if draws is not None and draws > SYNC_DRAWS:
             rid = svc.start_run(who, request.plan_id, request.version, draws, request.seed)
-            pool.submit(svc.run, who, request.plan_id, request.version, draws, request.seed)
+            pool.submit(svc.finish_run, who, request.plan_id, request.version, draws, request.seed)
             return JSONResponse(
                 status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
             )
