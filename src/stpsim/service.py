@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -57,6 +58,10 @@ class Conflict(ServiceError):
 
 class Invalid(ServiceError):
     status = 422
+
+
+class Unavailable(ServiceError):
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,33 @@ def run_identity(plan_doc: dict, draws: int, seed: int) -> str:
 
 
 WRITE_RETRIES = 20
+
+
+def run_document(plan) -> dict:
+    """A plan's results as the JSON document of `stpsim run --json` (with the gap drivers)."""
+    from .engine import run
+    from .sensitivity import gap_drivers
+
+    return json.loads(json.dumps(run(plan).to_dict() | {"gap_drivers": gap_drivers(plan)}))
+
+
+def on_cluster(fn, *args):
+    """``fn(*args)`` here, or on the Dask cluster at ``STPSIM_SCHEDULER`` when it is set: every
+    server process then sends its runs to the same workers, with the same numbers."""
+    scheduler = os.environ.get("STPSIM_SCHEDULER")
+    if not scheduler:
+        return fn(*args)
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, ValueError, TypeError) as e:
+        raise Unavailable(
+            f"STPSIM_SCHEDULER {scheduler!r}: no Dask scheduler answers there ({type(e).__name__}); "
+            "allowed: tcp://HOST:PORT of a running scheduler"
+        ) from None
+    with client:
+        return client.submit(fn, *args, pure=False).result()
 
 
 class Service:
@@ -485,8 +517,7 @@ class Service:
     ) -> dict:
         """A version's results (the document `stpsim run --json` prints), stored under the run's
         identity: asking again for the same identity returns the stored result."""
-        from .engine import RunTooLarge, check_size, run
-        from .sensitivity import gap_drivers
+        from .engine import RunTooLarge, check_size
 
         plan = self._plan_for_run(actor, plan_id, number, draws, seed)
         try:
@@ -498,7 +529,7 @@ class Service:
             stored = s.get(m.Run, rid)
             if stored is not None and stored.result is not None:
                 return {"run_id": rid, "stored": True} | stored.result
-        result = json.loads(json.dumps(run(plan).to_dict() | {"gap_drivers": gap_drivers(plan)}))
+        result = on_cluster(run_document, plan)
         self._store_run(actor, rid, plan_id, number, result)
         return {"run_id": rid, "stored": False} | result
 
@@ -601,7 +632,9 @@ class Service:
                     )
                 )
                 plans[sub.footprint] = (f"submission:{sub.id}", validate(v.document))
-        return rollup(plans, draws, seed, executor="serial").to_dict()
+        scheduler = os.environ.get("STPSIM_SCHEDULER")
+        executor = "dask" if scheduler else "serial"
+        return rollup(plans, draws, seed, executor=executor, scheduler=scheduler).to_dict()
 
     # ---- audit -------------------------------------------------------------------------------
 
