@@ -161,7 +161,18 @@ def _stub_rollup(monkeypatch):
     """The roll-up simulates England: the matrix checks rights, one test rolls up for real."""
     import stpsim.rollup
 
-    monkeypatch.setattr(stpsim.rollup, "rollup", lambda *a, **k: SimpleNamespace(to_dict=lambda: {"stub": 1}))
+    # The smallest document the API's RollupResponse model accepts.
+    stub = {
+        "reconciliation": {},
+        "draws": 1,
+        "seed": 1,
+        "years": [],
+        "sign": "",
+        "footprints": [],
+        "england": {},
+        "largest_gap_per_head": [],
+    }
+    monkeypatch.setattr(stpsim.rollup, "rollup", lambda *a, **k: SimpleNamespace(to_dict=lambda: stub))
 
 
 def _stub_report(monkeypatch):

@@ -76,6 +76,21 @@ def _year_option(option: str, text: str) -> int:
         raise UserError(f"{option}: {e}") from None
 
 
+def _served(fn, *args):
+    """Call the service; its ``Invalid`` (every problem, each naming its field) exits 2."""
+    from .service import Invalid
+
+    try:
+        return fn(*args)
+    except Invalid as e:
+        raise UserError("\n".join(e.lines)) from None
+
+
+def _document(response) -> dict:
+    """The response model as the JSON document `--json` prints (the API's schema)."""
+    return response.model_dump(mode="json", exclude_none=True)
+
+
 def _emit_json(doc: object) -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
@@ -380,13 +395,12 @@ def run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
-    from .engine import run
-    from .sensitivity import gap_drivers
+    from .service.compute import run_plan
 
     plan = _load_plan(plan_file, draws, seed)
     created = _out_folder(out_dir, force) if out_dir else False  # checked before the long run
-    results = run(plan)
-    doc = results.to_dict() | {"gap_drivers": gap_drivers(plan)}
+    results, response = _served(run_plan, plan)
+    doc = _document(response)
     if out_dir:
         _write_run(results, doc, out_dir, created)
     if as_json:
@@ -518,7 +532,7 @@ def compare_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Two plans side by side at their last common year."""
-    from .engine import run
+    from .service.compute import compare
 
     plans, errors = [], []
     for path in (plan_a, plan_b):
@@ -528,14 +542,11 @@ def compare_cmd(
             errors.extend(f"{e.source}: {line}" for line in e.lines)
     if errors:
         raise UserError("\n".join(errors))
-    if not set(range(plans[0].first_year, plans[0].last_year + 1)) & set(
-        range(plans[1].first_year, plans[1].last_year + 1)
-    ):
-        raise UserError("the two plans share no year; give them overlapping start_year..end_year")
-    docs = [run(p).to_dict() for p in plans]
+    response = _document(_served(compare, plans[0], plans[1]))
     if as_json:
-        _emit_json({"plans": docs})
+        _emit_json(response)
         return
+    docs = response["plans"]
     year = [y for y in docs[0]["years"] if y in docs[1]["years"]][-1]
     t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
     _prose(t, "setting")
@@ -569,42 +580,15 @@ def incentives_cmd(
 
     Each cell is the change in an organisation's surplus in the plan's last year when that care
     model alone is adopted, against doing nothing (GBP m, mean and 80% interval)."""
-    from .contract_terms import PRESETS
-    from .engine import incentive_matrix
+    from .service.compute import incentives
 
     plan = _load_plan(plan_file, draws, seed)
     models = [m.strip() for m in contracts.split(",")] if contracts else [None]
-    bad = [m for m in models if m is not None and m not in PRESETS]
-    if bad:
-        raise UserError(f"--contracts {','.join(bad)} is not allowed; allowed: {', '.join(PRESETS)}")
-    docs = []
-    for m in models:
-        p = (
-            plan
-            if m is None
-            else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
-        )
-        fin = incentive_matrix(p)  # the same books and matrix as `run`
-        label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
-        docs.append((label, fin))
+    response, books = _served(incentives, plan, models)
     if as_json:
-        _emit_json(
-            {
-                "plan": plan.name,
-                "year": year_label(plan.last_year),
-                "matrices": [
-                    {
-                        "contracts": label,
-                        "incentives": [
-                            {"intervention": i, "footprint": c, "org": o, "gain": _summary_dict(g)}
-                            for (i, c, o), g in fin.incentives.items()
-                        ],
-                    }
-                    for label, fin in docs
-                ],
-            }
-        )
+        _emit_json(_document(response))
         return
+    docs = [(m.contracts, fin) for m, fin in zip(response.matrices, books, strict=True)]
     for label, fin in docs:
         _print_matrix(plan, label, fin)
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .. import __version__
 from ..service import Actor, Invalid, Service, ServiceError
+from ..service.responses import BaselineResponse, RollupResponse, RunResponse
 
 log = logging.getLogger("stpsim.api")
 MAX_ID = 2**31 - 1  # ids are 32-bit in every store
@@ -134,7 +135,7 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
 
         return [f.to_dict() for f in all_footprints()]
 
-    @app.get("/api/footprints/{code}/baseline")
+    @app.get("/api/footprints/{code}/baseline", response_model=BaselineResponse)
     def baseline(
         code: str, _who: Who, year: Annotated[str, Query(pattern=r"^\d{4}/\d{2}$")] = "2016/17"
     ) -> dict:
@@ -187,8 +188,18 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     def give_back(sid: Id, decision: Decision, who: Who) -> dict:
         return svc.decide(who, sid, False, decision.comment)
 
-    @app.post("/api/runs")
-    def runs(request: RunRequest, who: Who) -> JSONResponse:
+    class RunStarted(BaseModel):
+        run_id: str
+        status: Literal["running"]
+        poll: str
+
+    @app.post(
+        "/api/runs",
+        response_model=RunResponse,
+        response_model_exclude_none=True,
+        responses={202: {"model": RunStarted, "description": "a long run, computed in the background"}},
+    )
+    def runs(request: RunRequest, who: Who):
         draws = request.draws
         if draws is not None and draws > SYNC_DRAWS:
             rid = svc.start_run(who, request.plan_id, request.version, draws, request.seed)
@@ -196,13 +207,13 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
             return JSONResponse(
                 status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
             )
-        return JSONResponse(content=svc.run(who, request.plan_id, request.version, draws, request.seed))
+        return svc.run(who, request.plan_id, request.version, draws, request.seed)
 
     @app.get("/api/runs/{rid}")
     def get_run(rid: str, who: Who) -> dict:
         return svc.get_run(who, rid)
 
-    @app.get("/api/rollup")
+    @app.get("/api/rollup", response_model=RollupResponse)
     def rollup(
         who: Who,
         source: Literal["submissions"] = "submissions",

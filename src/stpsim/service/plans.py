@@ -27,9 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from . import __version__
-from .store import models as m
-from .store.database import database_url, sessions
+from .. import __version__
+from ..store import models as m
+from ..store.database import database_url, sessions
 
 
 class ServiceError(Exception):
@@ -100,7 +100,7 @@ def canonical(doc: Any) -> str:
 @lru_cache(maxsize=1)
 def data_version() -> str:
     """Hash of every shipped table and YAML file: part of a run's identity."""
-    from .reference import DATA_DIR
+    from ..reference import DATA_DIR
 
     h = hashlib.sha256()
     for path in sorted(DATA_DIR.rglob("*")):
@@ -120,11 +120,10 @@ WRITE_RETRIES = 20
 
 
 def run_document(plan) -> dict:
-    """A plan's results as the JSON document of `stpsim run --json` (with the gap drivers)."""
-    from .engine import run
-    from .sensitivity import gap_drivers
+    """A plan's results as the JSON document of `stpsim run --json` (the RunResponse model)."""
+    from .compute import run_plan
 
-    return json.loads(json.dumps(run(plan).to_dict() | {"gap_drivers": gap_drivers(plan)}))
+    return run_plan(plan)[1].model_dump(mode="json", exclude_none=True)
 
 
 def on_cluster(fn, *args):
@@ -157,7 +156,7 @@ class Service:
 
     def add_user(self, name: str, role: str, footprints: list[str] | None = None) -> str:
         """Create a user and return their API token (shown once; only its hash is kept)."""
-        from .footprint import UnknownFootprint, find
+        from ..footprint import UnknownFootprint, find
 
         if role not in m.ROLES:
             raise Invalid(f"role {role!r} is not allowed; allowed: {', '.join(m.ROLES)}")
@@ -252,7 +251,7 @@ class Service:
     @staticmethod
     def _validated(doc: Any) -> tuple[dict, str]:
         """The plan document checked (every problem, each with its field path) and its footprint."""
-        from .plan import PlanError, validate
+        from ..plan import PlanError, validate
 
         try:
             plan = validate(doc, source="plan")
@@ -503,7 +502,7 @@ class Service:
     # ---- runs, reports and the roll-up -------------------------------------------------------
 
     def _plan_for_run(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None):
-        from .plan import validate
+        from ..plan import validate
 
         doc = self.get_version(actor, plan_id, number)["document"]
         plan = validate(doc, source=f"plan {plan_id} v{number}")
@@ -517,7 +516,7 @@ class Service:
     ) -> dict:
         """A version's results (the document `stpsim run --json` prints), stored under the run's
         identity: asking again for the same identity returns the stored result."""
-        from .engine import RunTooLarge, check_size
+        from ..engine import RunTooLarge, check_size
 
         plan = self._plan_for_run(actor, plan_id, number, draws, seed)
         try:
@@ -596,8 +595,8 @@ class Service:
         import tempfile
         from pathlib import Path
 
-        from . import report
-        from .engine import run
+        from .. import report
+        from ..engine import run
 
         if audience not in ("board", "public"):
             raise Invalid(f"audience: {audience!r} is not allowed; allowed: board, public")
@@ -611,8 +610,8 @@ class Service:
     def rollup_submissions(self, actor: Actor, draws: int = 200, seed: int = 1) -> dict:
         """England from each footprint's latest submission that was not returned, do-nothing
         elsewhere: the document `stpsim rollup --json` prints."""
-        from .plan import validate
-        from .rollup import rollup
+        from ..plan import validate
+        from ..rollup import rollup
 
         if actor.role != "national":
             raise Forbidden(f"{actor.name} ({actor.role}) may not roll up every footprint's submissions")

@@ -1,0 +1,65 @@
+"""Stateless work on plans, answering with the response models: the CLI's `--json` and the REST
+API print the same documents. Errors are ``Invalid`` with every problem, each naming its field
+or option."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from .plans import Invalid
+from .responses import CompareResponse, IncentiveCell, IncentiveMatrix, IncentivesResponse, RunResponse
+
+
+def run_plan(plan: Plan) -> tuple[object, RunResponse]:
+    """Run ``plan``: its Results (for tables and files) and the response document."""
+    from ..engine import RunTooLarge, run
+    from ..sensitivity import gap_drivers
+
+    try:
+        results = run(plan)
+    except RunTooLarge as e:
+        raise Invalid(f"draws: {e}") from None
+    doc = RunResponse.model_validate(results.to_dict() | {"gap_drivers": gap_drivers(plan)})
+    return results, doc
+
+
+def compare(a: Plan, b: Plan) -> CompareResponse:
+    """Two plans side by side; they must share at least one year."""
+    if not set(range(a.first_year, a.last_year + 1)) & set(range(b.first_year, b.last_year + 1)):
+        raise Invalid("the two plans share no year; give them overlapping start_year..end_year")
+    return CompareResponse(plans=[run_plan(a)[1], run_plan(b)[1]])
+
+
+def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesResponse, list]:
+    """The incentive matrix under the plan's contracts (None) or each named preset, built by the
+    same code path as `run` (so a plan starting after 2016/17 gives the same cells). Returns the
+    document and each matrix's books, for tables."""
+    from ..axes import year_label
+    from ..contract_terms import PRESETS
+    from ..engine import incentive_matrix
+    from ..results import STATS, summarise
+
+    bad = [m for m in presets if m is not None and m not in PRESETS]
+    if bad:
+        raise Invalid(f"--contracts {','.join(bad)} is not allowed; allowed: {', '.join(PRESETS)}")
+    matrices = []
+    for m in presets:
+        p = (
+            plan
+            if m is None
+            else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
+        )
+        fin = incentive_matrix(p)
+        label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
+        cells = []
+        for (i, c, o), g in fin.incentives.items():
+            s = summarise(g)
+            cells.append(
+                IncentiveCell(
+                    intervention=i, footprint=c, org=o, gain={k: round(float(s[k]), 2) for k in STATS}
+                )
+            )
+        matrices.append((IncentiveMatrix(contracts=label, incentives=cells), fin))
+    doc = IncentivesResponse(
+        plan=plan.name, year=year_label(plan.last_year), matrices=[m for m, _ in matrices]
+    )
+    return doc, [fin for _, fin in matrices]
