@@ -311,7 +311,9 @@ def baseline_cmd(
     except UnknownFootprint as e:
         raise UserError(f"--footprint: {e}") from None
     if as_json:
-        _emit_json(result.to_dict())
+        from .service.responses import BaselineResponse
+
+        _emit_json(_document(BaselineResponse.model_validate(result.to_dict())))
         return
     _print_baseline(result)
 
@@ -710,7 +712,9 @@ def rollup_cmd(
             ) from None
         except ExecutorError as e:
             raise RunFailed(str(e)) from None
-    doc = result.to_dict()
+    from .service.responses import RollupResponse
+
+    doc = _document(RollupResponse.model_validate(result.to_dict()))  # the API's schema too
     if as_json:
         _emit_json(doc)
         return
