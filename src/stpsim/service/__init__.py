@@ -7,22 +7,27 @@ authorises. Shells (the CLI, the REST API) call it and hold no model logic.
 - ``plans``: the shared store (plans, versions, submissions, runs) with users and roles.
 """
 
-from .plans import (
-    Actor,
+from .errors import (
     Conflict,
     Forbidden,
     Invalid,
     NotAuthenticated,
     NotFound,
-    Service,
     ServiceError,
     Unavailable,
-    canonical,
-    data_version,
-    on_cluster,
-    run_document,
-    run_identity,
 )
+
+_PLANS = ("Actor", "Service", "canonical", "data_version", "on_cluster", "run_document", "run_identity")
+
+
+def __getattr__(name: str):
+    # The store's names load SQLAlchemy, which a CLI run never needs: import them on first use.
+    if name in _PLANS:
+        from . import plans
+
+        return getattr(plans, name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "Actor",

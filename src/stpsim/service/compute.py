@@ -5,7 +5,7 @@ or option."""
 from __future__ import annotations
 
 from ..plan import Plan
-from .plans import Invalid
+from .errors import Invalid
 from .responses import CompareResponse, IncentiveCell, IncentiveMatrix, IncentivesResponse, RunResponse
 
 

@@ -30,38 +30,7 @@ from sqlalchemy.orm import Session
 from .. import __version__
 from ..store import models as m
 from ..store.database import database_url, sessions
-
-
-class ServiceError(Exception):
-    status = 500
-
-    def __init__(self, message: str, lines: list[str] | None = None):
-        super().__init__(message)
-        self.lines = lines or [message]
-
-
-class NotAuthenticated(ServiceError):
-    status = 401
-
-
-class Forbidden(ServiceError):
-    status = 403
-
-
-class NotFound(ServiceError):
-    status = 404
-
-
-class Conflict(ServiceError):
-    status = 409
-
-
-class Invalid(ServiceError):
-    status = 422
-
-
-class Unavailable(ServiceError):
-    status = 503
+from .errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Unavailable
 
 
 @dataclass(frozen=True)
