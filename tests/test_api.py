@@ -180,7 +180,7 @@ def _stub_report(monkeypatch):
     import stpsim.engine
     import stpsim.report
 
-    def write(_results, path, _audience, _fmt):
+    def write(_results, path, _audience, _fmt, *_rest):
         path.write_bytes(b"stub report")
         return path
 

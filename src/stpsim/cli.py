@@ -837,18 +837,10 @@ def report_cmd(
     ] = None,
 ) -> None:
     """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
-    from .engine import run
     from .plan import PlanError
-    from .report import write
-    from .story import AUDIENCES
+    from .service.compute import report
 
-    if audience not in AUDIENCES:
-        raise UserError(f"--audience {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
     fmt = _report_format(fmt, output)
-    if len(plan_files) > 2:
-        raise UserError(f"give one plan, or two to compare; got {len(plan_files)}")
-    if fmt == "xlsx" and len(plan_files) == 2:
-        raise UserError("--format xlsx takes one plan; write one workbook per plan")
     target = Path(output or f"report.{fmt}")
     if target.is_dir():
         raise UserError(f"--output {target}: is a folder; give a file name such as report.{fmt}")
@@ -864,31 +856,16 @@ def report_cmd(
             errors.extend(f"{e.source}: {line}" for line in e.lines)
     if errors:
         raise UserError("\n".join(errors))
-    if len(plans) == 2 and plans[0].footprints != plans[1].footprints:
-        raise UserError(
-            f"the two options cover different footprints ({', '.join(plans[0].footprints)} and "
-            f"{', '.join(plans[1].footprints)}); compare options for the same place"
-        )
-    results = [run(p) for p in plans]
-    context = None
+    others = None
     if national:
-        from .rollup import RollupInputError, load_plans, rollup
+        from .rollup import RollupInputError, load_plans
 
         try:
             others = load_plans(plans_dir) if plans_dir else {}
         except RollupInputError as e:
             raise UserError("\n".join(e.lines)) from None
-        for code in plans[0].footprints:  # this plan stands for its own footprints
-            others[code] = ("(this plan)", plans[0])
-        context = rollup(
-            others,
-            plans[0].monte_carlo.draws,
-            plans[0].monte_carlo.seed,
-            plans[0].last_year,
-            executor="local",
-        )
     try:
-        written = write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
+        written = _served(report, plans, target, audience, fmt, others)
     except OSError as e:
         raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")

@@ -63,3 +63,39 @@ def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesRespons
         plan=plan.name, year=year_label(plan.last_year), matrices=[m for m, _ in matrices]
     )
     return doc, [fin for _, fin in matrices]
+
+
+def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | None = None):
+    """Write the report of one plan, or two options for the same place, to ``target`` (atomic).
+    ``national``: other footprints' plans by code (possibly empty) to add England-wide context
+    from a roll-up; None for no context. Returns the path written."""
+    from ..engine import run
+    from ..report import FORMATS, write
+    from ..rollup import rollup
+    from ..story import AUDIENCES
+
+    problems = []
+    if audience not in AUDIENCES:
+        problems.append(f"audience: {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
+    if fmt not in FORMATS:
+        problems.append(f"format: {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    if not 1 <= len(plans) <= 2:
+        problems.append(f"give one plan, or two to compare; got {len(plans)}")
+    elif fmt == "xlsx" and len(plans) == 2:
+        problems.append("format xlsx takes one plan; write one workbook per plan")
+    elif len(plans) == 2 and plans[0].footprints != plans[1].footprints:
+        problems.append(
+            f"the two options cover different footprints ({', '.join(plans[0].footprints)} and "
+            f"{', '.join(plans[1].footprints)}); compare options for the same place"
+        )
+    if problems:
+        raise Invalid(problems[0], problems)
+    results = [run(p) for p in plans]
+    context = None
+    if national is not None:
+        others = dict(national)
+        for code in plans[0].footprints:  # this plan stands for its own footprints
+            others[code] = ("(this plan)", plans[0])
+        mc = plans[0].monte_carlo
+        context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
+    return write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
