@@ -324,3 +324,13 @@ def test_incentive_columns_are_headed_by_organisations_names(capsys, monkeypatch
     code, doc, _ = run(capsys, "incentives", CORNWALL, "--draws", "20", "--json")
     orgs = {row["org"] for row in json.loads(doc)["matrices"][0]["incentives"]}
     assert "acute:REF" in orgs, "--json keeps the ids"
+
+
+def test_the_package_version_matches_pyproject():
+    import tomllib
+    from pathlib import Path
+
+    import stpsim
+
+    meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert stpsim.__version__ == meta["project"]["version"]

@@ -10,13 +10,12 @@ fit and frail people of the same age without changing that age's rate (see docs/
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
-import pandas as pd
 
 from . import assumptions
 from .axes import AGES, MAX_AGE, SEGMENTS, SETTINGS, band_index
+from .cache import persistent
 from .demography import births_by_sex, england_base
 from .frailty import base_segment_shares
 from .reference import fact, table
@@ -126,7 +125,7 @@ def ae_age_band_shares() -> list[tuple[int, int | None, float]]:
     # Shares of the known-age count: attendances of unknown age are spread pro rata.
     known = float(rows["value"].sum())
     return [
-        (int(r.age_min), None if pd.isna(r.age_max) else int(r.age_max), float(r.value) / known)
+        (int(r.age_min), None if _missing(r.age_max) else int(r.age_max), float(r.value) / known)
         for r in rows.itertuples()
     ]
 
@@ -253,7 +252,7 @@ def _segment_multipliers() -> dict[str, np.ndarray]:
     return group
 
 
-@lru_cache(maxsize=1)
+@persistent
 def rates() -> ActivityRates:
     """The calibrated rate table for all settings (cached: it depends only on shipped data)."""
     pop = england_base()  # (sex, age) mid-2016
@@ -352,3 +351,10 @@ def demand_by_age(population: np.ndarray, table_: ActivityRates | None = None) -
     """Expected activity by (..., setting, age) for a population (..., sex, age, segment)."""
     r = rates() if table_ is None else table_
     return np.einsum("...sag,ksag->...ka", population, r.rates)
+
+
+def _missing(x) -> bool:
+    """A blank cell of a shipped table (pandas' NA), without importing pandas up front."""
+    import pandas as pd
+
+    return bool(pd.isna(x))

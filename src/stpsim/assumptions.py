@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -14,7 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .axes import AGES, MAX_AGE
-from .reference import DATA_DIR
+from .cache import persistent
+from .reference import DATA_DIR, SafeLoader
 
 Number = float | list[float] | dict[str, list[float]]
 
@@ -46,9 +46,9 @@ class Assumption(BaseModel):
         return self
 
 
-@lru_cache(maxsize=1)
+@persistent
 def load() -> dict[str, Assumption]:
-    raw = yaml.safe_load((DATA_DIR / "assumptions.yaml").read_text())
+    raw = yaml.load((DATA_DIR / "assumptions.yaml").read_text(), Loader=SafeLoader)
     items = [Assumption.model_validate(entry) for entry in raw]
     ids = [a.id for a in items]
     duplicates = {i for i in ids if ids.count(i) > 1}

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from numbers import Integral
 
 import numpy as np
 
 from . import activity, footprint, population
 from .axes import BAND_LABELS, BASE_YEAR, LAST_YEAR, SETTINGS, five_year_band_of_age, parse_year, year_label
+from .cache import persistent
 
 
-@lru_cache(maxsize=1)
+@persistent
 def projection() -> population.Projection:
     """All 44 footprints projected to the last year the ONS projection covers (cached)."""
     _, base = population.footprint_base()

@@ -9,12 +9,11 @@ actions (ward closures), with a lag.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from . import assumptions
 from .axes import ALL_SETTINGS
+from .cache import persistent
 from .reference import fact
 
 
@@ -28,7 +27,7 @@ def _weighted(items: list[str]) -> float:
     return float((values * counts).sum() / counts.sum())
 
 
-@lru_cache(maxsize=1)
+@persistent
 def unit_costs() -> dict[str, float]:
     """GBP per unit of each setting, 2016/17 prices. Bed days are priced per day beyond the
     base-year length of stay (the excess bed day cost): the admission's own cost covers the rest."""

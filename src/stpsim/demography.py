@@ -6,12 +6,11 @@ Functions here read reference tables and return plain arrays on the axes of :mod
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from . import assumptions
 from .axes import AGES, BASE_YEAR, LAST_YEAR, MAX_AGE, SEXES, YEARS
+from .cache import persistent
 from .reference import ReferenceDataError, fact, table
 
 
@@ -19,7 +18,7 @@ def _age_number(label: str) -> int:
     return min(int(str(label).rstrip("+")), MAX_AGE)
 
 
-@lru_cache(maxsize=1)
+@persistent
 def ons_projection() -> np.ndarray:
     """ONS 2016-based principal projection for England, shape (year, sex, age); 100+ pooled."""
     df = table("england_population_projection_2016_2035")
@@ -63,7 +62,7 @@ _DEATH_BANDS = (
 _GOMPERTZ_FROM = 45
 
 
-@lru_cache(maxsize=1)
+@persistent
 def death_rates() -> np.ndarray:
     """Central death rates m by (sex, age), per person-year.
 
@@ -106,7 +105,7 @@ def births_by_sex() -> np.ndarray:
     return proj[1:, :, 0] / (1.0 - infant_death_probability())[None, :]
 
 
-@lru_cache(maxsize=1)
+@persistent
 def footprint_band_targets() -> tuple[list[str], np.ndarray, tuple[tuple[int, int], ...]]:
     """Footprint codes, the mid-2018 broad-band populations (44 x 3) and the bands' age ranges."""
     df = table("stp_population_broad_age").sort_values("stp17cd")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from .cache import persistent
 from .reference import table
 
 
@@ -51,7 +51,7 @@ def _members(name: str, key: str, code: str, label: str) -> dict[str, tuple[Orga
     }
 
 
-@lru_cache(maxsize=1)
+@persistent
 def all_footprints() -> tuple[Footprint, ...]:
     ccgs = _members("ccg_to_stp", "stp17cd", "ccg_ods_code", "ccg_name")
     lads = _members("lad_to_stp", "stp17cd", "lad17cd", "lad17nm")

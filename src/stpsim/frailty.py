@@ -9,12 +9,12 @@ where mortality differs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from . import assumptions
 from .axes import AGES, SEGMENTS, SEXES
+from .cache import persistent
 from .demography import death_rates, england_base
 from .reference import table
 
@@ -68,7 +68,7 @@ def _bisect(f, lo: float, hi: float, iters: int = 80) -> float:
     return 0.5 * (lo + hi)
 
 
-@lru_cache(maxsize=1)
+@persistent
 def any_frailty_prevalence() -> np.ndarray:
     """Prevalence of any frailty by single year of age (logistic, fitted to two published bands)."""
     min_age = int(assumptions.value("frailty_min_age"))
@@ -99,7 +99,7 @@ def severity_split() -> np.ndarray:
     return split / split.sum()
 
 
-@lru_cache(maxsize=1)
+@persistent
 def base_segment_shares() -> np.ndarray:
     """Share of each single year of age in each segment in the base year, shape (age, segment)."""
     p = any_frailty_prevalence()
@@ -134,7 +134,7 @@ class SegmentDynamics:
     recovery: np.ndarray  # (sex, age) frail -> fit probability solved for stationarity
 
 
-@lru_cache(maxsize=1)
+@persistent
 def dynamics() -> SegmentDynamics:
     """Transitions that keep the base-year age-specific prevalence stationary along cohorts
     (assumption ``frailty_recovery_stationary``): onset is published, recovery is solved."""

@@ -11,7 +11,6 @@ with the same schema.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -20,8 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .assumptions import load as logged_assumptions
 from .axes import AGES, ALL_SETTINGS, MAX_AGE, SEGMENTS, SETTINGS
+from .cache import persistent
 from .parameters import Interval
-from .reference import DATA_DIR
+from .reference import DATA_DIR, SafeLoader
 
 # Settings counted as a stock of people (resident weeks): an effect on them works through fewer
 # new entrants, so it can build up as the stock turns over (Intervention.build_up_years).
@@ -276,8 +276,8 @@ def library_document() -> dict:
     return {"interventions": models}
 
 
-@lru_cache(maxsize=1)
+@persistent
 def library() -> dict[str, Intervention]:
-    raw = yaml.safe_load((DATA_DIR / "interventions.yaml").read_text())
+    raw = yaml.load((DATA_DIR / "interventions.yaml").read_text(), Loader=SafeLoader)
     items = [Intervention.model_validate(entry) for entry in raw]
     return {i.name: i for i in items}

@@ -30,6 +30,7 @@ from .contract_terms import FinanceOptions
 from .footprint import UnknownFootprint, find
 from .interventions import Intervention, library
 from .parameters import Interval
+from .reference import SafeLoader
 
 # Non-demographic growth is set per setting; bed days grow with their admissions times a
 # length-of-stay trend, so the two bed-day settings are replaced by these keys.
@@ -408,7 +409,7 @@ class _DuplicateKey(ValueError):
     pass
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(SafeLoader):  # libyaml's parser when available
     """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
 
     def construct_mapping(self, node, deep=False):
@@ -449,8 +450,11 @@ def load(path: str | Path) -> Plan:
     except RecursionError:  # the parsers recurse once per level of nesting
         raise PlanError(str(p), [NESTED]) from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
+        if "nesting depth" in str(e):  # libyaml's own limit on nesting
+            raise PlanError(str(p), [NESTED]) from None
+        one_line = " ".join(str(e).split())
         raise PlanError(
-            str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {e}"]
+            str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {one_line}"]
         ) from None
     return validate(doc, str(p))
 

@@ -7,12 +7,12 @@ The core functions are pure numpy: arrays in, arrays out, no I/O. A population a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from . import assumptions, demography, frailty
 from .axes import AGES, YEARS
+from .cache import persistent
 
 
 def rake(seed: np.ndarray, row_totals: np.ndarray, col_totals: np.ndarray, tol: float = 1e-9) -> np.ndarray:
@@ -52,7 +52,7 @@ def split_bands(
     return out
 
 
-@lru_cache(maxsize=1)
+@persistent
 def footprint_base() -> tuple[list[str], np.ndarray]:
     """Footprint codes and their mid-2016 population, shape (footprint, sex, age, segment)."""
     assumptions.get("footprint_band_shares_2016_equal_2018")

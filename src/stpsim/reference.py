@@ -11,8 +11,15 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+import yaml
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# libyaml's parser when PyYAML has it: the shipped YAML parses several times faster.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DATA_DIR = Path(str(resources.files("stpsim") / "data"))
 TABLE_DIR = DATA_DIR / "tables"
@@ -36,7 +43,10 @@ def table_path(name: str) -> Path:
 
 @cache
 def _read(path: Path, mtime: float) -> pd.DataFrame:
-    # mtime is part of the key so an edited override is re-read.
+    # mtime is part of the key so an edited override is re-read. pandas loads on first use: a
+    # process whose derived tables come from the cache (stpsim.cache) never pays for it.
+    import pandas as pd
+
     return pd.read_csv(path, dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""])
 
 

@@ -12,13 +12,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .axes import ALL_SETTINGS, year_label
 from .footprint import find
 from .plan import Plan
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STATS = ("mean", "p10", "p50", "p90")
 
@@ -140,6 +143,8 @@ class Results:
 
     def summary(self) -> pd.DataFrame:
         """One row per scenario x measure x year: mean, p10, p50, p90 over draws."""
+        import pandas as pd
+
         rows = []
         for scen, measures in self._measures().items():
             for name, arr in measures.items():
@@ -157,6 +162,8 @@ class Results:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy long table: draw, year, footprint, scenario, measure, value."""
+        import pandas as pd
+
         frames = []
         d, t, f = np.meshgrid(np.arange(self.draws), self.year_labels, self.codes, indexing="ij")
         base = {"draw": d.ravel(), "year": t.ravel(), "footprint": f.ravel()}
@@ -267,6 +274,7 @@ class Results:
 
     def to_excel(self, path: str | Path) -> Path:
         """A workbook: summary, per-footprint summary, plan, assumptions and sources."""
+        import pandas as pd
         import yaml
 
         from . import assumptions
@@ -289,6 +297,9 @@ class Results:
         return path
 
     def per_footprint(self) -> pd.DataFrame:
+        """One row per footprint x scenario x setting x year: mean, p10, p50, p90 over draws."""
+        import pandas as pd
+
         rows = []
         for f, code in enumerate(self.codes):
             for scen, act in (("plan", self.activity), ("do_nothing", self.do_nothing)):

@@ -9,13 +9,12 @@ and unmet need, which the reference data cannot give by footprint.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from .. import activity, assumptions
 from ..axes import AGES, SETTINGS, YEARS, year_label
 from ..baseline import projection
+from ..cache import persistent
 from ..costs import BED_DAYS, unit_cost_vector
 from ..reference import fact
 
@@ -23,7 +22,7 @@ KINDS = ("CCGs", "Primary care", "Specialised commissioning")
 PUBLISHED_TO = 2020
 
 
-@lru_cache(maxsize=1)
+@persistent
 def cost_weights() -> np.ndarray:
     """Expected NHS cost per person-year by (sex, age, segment) at 2016/17 rates and unit costs."""
     uc = unit_cost_vector()[: len(SETTINGS)].copy()
@@ -32,14 +31,14 @@ def cost_weights() -> np.ndarray:
     return np.einsum("ksag,k->sag", activity.rates().rates, uc)
 
 
-@lru_cache(maxsize=1)
+@persistent
 def weighted_population() -> np.ndarray:
     """Need-weighted population by (year, footprint) for 2016..2035 (all 44 footprints)."""
     assumptions.get("allocation_share_by_need")
     return np.einsum("tfsag,sag->tf", projection().population, cost_weights())
 
 
-@lru_cache(maxsize=1)
+@persistent
 def population_index() -> dict[str, np.ndarray]:
     """Growth of the footprints' populations by (year, footprint), relative to 2016/17: adults
     (18+), working-age adults (18-64) and everyone."""
@@ -54,7 +53,7 @@ def population_index() -> dict[str, np.ndarray]:
     return {k: v / v[:1] for k, v in out.items()}
 
 
-@lru_cache(maxsize=1)
+@persistent
 def published_allocations() -> dict[tuple[str, int], float]:
     """NHS England allocations 2016/17..2020/21 by (kind, year), from the shipped table."""
     return {

@@ -10,12 +10,12 @@ do-nothing gap splits exactly into the bridge's lines (``ledger.BRIDGE_LINES``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .. import assumptions, contracts
 from ..axes import ALL_SETTINGS, BASE_YEAR
+from ..cache import persistent
 from ..contract_terms import FinanceOptions, all_settings_of
 from ..costs import BED_DAYS, unit_cost_vector
 from ..footprint import codes as all_codes
@@ -397,7 +397,7 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     costs.lines["committed_investment"] = costs.lines["committed_investment"] + total
 
 
-@lru_cache(maxsize=1)
+@persistent
 def _gpfv_path() -> tuple[float, float]:
     item = "General Practice Forward View: spending on general practice"
     return (
@@ -406,7 +406,7 @@ def _gpfv_path() -> tuple[float, float]:
     )
 
 
-@lru_cache(maxsize=1)
+@persistent
 def _mh_investment() -> float:
     return fact(
         "national_finance",

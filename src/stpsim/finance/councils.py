@@ -17,11 +17,11 @@ carries a provider-market gap: fees below the cost of care, which councils did n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from .. import assumptions, footprint
+from ..cache import persistent
 from ..reference import table
 from .params import FinanceParams
 
@@ -43,7 +43,7 @@ class SocialCareBase:
         return self.older + self.working_age + self.other
 
 
-@lru_cache(maxsize=1)
+@persistent
 def _spend() -> dict[str, SocialCareBase]:
     df = table("adult_social_care_spend_by_footprint_2016_17").set_index("stp17cd")
     return {
@@ -62,7 +62,7 @@ def england_spend() -> float:
     return sum(b.total for b in _spend().values())
 
 
-@lru_cache(maxsize=1)
+@persistent
 def _additions() -> dict[int, float]:
     """England's adult social care funding added since 2016/17, GBP cash, by year (held at the
     last published year's level after it: assumption ``social_care_funding_after_2019_20``)."""

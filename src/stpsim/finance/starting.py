@@ -13,16 +13,15 @@ starting position is the underlying one.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from .. import footprint
+from ..cache import persistent
 from ..reference import fact, table
 from .allocations import weighted_population
 
 
-@lru_cache(maxsize=1)
+@persistent
 def national_underlying_deficit() -> float:
     """Providers' 2016/17 deficit before STF support, GBP (positive is a deficit)."""
     net = fact(
@@ -37,7 +36,7 @@ def national_underlying_deficit() -> float:
     return stf - net  # net is negative: 1.8bn + 0.791bn
 
 
-@lru_cache(maxsize=1)
+@persistent
 def loan_shares() -> np.ndarray:
     """Each footprint's share of the revenue-support loans its trusts drew in 2016/17 (mapped
     trusts only), in footprint order."""

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..cache import persistent
 from ..reference import fact
 
 
@@ -38,9 +39,9 @@ class RuleBook:
         }[self.emergency]
 
 
-@lru_cache(maxsize=64)
-def rule_book(year: int) -> RuleBook:
-    """The rules of financial year ``year`` (2016 = 2016/17), from the shipped finance table."""
+@persistent
+def _national_rates() -> tuple[float, float]:
+    """MRET's marginal rate and CQUIN's value in 2016/17, per cent (national_finance.csv)."""
     mret = fact(
         "national_finance",
         "MRET: marginal rate in force (activity above baseline monetary value)",
@@ -53,6 +54,13 @@ def rule_book(year: int) -> RuleBook:
         column="item",
         period="2016/17",
     )
+    return mret, cquin
+
+
+@lru_cache(maxsize=64)
+def rule_book(year: int) -> RuleBook:
+    """The rules of financial year ``year`` (2016 = 2016/17), from the shipped finance table."""
+    mret, cquin = _national_rates()
     if year <= 2018:
         return RuleBook(year, "pbr", mret / 100, True, cquin / 100)
     later_cquin = cquin / 200  # halved to 1.25% from 2019/20 (NHS England CQUIN 2019/20)

@@ -1,0 +1,47 @@
+"""The disk cache of derived tables: a second process reads them back without pandas and gives
+identical numbers; a damaged entry is rebuilt; STPSIM_CACHE=0 writes nothing (issue 10,
+start-up)."""
+
+import json
+import os
+import subprocess
+import sys
+
+SCRIPT = """
+import io, contextlib, json, sys
+from stpsim import cli
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    code = cli.main(["run", "examples/greater_manchester.yaml", "--draws", "30", "--json"])
+print(json.dumps({"code": code, "pandas": "pandas" in sys.modules, "doc": json.loads(buf.getvalue())}))
+"""
+
+
+def _run(env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=os.environ | env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_process_reads_the_cache_without_pandas_and_gets_the_same_numbers(tmp_path):
+    env = {"STPSIM_CACHE_DIR": str(tmp_path), "STPSIM_CACHE": "1"}
+    first = _run(env)
+    entries = list(tmp_path.rglob("*.pkl"))
+    assert first["code"] == 0 and first["pandas"] is True
+    assert any(p.name == "stpsim.baseline.projection.pkl" for p in entries)
+    second = _run(env)
+    assert second["pandas"] is False, "derived tables came from the cache, so pandas never loaded"
+    assert second["doc"] == first["doc"]
+    # A damaged entry is rebuilt, with the same numbers.
+    proj = next(p for p in entries if p.name == "stpsim.baseline.projection.pkl")
+    proj.write_bytes(b"not a pickle")
+    third = _run(env)
+    assert third["doc"] == first["doc"]
+    assert proj.read_bytes() != b"not a pickle"
+
+
+def test_the_cache_can_be_turned_off(tmp_path):
+    result = _run({"STPSIM_CACHE_DIR": str(tmp_path), "STPSIM_CACHE": "0"})
+    assert result["code"] == 0
+    assert list(tmp_path.rglob("*")) == []
