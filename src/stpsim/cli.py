@@ -57,8 +57,7 @@ class RunFailed(Exception):
     """The input was fine but the work failed (a worker crashed, say): one line, exit status 1."""
 
 
-DRAWS_RANGE = (1, 100_000)
-SEED_RANGE = (0, 2**63 - 1)
+from .service.compute import DRAWS_RANGE, SEED_RANGE  # noqa: E402 - one definition of the ranges
 
 
 def _out_of_range(option: str, value: int, low: int, high: int | None = None) -> str | None:
@@ -349,21 +348,13 @@ def _print_baseline(result) -> None:
 
 def _load_plan(path: str, draws: int | None, seed: int | None):
     from .plan import load
+    from .service import Invalid
+    from .service.compute import with_overrides
 
-    plan = load(path)
-    update = {}
-    for option, value, key, (low, high) in (
-        ("--draws", draws, "draws", DRAWS_RANGE),
-        ("--seed", seed, "seed", SEED_RANGE),
-    ):
-        if value is not None:
-            problem = _out_of_range(option, value, low, high)
-            if problem:
-                raise PlanError(path, [problem])
-            update[key] = value
-    if update:
-        plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})
-    return plan
+    try:
+        return with_overrides(load(path), draws, seed, names=("--draws", "--seed"))
+    except Invalid as e:
+        raise PlanError(path, e.lines) from None
 
 
 def _skewed(x: dict) -> bool:

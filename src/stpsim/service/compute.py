@@ -99,3 +99,29 @@ def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | 
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
     return write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
+
+
+DRAWS_RANGE = (1, 100_000)
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def with_overrides(
+    plan: Plan, draws: int | None = None, seed: int | None = None, names=("draws", "seed")
+) -> Plan:
+    """``plan`` with its Monte Carlo draws and seed replaced where given, each checked against
+    its allowed range. ``names`` are how the caller calls them (``--draws`` on the CLI)."""
+    update, problems = {}, []
+    for name, value, key, (low, high) in (
+        (names[0], draws, "draws", DRAWS_RANGE),
+        (names[1], seed, "seed", SEED_RANGE),
+    ):
+        if value is None:
+            continue
+        if not low <= value <= high:
+            problems.append(f"{name} {value} is out of range; allowed: {low} to {high}")
+        update[key] = value
+    if problems:
+        raise Invalid(problems[0], problems)
+    if not update:
+        return plan
+    return plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})

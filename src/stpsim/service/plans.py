@@ -474,11 +474,9 @@ class Service:
         from ..plan import validate
 
         doc = self.get_version(actor, plan_id, number)["document"]
-        plan = validate(doc, source=f"plan {plan_id} v{number}")
-        mc = plan.monte_carlo.model_copy(
-            update={k: v for k, v in {"draws": draws, "seed": seed}.items() if v is not None}
-        )
-        return plan.model_copy(update={"monte_carlo": mc})
+        from .compute import with_overrides
+
+        return with_overrides(validate(doc, source=f"plan {plan_id} v{number}"), draws, seed)
 
     def run(
         self, actor: Actor, plan_id: int, number: int, draws: int | None = None, seed: int | None = None
