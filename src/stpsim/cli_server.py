@@ -80,11 +80,54 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
     database: DatabaseOpt = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve a temporary demonstration store on 127.0.0.1: one user per role with "
+            "random passwords (printed), the example plans, one of them published.",
+        ),
+    ] = False,
 ) -> None:
-    """Run the REST API (OpenAPI at /docs and /openapi.json) over the shared store."""
+    """Run the REST API (OpenAPI at /docs and /openapi.json) and the web pages over the shared store."""
     import uvicorn
 
     from .api import create_app
 
+    if demo:
+        _serve_demo(host, port, database)
+        return
     url = _upgraded(database)
     uvicorn.run(create_app(url=url), host=host, port=port, log_level="info", access_log=True)
+
+
+def _serve_demo(host: str, port: int, database: str | None) -> None:
+    """A store in a temporary folder, filled by ``web.demo``, deleted when the server stops."""
+    import tempfile
+    from pathlib import Path
+
+    import uvicorn
+
+    from .api import create_app
+    from .cli import UserError, out
+    from .service import Service
+    from .web.demo import populate
+
+    if database:
+        raise UserError("--demo makes its own temporary store; leave out --database")
+    if host not in ("127.0.0.1", "localhost"):
+        # Its passwords are printed on the terminal: the demonstration is for this machine only.
+        raise UserError(f"--host {host}: --demo serves on 127.0.0.1 only; leave out --host")
+    with tempfile.TemporaryDirectory(prefix="stpsim-demo-") as folder:
+        url = _upgraded(f"sqlite:///{Path(folder) / 'demo.db'}")
+        try:
+            made = populate(Service(url))
+        except FileNotFoundError as e:  # an installed copy without the repository's examples/
+            raise UserError(f"--demo: {e}") from None
+        out.print(f"A demonstration store in {folder} (deleted when the server stops). Sign in as:")
+        width = max(len(n) for n in made.logins)
+        for login in made.logins.values():
+            where = f" of {', '.join(login.footprints)}" if login.footprints else ""
+            print(f"  {login.name:<{width}}  password {login.password}   ({login.role}{where})")
+        out.print(f"Open http://127.0.0.1:{port}/ ; stop with Ctrl+C.")
+        uvicorn.run(create_app(url=url), host="127.0.0.1", port=port, log_level="info", access_log=True)

@@ -242,4 +242,7 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     def audit(who: Who) -> list[dict]:
         return svc.audit_log(who)
 
+    from ..web import install as install_web
+
+    install_web(app, svc)  # the dashboard's pages, outside the OpenAPI schema
     return app

@@ -1,0 +1,281 @@
+"""The dashboard in headless Chromium, served by uvicorn on a free loopback port over the demo
+store: as each role, every page opens with no console error (CSP violations are console errors),
+asks nothing of any host but 127.0.0.1, has no axe-core violation and draws its charts; the login
+form is reachable by keyboard; a lead cannot open another footprint's plan. A screenshot of every
+page goes to tests/artefacts/ (git-ignored).
+
+Skipped when chromium or chromedriver is missing, except on CI, where they must be there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from stpsim.api.app import create_app
+from stpsim.service import Service
+from stpsim.web import demo
+from stpsim.web.demo import CORNWALL, GM
+
+from .conftest_store import sqlite_url
+
+ARTEFACTS = Path(__file__).parent / "artefacts"
+CHARTS_DRAWN = """return Array.from(document.querySelectorAll('[data-figure]')).map(
+    d => d.querySelectorAll('svg.main-svg .trace path, svg.main-svg .choroplethlocation').length)"""
+
+
+def _chromium() -> tuple[str, str]:
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (chrome and driver):
+        if os.environ.get("CI"):
+            pytest.fail("CI must install Debian's chromium and chromium-driver (see .ci/run)")
+        pytest.skip("chromium and chromedriver are not installed here")
+    return chrome, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The app over a demo store, served by uvicorn in a thread: (base URL, Demo)."""
+    import uvicorn
+
+    svc = Service(sqlite_url(tmp_path_factory.mktemp("web_browser")))
+    made = demo.populate(svc)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(svc), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", made
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    chrome, driver_path = _chromium()
+    os.environ.setdefault("SE_OFFLINE", "true")  # Selenium Manager must not look for drivers online
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service as DriverService
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        f"--user-data-dir={tmp_path_factory.mktemp('profile')}",
+        "--window-size=1200,900",
+    ):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    drv = webdriver.Chrome(service=DriverService(driver_path), options=opts)
+    drv.set_script_timeout(30)
+    ARTEFACTS.mkdir(exist_ok=True)
+    try:
+        yield drv
+    finally:
+        drv.quit()
+
+
+def _requested(drv) -> list[str]:
+    """Every URL the browser asked for since the last call (Chrome's network log)."""
+    urls = []
+    for entry in drv.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg["method"] == "Network.requestWillBeSent":
+            urls.append(msg["params"]["request"]["url"])
+    return urls
+
+
+def _status(drv) -> int:
+    return drv.execute_script("return performance.getEntriesByType('navigation')[0].responseStatus")
+
+
+def _screenshot(drv, name: str) -> None:
+    """The whole page from its top, not just the window (Chrome's DevTools protocol)."""
+    import base64
+
+    drv.execute_script("window.scrollTo(0, 0)")
+    size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
+    shot = drv.execute_cdp_cmd(
+        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    )
+    (ARTEFACTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def _axe_violations(drv) -> list[dict]:
+    from axe_selenium_python import Axe
+
+    axe = Axe(drv)
+    axe.inject()
+    return axe.run()["violations"]
+
+
+def open_page(drv, base: str, path: str, name: str, status: int = 200, expected_console=()) -> None:
+    """Open ``path`` and check it: status, charts drawn, console, network, axe; then a screenshot."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv.get_log("browser"), _requested(drv)  # drop what earlier pages left
+    drv.get(base + path)
+    WebDriverWait(drv, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert _status(drv) == status, f"{path}: status {_status(drv)}"
+    if drv.execute_script("return document.querySelectorAll('[data-figure]').length"):
+        WebDriverWait(drv, 30).until(
+            lambda d: (lambda c: c and all(n > 0 for n in c))(d.execute_script(CHARTS_DRAWN))
+        )
+    errors = [
+        e
+        for e in drv.get_log("browser")
+        if e["level"] == "SEVERE" and not any(x in e["message"] for x in expected_console)
+    ]
+    assert not errors, f"{path}: console errors {errors}"
+    resources = drv.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".concat(performance.getEntriesByType('navigation').map(e => e.name))"
+    )
+    assert all(u.startswith(base + "/") for u in resources), f"{path}: loaded {resources}"
+    # The network log also sees what was asked for and blocked (the browser's own chrome:// pages
+    # are not the page's).
+    network = ("http:", "https:", "ws:", "wss:", "ftp:")
+    outside = [u for u in _requested(drv) if u.startswith(network) and not u.startswith(base + "/")]
+    assert not outside, f"{path}: asked other hosts for {outside}"
+    violations = _axe_violations(drv)
+    assert not violations, f"{path}: axe found " + "; ".join(
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}" for v in violations
+    )
+    _screenshot(drv, name)
+
+
+def sign_in(drv, base: str, login: demo.Login) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv.get(base + "/login")
+    drv.find_element(By.ID, "user-name").send_keys(login.name)
+    drv.find_element(By.ID, "password").send_keys(login.password)
+    drv.find_element(By.ID, "sign-in").click()
+    WebDriverWait(drv, 10).until(lambda d: d.current_url.endswith("/plans"))
+    assert login.name in drv.find_element(By.CLASS_NAME, "header__user").text
+
+
+def sign_out(drv) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv.find_element(By.CSS_SELECTOR, ".header__signout button").click()
+    WebDriverWait(drv, 10).until(lambda d: "You have signed out" in d.page_source)
+
+
+def pages_for(role: str, plans: dict[str, int]) -> list[tuple[str, str]]:
+    """(path, short name) of every page a role has: the shared ones and the versions it may read."""
+    gm = plans["greater_manchester.yaml"]
+    versions = {
+        "anonymous": [],
+        "national": list(plans.values()),
+        "lead": [gm],
+        "analyst": [gm],
+        "viewer": [gm],  # the published one
+    }
+    out = [("/", "england"), (f"/footprints/{GM}", "footprint-gm"), ("/public", "public")]
+    out += [("/login", "login")] if role == "anonymous" else [("/plans", "plans")]
+    out += [(f"/plans/{p}/versions/1", f"plan-{p}-v1") for p in versions[role]]
+    return out
+
+
+def test_every_page_as_each_role(site, browser):
+    base, made = site
+    for name in ("anonymous", "nia", "gm_lead", "gm_analyst", "cw_lead", "vic"):
+        login = made.logins.get(name)
+        if login:
+            sign_in(browser, base, login)
+        role = login.role if login else "anonymous"
+        pages = pages_for(role, made.plans)
+        if name == "cw_lead":  # Cornwall's lead reads Cornwall's plan, not Greater Manchester's
+            pages = [p for p in pages if not p[0].startswith("/plans/")]
+            pages.append((f"/plans/{made.plans['cornwall.yaml']}/versions/1", "plan-cornwall-v1"))
+            pages.append((f"/footprints/{CORNWALL}", "footprint-cornwall"))
+        for path, short in pages:
+            open_page(browser, base, path, f"{name}-{short}")
+        if login:
+            sign_out(browser)
+
+
+def test_the_map_and_the_charts_draw(site, browser):
+    base, _ = site
+    browser.get(base + "/")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return document.querySelectorAll('.choroplethlocation').length") == 44
+    )
+    browser.get(base + f"/footprints/{GM}")
+    WebDriverWait(browser, 30).until(
+        lambda d: (lambda c: len(c) == 3 and all(n > 0 for n in c))(d.execute_script(CHARTS_DRAWN))
+    )
+
+
+def test_tab_reaches_the_login_fields_and_the_button(site, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    base, _ = site
+    browser.get(base + "/login")
+    reached = []
+    active = "return document.activeElement.id || document.activeElement.tagName"
+    for _ in range(15):
+        ActionChains(browser).send_keys(Keys.TAB).perform()
+        reached.append(browser.execute_script(active))
+        if reached[-1] == "sign-in":
+            break
+    form = ["user-name", "password", "sign-in"]
+    assert [r for r in reached if r in form] == form, reached
+    # The focus is visible: the focused button takes the yellow focus colour.
+    colour = browser.execute_script("return getComputedStyle(document.activeElement).backgroundColor")
+    assert colour == "rgb(255, 235, 59)", colour
+
+
+def test_a_lead_cannot_open_another_footprints_plan(site, browser):
+    base, made = site
+    sign_in(browser, base, made.logins["cw_lead"])
+    try:
+        open_page(
+            browser,
+            base,
+            f"/plans/{made.plans['greater_manchester.yaml']}/versions/1",
+            "cw_lead-forbidden-gm-plan",
+            status=403,
+            expected_console=("status of 403",),
+        )
+        assert "You cannot see this page" in browser.page_source
+        assert "may not read plans of E54000007" in browser.page_source
+    finally:
+        sign_out(browser)
