@@ -56,3 +56,25 @@ def test_bad_roles_footprints_and_urls_exit_2_with_one_line(tmp_path, capsys):
     for argv, line in cases:
         assert main(argv) == 2, argv
         assert capsys.readouterr().err.strip() == line
+
+
+def test_users_password_sets_an_argon2_hash_and_refuses_short_ones(tmp_path, capsys, monkeypatch):
+    import io
+
+    from stpsim.service import Service
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["users", "add", "nia", "--role", "national", "--database", url]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    assert main(["users", "password", "nia", "--database", url]) == 0
+    assert Service(url).check_password("nia", "correct horse battery staple").role == "national"
+    with create_engine(url).connect() as conn:
+        stored = conn.execute(text("select password_hash from users where name = 'nia'")).scalar_one()
+    assert stored.startswith("$argon2") and "correct horse" not in stored
+    capsys.readouterr()
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "password", "nia", "--database", url]) == 2
+    assert capsys.readouterr().err.strip() == "stpsim: error: password: use at least 12 characters"
+    monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
+    assert main(["users", "password", "nobody", "--database", url]) == 2
+    assert capsys.readouterr().err.strip() == "stpsim: error: user 'nobody' not found"

@@ -76,6 +76,30 @@ def users_add(
     print(token)
 
 
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Set a user's password for the dashboard (asked twice, never echoed; kept as an argon2
+    hash). Reads one line from standard input when it is not a terminal."""
+    import sys
+
+    from .cli import UserError, out
+    from .service import Service, ServiceError
+
+    url = _upgraded(database)
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        Service(url).set_password(name, password)
+    except ServiceError as e:
+        raise UserError(str(e)) from None
+    out.print(f"The password of {name} is set.")
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,

@@ -88,6 +88,13 @@ def run_identity(plan_doc: dict, draws: int, seed: int) -> str:
 WRITE_RETRIES = 20
 
 
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(secrets.token_urlsafe(16))
+
+
 def run_document(plan) -> dict:
     """A plan's results as the JSON document of `stpsim run --json` (the RunResponse model)."""
     from .compute import run_plan
@@ -169,9 +176,12 @@ class Service:
         with self.Session() as s:
             user = s.scalar(select(m.User).where(m.User.name == name))
             try:
+                # An unknown user is checked against a dummy hash too, so the time taken does
+                # not tell whether a user name exists.
+                stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+                PasswordHasher().verify(stored, password)
                 if user is None or not user.password_hash:
                     raise VerificationError
-                PasswordHasher().verify(user.password_hash, password)
             except VerificationError:
                 raise NotAuthenticated("the user name or password is not right") from None
             return Actor(user.id, user.name, user.role, frozenset(user.footprint_codes))
