@@ -366,3 +366,439 @@ def test_serve_demo_fills_a_store_and_serves_it_on_loopback(monkeypatch, capsys)
         assert re.search(rf"^\s+{name}\s+password \S{{16}}\s", served["out"], re.M), name
     assert main(["serve", "--demo", "--host", "0.0.0.0"]) == 2
     assert main(["serve", "--demo", "--database", "sqlite:///x.db"]) == 2
+
+
+# ---- part 2: the plan editor, results, comparisons and submissions -----------------------------
+#
+# Tests that change the store (save, submit, accept, return) use ``busy``, a demo store of their
+# own, so the counts the tests above read never move; each makes the versions it needs.
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory):
+    svc = Service(sqlite_url(tmp_path_factory.mktemp("web_busy")))
+    made = demo.populate(svc)
+    return SimpleNamespace(svc=svc, made=made, xss=None)
+
+
+def gm_id(world) -> int:
+    return world.made.plans["greater_manchester.yaml"]
+
+
+def cw_id(world) -> int:
+    return world.made.plans["cornwall.yaml"]
+
+
+def form_of(page) -> dict[str, str]:
+    """The editor's fields as a browser would send them (checked boxes, selected options)."""
+    text = page.text
+    out = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)}
+    for name, value in re.findall(r'type="range"[^>]*name="([^"]+)" value="([^"]*)"', text, re.S):
+        out[name] = value
+    for tag in re.findall(r"<input[^>]*type=\"checkbox\"[^>]*>", text, re.S):
+        if re.search(r"\bchecked\b", tag):
+            out[re.search(r'name="([^"]+)"', tag).group(1)] = "yes"
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        out[name] = chosen.group(1) if chosen else re.search(r'<option value="([^"]*)"', options).group(1)
+    for name, value in re.findall(r'name="(efficiency\.\w+)" type="text"[^>]*value="([^"]*)"', text, re.S):
+        out[name] = value
+    return out
+
+
+def preview_call(c: TestClient, plan: int, fields: dict, token: str | None = "page", version: int = 1):
+    headers = {}
+    if token == "page":
+        token = csrf(c, "/plans")
+    if token is not None:
+        headers["X-CSRF-Token"] = token
+    body = {
+        "plan_id": plan,
+        "version": version,
+        "fields": {k: v for k, v in fields.items() if k != "csrf_token"},
+    }
+    return c.post("/web/preview", json=body, headers=headers)
+
+
+def test_only_the_footprints_leads_and_analysts_open_its_editor(world):
+    gm = gm_id(world)
+    path = f"/plans/{gm}/versions/1/edit"
+    for name in ("gm_lead", "gm_analyst"):
+        page = signed_in(world, name).get(path)
+        assert page.status_code == 200, name
+        assert h1(page) == "Edit Greater Manchester - Taking Charge"
+    for name, why in (
+        ("nia", "nia (national) may not edit plans of E54000007"),
+        ("vic", "vic (viewer) may not edit plans of E54000007"),  # reads the published version
+        ("cw_lead", "cw_lead (lead) may not read plans of E54000007"),
+    ):
+        r = signed_in(world, name).get(path)
+        assert r.status_code == 403 and why in r.text, name
+    assert signed_in(world, "gm_lead").get(f"/plans/{cw_id(world)}/versions/1/edit").status_code == 403
+    assert client(world).get(path).headers["location"] == f"/login?next={path}"
+    assert signed_in(world, "gm_lead").get(f"/plans/{gm}/versions/99/edit").status_code == 404
+
+
+def test_the_editor_shows_the_library_and_the_plans_choices(world):
+    from stpsim.interventions import library
+
+    page = signed_in(world, "gm_lead").get(f"/plans/{gm_id(world)}/versions/1/edit")
+    text = page.text
+    for spec in library().values():  # every care model, adopted or not
+        assert f'<legend class="fieldset__legend">{spec.title}</legend>'.replace("'", "&#39;") in text
+    fields = form_of(page)
+    assert sum(k.startswith("on.") for k in fields) == 9  # GM adopts 9 of the 10
+    assert "on.direct_access_physiotherapy" not in fields
+    assert fields["coverage.specialist_gp_long_term_conditions"] == "60"
+    assert fields["full.specialist_gp_long_term_conditions"] == "2019/20"  # {2017: .3, 2018: .6, 2019: 1}
+    assert fields["full.specialist_gp_urgent_care"] == "2018/19"
+    assert fields["full.outpatient_followup_redesign"] == "2019/20"  # no ramp: a third a year
+    assert fields["contracts"] == "pbr" and (fields["efficiency.low"], fields["efficiency.high"]) == (
+        "1",
+        "3",
+    )
+    for preset in ("pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining"):
+        assert f'<option value="{preset}"' in text
+    assert 'type="range" min="0" max="100" step="1"' in text
+    # The preview: key numbers and four charts, each with a caption and a table of its numbers.
+    assert 'id="preview-numbers"' in text and 'role="status"' in text
+    for key in ("admissions", "beds", "bridge", "orgs"):
+        assert f'data-figure="chart-{key}-data"' in text and f'id="chart-{key}-caption"' in text
+        assert f'id="chart-{key}-table"' in text
+    assert 'src="/static/editor.js' in text and "<script>" not in text
+
+
+def test_the_preview_answers_as_a_slider_moves(world):
+    c = signed_in(world, "gm_lead")
+    fields = form_of(c.get(f"/plans/{gm_id(world)}/versions/1/edit"))
+    low = preview_call(c, gm_id(world), fields | {"coverage.hospital_at_home": "0"})
+    high = preview_call(c, gm_id(world), fields | {"coverage.hospital_at_home": "100"})
+    assert low.status_code == high.status_code == 200, low.text
+    assert low.headers["cache-control"] == "no-store" and low.headers["content-type"] == "application/json"
+    a, b = low.json(), high.json()
+    assert set(a["charts"]) == {"admissions", "beds", "bridge", "orgs"} and a["draws"] == 1000
+    plan_line = [t for t in a["charts"]["admissions"]["figure"]["data"] if t["name"] == "Plan: average"]
+    plan_line_b = [t for t in b["charts"]["admissions"]["figure"]["data"] if t["name"] == "Plan: average"]
+    assert plan_line[0]["y"][-1] > plan_line_b[0]["y"][-1]  # more hospital at home, fewer admissions
+    assert a["numbers"]["rows"][0][1] != b["numbers"]["rows"][0][1]
+    assert a["charts"]["bridge"]["table"]["rows"] != b["charts"]["bridge"]["table"]["rows"]
+    # A care model switched on or off changes the plan too.
+    off = preview_call(c, gm_id(world), {k: v for k, v in fields.items() if k != "on.hospital_at_home"})
+    assert off.json()["numbers"] == a["numbers"]  # off is as good as reaching no one
+    assert off.json()["numbers"] != b["numbers"]
+
+
+def test_the_preview_needs_the_token_in_its_header_and_rights_to_the_footprint(world):
+    gm = gm_id(world)
+    c = signed_in(world, "gm_lead")
+    fields = form_of(c.get(f"/plans/{gm}/versions/1/edit"))
+    for token in (None, "", "wrong"):
+        r = preview_call(c, gm, fields, token=token)
+        assert r.status_code == 403, token
+        assert "csrf_token" in " ".join(r.json()["lines"])
+    # A token in the body is not the header's.
+    body = {"plan_id": gm, "version": 1, "fields": {}, "csrf_token": fields["csrf_token"]}
+    assert c.post("/web/preview", json=body).status_code == 403
+    for name, why in (
+        ("nia", "may not edit plans of"),
+        ("vic", "may not edit plans of"),
+        ("cw_lead", "may not read"),
+    ):
+        r = preview_call(signed_in(world, name), gm, fields)
+        assert r.status_code == 403 and why in r.json()["lines"][0], name
+    anonymous = client(world)
+    r = preview_call(anonymous, gm, fields, token=csrf(anonymous))
+    assert r.status_code == 401 and r.json() == {"lines": ["sign in first; your session may have ended"]}
+    assert preview_call(c, gm, fields, version=7).status_code == 404
+    bad = c.post(
+        "/web/preview",
+        json={"plan_id": gm, "version": 1, "fields": {}, "extra": 1},
+        headers={"X-CSRF-Token": fields["csrf_token"]},
+    )
+    assert bad.status_code == 422 and "extra" in bad.json()["lines"][0]
+    assert c.get("/web/preview").status_code == 405
+
+
+def test_the_preview_names_each_problem_by_its_field(world):
+    c = signed_in(world, "gm_lead")
+    fields = form_of(c.get(f"/plans/{gm_id(world)}/versions/1/edit"))
+    r = preview_call(
+        c,
+        gm_id(world),
+        fields | {"coverage.hospital_at_home": "150", "efficiency.low": "4", "efficiency.high": "2"},
+    )
+    assert r.status_code == 422
+    found = {f["field"]: f for f in r.json()["fields"]}
+    assert found["coverage.hospital_at_home"]["message"] == (
+        "interventions.4.coverage: Input should be less than or equal to 1; got 1.5"
+    )
+    assert found["coverage.hospital_at_home"]["id"] == "coverage-hospital_at_home"
+    assert "low (4.0) must not exceed high (2.0)" in found["efficiency.low"]["message"]
+    r = preview_call(c, gm_id(world), fields | {"coverage.geriatricians_front_door": "lots"})
+    assert r.json()["fields"] == [
+        {
+            "field": "coverage.geriatricians_front_door",
+            "id": "coverage-geriatricians_front_door",
+            "message": "interventions.3.coverage: 'lots' is not a number; give a percentage from 0 to 100",
+        }
+    ]
+
+
+def test_saving_makes_a_new_version_and_never_overwrites(busy):
+    gm = gm_id(busy)
+    c = signed_in(busy, "gm_analyst")
+    before = busy.svc.get_plan(busy.svc.check_password("nia", busy.made.logins["nia"].password), gm)
+    page = c.get(f"/plans/{gm}/versions/1/edit")
+    fields = form_of(page) | {
+        "coverage.hospital_at_home": "90",
+        "full.hospital_at_home": "2020/21",
+        "on.direct_access_physiotherapy": "yes",
+        "contracts": "capitation",
+    }
+    fields.pop("on.back_office_and_estates")
+    r = c.post(f"/plans/{gm}/versions/1/edit", data=fields)
+    assert r.status_code == 303, r.text
+    n = len(before["versions"]) + 1
+    assert r.headers["location"] == f"/plans/{gm}/versions/{n}"
+    shown = c.get(r.headers["location"])
+    assert f"Saved as version {n}. Version 1 is unchanged." in shown.text
+    nia = busy.svc.check_password("nia", busy.made.logins["nia"].password)
+    old, new = (busy.svc.get_version(nia, gm, k)["document"] for k in (1, n))
+    adopted = {a["name"]: a for a in new["interventions"]}
+    assert adopted["hospital_at_home"]["coverage"] == 0.9
+    assert adopted["hospital_at_home"]["ramp"] == {"2017": 0.25, "2018": 0.5, "2019": 0.75, "2020": 1.0}
+    assert adopted["direct_access_physiotherapy"]["coverage"] == 0.5
+    assert adopted["direct_access_physiotherapy"]["ramp"] is None  # full in 2019/20: the default
+    assert "back_office_and_estates" not in adopted
+    assert new["finance"]["contracts"] == "capitation" and new["finance"]["provider_efficiency"] is None
+    untouched = {a["name"]: a for a in old["interventions"]}
+    for name in (
+        "specialist_gp_long_term_conditions",
+        "geriatricians_front_door",
+        "outpatient_followup_redesign",
+    ):
+        assert adopted[name] == untouched[name]  # ramps and coverage kept as written
+    assert new["growth"] == old["growth"] and new["name"] == old["name"]
+    assert busy.svc.get_version(nia, gm, 1)["document"] == old
+
+
+def test_bad_input_shows_the_services_lines_next_to_the_field_and_saves_nothing(busy):
+    gm = gm_id(busy)
+    c = signed_in(busy, "gm_lead")
+    nia = busy.svc.check_password("nia", busy.made.logins["nia"].password)
+    count = len(busy.svc.get_plan(nia, gm)["versions"])
+    fields = form_of(c.get(f"/plans/{gm}/versions/1/edit"))
+    r = c.post(
+        f"/plans/{gm}/versions/1/edit",
+        data=fields | {"coverage.hospital_at_home": "150", "efficiency.low": "20", "contracts": "barter"},
+    )
+    assert r.status_code == 422
+    assert len(busy.svc.get_plan(nia, gm)["versions"]) == count
+    line = "interventions.4.coverage: Input should be less than or equal to 1; got 1.5"
+    assert (
+        f'<p class="error-message" id="coverage-hospital_at_home-error"><span class="visually-hidden">Error:'
+        f"</span> {line}</p>" in r.text
+    )
+    assert f'<li><a href="#coverage-hospital_at_home">{line}</a></li>' in r.text
+    assert re.search(
+        r'id="coverage-hospital_at_home"[^>]*aria-describedby="coverage-hospital_at_home-error" '
+        r'aria-invalid="true"',
+        r.text,
+    )
+    assert 'id="contracts-error"' in r.text and "finance.contracts: Input should be" in r.text
+    assert 'id="efficiency-low-error"' in r.text and "low (20.0) must not exceed high (3.0)" in r.text
+    assert "<title>Error: Edit" in r.text
+    # What was typed comes back, so it can be put right.
+    assert 'name="efficiency.low" type="text"' in r.text and 'value="20"' in r.text
+    assert 'value="barter"' not in r.text  # a select shows its own options only
+
+
+def test_the_editors_forms_need_the_token(busy):
+    gm = gm_id(busy)
+    c = signed_in(busy, "gm_lead")
+    fields = form_of(c.get(f"/plans/{gm}/versions/1/edit"))
+    for token in (None, "wrong"):
+        data = {k: v for k, v in fields.items() if k != "csrf_token"}
+        if token:
+            data["csrf_token"] = token
+        assert c.post(f"/plans/{gm}/versions/1/edit", data=data).status_code == 403
+        assert c.post(f"/plans/{gm}/versions/1/submit", data=data).status_code == 403
+    nia = signed_in(busy, "nia")
+    assert nia.post("/submissions/1/return", data={"comment": "no token"}).status_code == 403
+    assert nia.post("/submissions/1/accept", data={}).status_code == 403
+
+
+def test_results_show_every_chart_with_its_table_and_are_stored(world):
+    gm = gm_id(world)
+    c = signed_in(world, "gm_lead")
+    page = c.get(f"/plans/{gm}/versions/1/results")
+    assert page.status_code == 200, page.text
+    assert h1(page) == "Greater Manchester - Taking Charge: results"
+    for key in ("services", "beds", "bridge", "drivers", "orgs", "incentives"):
+        assert f'data-figure="chart-{key}-data"' in page.text, key
+        assert f'id="chart-{key}-caption"' in page.text and f'id="chart-{key}-table"' in page.text
+    assert "What it costs and saves</h2>" in page.text and "Who gains and who loses</h2>" in page.text
+    assert f'href="/plans/{gm}/versions/1/report.html"' in page.text
+    assert f'href="/plans/{gm}/versions/1/report.xlsx"' in page.text
+    again = c.get(f"/plans/{gm}/versions/1/results")
+    assert "These results were stored when the same plan was first run" in again.text
+    # The published version's results for a viewer; another footprint's lead cannot.
+    assert signed_in(world, "vic").get(f"/plans/{gm}/versions/1/results").status_code == 200
+    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/results").status_code == 403
+    assert client(world).get(f"/plans/{gm}/versions/1/results").status_code == 303
+
+
+def test_the_report_and_the_workbook_download(world):
+    gm = gm_id(world)
+    c = signed_in(world, "nia")
+    html = c.get(f"/plans/{gm}/versions/1/report.html")
+    assert html.status_code == 200 and html.headers["content-type"] == "text/html; charset=utf-8"
+    assert html.headers["content-disposition"] == (
+        f'attachment; filename="stpsim-plan-{gm}-version-1-board.html"'
+    )
+    assert html.text.startswith("<!doctype html>") and "Greater Manchester" in html.text
+    xlsx = c.get(f"/plans/{gm}/versions/1/report.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    pdf = c.get(f"/plans/{gm}/versions/1/report.pdf")
+    assert pdf.status_code == 422 and "fmt" in pdf.text
+    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/report.xlsx").status_code == 403
+
+
+def test_compare_two_versions_of_one_footprint_only(world):
+    gm, cw = gm_id(world), cw_id(world)
+    nia = signed_in(world, "nia")
+    chooser = nia.get("/compare")
+    assert chooser.status_code == 200 and h1(chooser) == "Compare two versions"
+    assert f'<option value="{cw}:1"' in chooser.text and 'id="compare-table"' not in chooser.text
+    both = nia.get(f"/compare?a={gm}:1&b={world.xss}:1")
+    assert both.status_code == 200, both.text
+    assert 'id="compare-table"' in both.text
+    assert "Shortfall with the option" in both.text and "The two options compared" not in both.text
+    for key in ("compare-admissions", "compare-beds", "compare-bridge-a", "compare-bridge-b", "compare-orgs"):
+        assert f'data-figure="chart-{key}-data"' in both.text and f'id="chart-{key}-table"' in both.text
+    apart = nia.get(f"/compare?a={gm}:1&b={cw}:1")
+    assert apart.status_code == 422
+    assert "These two cannot be compared" in apart.text
+    assert "the two versions cover different footprints (E54000007 and E54000036)" in apart.text
+    bad = nia.get(f"/compare?a={gm}:1&b=latest")
+    assert bad.status_code == 422 and "b: &#39;latest&#39; is not a plan and version" in bad.text
+    one = nia.get(f"/compare?a={cw}:1")  # from a version's page: the other is chosen in the form
+    assert one.status_code == 200 and f'<option value="{cw}:1" selected>' in one.text
+    assert signed_in(world, "cw_lead").get(f"/compare?a={gm}:1&b={gm}:1").status_code == 403
+    assert client(world).get("/compare").status_code == 303
+
+
+def test_a_lead_submits_the_centre_returns_with_a_comment_and_the_lead_reads_it(busy):
+    gm = gm_id(busy)
+    lead = signed_in(busy, "gm_lead")
+    saved = lead.post(f"/plans/{gm}/versions/1/edit", data=form_of(lead.get(f"/plans/{gm}/versions/1/edit")))
+    version_path = saved.headers["location"]
+    n = int(version_path.rsplit("/", 1)[1])
+    page = lead.get(version_path)
+    assert 'id="submit-version"' in page.text
+    assert 'id="submit-version"' not in signed_in(busy, "gm_analyst").get(version_path).text  # cannot submit
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    r = lead.post(f"{version_path}/submit", data={"csrf_token": token})
+    assert r.status_code == 303 and r.headers["location"] == version_path
+    page = lead.get(version_path)
+    assert f"Version {n} was sent to NHS England for review." in page.text
+    assert 'id="submit-version"' not in page.text and "tag--submitted" in page.text
+    assert lead.post(f"{version_path}/submit", data={"csrf_token": token}).status_code == 409
+
+    nia = signed_in(busy, "nia")
+    board = nia.get("/submissions")
+    assert board.status_code == 200 and h1(board) == "Submissions from the 44 footprints"
+    assert board.text.count('<tr>\n      <th scope="row"><a href="/footprints/') == 44
+    sid = int(re.search(r'action="/submissions/(\d+)/return"', board.text).group(1))
+    assert "1 waiting for a decision" in board.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', board.text).group(1)
+    empty = nia.post(f"/submissions/{sid}/return", data={"csrf_token": token, "comment": "  "})
+    assert empty.status_code == 422
+    message = "comment: returning a submission needs a comment saying why"
+    hidden = '<span class="visually-hidden">Error:</span>'
+    assert f'<p class="error-message" id="comment-{sid}-error">{hidden} {message}' in empty.text
+    assert f'<li><a href="#comment-{sid}">{message}</a></li>' in empty.text
+    comment = f"Please show the bed numbers for winter. {XSS}"
+    done = nia.post(f"/submissions/{sid}/return", data={"csrf_token": token, "comment": comment})
+    assert done.status_code == 303 and done.headers["location"] == "/submissions"
+    assert (
+        "Returned the submission from Greater Manchester with your comment." in nia.get("/submissions").text
+    )
+
+    page = lead.get(version_path)
+    assert "NHS England returned this version" in page.text
+    assert "Please show the bed numbers for winter. &lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert XSS not in page.text
+    assert 'id="submit-version"' not in page.text  # a returned version is answered by a new one
+    # The public still sees the accepted version 1 only.
+    public = client(busy).get("/public").text.split("<main")[1]
+    assert public.count("<article") == 1 and "version 1" in public and f"version {n}" not in public
+
+
+def test_the_centre_accepts_and_the_plan_is_published(busy):
+    cw = cw_id(busy)
+    lead = signed_in(busy, "cw_lead")
+    page = lead.get(f"/plans/{cw}/versions/1")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    assert lead.post(f"/plans/{cw}/versions/1/submit", data={"csrf_token": token}).status_code == 303
+    sid = next(
+        s["id"]
+        for s in busy.svc.list_submissions(
+            busy.svc.check_password("nia", busy.made.logins["nia"].password), "E54000036"
+        )
+        if s["superseded_by"] is None
+    )
+    # Only national reviewers see the board and decide.
+    assert lead.get("/submissions").status_code == 403
+    assert "may not review submissions" in lead.get("/submissions").text
+    assert lead.post(f"/submissions/{sid}/accept", data={"csrf_token": token}).status_code == 403
+    nia = signed_in(busy, "nia")
+    token = csrf(nia, "/submissions")
+    r = nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token})
+    assert r.status_code == 303
+    assert "Accepted the submission from Cornwall and the Isles of Scilly. It is now published." in (
+        nia.get("/submissions").text
+    )
+    assert nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token}).status_code == 409
+    public = client(busy).get("/public").text
+    assert "Cornwall and the Isles of Scilly - Shaping our future" in public
+    assert 'href="/submissions"' in nia.get("/").text and 'href="/submissions"' not in lead.get("/").text
+
+
+def test_new_pages_escape_what_users_typed(world):
+    c = signed_in(world, "gm_lead")
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for path in (
+        f"/plans/{world.xss}/versions/1/edit",
+        f"/plans/{world.xss}/versions/1/results",
+        f"/compare?a={world.xss}:1&b={gm_id(world)}:1",
+    ):
+        page = c.get(path)
+        assert page.status_code == 200, path
+        assert XSS not in page.text and escaped in page.text, path
+        assert "<script>" not in page.text  # figures are JSON in script elements, never code
+    # A figure's JSON cannot close its element.
+    from stpsim.web.figures import figure_json
+
+    assert "</script>" not in figure_json({"layout": {"title": {"text": "</script><b>"}}})
+
+
+def test_new_pages_carry_the_security_headers(world):
+    gm = gm_id(world)
+    c = signed_in(world, "gm_lead")
+    for path in (
+        f"/plans/{gm}/versions/1/edit",
+        f"/plans/{gm}/versions/1/results",
+        f"/compare?a={gm}:1&b={gm}:1",
+        "/submissions",  # 403 for a lead
+        "/static/editor.js",
+    ):
+        r = c.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "'unsafe-inline'" not in csp and "img-src 'self';" in csp, path
+        assert r.headers["x-content-type-options"] == "nosniff", path
+        if "text/html" in r.headers["content-type"]:  # no inline script or style for the policy to allow
+            assert "<script>" not in r.text and not re.search(r"\sstyle=", r.text), path
+    r = preview_call(c, gm, form_of(c.get(f"/plans/{gm}/versions/1/edit")))
+    assert "default-src 'self'" in r.headers["content-security-policy"]

@@ -120,15 +120,27 @@ def _status(drv) -> int:
 
 
 def _screenshot(drv, name: str) -> None:
-    """The whole page from its top, not just the window (Chrome's DevTools protocol)."""
+    """The whole page from its top, not just the window (Chrome's DevTools protocol), laid out
+    as on a screen as tall as the page: a part that stays in view as the page scrolls (the
+    editor's preview) then sits where it would, rather than where the window last left it."""
     import base64
 
     drv.execute_script("window.scrollTo(0, 0)")
     size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
-    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
-    shot = drv.execute_cdp_cmd(
-        "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+    width = drv.execute_script("return document.documentElement.clientWidth")
+    height = min(int(size["height"]), 8000)
+    drv.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
     )
+    try:
+        size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 8000), "scale": 1}
+        shot = drv.execute_cdp_cmd(
+            "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
+        )
+    finally:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     (ARTEFACTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
@@ -168,11 +180,29 @@ def open_page(drv, base: str, path: str, name: str, status: int = 200, expected_
     network = ("http:", "https:", "ws:", "wss:", "ftp:")
     outside = [u for u in _requested(drv) if u.startswith(network) and not u.startswith(base + "/")]
     assert not outside, f"{path}: asked other hosts for {outside}"
+    _check_axe(drv, path)
+    _screenshot(drv, name)
+
+
+def _check_axe(drv, where: str) -> None:
     violations = _axe_violations(drv)
-    assert not violations, f"{path}: axe found " + "; ".join(
+    assert not violations, f"{where}: axe found " + "; ".join(
         f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:5]}" for v in violations
     )
-    _screenshot(drv, name)
+
+
+def _check_quiet(drv, base: str, where: str, expected=()) -> None:
+    """Since the last look: no console error (but those ``expected``), nothing asked of a host
+    but the app's."""
+    errors = [
+        e
+        for e in drv.get_log("browser")
+        if e["level"] == "SEVERE" and not any(x in e["message"] for x in expected)
+    ]
+    assert not errors, f"{where}: console errors {errors}"
+    network = ("http:", "https:", "ws:", "wss:", "ftp:")
+    outside = [u for u in _requested(drv) if u.startswith(network) and not u.startswith(base + "/")]
+    assert not outside, f"{where}: asked other hosts for {outside}"
 
 
 def sign_in(drv, base: str, login: demo.Login) -> None:
@@ -272,6 +302,115 @@ def test_a_lead_cannot_open_another_footprints_plan(site, browser):
             base,
             f"/plans/{made.plans['greater_manchester.yaml']}/versions/1",
             "cw_lead-forbidden-gm-plan",
+            status=403,
+            expected_console=("status of 403",),
+        )
+        assert "You cannot see this page" in browser.page_source
+        assert "may not read plans of E54000007" in browser.page_source
+    finally:
+        sign_out(browser)
+
+
+# ---- part 2: the editor, results, comparisons and submissions ---------------------------------
+
+PLAN_LAST = """return document.getElementById('chart-admissions').data
+    .filter(t => t.name === 'Plan: average')[0].y.slice(-1)[0]"""
+FIRST_NUMBER = "return document.querySelector('#preview-numbers tbody td').textContent"
+NUMBERS = "return document.querySelector('#preview-numbers tbody').textContent"
+
+
+def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(site, browser):
+    from urllib.parse import urlparse
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, made = site
+    drv = browser
+    gm = made.plans["greater_manchester.yaml"]
+    sign_in(drv, base, made.logins["gm_lead"])
+    try:
+        open_page(drv, base, f"/plans/{gm}/versions/1/edit", "gm_lead-editor")
+        before, before_text = drv.execute_script(PLAN_LAST), drv.execute_script(FIRST_NUMBER)
+        slider = drv.find_element(By.ID, "coverage-hospital_at_home")
+        slider.send_keys(Keys.END)  # the keyboard takes hospital at home to 100%
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(PLAN_LAST) != before)
+        assert drv.execute_script(PLAN_LAST) < before  # fewer emergency admissions
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(FIRST_NUMBER) != before_text)
+        assert drv.find_element(By.ID, "coverage-hospital_at_home-value").text == "100%"
+        assert "show your changes" in drv.find_element(By.ID, "preview-status").text
+        # A care model switched on by keyboard enables its slider and changes the plan again.
+        moved = drv.execute_script(NUMBERS)
+        drv.find_element(By.ID, "on-direct_access_physiotherapy").send_keys(Keys.SPACE)
+        WebDriverWait(drv, 10).until(lambda d: d.execute_script(NUMBERS) != moved)
+        assert drv.find_element(By.ID, "coverage-direct_access_physiotherapy").is_enabled()
+        _check_quiet(drv, base, "editor after the preview")
+        _check_axe(drv, "editor after the preview")
+        _screenshot(drv, "gm_lead-editor-changed")
+
+        drv.find_element(By.ID, "save-version").click()
+        WebDriverWait(drv, 10).until(lambda d: "Saved as version" in d.page_source)
+        version_path = urlparse(drv.current_url).path
+        assert version_path.startswith(f"/plans/{gm}/versions/") and not version_path.endswith("/1")
+        drv.find_element(By.ID, "submit-version").click()
+        WebDriverWait(drv, 10).until(lambda d: "was sent to NHS England for review" in d.page_source)
+        assert not drv.find_elements(By.ID, "submit-version")
+        _check_quiet(drv, base, "saving and submitting")
+        _check_axe(drv, version_path)
+        _screenshot(drv, "gm_lead-version-submitted")
+    finally:
+        sign_out(drv)
+
+    sign_in(drv, base, made.logins["nia"])
+    try:
+        open_page(drv, base, "/submissions", "nia-submissions")
+        button = drv.find_element(By.CSS_SELECTOR, "button[id^=return-]")
+        sid = button.get_attribute("id").removeprefix("return-")
+        button.click()  # no comment
+        WebDriverWait(drv, 10).until(lambda d: f"comment-{sid}-error" in d.page_source)
+        assert "returning a submission needs a comment saying why" in (
+            drv.find_element(By.ID, f"comment-{sid}-error").text
+        )
+        assert drv.find_element(By.ID, f"comment-{sid}").get_attribute("aria-invalid") == "true"
+        # Chrome logs the page's own 422 (the form shown again with its error) and nothing else.
+        _check_quiet(drv, base, "returning without a comment", expected=("status of 422",))
+        _check_axe(drv, "/submissions with an error")
+        _screenshot(drv, "nia-submissions-comment-missing")
+        drv.find_element(By.ID, f"comment-{sid}").send_keys("Show the winter bed numbers, please.")
+        drv.find_element(By.ID, f"return-{sid}").click()
+        WebDriverWait(drv, 10).until(lambda d: "with your comment" in d.page_source)
+    finally:
+        sign_out(drv)
+
+    sign_in(drv, base, made.logins["gm_lead"])
+    try:
+        open_page(drv, base, version_path, "gm_lead-version-returned")
+        panel = drv.find_element(By.ID, "returned").text
+        assert "NHS England returned this version" in panel and "Show the winter bed numbers" in panel
+        n = version_path.rsplit("/", 1)[1]
+        open_page(drv, base, f"/plans/{gm}/versions/1/results", "gm_lead-results")
+        open_page(drv, base, f"/compare?a={gm}:1&b={gm}:{n}", "gm_lead-compare")
+        open_page(drv, base, "/compare", "gm_lead-compare-choose")
+    finally:
+        sign_out(drv)
+
+    # The public sees the accepted version 1 only: not the returned one.
+    open_page(drv, base, "/public", "anonymous-public-after-return")
+    main = drv.find_element(By.TAG_NAME, "main").text
+    assert len(drv.find_elements(By.CSS_SELECTOR, "main article")) == 1
+    assert "version 1" in main and f"version {n}" not in main
+
+
+def test_a_lead_cannot_open_another_footprints_editor(site, browser):
+    base, made = site
+    sign_in(browser, base, made.logins["cw_lead"])
+    try:
+        open_page(
+            browser,
+            base,
+            f"/plans/{made.plans['greater_manchester.yaml']}/versions/1/edit",
+            "cw_lead-forbidden-gm-editor",
             status=403,
             expected_console=("status of 403",),
         )

@@ -12,13 +12,21 @@ from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from ..service import Service, ServiceError
 from .pages import PageError, SignInRequired, build_router, environment, error_page
-from .security import SECURITY_HEADERS, Sessions, SignInLimit, WebMiddleware, content_security_policy, is_api
+from .security import (
+    SECURITY_HEADERS,
+    Sessions,
+    SignInLimit,
+    WebMiddleware,
+    content_security_policy,
+    is_api,
+    is_page_json,
+)
 
 log = logging.getLogger("stpsim.web")
 
@@ -44,6 +52,8 @@ def install(
     app.add_middleware(WebMiddleware, sessions=sessions or Sessions())
 
     def page(request: Request, status: int, lines: list[str], title: str | None = None):
+        if is_page_json(request.url.path):  # the pages' scripts read JSON
+            return JSONResponse({"lines": lines}, status_code=status, headers={"Cache-Control": "no-store"})
         return error_page(env, request, status, title or TITLES.get(status, "Something went wrong"), lines)
 
     # Each handler answers the web's paths with a page and hands the API's to its own handler.
@@ -58,6 +68,8 @@ def install(
         return response
 
     async def on_sign_in_required(request: Request, _exc: SignInRequired):
+        if is_page_json(request.url.path):
+            return page(request, 401, ["sign in first; your session may have ended"])
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         from urllib.parse import quote
 

@@ -1,25 +1,34 @@
-"""The web pages: thin routes that read the session, call the service (or the cached figures)
-and render a Jinja2 template. Nothing here decides who may read what: the service does, and its
-errors become pages (403, 404) here.
+"""The web pages: thin routes that read the session, call the service (``Service`` and, for what
+the pages need beyond it, ``service.dashboard``) or the cached figures, and render a Jinja2
+template. Nothing here decides who may read or change what: the service does, and its errors
+become pages (403, 404, 409, 422) here.
 
-Every POST checks the form's CSRF token (the router's dependency); every page escapes what users
-typed (Jinja2 autoescape).
+Every POST checks the session's CSRF token (the router's dependency): a form's field, or the
+``X-CSRF-Token`` header of the editor's JSON preview. Every page escapes what users typed
+(Jinja2 autoescape).
 """
 
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from .. import __version__
-from ..service import Actor, NotAuthenticated, Service, ServiceError
+from ..service import Actor, Invalid, NotAuthenticated, Service, ServiceError, dashboard
 from . import figures
-from .security import CSRF_FIELD, Session, SignInLimit
+from .security import CSRF_FIELD, CSRF_HEADER, Session, SignInLimit
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+FieldName = Annotated[str, StringConstraints(max_length=100)]
+FieldValue = Annotated[str, StringConstraints(max_length=200)]
+REPORT_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 GEOJSON_URL = f"/static/{figures.GEOJSON}"
 SUBMISSION_STATES = ("missing", "submitted", "returned", "accepted")
 # Anyone reading the public page reads it as a viewer does: published versions only. The
@@ -39,18 +48,15 @@ class SignInRequired(Exception):
     """The page needs a signed-in user: the visitor is sent to sign in and brought back."""
 
 
-def _money(x: float) -> str:
-    sign = "−" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e9:
-        return f"{sign}£{x / 1e9:,.1f}bn"
-    if x >= 1e6:
-        return f"{sign}£{x / 1e6:,.0f}m"
-    return f"{sign}£{x:,.0f}"
+class PreviewRequest(BaseModel):
+    """What the editor's page sends as a slider moves: the version edited and the form's fields
+    (the same names as the form it would save)."""
 
+    model_config = ConfigDict(extra="forbid")
 
-def _count(x: float) -> str:
-    return f"{x:,.0f}"
+    plan_id: int = Field(ge=1, le=MAX_ID)
+    version: int = Field(ge=1, le=MAX_ID)
+    fields: dict[FieldName, FieldValue] = Field(max_length=200)
 
 
 def environment() -> Environment:
@@ -61,8 +67,11 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["money"] = _money
-    env.filters["count"] = _count
+    env.filters["money"] = dashboard.money
+    env.filters["count"] = dashboard.count
+    env.filters["field_id"] = dashboard.field_id
+    env.filters["figure_json"] = figures.figure_json
+    env.filters["when"] = lambda iso: str(iso)[:16].replace("T", " ") + " UTC"
     env.filters["label"] = lambda key: str(key).replace("_", " ")
     env.filters["footprint"] = lambda code: _footprint_names().get(code, code)
     return env
@@ -94,8 +103,12 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
         """Every POST must carry the session's form token: a page on another site cannot."""
         if request.method != "POST":
             return
-        form = await request.form()  # parsed once; the route's Form fields read the same copy
-        token = form.get(CSRF_FIELD)
+        # A form sends the token as a field; the pages' scripts send JSON with it in a header,
+        # which another site cannot set on a request to this one.
+        token = request.headers.get(CSRF_HEADER)
+        if token is None:
+            form = await request.form()  # parsed once; the route's Form fields read the same copy
+            token = form.get(CSRF_FIELD)
         if not session(request).csrf_matches(token if isinstance(token, str) else None):
             raise PageError(
                 403,
@@ -138,6 +151,14 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
         return actor
 
     Who = Annotated[Actor, Depends(signed_in)]
+
+    async def form_fields(request: Request) -> dict[str, str]:
+        """A form's fields by name (the editor's names depend on the care models); files and
+        the token left out."""
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str) and k != CSRF_FIELD}
+
+    Fields = Annotated[dict[str, str], Depends(form_fields)]
 
     # ---- signing in and out ----------------------------------------------------------------
 
@@ -277,7 +298,141 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
             "version.html",
             crumbs=[("Home", "/"), ("Plans", "/plans")],
             v=v,
+            vs=dashboard.version_status(service, who, v),
         )
+
+    def version_crumbs(plan_id: int, number: int) -> list[tuple[str, str]]:
+        return [
+            ("Home", "/"),
+            ("Plans", "/plans"),
+            (f"Version {number}", f"/plans/{plan_id}/versions/{number}"),
+        ]
+
+    # ---- the plan editor ---------------------------------------------------------------------
+
+    @router.get("/plans/{plan_id}/versions/{number}/edit")
+    def edit_form(request: Request, plan_id: Id, number: Id, who: Who) -> HTMLResponse:
+        return render(
+            request,
+            "editor.html",
+            crumbs=version_crumbs(plan_id, number),
+            e=dashboard.editor(service, who, plan_id, number),
+        )
+
+    @router.post("/plans/{plan_id}/versions/{number}/edit")
+    def edit(request: Request, plan_id: Id, number: Id, who: Who, fields: Fields) -> Response:
+        try:
+            saved = dashboard.save(service, who, plan_id, number, fields)
+        except dashboard.EditError as e:
+            return render(
+                request,
+                "editor.html",
+                status=422,
+                crumbs=version_crumbs(plan_id, number),
+                e=dashboard.editor(service, who, plan_id, number, fields, e.errors),
+            )
+        session(request).flash(f"Saved as version {saved['version']}. Version {number} is unchanged.")
+        return RedirectResponse(f"/plans/{plan_id}/versions/{saved['version']}", status_code=303)
+
+    @router.post("/web/preview")
+    def preview(request: Request, body: PreviewRequest, who: Who) -> JSONResponse:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            shown = dashboard.preview(service, who, body.plan_id, body.version, body.fields)
+        except dashboard.EditError as e:
+            fields = [{"field": err.field, "id": err.anchor, "message": err.message} for err in e.errors]
+            return JSONResponse({"lines": e.lines, "fields": fields}, status_code=422, headers=headers)
+        return JSONResponse(shown.to_dict(), headers=headers)
+
+    # ---- results, reports and comparisons ----------------------------------------------------
+
+    @router.get("/plans/{plan_id}/versions/{number}/results")
+    def results(request: Request, plan_id: Id, number: Id, who: Who) -> HTMLResponse:
+        return render(
+            request,
+            "results.html",
+            crumbs=version_crumbs(plan_id, number),
+            r=dashboard.results(service, who, plan_id, number),
+        )
+
+    @router.get("/plans/{plan_id}/versions/{number}/report.{fmt}")
+    def report(plan_id: Id, number: Id, fmt: Literal["html", "xlsx"], who: Who) -> Response:
+        body = service.report(who, plan_id, number, "board", fmt)
+        name = f"stpsim-plan-{plan_id}-version-{number}-board.{fmt}"
+        return Response(
+            body,
+            media_type=REPORT_TYPES[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+    @router.get("/compare")
+    def compare(
+        request: Request,
+        who: Who,
+        a: Annotated[str | None, Query(max_length=30)] = None,
+        b: Annotated[str | None, Query(max_length=30)] = None,
+    ) -> HTMLResponse:
+        chosen, problem, status = None, None, 200
+        if a and b:  # one alone (from a version's page) is chosen in the form
+            try:
+                chosen = dashboard.compare(
+                    service, who, dashboard.parse_ref(a, "a"), dashboard.parse_ref(b, "b")
+                )
+            except Invalid as e:
+                problem, status = e.lines, 422
+        return render(
+            request,
+            "compare.html",
+            status=status,
+            crumbs=[("Home", "/"), ("Plans", "/plans")],
+            choices=dashboard.choices(service, who),
+            a=a or "",
+            b=b or "",
+            c=chosen,
+            problem=problem,
+        )
+
+    # ---- submissions -------------------------------------------------------------------------
+
+    @router.post("/plans/{plan_id}/versions/{number}/submit")
+    def submit(request: Request, plan_id: Id, number: Id, who: Who) -> Response:
+        service.submit(who, plan_id, number)
+        session(request).flash(f"Version {number} was sent to NHS England for review.")
+        return RedirectResponse(f"/plans/{plan_id}/versions/{number}", status_code=303)
+
+    def review_page(request: Request, who: Actor, status: int = 200, errors=None, comment="") -> HTMLResponse:
+        return render(
+            request,
+            "submissions.html",
+            status=status,
+            crumbs=[("Home", "/")],
+            board=dashboard.board(service, who),
+            errors=errors or {},
+            comment=comment,
+        )
+
+    @router.get("/submissions")
+    def submissions(request: Request, who: Who) -> HTMLResponse:
+        return review_page(request, who)
+
+    @router.post("/submissions/{sid}/accept")
+    def accept(request: Request, sid: Id, who: Who) -> Response:
+        done = service.decide(who, sid, True)
+        place = _footprint_names().get(done["footprint"], done["footprint"])
+        session(request).flash(f"Accepted the submission from {place}. It is now published.")
+        return RedirectResponse("/submissions", status_code=303)
+
+    @router.post("/submissions/{sid}/return")
+    def give_back(
+        request: Request, sid: Id, who: Who, comment: Annotated[str, Form(max_length=10_000)] = ""
+    ) -> Response:
+        try:
+            done = service.decide(who, sid, False, comment)
+        except Invalid as e:
+            return review_page(request, who, 422, {sid: e.lines}, comment)
+        place = _footprint_names().get(done["footprint"], done["footprint"])
+        session(request).flash(f"Returned the submission from {place} with your comment.")
+        return RedirectResponse("/submissions", status_code=303)
 
     # ---- static files made at start-up -------------------------------------------------------
 

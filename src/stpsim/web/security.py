@@ -28,6 +28,7 @@ from ..service import Actor
 COOKIE = "stpsim_session"
 SESSION_SECONDS = 8 * 3600  # a working day from signing in; then sign in again
 CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"  # how the pages' scripts send the same token with JSON
 
 EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="  # base64 SHA-256 of ""
 
@@ -68,6 +69,12 @@ SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
+
+
+def is_page_json(path: str) -> bool:
+    """Whether ``path`` is one of the pages' own JSON endpoints (the editor's preview): signed-in
+    users, the session's CSRF token, and errors as JSON ``{"lines": [...]}``."""
+    return path.startswith("/web/")
 
 
 def is_api(path: str) -> bool:

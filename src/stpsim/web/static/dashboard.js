@@ -12,6 +12,8 @@
     var tester = document.getElementById("js-plotly-tester");
     if (tester) { tester.setAttribute("aria-hidden", "true"); }
   }
+  // The editor (editor.js) redraws its charts with the same settings.
+  window.stpsimCharts = { config: config, hideTester: hideTester };
   document.querySelectorAll("[data-figure]").forEach(function (div) {
     var source = document.getElementById(div.getAttribute("data-figure"));
     if (!source) { return; }
