@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stpsim.api.app import create_app
-from stpsim.service import Service
+from stpsim.service import Service, dashboard
 from stpsim.web import demo
 from stpsim.web.demo import CORNWALL, GM
 from stpsim.web.security import SignInLimit
@@ -267,6 +267,62 @@ def test_the_england_page_lists_the_44_footprints_and_shows_submissions_to_natio
     assert "Submission</th>" in national
     assert national.count('class="tag tag--accepted"') == 1  # Greater Manchester's
     assert national.count('class="tag tag--missing"') == 43
+
+
+def table_row(page, code: str) -> list[str]:
+    """The England table's cells (text) in the row of footprint ``code``."""
+    pattern = rf'<tr>\s*<th scope="row"><a href="/footprints/{code}">.*?</tr>'
+    row = re.search(pattern, page.text, re.S).group(0)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def map_z(page) -> dict[str, float]:
+    fig = json.loads(re.search(r'id="england-map-data">(.*?)</script>', page.text, re.S).group(1))
+    return dict(zip(fig["data"][0]["locations"], fig["data"][0]["z"], strict=True))
+
+
+def test_the_england_map_is_shaded_by_the_do_nothing_or_the_plan_gap_a_head(world):
+    anonymous = client(world)
+    default, plan = anonymous.get("/"), anonymous.get("/?shade=plan")
+    assert default.status_code == plan.status_code == 200
+    assert 'href="/?shade=plan">The shortfall a head with the plans</a>' in default.text
+    assert 'aria-current="true">The shortfall a head with the plans</a>' in plan.text
+    for page in (default, plan):  # the table has the plan column in both views
+        assert "With the plans</th>" in page.text
+        assert "with the published (accepted) plans (1 of 44 footprints" in page.text
+    assert "footprints without one keep their shortfall if nothing changes" in plan.text
+    gm, cornwall = table_row(plan, GM), table_row(plan, CORNWALL)
+    # Greater Manchester's accepted plan: its own figure, not the do-nothing one.
+    assert gm[2].split()[0] != gm[3] and "no plan" not in gm[3]
+    # Cornwall's plan is a draft: the do-nothing figure stands, and says so.
+    assert cornwall[3] == cornwall[2].split()[0] + " (no plan)"
+    dn, with_plans = map_z(default), map_z(plan)
+    assert dn[GM] != with_plans[GM] and abs(with_plans[GM] - float(gm[3].strip("£").replace(",", ""))) < 1
+    assert {k: v for k, v in with_plans.items() if k != GM} == {k: v for k, v in dn.items() if k != GM}
+    # A bad shade is a 422 page naming the parameter and its choices (no fall-back).
+    bad = anonymous.get("/?shade=%3Cscript%3E")
+    assert bad.status_code == 422 and "text/html" in bad.headers["content-type"]
+    assert "shade: Input should be &#39;do_nothing&#39; or &#39;plan&#39;" in bad.text
+    assert "<script>" not in bad.text.split("<main", 1)[1]
+
+
+def test_national_users_see_the_plan_view_of_every_current_submission(tmp_path):
+    svc = Service(sqlite_url(tmp_path))
+    made = demo.populate(svc)
+    world = SimpleNamespace(svc=svc, made=made, xss=None)
+    cw_lead = svc.check_password("cw_lead", made.logins["cw_lead"].password)
+    svc.submit(cw_lead, made.plans["cornwall.yaml"], 1)  # sent, not yet accepted
+    nia = svc.check_password("nia", made.logins["nia"].password)
+    assert set(dashboard.england_plans(svc, nia)) == {GM, CORNWALL}
+    assert set(dashboard.england_plans(svc, None)) == set(dashboard.england_plans(svc, cw_lead)) == {GM}
+    national = signed_in(world, "nia").get("/?shade=plan")
+    assert national.status_code == 200
+    assert "with every footprint&#39;s current submission (the latest not returned) (2 of 44" in national.text
+    assert "no plan" not in table_row(national, CORNWALL)[3]
+    for name in (None, "cw_lead", "vic"):  # everyone else: the published plan only
+        page = (signed_in(world, name) if name else client(world)).get("/?shade=plan")
+        assert "with the published (accepted) plans (1 of 44" in page.text, name
+        assert table_row(page, CORNWALL)[3].endswith("(no plan)"), name
 
 
 def test_a_lead_sees_only_its_footprints_plans(world):

@@ -236,7 +236,10 @@ def pages_for(role: str, plans: dict[str, int]) -> list[tuple[str, str]]:
         "viewer": [gm],  # the published one
     }
     out = [("/", "england"), (f"/footprints/{GM}", "footprint-gm"), ("/public", "public")]
-    out += [("/login", "login")] if role == "anonymous" else [("/plans", "plans")]
+    if role == "anonymous":  # the map shaded by the plans once: the same page otherwise
+        out += [("/login", "login"), ("/?shade=plan", "england-plan")]
+    else:
+        out += [("/plans", "plans")]
     out += [(f"/plans/{p}/versions/1", f"plan-{p}-v1") for p in versions[role]]
     return out
 

@@ -808,3 +808,60 @@ __all__ = [
     "story",
     "version_status",
 ]
+
+
+# ---- England with the plans ------------------------------------------------------------------
+
+ENGLAND_DRAWS, ENGLAND_SEED = 200, 1  # as the England page's do-nothing roll-up (web.figures)
+
+
+def _public_reader():
+    from .plans import Actor
+
+    return Actor(0, "(public)", "viewer", frozenset())  # reads published versions only
+
+
+def england_plan_versions(service, actor) -> dict[str, dict]:
+    """Each footprint's plan for England's plan view, as ``Service.get_version`` documents by
+    footprint code: the latest submission that was not returned (as ``rollup_submissions``
+    chooses them) for national users; for everyone else (anonymous visitors too: ``actor`` None)
+    the latest accepted, published one."""
+    national = actor is not None and actor.role == "national"
+    reader = actor if national else _public_reader()
+    latest: dict[str, dict] = {}
+    for sub in service.list_submissions(reader):  # oldest first: the last one kept is the latest
+        if sub["state"] == "returned" or (not national and sub["state"] != "accepted"):
+            continue
+        latest[sub["footprint"]] = sub
+    return {code: service.get_version(reader, sub["plan_id"], sub["version"]) for code, sub in latest.items()}
+
+
+def england_plans(service, actor) -> dict:
+    """{footprint code: Plan} for England's plan view (``england_plan_versions``), validated."""
+    from ..plan import validate
+
+    return {
+        code: validate(v["document"], source=f"plan {v['id']} version {v['version']}")
+        for code, v in england_plan_versions(service, actor).items()
+    }
+
+
+@lru_cache(maxsize=16)
+def _england_with(key: tuple[tuple[str, str], ...], documents: tuple[str, ...]) -> dict:
+    from ..plan import validate
+    from .preview import england
+
+    plans = {
+        code: validate(json.loads(doc), source=f"{code}'s plan")
+        for (code, _), doc in zip(key, documents, strict=True)
+    }
+    return england(plans, ENGLAND_DRAWS, ENGLAND_SEED)
+
+
+def england_with_plans(service, actor) -> dict:
+    """``preview.england`` (200 draws, seed 1, as the page's do-nothing roll-up) with the plans
+    of ``england_plans``; cached by the versions' content hashes, which name the plans exactly."""
+    versions = sorted(england_plan_versions(service, actor).items())
+    key = tuple((code, v["content_hash"]) for code, v in versions)
+    documents = tuple(json.dumps(v["document"], sort_keys=True) for _, v in versions)
+    return _england_with(key, documents)

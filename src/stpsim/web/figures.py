@@ -124,21 +124,50 @@ def england() -> England:
     return _england
 
 
-@lru_cache(maxsize=4)
-def england_map(geojson_url: str) -> Markup:
-    """A choropleth of the do-nothing gap per head, drawn on the footprints' own boundaries with
-    no base map (no tiles, nothing fetched from elsewhere). Clicking a footprint opens its page
-    (the ``customdata`` URL, read by dashboard.js)."""
+@dataclass(frozen=True)
+class PlanRow:
+    code: str
+    planned: bool  # False: no plan in this view, the do-nothing value stands
+    gap_per_head: float  # GBP, mean over the draws, last year: with its plan, or do-nothing
+
+
+def england_plan_rows(preview: dict) -> dict[str, PlanRow]:
+    """The plan view's figure for each footprint from ``preview.england``'s document: the plan's
+    gap per head where a plan is in, the page's do-nothing figure elsewhere."""
+    do_nothing = {r.code: r.gap_per_head for r in england().rows}
+    return {
+        f["code"]: PlanRow(
+            f["code"], f["planned"], f["gap_per_head"] if f["planned"] else do_nothing[f["code"]]
+        )
+        for f in preview["footprints"]
+    }
+
+
+@lru_cache(maxsize=16)
+def england_map(geojson_url: str, plan: tuple[tuple[str, float], ...] | None = None) -> Markup:
+    """A choropleth of the gap per head, drawn on the footprints' own boundaries with no base
+    map (no tiles, nothing fetched from elsewhere): do-nothing, or with ``plan``'s (code, gap per
+    head) where given. Clicking a footprint opens its page (the ``customdata`` URL, read by
+    dashboard.js)."""
     import plotly.graph_objects as go
 
     data = england()
+    planned = dict(plan or ())
+    z = [round(planned.get(r.code, r.gap_per_head), 2) for r in data.rows]
+    if plan is None:
+        text = [r.name for r in data.rows]
+    else:
+        text = [
+            f"{r.name} (with its plan)" if r.code in planned else f"{r.name} (no plan: if nothing changes)"
+            for r in data.rows
+        ]
     fig = go.Figure(
         go.Choropleth(
             geojson=geojson_url,
             featureidkey="properties.stp17cd",
             locations=[r.code for r in data.rows],
-            z=[round(r.gap_per_head, 2) for r in data.rows],
-            text=[r.name for r in data.rows],
+            z=z,
+            text=text,
             customdata=[f"/footprints/{r.code}" for r in data.rows],
             colorscale=MAP_COLOURS,
             marker=dict(line=dict(color="#ffffff", width=0.8)),

@@ -230,9 +230,15 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
     # ---- England and the footprints ----------------------------------------------------------
 
     @router.get("/")
-    def england(request: Request) -> HTMLResponse:
+    def england(
+        request: Request, shade: Annotated[Literal["do_nothing", "plan"], Query()] = "do_nothing"
+    ) -> HTMLResponse:
         data = figures.england()
         actor = session(request).actor
+        # The plan view: every footprint's published plan, or for national users every current
+        # submission (a bad ``shade`` is a 422 page naming it, as any bad address is).
+        plan_rows = figures.england_plan_rows(dashboard.england_with_plans(service, actor))
+        planned = tuple((r.code, r.gap_per_head) for r in plan_rows.values() if r.planned)
         states = None
         if actor is not None and actor.role == "national":
             states = dict.fromkeys((r.code for r in data.rows), "missing")
@@ -244,7 +250,11 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
             "england.html",
             data=data,
             states=states,
-            map_figure=figures.england_map(GEOJSON_URL),
+            shade=shade,
+            plan_rows=plan_rows,
+            planned_count=len(planned),
+            all_submissions=actor is not None and actor.role == "national",
+            map_figure=figures.england_map(GEOJSON_URL, planned if shade == "plan" else None),
         )
 
     @router.get("/footprints/{code}")
