@@ -1,10 +1,9 @@
-"""Unit costs and provider cost functions.
+"""Unit costs, costed activity and the wards that step with beds.
 
 Unit costs are 2016/17 national averages (NHS reference costs, PSSRU, ASC-FR, UKHCA) or logged
-assumptions. A provider's cost is fixed + semi-fixed (acute wards, stepping with beds needed) +
-variable (the short-run marginal share of activity at unit cost), inflated for pay and prices
-and reduced by the efficiency it achieves. Fixed and semi-fixed costs fall only through plan
-actions (ward closures), with a lag.
+assumptions. Providers' cost functions (long-run average cost for demand, marginal cost for what
+a plan avoids) are in :mod:`stpsim.finance.provider_costs`; wards close only through plan actions
+(ward closures), with a lag.
 """
 
 from __future__ import annotations
@@ -140,32 +139,6 @@ def costed_value(activity: np.ndarray, base_los: np.ndarray, uc: np.ndarray) -> 
         b, a = ALL_SETTINGS.index(bd), ALL_SETTINGS.index(adm)
         value = value - activity[..., a] * base_los[..., j] * uc[b]
     return value
-
-
-def provider_cost(
-    value: np.ndarray,
-    base_value: float,
-    base_cost: float,
-    mc_share: np.ndarray,
-    price_level: np.ndarray,
-    semi_fixed_share: np.ndarray | float = 0.0,
-    ward_ratio: np.ndarray | float = 1.0,
-) -> np.ndarray:
-    """Cost by (draw, year) of a provider.
-
-    ``value``: its activity at 2016/17 unit costs by (draw, year); ``base_cost``: its 2016/17
-    cost; ``mc_share``: (draw,) short-run marginal cost share, so variable cost is
-    ``mc x base_cost x value / base_value``; ``semi_fixed_share`` of the rest steps with
-    ``ward_ratio`` (open wards / base-year wards); ``price_level``: (draw, year) pay and price
-    inflation net of the efficiency achieved.
-    """
-    mc = mc_share[:, None]
-    # A provider with no modelled activity (mental health) has its variable cost held at base.
-    variable = mc * base_cost * (value / base_value if base_value > 0 else 1.0)
-    non_variable = (1.0 - mc) * base_cost
-    semi = semi_fixed_share * non_variable * ward_ratio
-    fixed = (1.0 - semi_fixed_share) * non_variable
-    return (fixed + semi + variable) * price_level
 
 
 def open_wards(

@@ -33,37 +33,45 @@ def title(name: str) -> str:
     return rest.replace("_", " ").capitalize()
 
 
-def gap_drivers(plan: Plan) -> list[dict]:
-    """The plan's gap in its last year with each uncertain parameter at its p10 (``low``) and
-    p90 (``high``) and the rest central, GBP, sorted by swing (largest first)."""
+def _with_draws(plan: Plan, n: int) -> Plan:
     full = engine.from_base_year(plan)
+    return full.model_copy(update={"monte_carlo": full.monte_carlo.model_copy(update={"draws": n})})
 
-    def with_draws(n: int) -> Plan:
-        return full.model_copy(update={"monte_carlo": full.monte_carlo.model_copy(update={"draws": n})})
 
+def _central(plan: Plan) -> tuple[list[str], float]:
+    """One run with every parameter central and no noise: the uncertain parameters it asked for
+    and the plan's last-year gap."""
     found = Design()
     with designed(found):
-        engine.plan_books(with_draws(1), incentives=False)
-    names = list(found.seen)
+        _, fin = engine.plan_books(_with_draws(plan, 1), incentives=False)
+    return list(found.seen), float(fin.gap("plan")[0, -1])
+
+
+def drivers_and_centre(plan: Plan) -> tuple[list[dict], float]:
+    """The gap drivers (see ``gap_drivers``) and the all-central gap they swing about, from the
+    same two runs."""
+    names, centre = _central(plan)
     n = 2 * len(names) + 1
     z: dict[str, np.ndarray] = {}
     for j, name in enumerate(names):
         z[name] = np.zeros(n)
         z[name][2 * j + 1], z[name][2 * j + 2] = -Z90, Z90
     with designed(Design(z=z)):
-        _, fin = engine.plan_books(with_draws(n), incentives=False)
+        _, fin = engine.plan_books(_with_draws(plan, n), incentives=False)
     gap = fin.gap("plan")[:, -1]
     rows = [
         {"parameter": name, "title": title(name), "low": float(gap[2 * j + 1]), "high": float(gap[2 * j + 2])}
         for j, name in enumerate(names)
     ]
-    return sorted(rows, key=lambda r: -abs(r["high"] - r["low"]))
+    return sorted(rows, key=lambda r: -abs(r["high"] - r["low"])), centre
+
+
+def gap_drivers(plan: Plan) -> list[dict]:
+    """The plan's gap in its last year with each uncertain parameter at its p10 (``low``) and
+    p90 (``high``) and the rest central, GBP, sorted by swing (largest first)."""
+    return drivers_and_centre(plan)[0]
 
 
 def central_gap(plan: Plan) -> float:
     """The plan's last-year gap with every parameter central (the tornado's centre line)."""
-    full = engine.from_base_year(plan)
-    one = full.model_copy(update={"monte_carlo": full.monte_carlo.model_copy(update={"draws": 1})})
-    with designed(Design()):
-        _, fin = engine.plan_books(one, incentives=False)
-    return float(fin.gap("plan")[0, -1])
+    return _central(plan)[1]

@@ -326,10 +326,10 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
 def tornado(results, top: int = 10) -> go.Figure:
     """What drives the plan's gap in its last year: each assumption at its 10th and 90th
     percentile with the rest central (``sensitivity.gap_drivers``), largest swing at the top."""
-    from ..sensitivity import central_gap, gap_drivers
+    from ..sensitivity import drivers_and_centre
 
-    rows = gap_drivers(results.plan)[:top][::-1]
-    centre = central_gap(results.plan) / 1e6
+    rows, centre = drivers_and_centre(results.plan)
+    rows, centre = rows[:top][::-1], centre / 1e6
     fig = go.Figure()
     for label, key, colour in (
         ("At its 10th percentile", "low", PLAN),

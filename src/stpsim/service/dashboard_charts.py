@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..report.charts import FAN_SETTINGS  # one list of the settings drawn as fans
+
 PLAN = "#0072B2"  # the report's palette (report/charts.py): the plan blue, solid
 DO_NOTHING = "#D55E00"  # do nothing vermillion, dashed
 OPTION_B = "#009E73"  # a second option green, dotted
@@ -24,16 +26,6 @@ AXIS = {
     "zeroline": False,
     "automargin": True,
 }
-FAN_SETTINGS = (
-    ("emergency_admissions", "Emergency admissions"),
-    ("emergency_bed_days", "Emergency bed days"),
-    ("ae_attendances", "A&E attendances"),
-    ("gp_consultations", "GP consultations"),
-    ("outpatient_followup", "Outpatient follow-ups"),
-    ("community_nursing_contacts", "Community nursing visits"),
-    ("home_care_hours", "Home care hours"),
-    ("care_home_weeks", "Care home weeks"),
-)
 KIND_NAMES = {
     "commissioner": "Commissioners",
     "acute": "Acute trusts",

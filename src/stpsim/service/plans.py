@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from .. import __version__
+from ..cache import data_version  # the same hash keys the derived-table cache
 from ..store import models as m
 from ..store.database import database_url, sessions
 from .errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Unavailable
@@ -64,19 +65,6 @@ def token_hash(token: str) -> str:
 
 def canonical(doc: Any) -> str:
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
-
-
-@lru_cache(maxsize=1)
-def data_version() -> str:
-    """Hash of every shipped table and YAML file: part of a run's identity."""
-    from ..reference import DATA_DIR
-
-    h = hashlib.sha256()
-    for path in sorted(DATA_DIR.rglob("*")):
-        if path.is_file() and path.suffix in (".csv", ".yaml"):
-            h.update(path.relative_to(DATA_DIR).as_posix().encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def run_identity(plan_doc: dict, draws: int, seed: int) -> str:
