@@ -297,10 +297,10 @@ def test_base_year_books_are_calibrated():
     assert abs(margin[ids.index("commissioner")]) < 0.005
     # The 2016/17 position is exactly the trusts' deficit plus the social care market gap.
     params = finance_parameters(p.finance, 3, range(200))
-    from stpsim.footprint import codes
+    from stpsim.footprint import find
 
-    f = codes().index(CORNWALL)
-    expected = footprint_deficit(f, params.deficit_loans_weight) + councils.market_gap(CORNWALL, params)
+    area = find(CORNWALL).lsoas
+    expected = footprint_deficit(area, params.deficit_loans_weight) + councils.market_gap(area, params)
     assert np.allclose(b.bridge["starting_deficit"][:, 0], expected, rtol=1e-12)
 
 
@@ -356,7 +356,7 @@ def test_the_extensivist_shift_moves_cost_without_creating_money():
     with_sessions[..., ALL_SETTINGS.index("community_consultant_sessions")] = 10_000.0
     books = [
         finance.footprint_finance(
-            CORNWALL, p.finance, years, finance.Scenario(a, base, arr.demographic[:, 0], central), params
+            p.places[0], p.finance, years, finance.Scenario(a, base, arr.demographic[:, 0], central), params
         )
         for a in (base, with_sessions)
     ]

@@ -57,7 +57,7 @@ def test_all_problems_are_reported_at_once_with_paths_and_allowed_values(tmp_pat
     lines = e.value.lines
     assert len(lines) == 6, text
     assert all(line.startswith(str(f)) for line in text.splitlines())
-    assert "colour: unknown field; allowed: name, description, footprints" in text
+    assert "colour: unknown field; allowed: name, description, geography, footprints" in text
     assert "footprints.1: unknown footprint 'E54009999'" in text
     assert "end_year: year '2040/41' is out of range; allowed: 2016/17 to 2035/36" in text
     assert (

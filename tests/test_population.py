@@ -24,9 +24,16 @@ def test_footprints_keep_their_published_relative_size_and_age_mix(footprint_bas
     codes, cells = footprint_base
     _, bands_2018, bands = demography.footprint_band_targets()
     totals = cells.sum(axis=(1, 2, 3))
+    # Each footprint keeps its 2018 share of England in every broad band exactly (the small
+    # areas are scaled band by band), so its share of the total moves only with its age mix:
+    # within 0.2% of the published table's mid-2018 shares. (That table split the 16 MSOAs that
+    # straddle footprints by total population, the small areas by broad age: 0.3% at most.)
+    for b, (lo, hi) in enumerate(bands):
+        in_band = cells[:, :, lo : hi + 1, :].sum(axis=(1, 2, 3))
+        assert np.allclose(in_band / in_band.sum(), bands_2018[:, b] / bands_2018[:, b].sum(), rtol=3e-3)
     share_model = totals / totals.sum()
     share_2018 = bands_2018.sum(axis=1) / bands_2018.sum()
-    assert np.max(np.abs(share_model / share_2018 - 1)) < 1e-3
+    assert np.max(np.abs(share_model / share_2018 - 1)) < 2e-3
     old = cells[:, :, 80:, :].sum(axis=(1, 2, 3)) / totals
     old_2018 = bands_2018[:, 2] / bands_2018.sum(axis=1)
     assert np.corrcoef(old, old_2018)[0, 1] > 0.99

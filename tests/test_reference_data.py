@@ -14,7 +14,7 @@ SOURCE_FIELDS = {"publisher", "title", "period", "where_found", "licence", "tran
 
 def test_every_shipped_table_has_a_full_sources_entry():
     sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
-    shipped = {p.stem for p in TABLE_DIR.glob("*.csv")}
+    shipped = {p.name.removesuffix(".gz").removesuffix(".csv") for p in TABLE_DIR.glob("*.csv*")}
     assert shipped == set(sources), "sources.yaml and data/tables must list the same tables"
     for name, entry in sources.items():
         assert SOURCE_FIELDS <= set(entry), f"{name} lacks {SOURCE_FIELDS - set(entry)}"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 
@@ -12,13 +12,19 @@ import numpy as np
 from . import activity, footprint, population
 from .axes import BAND_LABELS, BASE_YEAR, LAST_YEAR, SETTINGS, five_year_band_of_age, parse_year, year_label
 from .cache import persistent
+from .geography import Footprint
 
 
 @persistent
 def projection() -> population.Projection:
     """All 44 footprints projected to the last year the ONS projection covers (cached)."""
-    _, base = population.footprint_base()
-    return population.project(base, LAST_YEAR)
+    return projection_of(footprint.all_footprints())
+
+
+def projection_of(fps: Sequence[Footprint]) -> population.Projection:
+    """Any footprints projected to the last year the ONS projection covers. Each follows
+    England's migration and birth rates, so any partition of England sums to England."""
+    return population.project_bands(population.bands_2016([f.lsoas for f in fps]), LAST_YEAR)
 
 
 @dataclass(frozen=True)

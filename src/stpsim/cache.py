@@ -36,7 +36,7 @@ def _digest(paths: list[Path], root: Path) -> str:
 def data_version() -> str:
     """Hash of every shipped table and YAML file (and of local tables that override them)."""
     data = PACKAGE / "data"
-    paths = sorted(p for p in data.rglob("*") if p.is_file() and p.suffix in (".csv", ".yaml"))
+    paths = sorted(p for p in data.rglob("*") if p.is_file() and p.suffix in (".csv", ".gz", ".yaml"))
     override = os.environ.get("STPSIM_TABLES")
     extra = _digest(sorted(Path(override).glob("*.csv")), Path(override)) if override else ""
     return _digest(paths, data) + extra

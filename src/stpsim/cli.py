@@ -594,12 +594,11 @@ def _summary_dict(x) -> dict:
 
 
 def _print_matrix(plan, label: str, fin) -> None:
-    from .footprint import find
     from .results import headline, summarise
 
     orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
     names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
-    places = ", ".join(find(c).name for c in plan.footprints)
+    places = ", ".join(f.name for f in plan.places)
     t = Table(
         title=f"{plan.name}{'' if places in plan.name else f' ({places})'}: who gains (+) and who loses (-) "
         f"in {year_label(plan.last_year)} under {label} contracts, GBP m (mean, or median where the "
@@ -624,12 +623,11 @@ def _org_headers(plan, fin, orgs: list[tuple[str, str]]) -> list[str]:
     """Organisations' names for column headers: people read names, and ids such as acute:RBV
     stay in --json. With one footprint the title names the place, so headers leave it out;
     with several, each header says its footprint's code."""
-    from .footprint import find
 
     name_of = {(b.code, org.id): org.name for b in fin.footprints for org in b.orgs}
-    if len(plan.footprints) > 1:
+    if len(plan.places) > 1:
         return [f"{name_of.get((c, o), o)} ({c})" for c, o in orgs]
-    place = find(plan.footprints[0]).name
+    place = plan.places[0].name
     heads = []
     for c, o in orgs:
         short = name_of.get((c, o), o).replace(f" for {place}'s residents", "").removeprefix(f"{place} ")

@@ -9,13 +9,15 @@ numbers), so the difference between plan and do-nothing is not drowned by noise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import activity, assumptions, finance, footprint
+from . import activity, assumptions, finance, geography
 from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS
-from .baseline import projection
+from .baseline import projection_of
+from .geography import Footprint
 from .interventions import Intervention, library
 from .parameters import NOISE_STREAM, Interval, draw, standard_normals
 from .plan import GROWTH_KEYS, Plan, default_ramp
@@ -164,14 +166,18 @@ class RunArrays:
     demographic: np.ndarray  # (year, footprint, all_setting) expected from demography alone
 
 
-def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
-    """The core of a run for ``codes`` over ``draws``."""
+def as_footprints(items: Sequence[str | Footprint]) -> list[Footprint]:
+    """Footprints, or preset codes and names resolved to them."""
+    return [x if isinstance(x, Footprint) else geography.find(x) for x in items]
+
+
+def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
+    """The core of a run for ``footprints`` over ``draws``."""
     seed = plan.monte_carlo.seed
-    all_codes = footprint.codes()
-    fp_index = [all_codes.index(c) for c in codes]
-    proj = projection()
+    fps = as_footprints(footprints)
+    proj = projection_of(fps)
     t0 = plan.first_year - int(YEARS[0])
-    pop = proj.population[t0 : t0 + plan.last_year - plan.first_year + 1][:, fp_index]  # (T, F, S, A, G)
+    pop = proj.population[t0 : t0 + plan.last_year - plan.first_year + 1]  # (T, F, S, A, G)
     rates = activity.rates().rates  # (K, S, A, G)
     n_t, n_f = pop.shape[:2]
     cells = np.einsum("tfsag,ksag->tfkag", pop, rates).reshape(n_t, n_f, len(SETTINGS), -1)
@@ -218,10 +224,10 @@ def run_block(plan: Plan, codes: list[str], draws: range) -> RunArrays:
     years = np.arange(plan.first_year, plan.last_year + 1) - int(YEARS[0])
     z = np.stack(
         [
-            standard_normals(seed, NOISE_STREAM, (f,), draws, width=len(YEARS) * len(ALL_SETTINGS)).reshape(
-                n_d, len(YEARS), len(ALL_SETTINGS)
-            )[:, years]
-            for f in fp_index
+            standard_normals(
+                seed, NOISE_STREAM, (fp.stream,), draws, width=len(YEARS) * len(ALL_SETTINGS)
+            ).reshape(n_d, len(YEARS), len(ALL_SETTINGS))[:, years]
+            for fp in fps
         ],
         axis=2,
     )  # (D, T, F, K_all)
@@ -265,7 +271,7 @@ def central_plan_activity(plan: Plan) -> np.ndarray:
     """Do-nothing expected activity at central growth by (year, footprint, setting): what
     contracts are planned on."""
     bare = plan.model_copy(update={"interventions": []})
-    return run_block(bare, list(plan.footprints), range(1)).do_nothing_expected[0]
+    return run_block(bare, plan.places, range(1)).do_nothing_expected[0]
 
 
 def footprint_books(
@@ -281,7 +287,7 @@ def footprint_books(
     """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
     plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
     matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity."""
-    code = plan.footprints[f]
+    fp = plan.places[f]
     years = np.arange(plan.first_year, plan.last_year + 1)
     cm = (
         finance.care_model_costs(chosen, arr.targeted_people, f, years, plan.monte_carlo.seed, draws, params)
@@ -297,7 +303,7 @@ def footprint_books(
         care_models=cm,
         with_efficiency=scenario == "plan",
     )
-    return finance.footprint_finance(code, plan.finance, years, sc, params)
+    return finance.footprint_finance(fp, plan.finance, years, sc, params)
 
 
 def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
@@ -306,7 +312,7 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that)."""
     params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
     adopted = adopted_interventions(plan)
-    n_f = len(plan.footprints)
+    n_f = len(plan.places)
     planned = central_plan_activity(plan)
     with_plan = [
         footprint_books(plan, arrays, f, draws, params, adopted, "plan", planned) for f in range(n_f)
@@ -318,14 +324,14 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     if incentives:
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
-            arr = run_chunked(alone, list(plan.footprints), draws)
+            arr = run_chunked(alone, plan.places, draws)
             chosen = adopted_interventions(alone)
             for f in range(n_f):
                 fin = footprint_books(alone, arr, f, draws, params, chosen, "care_model", planned)
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
-                        gains[(a.spec.name, plan.footprints[f], org.id)] = gain[o]
+                        gains[(a.spec.name, plan.codes[f], org.id)] = gain[o]
     return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
 
 
@@ -339,7 +345,7 @@ def plan_books(plan: Plan, incentives: bool = True) -> tuple[RunArrays, finance.
     """Activity and books of ``plan`` from 2016/17 (not yet cut to its reporting window)."""
     full = from_base_year(plan)
     draws = range(plan.monte_carlo.draws)
-    arrays = run_chunked(full, list(plan.footprints), draws)
+    arrays = run_chunked(full, plan.places, draws)
     return arrays, plan_finance(full, arrays, draws, incentives)
 
 
@@ -370,10 +376,10 @@ def check_size(plan: Plan) -> None:
         )
 
 
-def run_chunked(plan: Plan, codes: list[str], draws: range) -> RunArrays:
+def run_chunked(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
     """run_block over chunks of draws, joined. Identical to one block (draws are keyed)."""
     parts = [
-        run_block(plan, codes, range(a, min(a + CHUNK, draws.stop)))
+        run_block(plan, footprints, range(a, min(a + CHUNK, draws.stop)))
         for a in range(draws.start, draws.stop, CHUNK)
     ]
     if len(parts) == 1:

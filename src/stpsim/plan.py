@@ -7,6 +7,7 @@ problem at once with its field path and the allowed values (:class:`PlanError`).
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from pathlib import Path
@@ -25,9 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from . import geography as geo
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
 from .contract_terms import FinanceOptions
-from .footprint import UnknownFootprint, find
+from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
 from .parameters import Interval
 from .reference import SafeLoader
@@ -40,18 +42,51 @@ GROWTH_KEYS: tuple[str, ...] = tuple(k for k in SETTINGS if not k.endswith("_bed
 )
 
 
-def _footprint_code(text: str) -> str:
-    try:
-        return find(text).code
-    except UnknownFootprint as e:
-        raise ValueError(str(e)) from None
+class CustomFootprint(BaseModel):
+    """A footprint drawn from members: any mix of CCGs (2016 or 2017), sub-ICB locations (2022)
+    and local authorities (2017 districts and counties, or 2022 districts), by code or name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    ccgs: list[str] | None = None
+    sub_icb_locations: list[str] | None = None
+    local_authorities: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _members(self) -> CustomFootprint:
+        try:
+            geo.custom(self.name, **self.member_lists())
+        except UnknownFootprint as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    def member_lists(self) -> dict[str, list[str]]:
+        return {k: v for k in geo.MEMBER_KINDS if (v := getattr(self, k))}
+
+
+def _footprint_ref(v: Any, info: ValidationInfo) -> Any:
+    if isinstance(v, str):
+        try:
+            return geo.find(v, info.data.get("geography", geo.DEFAULT_GEOGRAPHY)).code
+        except UnknownFootprint as e:
+            raise ValueError(str(e)) from None
+    return v
+
+
+@functools.lru_cache(maxsize=512)
+def _resolve(geography: str, ref: str) -> Footprint:
+    doc = json.loads(ref)
+    if isinstance(doc, str):
+        return geo.find(doc, geography)
+    return geo.custom(doc.pop("name"), **{k: v for k, v in doc.items() if v})
 
 
 def _year(text: str | int) -> int:
     return parse_year(str(text))
 
 
-FootprintCode = Annotated[str, AfterValidator(_footprint_code)]
+FootprintRef = Annotated[str | CustomFootprint, AfterValidator(_footprint_ref)]
 Year = Annotated[str | int, AfterValidator(_year)]
 
 
@@ -116,8 +151,13 @@ class Plan(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = ""
-    footprints: list[FootprintCode] = Field(
-        min_length=1, description="ONS codes (E54000005..E54000048) or names"
+    geography: Literal["stp2017", "icb2022"] = Field(
+        "stp2017", description="the preset footprints' geography: 44 STPs (2017) or 42 ICBs (2022)"
+    )
+    footprints: list[FootprintRef] = Field(
+        min_length=1,
+        description="preset footprint codes or names (stpsim footprints), or {name, ccgs | "
+        "sub_icb_locations | local_authorities: [codes or names]}",
     )
     start_year: Year = Field(year_label(BASE_YEAR), description="first year reported (2016/17..2035/36)")
     end_year: Year = Field("2020/21", description="last year reported (2016/17..2035/36)")
@@ -146,8 +186,9 @@ class Plan(BaseModel):
 
     @field_validator("footprints")
     @classmethod
-    def _distinct(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
+    def _distinct(cls, v: list) -> list:
+        keys = [x if isinstance(x, str) else x.name for x in v]
+        if len(set(keys)) != len(keys):
             raise ValueError("footprints are listed more than once")
         return v
 
@@ -162,6 +203,17 @@ class Plan(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def places(self) -> tuple[Footprint, ...]:
+        """The plan's footprints, resolved to their small areas."""
+        refs = [x if isinstance(x, str) else x.model_dump(exclude_none=True) for x in self.footprints]
+        return tuple(_resolve(self.geography, json.dumps(r, sort_keys=True)) for r in refs)
+
+    @property
+    def codes(self) -> list[str]:
+        """The footprints' codes (a drawn footprint's is 'custom:' and its name)."""
+        return [f.code for f in self.places]
 
     @property
     def first_year(self) -> int:
@@ -399,7 +451,7 @@ def _validate(doc: Any, source: str) -> Plan:
         raise PlanError(source, cross)
     from .finance import check_options
 
-    problems = check_options(plan.finance, list(plan.footprints))
+    problems = check_options(plan.finance, list(plan.places))
     if problems:
         raise PlanError(source, problems)
     return plan

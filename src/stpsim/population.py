@@ -52,20 +52,89 @@ def split_bands(
     return out
 
 
-@persistent
-def footprint_base() -> tuple[list[str], np.ndarray]:
-    """Footprint codes and their mid-2016 population, shape (footprint, sex, age, segment)."""
+def band_scale() -> np.ndarray:
+    """(band,) England's mid-2016 population in each broad band over the small areas' mid-2018
+    total: the same for every LSOA, so footprints stay sums of their LSOAs."""
+    from .geography import small_areas
+
     assumptions.get("footprint_band_shares_2016_equal_2018")
-    assumptions.get("within_band_age_sex_structure_national")
-    codes, bands_2018, bands = demography.footprint_band_targets()
+    _, _, bands = demography.footprint_band_targets()
     england = demography.england_base()
     band_totals = np.array([england[:, lo : hi + 1].sum() for lo, hi in bands])
-    row_targets = bands_2018.sum(axis=1) * band_totals.sum() / bands_2018.sum()
-    fitted = round_preserving_columns(rake(bands_2018, row_targets, band_totals))
-    by_age = split_bands(fitted, bands, england)
-    cells = by_age[..., None] * frailty.base_segment_shares()[None, None, :, :]
+    return band_totals / small_areas().bands_2018.sum(axis=0)
+
+
+def bands_2016(lsoa_sets: list[np.ndarray]) -> np.ndarray:
+    """(footprint, band) mid-2016 population in the broad bands of each set of LSOAs."""
+    from .geography import small_areas
+
+    b18 = small_areas().bands_2018
+    return np.stack([b18[idx].sum(axis=0) for idx in lsoa_sets]) * band_scale()[None, :]
+
+
+def cells_from_bands(band_pop: np.ndarray) -> np.ndarray:
+    """(footprint, band) counts -> (footprint, sex, age, segment) cells: national age and sex
+    structure within each band, national frailty shares by age and sex."""
+    assumptions.get("within_band_age_sex_structure_national")
+    _, _, bands = demography.footprint_band_targets()
+    by_age = split_bands(band_pop, bands, demography.england_base())
+    return by_age[..., None] * frailty.base_segment_shares()[None, None, :, :]
+
+
+@persistent
+def footprint_base() -> tuple[list[str], np.ndarray]:
+    """The 44 footprints' codes and mid-2016 population, shape (footprint, sex, age, segment)."""
+    from .geography import preset
+
+    fps = preset("stp2017")
+    cells = cells_from_bands(bands_2016([f.lsoas for f in fps]))
     cells.flags.writeable = False
-    return codes, cells
+    return [f.code for f in fps], cells
+
+
+@dataclass(frozen=True)
+class UnitProjection:
+    """The projection of one person of each broad band in 2016 (spread over sex, age and segment
+    as the band is), with England as the reference for migration and births: every footprint's
+    projection is its bands times these, because a year's step is linear in the population once
+    England's path is fixed."""
+
+    population: np.ndarray  # (band, year, sex, age, segment)
+    births: np.ndarray  # (band, year)
+    deaths: np.ndarray
+    migration: np.ndarray
+
+
+@persistent
+def unit_projection() -> UnitProjection:
+    from .axes import LAST_YEAR
+
+    england = demography.england_base()
+    _, _, bands = demography.footprint_band_targets()
+    eng_bands = np.array([[england[:, lo : hi + 1].sum() for lo, hi in bands]])
+    base = cells_from_bands(np.vstack([np.eye(len(bands)), eng_bands]))
+    proj = project(base, LAST_YEAR, reference=True)
+    cut = slice(0, len(bands))
+    return UnitProjection(
+        population=np.moveaxis(proj.population[:, cut], 1, 0).copy(),
+        births=proj.births[:, cut].T.copy(),
+        deaths=proj.deaths[:, cut].T.copy(),
+        migration=proj.migration[:, cut].T.copy(),
+    )
+
+
+def project_bands(band_pop: np.ndarray, last_year: int | None = None) -> Projection:
+    """Projection of footprints given by their (footprint, band) mid-2016 populations, any set of
+    them (not only a partition): each follows England's migration and birth rates."""
+    u = unit_projection()
+    n = u.population.shape[1] if last_year is None else last_year - int(YEARS[0]) + 1
+    return Projection(
+        years=np.arange(int(YEARS[0]), int(YEARS[0]) + n),
+        population=np.einsum("fb,btsag->tfsag", band_pop, u.population[:, :n]),
+        births=np.einsum("fb,bt->tf", band_pop, u.births[:, :n]),
+        deaths=np.einsum("fb,bt->tf", band_pop, u.deaths[:, :n]),
+        migration=np.einsum("fb,bt->tf", band_pop, u.migration[:, :n]),
+    )
 
 
 def survive_and_age(
@@ -97,6 +166,7 @@ def step(
     births: np.ndarray,
     infant_death: np.ndarray,
     target_next: np.ndarray,
+    reference: bool = False,
 ) -> tuple[np.ndarray, Flows]:
     """Advance ``pop`` (..., footprint, sex, age, segment) by one year.
 
@@ -104,15 +174,19 @@ def step(
     age 0 "fit", then net migration. Migration is the residual that makes the sum over footprints
     equal ``target_next`` (sex, age), applied to every footprint at the same rate relative to its
     own survivors, so footprints sum to the national path and people are conserved exactly:
-    next - pop = births - deaths + migration.
+    next - pop = births - deaths + migration. With ``reference`` the last footprint is England
+    itself and sets the rates, so the others need not be a partition.
     """
     dying, aged = survive_and_age(pop, death, transition)
-    national = aged.sum(axis=(-4, -1), keepdims=True)  # over footprints and segments
+    if reference:
+        national = aged[..., -1:, :, :, :].sum(axis=-1, keepdims=True)
+    else:
+        national = aged.sum(axis=(-4, -1), keepdims=True)  # over footprints and segments
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(national > 0, target_next[..., None] / national - 1.0, 0.0)
     migration = aged * rate
     women = pop[..., 1, 15:45, :].sum(axis=(-2, -1))  # (..., footprint)
-    share = women / women.sum(axis=-1, keepdims=True)
+    share = women / (women[..., -1:] if reference else women.sum(axis=-1, keepdims=True))
     newborn = share[..., None] * births  # (..., footprint, sex)
     infant = newborn * infant_death
     nxt = aged + migration
@@ -136,12 +210,13 @@ class Projection:
     migration: np.ndarray
 
 
-def project(base: np.ndarray, last_year: int) -> Projection:
+def project(base: np.ndarray, last_year: int, reference: bool = False) -> Projection:
     """Project footprint populations from mid-2016 to mid-``last_year`` along the ONS 2016-based
     principal projection for England.
 
     ``base`` must be all 44 footprints (or any partition of England): migration is solved so the
-    footprints together follow the national projection.
+    footprints together follow the national projection. With ``reference`` its last row is
+    England, which sets the rates for the others.
     """
     demography.check_years(int(YEARS[0]), last_year)
     n = last_year - int(YEARS[0])
@@ -152,7 +227,7 @@ def project(base: np.ndarray, last_year: int) -> Projection:
     pops = [np.asarray(base, dtype=float)]
     flows: list[Flows] = []
     for t in range(n):  # years are sequential; everything inside is vectorised
-        nxt, f = step(pops[-1], dyn.death, dyn.transition, births[t], infant, target[t + 1])
+        nxt, f = step(pops[-1], dyn.death, dyn.transition, births[t], infant, target[t + 1], reference)
         pops.append(nxt)
         flows.append(f)
     zero = np.zeros(base.shape[:-3])
@@ -169,4 +244,4 @@ def project(base: np.ndarray, last_year: int) -> Projection:
     )
 
 
-__all__ = ["AGES", "Flows", "Projection", "footprint_base", "project", "rake", "step"]
+__all__ = ["AGES", "Flows", "Projection", "footprint_base", "project", "project_bands", "rake", "step"]

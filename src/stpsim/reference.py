@@ -31,14 +31,13 @@ class ReferenceDataError(RuntimeError):
 
 def table_path(name: str) -> Path:
     override = os.environ.get("STPSIM_TABLES")
-    if override:
-        candidate = Path(override) / f"{name}.csv"
-        if candidate.exists():
-            return candidate
-    path = TABLE_DIR / f"{name}.csv"
-    if not path.exists():
-        raise ReferenceDataError(f"reference table {name!r} not found at {path}")
-    return path
+    folders = ([Path(override)] if override else []) + [TABLE_DIR]
+    for folder in folders:
+        for suffix in (".csv", ".csv.gz"):  # large tables ship gzipped
+            candidate = folder / f"{name}{suffix}"
+            if candidate.exists():
+                return candidate
+    raise ReferenceDataError(f"reference table {name!r} not found at {TABLE_DIR / name}.csv")
 
 
 @cache

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .axes import ALL_SETTINGS, year_label
-from .footprint import find
 from .plan import Plan
 
 if TYPE_CHECKING:
@@ -62,13 +61,11 @@ def headline(x: np.ndarray) -> tuple[float, str]:
 
 
 def _population(plan: Plan) -> np.ndarray:
-    from .baseline import projection
-    from .footprint import codes
+    from .baseline import projection_of
 
-    proj = projection()
+    proj = projection_of(plan.places)
     t0 = plan.first_year - int(proj.years[0])
-    idx = [codes().index(c) for c in plan.footprints]
-    return proj.population[t0 : t0 + plan.last_year - plan.first_year + 1][:, idx].sum(axis=-1)
+    return proj.population[t0 : t0 + plan.last_year - plan.first_year + 1].sum(axis=-1)
 
 
 def _stats(x: np.ndarray) -> list[float]:
@@ -96,11 +93,11 @@ class Results:
 
     @classmethod
     def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict, finance=None) -> Results:
-        codes = tuple(plan.footprints)
+        codes = tuple(plan.codes)
         return cls(
             plan=plan,
             codes=codes,
-            names=tuple(find(c).name for c in codes),
+            names=tuple(f.name for f in plan.places),
             years=tuple(range(plan.first_year, plan.last_year + 1)),
             settings=ALL_SETTINGS,
             activity=arrays.activity,

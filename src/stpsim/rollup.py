@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import engine, finance, footprint
+from . import engine, finance, geography
 from .axes import ALL_SETTINGS, BASE_YEAR, year_label
-from .baseline import projection
+from .baseline import projection_of
 from .executors import Task, chunks, guarded, run_tasks
 from .plan import Plan, PlanError, load
 from .reference import fact
@@ -49,7 +49,7 @@ def load_plans(directory: str | Path) -> dict[str, tuple[str, Plan]]:
         except PlanError as e:
             problems += [f"{e.source}: {line}" for line in e.lines]
             continue
-        for code in plan.footprints:
+        for code in plan.codes:
             if code in found:
                 problems.append(
                     f"{path}: footprint {code} already has a plan ({found[code][0]}); give each footprint "
@@ -67,11 +67,12 @@ def load_plans(directory: str | Path) -> dict[str, tuple[str, Plan]]:
     return found
 
 
-def do_nothing_plan(code: str, last_year: int) -> Plan:
+def do_nothing_plan(code: str, last_year: int, geography_: str = geography.DEFAULT_GEOGRAPHY) -> Plan:
     """A footprint with no plan: no care models and no provider efficiency."""
     return Plan.model_validate(
         {
             "name": DO_NOTHING,
+            "geography": geography_,
             "footprints": [code],
             "end_year": year_label(last_year),
             "finance": {"provider_efficiency": {"low": 0, "high": 0}},
@@ -83,7 +84,7 @@ def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np
     """One task: a footprint's activity, beds and books for draws [first, stop). A footprint
     without a plan has one set of books (do-nothing), not two."""
     draws = range(first, stop)
-    arr = engine.run_block(plan, [code], draws)
+    arr = engine.run_block(plan, plan.places, draws)
     params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
     planned = engine.central_plan_activity(plan)
     dn = engine.footprint_books(plan, arr, 0, draws, params, None, "do_nothing", planned)
@@ -319,16 +320,16 @@ def national_requirement() -> dict:
 FLOATS_PER_CELL = 5 + len(finance.BRIDGE_LINES) + 2 * len(ALL_SETTINGS)
 
 
-def check_size(draws: int, last_year: int, option: str = "draws") -> None:
+def check_size(draws: int, last_year: int, option: str = "draws", n_footprints: int = 44) -> None:
     """Refuse, before any work, a roll-up whose arrays would not fit in memory, saying how many
     draws would (engine.check_size does the same for one plan's run)."""
     years = last_year - BASE_YEAR + 1
-    per_draw = len(footprint.codes()) * years * FLOATS_PER_CELL * 8
+    per_draw = n_footprints * years * FLOATS_PER_CELL * 8
     need = draws * per_draw
     if need > engine.MEMORY_LIMIT:
         fit = engine.MEMORY_LIMIT // per_draw
         raise engine.RunTooLarge(
-            f"{option} {draws}: a roll-up of {draws:,} draws x {years} years x {len(footprint.codes())} "
+            f"{option} {draws}: a roll-up of {draws:,} draws x {years} years x {n_footprints} "
             f"footprints would need about {need / 2**30:.1f} GiB; the limit is "
             f"{engine.MEMORY_LIMIT / 2**30:.0f} GiB: use at most {fit:,} draws for these years"
         )
@@ -344,15 +345,27 @@ def rollup(
     scheduler: str | None = None,
     chunk_size: int | None = None,
     on_footprint_done=None,
+    geography_: str = geography.DEFAULT_GEOGRAPHY,
 ) -> Rollup:
-    """Run all 44 footprints (their plan, or do-nothing) and collect the results per draw."""
-    check_size(draws, last_year)
-    codes = footprint.codes()
-    horizon = {"start_year": BASE_YEAR, "end_year": last_year}
+    """Run every footprint of ``geography_`` (the 44 STPs or the 42 ICBs; their plan, or
+    do-nothing) and collect the results per draw."""
+    fps = geography.preset(geography_)
+    check_size(draws, last_year, n_footprints=len(fps))
+    codes = [f.code for f in fps]
+    stray = sorted(set(plans) - set(codes))
+    if stray:
+        raise RollupInputError(
+            [
+                f"{plans[c][0]}: footprint {c} is not one of the {geography_} footprints; a roll-up sums "
+                f"a whole geography (see 'stpsim footprints --geography {geography_}')"
+                for c in stray
+            ]
+        )
+    horizon = {"start_year": BASE_YEAR, "end_year": last_year, "geography": geography_}
     prepared: dict[str, Plan] = {}
     names: list[str | None] = []
     for code in codes:
-        base = plans[code][1] if code in plans else do_nothing_plan(code, last_year)
+        base = plans[code][1] if code in plans else do_nothing_plan(code, last_year, geography_)
         names.append(plans[code][1].name if code in plans else None)
         prepared[code] = base.model_copy(
             update={
@@ -392,10 +405,10 @@ def rollup(
         return out
 
     years = tuple(range(BASE_YEAR, last_year + 1))
-    pop = projection().population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
+    pop = projection_of(fps).population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
     return Rollup(
         codes=tuple(codes),
-        names=tuple(f.name for f in footprint.all_footprints()),
+        names=tuple(f.name for f in fps),
         plan_names=tuple(names),
         years=years,
         draws=draws,

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import activity, assumptions
+from .. import activity, assumptions, geography, population
 from ..axes import AGES, SETTINGS, YEARS, year_label
-from ..baseline import projection
 from ..cache import persistent
 from ..costs import BED_DAYS, unit_cost_vector
 from ..reference import fact
@@ -32,24 +31,43 @@ def cost_weights() -> np.ndarray:
 
 
 @persistent
-def weighted_population() -> np.ndarray:
-    """Need-weighted population by (year, footprint) for 2016..2035 (all 44 footprints)."""
-    assumptions.get("allocation_share_by_need")
-    return np.einsum("tfsag,sag->tf", projection().population, cost_weights())
+def need_per_band() -> np.ndarray:
+    """(band, year) need-weighted person-years that one 2016 person of each broad band becomes,
+    2016..2035: the projection is linear, so any area's need is its bands times these."""
+    return np.einsum("btsag,sag->bt", population.unit_projection().population, cost_weights())
+
+
+def need_bands(lsoas: np.ndarray) -> np.ndarray:
+    """(band,) an area's mid-2016 population by broad band, each LSOA's people weighted for
+    deprivation (assumption ``need_deprivation_gradient``; England's band totals unchanged)."""
+    sa = geography.small_areas()
+    w = geography.deprivation_weights()[lsoas]
+    return (sa.bands_2018[lsoas] * w).sum(axis=0) * population.band_scale()
 
 
 @persistent
-def population_index() -> dict[str, np.ndarray]:
-    """Growth of the footprints' populations by (year, footprint), relative to 2016/17: adults
-    (18+), working-age adults (18-64) and everyone."""
-    pop = projection().population.sum(axis=(2, 4))  # (year, footprint, age)
+def england_need() -> np.ndarray:
+    """England's need-weighted population by year, 2016..2035."""
+    assumptions.get("allocation_share_by_need")
+    bands = geography.small_areas().bands_2018.sum(axis=0) * population.band_scale()
+    return bands @ need_per_band()
+
+
+def need_weighted(lsoas: np.ndarray) -> np.ndarray:
+    """An area's need-weighted population by year, 2016..2035 (additive over areas)."""
+    return need_bands(lsoas) @ need_per_band()
+
+
+def population_index(lsoas: np.ndarray) -> dict[str, np.ndarray]:
+    """Growth of an area's population by year, relative to 2016/17: adults (18+), working-age
+    adults (18-64), everyone, and need."""
+    pop = population.project_bands(population.bands_2016([lsoas])).population[:, 0].sum(axis=(1, 3))
     out = {
-        "adults": pop[..., AGES >= 18].sum(axis=-1),
-        "working_age": pop[..., (AGES >= 18) & (AGES <= 64)].sum(axis=-1),
+        "adults": pop[:, AGES >= 18].sum(axis=-1),
+        "working_age": pop[:, (AGES >= 18) & (AGES <= 64)].sum(axis=-1),
         "all": pop.sum(axis=-1),
+        "need": need_weighted(lsoas),
     }
-    wp = weighted_population()
-    out["need"] = wp
     return {k: v / v[:1] for k, v in out.items()}
 
 
@@ -74,8 +92,7 @@ def national_allocation(kind: str, years: np.ndarray, growth_after: np.ndarray) 
     return base[None, :] * (1 + growth_after[:, None]) ** (years - last)[None, :]
 
 
-def need_share(f: int, years: np.ndarray) -> np.ndarray:
-    """Footprint ``f``'s share of England's need-weighted population by year."""
-    wp = weighted_population()
+def need_share(lsoas: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """An area's share of England's need-weighted population by year."""
     t = years - int(YEARS[0])
-    return wp[t, f] / wp[t].sum(axis=1)
+    return need_weighted(lsoas)[t] / england_need()[t]

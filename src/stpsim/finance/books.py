@@ -9,6 +9,7 @@ do-nothing gap splits exactly into the bridge's lines (``ledger.BRIDGE_LINES``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +19,7 @@ from ..axes import ALL_SETTINGS, BASE_YEAR
 from ..cache import persistent
 from ..contract_terms import FinanceOptions, all_settings_of
 from ..costs import BED_DAYS, unit_cost_vector
-from ..footprint import codes as all_codes
-from ..footprint import find
+from ..geography import Footprint
 from ..organisations import Organisation, delivery_shares, organisations, resolve
 from ..reference import fact
 from . import councils, provider_costs
@@ -80,7 +80,8 @@ class _Setup:
     """What every stage of one footprint's books shares."""
 
     code: str
-    f: int
+    lsoas: np.ndarray
+    index: dict[str, np.ndarray]  # population growth by kind, (year from 2016/17,)
     orgs: list[Organisation]
     ids: dict[str, int]
     years: np.ndarray
@@ -112,15 +113,27 @@ class _Setup:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
 
 
+@functools.lru_cache(maxsize=256)
+def _population_index(fp: Footprint) -> dict[str, np.ndarray]:
+    return population_index(fp.lsoas)
+
+
+def _trust_weights(fp: Footprint, orgs: list[Organisation]) -> dict[str, float] | None:
+    """A drawn footprint's trusts weighted by catchment (assumption
+    ``trust_catchment_by_population``); None for a preset, whose trusts share equally."""
+    if fp.geography == "stp2017":
+        return None
+    return {f"acute:{t.code}": w for t, w in zip(fp.acute_trusts, fp.trust_weights, strict=True)}
+
+
 def _setup(
-    code: str, options: FinanceOptions, years: np.ndarray, params: FinanceParams, demographic: np.ndarray
+    fp: Footprint, options: FinanceOptions, years: np.ndarray, params: FinanceParams, demographic: np.ndarray
 ) -> _Setup:
     if int(years[0]) != BASE_YEAR:
         raise ValueError("books start in 2016/17; cut them to the reporting window afterwards")
     from .validation import acute_shares
 
-    orgs = organisations(find(code))
-    f = all_codes().index(code)
+    orgs = organisations(fp)
     nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
     # 2016/17's expected activity is the demographic activity of the first year: finance is
     # handed it, and never rebuilds the population.
@@ -128,15 +141,18 @@ def _setup(
     price, unit_cost = prices_and_costs()
     elapsed = (years - BASE_YEAR)[None, :].astype(float)
     return _Setup(
-        code=code,
-        f=f,
+        code=fp.code,
+        lsoas=fp.lsoas,
+        index=_population_index(fp),
         orgs=orgs,
         ids={o.id: i for i, o in enumerate(orgs)},
         years=years,
         elapsed=elapsed,
         p=params,
         options=options,
-        shares=delivery_shares(orgs, acute_shares(options, orgs), options.delivery),
+        shares=delivery_shares(
+            orgs, acute_shares(options, orgs) or _trust_weights(fp, orgs), options.delivery
+        ),
         keep=1.0 - params.out_of_area[:, None] * nhs[None, :],  # councils' care is all local
         keep_central=1.0 - float(assumptions.value("out_of_area_share")) * nhs,
         base_act=base_act,
@@ -170,9 +186,10 @@ def base_year(s: _Setup) -> BaseYear:
     p = s.p
     org_base = s.shares[:, None, :] * (s.base_act * s.keep)[None]
     y0 = np.array([BASE_YEAR])
-    ccg0 = national_allocation("CCGs", y0, p.allocation_growth_after_2020)[:, 0] * need_share(s.f, y0)[0]
+    ccg0 = national_allocation("CCGs", y0, p.allocation_growth_after_2020)[:, 0] * need_share(s.lsoas, y0)[0]
     pc0 = (
-        national_allocation("Primary care", y0, p.allocation_growth_after_2020)[:, 0] * need_share(s.f, y0)[0]
+        national_allocation("Primary care", y0, p.allocation_growth_after_2020)[:, 0]
+        * need_share(s.lsoas, y0)[0]
     )
     sp0 = national_allocation("Specialised commissioning", y0, p.allocation_growth_after_2020)[:, 0]
     cq = 1 + rule_book(BASE_YEAR).cquin_rate * p.cquin_achievement
@@ -183,9 +200,9 @@ def base_year(s: _Setup) -> BaseYear:
         elif o.kind == "mental_health":
             income[i] = p.mental_health_share * ccg0 * cq
         elif o.kind == "specialised":
-            income[i] = sp0 * need_share(s.f, y0)[0]
+            income[i] = sp0 * need_share(s.lsoas, y0)[0]
     trusts = np.array([o.kind in TRUST_KINDS for o in s.orgs])
-    deficit = footprint_deficit(s.f, p.deficit_loans_weight)
+    deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight)
     weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
     cost = income + weight * deficit[None, :]
     out_of_area = dot(s.base_act * (1 - s.keep), s.price)
@@ -201,7 +218,7 @@ def base_year(s: _Setup) -> BaseYear:
 def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
     """NHS England pays the commissioners (CCG and primary care) and the specialised services
     their need-weighted shares; returns each by (draw, year)."""
-    share = need_share(s.f, s.years)[None, :]
+    share = need_share(s.lsoas, s.years)[None, :]
     g = s.p.allocation_growth_after_2020
     out = {
         k: national_allocation(k, s.years, g) * share
@@ -340,27 +357,27 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> Non
 def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
     """Mental health, specialised services and the commissioners' other spending: no modelled
     activity, so their cost follows need, other demand, real unit cost and prices."""
-    idx = population_index()
+    idx = s.index
     t = s.years - BASE_YEAR
     grow = lambda rate: (1 + rate[:, None]) ** s.elapsed  # noqa: E731 - one line, three uses
     one = np.ones((s.p.n, len(s.years)))
     for i, o in enumerate(s.orgs):
         if o.kind == "mental_health":
             d, n, r = (
-                idx["adults"][t, s.f] * one,
+                idx["adults"][t] * one,
                 grow(s.p.mental_health_demand_growth),
                 grow(s.p.real_growth["mental_health"]),
             )
         elif o.kind == "specialised":
             d, n, r = (
-                idx["need"][t, s.f] * one,
+                idx["need"][t] * one,
                 grow(s.p.specialised_demand_growth),
                 grow(s.p.real_growth["specialised"]),
             )
         elif o.kind == "commissioner":
             other0 = base.allocation - base.paid
             lines = provider_costs.index_lines(
-                other0, idx["need"][t, s.f] * one, grow(s.p.other_commissioned_growth), one, s.prices_index
+                other0, idx["need"][t] * one, grow(s.p.other_commissioned_growth), one, s.prices_index
             )
             costs.own[i] = other0[:, None] + sum(lines.values())
             costs.add(lines)
@@ -385,7 +402,7 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     floors = {
         "primary_care": base.cost[s.ids["primary_care"]][:, None] * gpfv[None, :],
         "mental_health": base.cost[s.ids["mental_health"]][:, None] * alloc["CCGs"] / alloc["CCGs"][:, :1]
-        + mh_extra * ramp * need_share(s.f, s.years)[None, :],
+        + mh_extra * ramp * need_share(s.lsoas, s.years)[None, :],
     }
     total = 0.0
     for kind, floor in floors.items():
@@ -430,9 +447,9 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     """Adult social care: published 2016/17 spend grown by need and care prices, plus the
     provider-market gap; councils' funding from the settlements."""
     i = s.ids["social_care"]
-    b = councils.base_spend(s.code)
+    b = councils.base_spend(s.lsoas)
     t = s.years - BASE_YEAR
-    idx = population_index()
+    idx = s.index
     price = (1 + s.p.social_care_price_inflation[:, None]) ** s.elapsed
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     uc = s.unit_cost[k]
@@ -441,17 +458,17 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     older = b.older * dot(dn_act, uc) / v0
     working = (
         b.working_age
-        * idx["working_age"][t, s.f][None, :]
+        * idx["working_age"][t][None, :]
         * (1 + s.p.working_age_care_growth[:, None]) ** s.elapsed
     )
-    other = b.other * idx["all"][t, s.f][None, :]
-    gap = councils.market_gap(s.code, s.p)[:, None]
+    other = b.other * idx["all"][t][None, :]
+    gap = councils.market_gap(s.lsoas, s.p)[:, None]
     cost = (older + working + other + gap) * price
     if sc.activity is not sc.do_nothing:
         avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i, k), uc) / v0
         mc = s.p.marginal["social_care"][:, None]
         cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
-    funding = councils.funding(s.code, s.years, s.p, s.elapsed)
+    funding = councils.funding(s.lsoas, s.years, s.p, s.elapsed)
     ledger.pay("local_government", "social_care", "council funding", funding)
     costs.own[i] = cost
     base_gap = (b.total + gap[:, 0]) - b.total
@@ -512,10 +529,10 @@ def out_of_area_lines(s: _Setup, sc: Scenario, base_out: np.ndarray) -> dict[str
 
 
 def footprint_finance(
-    code: str, options: FinanceOptions, years: np.ndarray, sc: Scenario, params: FinanceParams
+    fp: Footprint, options: FinanceOptions, years: np.ndarray, sc: Scenario, params: FinanceParams
 ) -> FootprintFinance:
     """The books of every organisation in one footprint for ``years`` (from 2016/17)."""
-    s = _setup(code, options, years, params, sc.demographic)
+    s = _setup(fp, options, years, params, sc.demographic)
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))
     base = base_year(s)
@@ -538,7 +555,7 @@ def footprint_finance(
     allocation_total = sum(alloc.values())
     costs.lines["allocation_growth"] = -(allocation_total - allocation_total[:, :1])
     return FootprintFinance(
-        code=code,
+        code=fp.code,
         orgs=s.orgs,
         years=years,
         income=received,
@@ -558,5 +575,5 @@ def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
     other0 = base.allocation - base.paid
     y0 = np.array([BASE_YEAR])
     sp0 = national_allocation("Specialised commissioning", y0, s.p.allocation_growth_after_2020)[:, 0]
-    alloc0 = base.allocation + sp0 * need_share(s.f, y0)[0]
+    alloc0 = base.allocation + sp0 * need_share(s.lsoas, y0)[0]
     return base.cost[nhs].sum(axis=0) + other0 + ooa_base - alloc0

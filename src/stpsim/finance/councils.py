@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import assumptions, footprint
+from .. import assumptions, geography
 from ..cache import persistent
 from ..reference import table
 from .params import FinanceParams
@@ -43,23 +43,15 @@ class SocialCareBase:
         return self.older + self.working_age + self.other
 
 
+def base_spend(lsoas: np.ndarray) -> SocialCareBase:
+    """An area's councils' 2016/17 gross spend (ASC-FR by council, shared to LSOAs by population)."""
+    older, working, other = geography.small_areas().social_care[lsoas].sum(axis=0)
+    return SocialCareBase(float(older), float(working), float(other))
+
+
 @persistent
-def _spend() -> dict[str, SocialCareBase]:
-    df = table("adult_social_care_spend_by_footprint_2016_17").set_index("stp17cd")
-    return {
-        c: SocialCareBase(
-            float(df.loc[c, "gce_65plus"]), float(df.loc[c, "gce_18_64"]), float(df.loc[c, "gce_other"])
-        )
-        for c in footprint.codes()
-    }
-
-
-def base_spend(code: str) -> SocialCareBase:
-    return _spend()[code]
-
-
 def england_spend() -> float:
-    return sum(b.total for b in _spend().values())
+    return float(geography.small_areas().social_care.sum())
 
 
 @persistent
@@ -76,15 +68,15 @@ def _additions() -> dict[int, float]:
     return out
 
 
-def funding(code: str, years: np.ndarray, params: FinanceParams, elapsed: np.ndarray) -> np.ndarray:
+def funding(lsoas: np.ndarray, years: np.ndarray, params: FinanceParams, elapsed: np.ndarray) -> np.ndarray:
     """The footprint's councils' funding for adult social care by (draw, year), GBP cash."""
-    base = base_spend(code)
+    base = base_spend(lsoas)
     share = base.total / england_spend()
     add = np.array([_additions()[min(int(y), 2019)] for y in years])
     core = base.total * (1 + params.council_core_funding_growth[:, None]) ** elapsed
     return core + share * add[None, :]
 
 
-def market_gap(code: str, params: FinanceParams) -> np.ndarray:
+def market_gap(lsoas: np.ndarray, params: FinanceParams) -> np.ndarray:
     """The footprint's share of England's 2016/17 provider-market gap, by draw, GBP."""
-    return params.market_gap * base_spend(code).total / england_spend()
+    return params.market_gap * base_spend(lsoas).total / england_spend()

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import footprint
+from .. import geography
 from ..cache import persistent
-from ..reference import fact, table
-from .allocations import weighted_population
+from ..reference import fact
+from .allocations import england_need, need_weighted
 
 
 @persistent
@@ -36,17 +36,10 @@ def national_underlying_deficit() -> float:
     return stf - net  # net is negative: 1.8bn + 0.791bn
 
 
-@persistent
-def loan_shares() -> np.ndarray:
-    """Each footprint's share of the revenue-support loans its trusts drew in 2016/17 (mapped
-    trusts only), in footprint order."""
-    df = table("revenue_support_loans_by_footprint_2016_17").set_index("stp17cd")
-    drawn = np.array([float(df.loc[c, "drawn_2016_17_gbp"]) for c in footprint.codes()])
-    return drawn / drawn.sum()
-
-
-def footprint_deficit(f: int, loans_weight: np.ndarray) -> np.ndarray:
-    """Footprint ``f``'s 2016/17 underlying trust deficit by draw, GBP."""
-    wp = weighted_population()[0]
-    share = loans_weight * loan_shares()[f] + (1 - loans_weight) * wp[f] / wp.sum()
-    return national_underlying_deficit() * share
+def footprint_deficit(lsoas: np.ndarray, loans_weight: np.ndarray) -> np.ndarray:
+    """An area's 2016/17 underlying trust deficit by draw, GBP: its share of the loans its
+    trusts drew (spread over their 2017 footprint by population) and of need, mixed."""
+    loans = geography.small_areas().loans
+    loan_share = loans[lsoas].sum() / loans.sum()
+    need = need_weighted(lsoas)[0] / england_need()[0]
+    return national_underlying_deficit() * (loans_weight * loan_share + (1 - loans_weight) * need)

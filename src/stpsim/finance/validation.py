@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..axes import ALL_SETTINGS
 from ..contract_terms import FinanceOptions, all_settings_of
-from ..footprint import find
+from ..geography import Footprint
 from ..organisations import Organisation, delivery_shares, organisations, resolve
 
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
@@ -27,18 +27,19 @@ BED_DAYS_OF = {"emergency_bed_days": "emergency_admissions", "elective_bed_days"
 PROVIDER_KINDS = ("acute", "community", "primary_care")
 
 
-def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
+def check_options(options: FinanceOptions, fps: list[Footprint]) -> list[str]:
     """Problems with a plan's finance section, one line each with its field path, for every
     footprint the plan covers. Empty when the contracts pay every delivered setting once."""
     problems: list[str] = []
     if options.acute_shares:
         all_trusts = {
-            o.id.removeprefix("acute:") for c in codes for o in organisations(find(c)) if o.kind == "acute"
+            o.id.removeprefix("acute:") for fp in fps for o in organisations(fp) if o.kind == "acute"
         }
         for key, v in options.acute_shares.items():
             if key.removeprefix("acute:") not in all_trusts:
                 problems.append(
-                    f"finance.acute_shares.{key}: not an acute trust of {', '.join(codes)}; allowed: "
+                    f"finance.acute_shares.{key}: not an acute trust of "
+                    f"{', '.join(f.code for f in fps)}; allowed: "
                     f"{', '.join(sorted(all_trusts))}"
                 )
             if not 0.0 <= v <= 1.0:
@@ -63,9 +64,9 @@ def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
     for target, v in options.mff.items():
         if not 0.8 <= v <= 1.5:
             problems.append(f"finance.mff.{target}: {v} outside the allowed 0.8 to 1.5")
-    for code in codes:
-        orgs = organisations(find(code))
-        where = f" (in {code})" if len(codes) > 1 else ""
+    for fp in fps:
+        orgs = organisations(fp)
+        where = f" (in {fp.code})" if len(fps) > 1 else ""
 
         def one(
             path: str, target: str, kinds: tuple[str, ...], orgs=orgs, where=where, problems=problems
@@ -86,7 +87,7 @@ def check_options(options: FinanceOptions, codes: list[str]) -> list[str]:
             mine = acute_shares(options, orgs) or {}
             if mine and abs(sum(mine.values()) - 1.0) > 1e-6:
                 problems.append(
-                    f"finance.acute_shares: {code}'s trusts' shares sum to {sum(mine.values()):.4g}, not 1"
+                    f"finance.acute_shares: {fp.code}'s trusts' shares sum to {sum(mine.values()):.4g}, not 1"
                 )
         for setting, split in options.delivery.items():
             if setting not in ALL_SETTINGS:

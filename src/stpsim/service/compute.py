@@ -83,10 +83,10 @@ def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | 
         problems.append(f"give one plan, or two to compare; got {len(plans)}")
     elif fmt == "xlsx" and len(plans) == 2:
         problems.append("format xlsx takes one plan; write one workbook per plan")
-    elif len(plans) == 2 and plans[0].footprints != plans[1].footprints:
+    elif len(plans) == 2 and [f.key for f in plans[0].places] != [f.key for f in plans[1].places]:
         problems.append(
-            f"the two options cover different footprints ({', '.join(plans[0].footprints)} and "
-            f"{', '.join(plans[1].footprints)}); compare options for the same place"
+            f"the two options cover different footprints ({', '.join(plans[0].codes)} and "
+            f"{', '.join(plans[1].codes)}); compare options for the same place"
         )
     if problems:
         raise Invalid(problems[0], problems)
@@ -94,7 +94,7 @@ def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | 
     context = None
     if national is not None:
         others = dict(national)
-        for code in plans[0].footprints:  # this plan stands for its own footprints
+        for code in plans[0].codes:  # this plan stands for its own footprints
             others[code] = ("(this plan)", plans[0])
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")

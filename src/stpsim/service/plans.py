@@ -231,9 +231,9 @@ class Service:
         if len(plan.footprints) != 1:
             raise Invalid(
                 f"footprints: a stored plan belongs to one footprint; got {len(plan.footprints)} "
-                f"({', '.join(plan.footprints)})"
+                f"({', '.join(plan.codes)})"
             )
-        return plan.model_dump(mode="json", exclude_defaults=False), plan.footprints[0]
+        return plan.model_dump(mode="json", exclude_defaults=False), plan.codes[0]
 
     def create_plan(self, actor: Actor, doc: Any) -> dict:
         # Rights first: someone who may not create plans learns nothing from the document.
