@@ -200,24 +200,60 @@ def _root(
 
 @app.command("footprints")
 def footprints_cmd(
+    geography_: Annotated[
+        str, typer.Option("--geography", help="stp2017 (the 44 STPs, default) or icb2022 (the 42 ICBs).")
+    ] = "stp2017",
+    members_: Annotated[
+        str | None,
+        typer.Option(
+            "--members",
+            help="List the members footprints can be drawn from instead: ccgs, sub_icb_locations or "
+            "local_authorities.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """List the 44 STP footprints (ONS April 2017) with region, CCGs, councils and acute trusts."""
-    from .baseline import baseline
+    """List a geography's footprints with region, CCGs, councils and acute trusts, or the members
+    (CCGs, sub-ICB locations, councils) a plan can draw its own footprint from."""
+    from . import geography
+    from .baseline import projection_of
 
-    fps = all_footprints()
-    base = baseline(2016)
-    pop2016 = dict(zip(base.codes, base.population, strict=True))
+    if members_ is not None:
+        if members_ not in geography.MEMBER_KINDS:
+            raise UserError(
+                f"--members {members_!r} is not allowed; allowed: {', '.join(geography.MEMBER_KINDS)}"
+            )
+        rows = geography.members(members_)
+        if as_json:
+            _emit_json({"members": members_, "items": rows})
+            return
+        t = Table(title=f"What a footprint can be drawn from: {members_.replace('_', ' ')}")
+        _whole(t, "code", "ODS code", justify="left")
+        _prose(t, "name", "vintage", "2017 footprint")
+        for r in rows:
+            t.add_row(r["code"], r["ods_code"] or "", r["name"], r["vintage"][:-2], ", ".join(r["stp2017"]))
+        _show(t)
+        return
+    if geography_ not in geography.PRESETS:
+        raise UserError(f"--geography {geography_!r} is not allowed; allowed: {', '.join(geography.PRESETS)}")
+    fps = geography.preset(geography_)
+    pop2016 = projection_of(fps).population[0].sum(axis=(1, 2, 3))
     if as_json:
         _emit_json(
-            {"footprints": [f.to_dict() | {"population_2016": round(float(pop2016[f.code]))} for f in fps]}
+            {
+                "geography": geography_,
+                "footprints": [
+                    f.to_dict() | {"population_2016": round(float(p))}
+                    for f, p in zip(fps, pop2016, strict=True)
+                ],
+            }
         )
         return
-    t = Table(title="England's 44 STP footprints (April 2017)")
+    t = Table(title=f"England's {len(fps)} footprints: {geography.PRESETS[geography_]}")
     _whole(t, "code", justify="left")
     _prose(t, "name", "region")
     _whole(t, "CCGs", "councils", "acute trusts", "people mid-2016")
-    for f in fps:
+    for f, p in zip(fps, pop2016, strict=True):
         t.add_row(
             f.code,
             f.name,
@@ -225,7 +261,7 @@ def footprints_cmd(
             str(len(f.ccgs)),
             str(len(f.local_authorities)),
             str(len(f.acute_trusts)),
-            f"{pop2016[f.code]:,.0f}",
+            f"{p:,.0f}",
         )
     _show(t)
 
@@ -554,6 +590,65 @@ def compare_cmd(
     _show(t)
 
 
+@app.command("shoe-size")
+def shoe_size_cmd(
+    plan_file: Annotated[
+        str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON), one footprint.")
+    ],
+    split: Annotated[
+        str, typer.Option("--split", help="Cut the footprint by: ccg, sub_icb or local_authority.")
+    ] = "ccg",
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a plan for its whole footprint and for each part (CCGs, sub-ICB locations or councils):
+    what the size changes, per head in the last year: the gap, how sure we are of it (the width
+    of its 80% interval), money leaving the area, and who gains and who loses."""
+    from .service.shoe_size import shoe_size
+
+    plan = _load_plan(plan_file, draws, seed)
+    doc = _served(shoe_size, plan, split)
+    if as_json:
+        _emit_json(_document(doc))
+        return
+    t = Table(
+        title=f"{doc.plan}: the whole footprint and its parts by {split.replace('_', ' ')}, {doc.year}, "
+        "GBP a head (gap: mean and 80% interval)"
+    )
+    _prose(t, "area")
+    _whole(t, "people", "do-nothing gap", "plan gap", "width of the interval", "out of area", "shared trusts")
+    rows = [doc.whole, *doc.parts, doc.parts_summed]
+    for a in rows:
+        g = a.gap_per_head
+        t.add_row(
+            a.name,
+            f"{a.population:,.0f}",
+            f"{a.do_nothing_gap_per_head:,.0f}",
+            f"{g.mean:,.0f} ({g.p10:,.0f} to {g.p90:,.0f})",
+            f"{a.interval_width_per_head:,.0f}",
+            f"{a.out_of_area_per_head:,.0f}",
+            f"{a.shared_trusts_per_head:,.0f}",
+        )
+    _show(t)
+    m = Table(
+        title=f"Who gains (+) and who loses (-) from each care model in {doc.year}, GBP m (mean): the "
+        "whole footprint's organisations against the parts' added up"
+    )
+    kinds = ("commissioner", "acute", "community", "primary_care", "social_care")
+    _prose(m, "care model")
+    _whole(m, *[f"{k.replace('_', ' ')}: whole / parts" for k in kinds])
+    for cm, cells in doc.whole.incentives_by_kind.items():
+        parts = doc.parts_summed.incentives_by_kind.get(cm, {})
+        m.add_row(
+            cm.replace("_", " "),
+            *[f"{cells.get(k, 0.0) / 1e6:+.2f} / {parts.get(k, 0.0) / 1e6:+.2f}" for k in kinds],
+        )
+    if m.row_count:
+        _show(m)
+    out.print(doc.note)
+
+
 @app.command("incentives")
 def incentives_cmd(
     plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
@@ -654,9 +749,14 @@ def rollup_cmd(
         int | None, typer.Option("--chunk-size", help="Draws per task (default: all).")
     ] = None,
     serial: Annotated[bool, typer.Option("--serial", help="Run in this process (no workers).")] = False,
+    geography_: Annotated[
+        str, typer.Option("--geography", help="stp2017 (the 44 STPs, default) or icb2022 (the 42 ICBs).")
+    ] = "stp2017",
     as_json: JsonOpt = False,
 ) -> None:
-    """The 45th STP: all 44 footprints together, summed draw by draw, against the national need."""
+    """The 45th STP: every footprint together (the 44 STPs, or the 42 ICBs), summed draw by draw,
+    against the national need."""
+    from . import geography
     from rich.progress import Progress
 
     from .executors import ExecutorError, SchedulerUnreachable
@@ -672,7 +772,10 @@ def rollup_cmd(
             raise UserError(problem)
     last = _year_option("--end-year", end_year)
     source, address = _scheduler_option(scheduler)
-    check_size(draws, last, "--draws")  # before reading plans or starting workers
+    if geography_ not in geography.PRESETS:
+        raise UserError(f"--geography {geography_!r} is not allowed; allowed: {', '.join(geography.PRESETS)}")
+    n_fps = len(geography.preset(geography_))
+    check_size(draws, last, "--draws", n_fps)  # before reading plans or starting workers
     try:
         plans = load_plans(plans_dir) if plans_dir else {}
     except RollupInputError as e:
@@ -681,7 +784,7 @@ def rollup_cmd(
     # No bar when stderr is not a terminal: a log would get its residue (a stray blank line).
     quiet = as_json or not sys.stderr.isatty()
     with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
-        job = bar.add_task("footprints done", total=44)
+        job = bar.add_task("footprints done", total=n_fps)
         try:
             result = rollup(
                 plans,
@@ -693,7 +796,10 @@ def rollup_cmd(
                 address,
                 chunk_size,
                 on_footprint_done=lambda code: bar.advance(job),
+                geography_=geography_,
             )
+        except RollupInputError as e:
+            raise UserError("\n".join(e.lines)) from None
         except SchedulerUnreachable as e:
             raise UserError(
                 f"{source} {e.address}: no Dask scheduler answers there ({' '.join(e.reason.split())}); "

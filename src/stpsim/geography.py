@@ -226,10 +226,12 @@ def resolve_member(kind: str, text: str) -> tuple[str, str]:
 def members(kind: str) -> list[dict]:
     """Every member of ``kind`` with its codes, name and 2017 footprint(s)."""
     sa = small_areas()
-    out = []
-    for column in MEMBER_KINDS[kind]:
+    out: list[dict] = []
+    listed: set[str] = set()
+    for column in MEMBER_KINDS[kind]:  # newest vintage first; a code kept since is listed once
         codes = sa.codes[column]
-        for code in sorted(set(np.unique(codes))):
+        for code in sorted(set(np.unique(codes)) - listed):
+            listed.add(code)
             ods, name = member_names()[column].get(code, ("", code))
             stps = sorted(set(np.unique(sa.codes["stp17cd"][codes == code])))
             out.append(
@@ -242,7 +244,7 @@ def members(kind: str) -> list[dict]:
 
 
 @persistent
-def _trusts_by_stp() -> dict[str, tuple[Organisation, ...]]:
+def trusts_by_stp() -> dict[str, tuple[Organisation, ...]]:
     df = table("trust_to_stp").sort_values(["stp17cd", "trust_name"])
     return {
         stp: tuple(
@@ -271,7 +273,7 @@ def _trusts(lsoas: np.ndarray) -> tuple[tuple[Organisation, ...], tuple[float, .
     weights: dict[Organisation, float] = {}
     total = pop.sum()
     for stp in np.unique(stps):
-        trusts = _trusts_by_stp().get(str(stp), ())
+        trusts = trusts_by_stp().get(str(stp), ())
         share = pop[stps == stp].sum() / total
         for t in trusts:
             weights[t] = weights.get(t, 0.0) + share / len(trusts)
@@ -400,9 +402,10 @@ def suggest(text: str, geography: str = DEFAULT_GEOGRAPHY) -> str:
     return f"nearest: {near}; allowed: {allowed}"
 
 
-def custom(name: str, **members_by_kind: list[str]) -> Footprint:
+def custom(name: str, within: Footprint | None = None, **members_by_kind: list[str]) -> Footprint:
     """A footprint drawn from CCGs, sub-ICB locations and/or local authorities (codes or names,
-    as ``stpsim footprints --members KIND --json`` lists them)."""
+    as ``stpsim footprints --members KIND --json`` lists them), cut to the LSOAs of ``within``
+    when given (the part of a sub-ICB location inside a 2017 footprint, say)."""
     sa = small_areas()
     mask = np.zeros(sa.n, dtype=bool)
     resolved: dict[str, list[str]] = {}
@@ -421,8 +424,18 @@ def custom(name: str, **members_by_kind: list[str]) -> Footprint:
         raise UnknownFootprint(
             f"footprint {name!r} names no members; give ccgs, sub_icb_locations or local_authorities"
         )
+    definition: dict = {"name": name, **resolved}
+    if within is not None:
+        inside = np.zeros(sa.n, dtype=bool)
+        inside[within.lsoas] = True
+        mask &= inside
+        if not mask.any():
+            raise UnknownFootprint(
+                f"footprint {name!r}: none of its members lies within {within.code} {within.name}"
+            )
+        definition["within"] = within.definition or within.code
     lsoas = np.flatnonzero(mask)
-    return build(_custom_code(name), name, lsoas, geography="custom", definition={"name": name, **resolved})
+    return build(_custom_code(name), name, lsoas, geography="custom", definition=definition)
 
 
 def _custom_code(name: str) -> str:
@@ -449,7 +462,7 @@ def split(fp: Footprint, by: str) -> list[Footprint]:
                 name,
                 lsoas,
                 geography="custom",
-                definition={"name": name, kind: [str(code)], "part_of": fp.code},
+                definition={"name": name, kind: [str(code)], "within": fp.definition or fp.code},
             )
         )
     return sorted(parts, key=lambda p: p.name)

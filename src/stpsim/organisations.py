@@ -56,7 +56,7 @@ def organisations(fp: Footprint) -> list[Organisation]:
     orgs = [
         Organisation(
             "commissioner",
-            f"{fp.name} commissioners ({len(fp.ccgs)} CCGs)",
+            f"{fp.name} commissioners ({len(fp.ccgs)} CCG{'' if len(fp.ccgs) == 1 else 's'})",
             "commissioner",
             tuple(c.name for c in fp.ccgs),
         )

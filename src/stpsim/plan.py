@@ -52,14 +52,25 @@ class CustomFootprint(BaseModel):
     ccgs: list[str] | None = None
     sub_icb_locations: list[str] | None = None
     local_authorities: list[str] | None = None
+    within: str | CustomFootprint | None = Field(
+        None, description="keep only the part inside this footprint (a preset code, or a drawn footprint)"
+    )
 
     @model_validator(mode="after")
     def _members(self) -> CustomFootprint:
         try:
-            geo.custom(self.name, **self.member_lists())
+            self.footprint()
         except UnknownFootprint as e:
             raise ValueError(str(e)) from None
         return self
+
+    def footprint(self, geography: str = geo.DEFAULT_GEOGRAPHY) -> Footprint:
+        within = self.within
+        if isinstance(within, str):
+            within = geo.find(within, geography)
+        elif within is not None:
+            within = within.footprint(geography)
+        return geo.custom(self.name, within=within, **self.member_lists())
 
     def member_lists(self) -> dict[str, list[str]]:
         return {k: v for k in geo.MEMBER_KINDS if (v := getattr(self, k))}
@@ -79,7 +90,7 @@ def _resolve(geography: str, ref: str) -> Footprint:
     doc = json.loads(ref)
     if isinstance(doc, str):
         return geo.find(doc, geography)
-    return geo.custom(doc.pop("name"), **{k: v for k, v in doc.items() if v})
+    return CustomFootprint.model_validate(doc).footprint(geography)
 
 
 def _year(text: str | int) -> int:

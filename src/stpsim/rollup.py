@@ -127,6 +127,7 @@ class Rollup:
     do_nothing_beds: np.ndarray
     efficiency_saving: np.ndarray  # (footprint, draw, year) provider efficiency in the plans
     bridge: dict[str, np.ndarray]  # do-nothing line -> (footprint, draw, year)
+    geography: str = geography.DEFAULT_GEOGRAPHY
 
     @property
     def plan_gap(self) -> np.ndarray:
@@ -196,6 +197,7 @@ class Rollup:
                 }
             )
         return {
+            "geography": self.geography,
             "reconciliation": self.reconciliation(),
             "draws": self.draws,
             "seed": self.seed,
@@ -422,4 +424,5 @@ def rollup(
         do_nothing_beds=gather("do_nothing_beds"),
         efficiency_saving=gather("efficiency_saving"),
         bridge={k: gather(f"bridge:{k}") for k in finance.BRIDGE_LINES},
+        geography=geography_,
     )

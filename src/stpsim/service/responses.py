@@ -116,10 +116,12 @@ class IncentivesResponse(Model):
 
 
 class RollupResponse(Model):
-    """England: all 44 footprints summed draw by draw, with the reconciliation."""
+    """England: every footprint of a geography (44 STPs or 42 ICBs) summed draw by draw, with the
+    reconciliation."""
 
     model_config = ConfigDict(extra="forbid")
 
+    geography: str = "stp2017"
     reconciliation: dict[str, Any]
     draws: int
     seed: int
