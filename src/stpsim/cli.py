@@ -22,7 +22,7 @@ from rich.text import Text
 from . import __version__
 from .axes import SETTINGS, parse_year, year_label
 from .engine import RunTooLarge
-from .footprint import UnknownFootprint, all_footprints
+from .footprint import UnknownFootprint
 from .plan import PlanError
 
 app = typer.Typer(
@@ -756,9 +756,9 @@ def rollup_cmd(
 ) -> None:
     """The 45th STP: every footprint together (the 44 STPs, or the 42 ICBs), summed draw by draw,
     against the national need."""
-    from . import geography
     from rich.progress import Progress
 
+    from . import geography
     from .executors import ExecutorError, SchedulerUnreachable
     from .rollup import RollupInputError, check_size, load_plans, rollup
 
