@@ -36,6 +36,7 @@ MEMBER_KINDS = {
     "sub_icb_locations": ("sicbl22cd",),
     "local_authorities": ("lad17cd", "council17cd", "lad22cd"),
 }
+SINGULAR = {"ccgs": "CCG", "sub_icb_locations": "sub-ICB location", "local_authorities": "local authority"}
 SPLITS = {"ccg": "ccg17cd", "sub_icb": "sicbl22cd", "local_authority": "lad17cd"}
 
 
@@ -218,7 +219,7 @@ def resolve_member(kind: str, text: str) -> tuple[str, str]:
     near = [names[n] for n in difflib.get_close_matches(key, names, n=3, cutoff=0.5)]
     hint = f"nearest: {'; '.join(dict.fromkeys(near))}; " if near else ""
     raise UnknownFootprint(
-        f"unknown {kind.replace('_', ' ')[:-1]} {text!r}; {hint}allowed: codes and names as "
+        f"unknown {SINGULAR[kind]} {text!r}; {hint}allowed: codes and names as "
         f"'stpsim footprints --members {kind} --json' lists them"
     )
 

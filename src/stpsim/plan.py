@@ -18,8 +18,10 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StrictInt,
+    Tag,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -97,7 +99,17 @@ def _year(text: str | int) -> int:
     return parse_year(str(text))
 
 
-FootprintRef = Annotated[str | CustomFootprint, AfterValidator(_footprint_ref)]
+def _ref_kind(v: Any) -> str:
+    return "code" if isinstance(v, str) else "drawn"
+
+
+# A discriminated union: a mapping is checked only as a drawn footprint, text only as a code, so
+# one mistake gives one line.
+FootprintRef = Annotated[
+    Annotated[str, Tag("code")] | Annotated[CustomFootprint, Tag("drawn")],
+    Discriminator(_ref_kind),
+    AfterValidator(_footprint_ref),
+]
 Year = Annotated[str | int, AfterValidator(_year)]
 
 
