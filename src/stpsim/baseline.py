@@ -9,7 +9,7 @@ from numbers import Integral
 
 import numpy as np
 
-from . import activity, footprint, population
+from . import activity, demography, footprint, population
 from .axes import BAND_LABELS, BASE_YEAR, LAST_YEAR, SETTINGS, five_year_band_of_age, parse_year, year_label
 from .cache import persistent
 from .geography import Footprint
@@ -21,10 +21,31 @@ def projection() -> population.Projection:
     return projection_of(footprint.all_footprints())
 
 
+def footprint_people(fps: Sequence[Footprint]) -> np.ndarray:
+    """(footprint, sex, age) mid-2016 residents: summed from the small areas, or a footprint's
+    own local table."""
+    by_age = population.by_age_from_bands(population.bands_2016([f.lsoas for f in fps]))
+    for i, f in enumerate(fps):
+        if f.local is not None and f.local.population is not None:
+            by_age[i] = f.local.population
+    return by_age
+
+
 def projection_of(fps: Sequence[Footprint]) -> population.Projection:
     """Any footprints projected to the last year the ONS projection covers. Each follows
-    England's migration and birth rates, so any partition of England sums to England."""
-    return population.project_bands(population.bands_2016([f.lsoas for f in fps]), LAST_YEAR)
+    England's migration and birth rates (England is projected alongside as the reference), so
+    any partition of England sums to England."""
+    england = population.cells_of(demography.england_base())
+    cells = np.concatenate([population.cells_of(footprint_people(fps)), england[None]])
+    p = population.project(cells, LAST_YEAR, reference=True)
+    n = len(fps)
+    return population.Projection(
+        years=p.years,
+        population=p.population[:, :n],
+        births=p.births[:, :n],
+        deaths=p.deaths[:, :n],
+        migration=p.migration[:, :n],
+    )
 
 
 @dataclass(frozen=True)

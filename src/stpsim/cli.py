@@ -438,6 +438,7 @@ def run_cmd(
     _print_run(doc)
     if "finance" in doc:
         _print_finance(doc)
+    _print_local(doc)
     if out_dir:
         out.print(
             f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
@@ -489,6 +490,19 @@ def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
         if created and not any(d.iterdir()):
             d.rmdir()
         raise UserError(f"--out {out_dir}: cannot write results ({e.strerror or e})") from None
+
+
+def _print_local(doc: dict) -> None:
+    """Which figures are the team's own: printed with every run that uses local tables."""
+    if not doc.get("local_data"):
+        return
+    t = Table(title="Local figures used in place of the national defaults")
+    _prose(t, "footprint", "table", "file")
+    _whole(t, "rows")
+    _prose(t, "sha256")
+    for u in doc["local_data"]:
+        t.add_row(u["footprint"], u["table"], u["source"], f"{u['rows']:,}", u["sha256"][:16] + "...")
+    _show(t)
 
 
 def _print_run(doc: dict) -> None:
@@ -1033,11 +1047,65 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
     _show(t)
 
 
+data_app = typer.Typer(help="A team's own tables in place of the national defaults.", no_args_is_help=True)
+
+
+@data_app.command("template")
+def data_template_cmd(
+    folder: Annotated[str, typer.Argument(metavar="DIR", help="Folder to write the tables into.")],
+    footprint_: Annotated[
+        str | None,
+        typer.Option("--footprint", help="A preset footprint's code or name (default: the plan's)."),
+    ] = None,
+    plan_file: Annotated[
+        str | None, typer.Option("--plan", help="A plan whose one footprint (preset or drawn) to use.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace tables already in DIR.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write each local table (population, activity, unit_costs, organisations, allocations) as a
+    CSV filled with the footprint's national defaults: edit what you know, delete the rest, and
+    name them in the plan's data: section."""
+    from pathlib import Path
+
+    from . import geography
+    from .local_data import LocalDataError, write_template
+
+    if (footprint_ is None) == (plan_file is None):
+        raise UserError("give one of --footprint CODE or --plan PLAN")
+    if plan_file is not None:
+        plan = _load_plan(plan_file, None, None)
+        if len(plan.places) != 1:
+            raise UserError(
+                f"--plan {plan_file}: local tables are for one footprint; it has {len(plan.places)}"
+            )
+        fp = plan.places[0]
+    else:
+        try:
+            fp = geography.find(footprint_)
+        except geography.UnknownFootprint as e:
+            raise UserError(f"--footprint: {e}") from None
+    try:
+        written = write_template(fp, Path(folder), force=force)
+    except LocalDataError as e:
+        raise UserError("\n".join(e.lines)) from None
+    except OSError as e:
+        raise UserError(f"{folder}: cannot write there ({e.strerror or e})") from None
+    if as_json:
+        _emit_json({"footprint": fp.code, "name": fp.name, "files": [str(w) for w in written]})
+        return
+    out.print(f"Wrote the national defaults for {fp.name} to:")
+    for w in written:
+        out.print(f"  {w}")
+    out.print("Name the tables you change in the plan, for example:\n  data:\n    population: population.csv")
+
+
 def _register_service_commands() -> None:
     """The store and server commands live in cli_server (thin wrappers over the service)."""
     from .cli_server import db_app, serve, users_app
 
     app.add_typer(db_app, name="db")
+    app.add_typer(data_app, name="data")
     app.add_typer(users_app, name="users")
     app.command("serve")(serve)
 

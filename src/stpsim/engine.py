@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activity, assumptions, finance, geography
-from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS
+from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS, five_year_band_of_age
 from .baseline import projection_of
 from .geography import Footprint
 from .interventions import Intervention, library
@@ -180,7 +180,11 @@ def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -
     pop = proj.population[t0 : t0 + plan.last_year - plan.first_year + 1]  # (T, F, S, A, G)
     rates = activity.rates().rates  # (K, S, A, G)
     n_t, n_f = pop.shape[:2]
-    cells = np.einsum("tfsag,ksag->tfkag", pop, rates).reshape(n_t, n_f, len(SETTINGS), -1)
+    cells = np.einsum("tfsag,ksag->tfkag", pop, rates)
+    for f, fp in enumerate(fps):  # a footprint's own activity table scales its rates by age band
+        if fp.local is not None and fp.local.activity is not None:
+            cells[:, f] *= fp.local.activity[:, five_year_band_of_age()][None, :, :, None]
+    cells = cells.reshape(n_t, n_f, len(SETTINGS), -1)
 
     adopted = adopted_interventions(plan)
     cls, members = cell_classes(adopted)

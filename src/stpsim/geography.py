@@ -16,6 +16,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -67,12 +68,18 @@ class Footprint:
     lsoas: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32), repr=False)
     trust_weights: tuple[float, ...] = ()  # each acute trust's share of the footprint's acute care
     definition: dict | None = None  # a custom footprint's members, as the user gave them
+    local: Any = None  # LocalData: a team's own tables in place of the national defaults
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Footprint) and self.key == other.key and self.code == other.code
+        return (
+            isinstance(other, Footprint)
+            and self.key == other.key
+            and self.code == other.code
+            and self.local is other.local
+        )
 
     def __hash__(self) -> int:
-        return hash((self.code, self.key))
+        return hash((self.code, self.key, id(self.local)))
 
     @property
     def key(self) -> str:
@@ -101,6 +108,7 @@ class Footprint:
                 for o, w in zip(self.acute_trusts, self.trust_weights, strict=True)
             ],
             **({"definition": self.definition} if self.definition else {}),
+            **({"local_data": self.local.to_list()} if self.local is not None else {}),
         }
 
 

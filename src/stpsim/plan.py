@@ -95,6 +95,28 @@ def _resolve(geography: str, ref: str) -> Footprint:
     return CustomFootprint.model_validate(doc).footprint(geography)
 
 
+def _stamp(data: dict) -> tuple:
+    """Size and modification time of each local file: a changed file is read again."""
+    out = []
+    for v in data.values():
+        if isinstance(v, str):
+            try:
+                st = Path(v).stat()
+                out.append((v, st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((v, None, None))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_local(fp: Footprint, data: str, stamp: tuple) -> Footprint:
+    import dataclasses
+
+    from .local_data import load as load_local
+
+    return dataclasses.replace(fp, local=load_local(json.loads(data), fp))
+
+
 def _year(text: str | int) -> int:
     return parse_year(str(text))
 
@@ -195,6 +217,12 @@ class Plan(BaseModel):
     finance: FinanceOptions = Field(
         default_factory=FinanceOptions, description="organisations, who delivers what and how they are paid"
     )
+    data: dict[str, str | dict[str, Any]] | None = Field(
+        None,
+        description="local tables in place of the national defaults, for a plan's one footprint: "
+        "population, activity, unit_costs, organisations, allocations; each a file (CSV, Parquet, "
+        "Excel; CLI only, relative to the plan) or {rows: [...]} (see stpsim data template)",
+    )
 
     @field_validator("growth")
     @classmethod
@@ -231,7 +259,12 @@ class Plan(BaseModel):
     def places(self) -> tuple[Footprint, ...]:
         """The plan's footprints, resolved to their small areas."""
         refs = [x if isinstance(x, str) else x.model_dump(exclude_none=True) for x in self.footprints]
-        return tuple(_resolve(self.geography, json.dumps(r, sort_keys=True)) for r in refs)
+        fps = tuple(_resolve(self.geography, json.dumps(r, sort_keys=True)) for r in refs)
+        if self.data:
+            fps = (
+                _with_local(fps[0], json.dumps(self.data, sort_keys=True, default=str), _stamp(self.data)),
+            )
+        return fps
 
     @property
     def codes(self) -> list[str]:
@@ -446,17 +479,41 @@ NESTED = (
 )
 
 
-def validate(doc: Any, source: str = "<plan>") -> Plan:
-    """Validate a parsed plan document, raising PlanError with every problem."""
+def validate(doc: Any, source: str = "<plan>", base_dir: Path | None = None) -> Plan:
+    """Validate a parsed plan document, raising PlanError with every problem. Local tables may be
+    files only when ``base_dir`` (the plan file's folder) is given: the service reads none."""
     try:
-        return _validate(doc, source)
+        return _validate(doc, source, base_dir)
     except RecursionError:  # reporting a deeply nested value can exhaust the stack
         raise PlanError(source, [NESTED]) from None
 
 
-def _validate(doc: Any, source: str) -> Plan:
+def _local_paths(doc: dict, base_dir: Path | None) -> list[str]:
+    """Make the data section's file names absolute (relative to the plan); problems when files
+    are not allowed."""
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    for table, v in list(data.items()):
+        if isinstance(v, str):
+            if base_dir is None:
+                problems.append(
+                    f"data.{table}: the service reads no files; give the table inline as {{rows: [...]}}"
+                )
+            else:
+                data[table] = str((base_dir / v).resolve())
+    return problems
+
+
+def _validate(doc: Any, source: str, base_dir: Path | None = None) -> Plan:
     if not isinstance(doc, dict):
         raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
+    if isinstance(doc.get("data"), dict):
+        doc = {**doc, "data": dict(doc["data"])}  # paths are rewritten; the caller's copy is not
+    paths = _local_paths(doc, base_dir)
+    if paths:
+        raise PlanError(source, paths)
     customs = doc.get("custom_interventions")
     custom = (
         [c["name"] for c in customs if isinstance(c, dict) and isinstance(c.get("name"), str)]
@@ -473,8 +530,17 @@ def _validate(doc: Any, source: str) -> Plan:
     if cross:
         raise PlanError(source, cross)
     from .finance import check_options
+    from .local_data import LocalDataError
 
-    problems = check_options(plan.finance, list(plan.places))
+    if plan.data and len(plan.footprints) != 1:
+        raise PlanError(
+            source, [f"data: local tables are for one footprint; this plan has {len(plan.footprints)}"]
+        )
+    try:
+        places = plan.places  # reads and checks local tables, before any work
+    except LocalDataError as e:
+        raise PlanError(source, e.lines) from None
+    problems = check_options(plan.finance, list(places))
     if problems:
         raise PlanError(source, problems)
     return plan
@@ -531,7 +597,7 @@ def load(path: str | Path) -> Plan:
         raise PlanError(
             str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {one_line}"]
         ) from None
-    return validate(doc, str(p))
+    return validate(doc, str(p), base_dir=p.resolve().parent)
 
 
 def schema() -> dict[str, Any]:

@@ -72,13 +72,23 @@ def bands_2016(lsoa_sets: list[np.ndarray]) -> np.ndarray:
     return np.stack([b18[idx].sum(axis=0) for idx in lsoa_sets]) * band_scale()[None, :]
 
 
+def by_age_from_bands(band_pop: np.ndarray) -> np.ndarray:
+    """(footprint, band) counts -> (footprint, sex, age): national age and sex structure within
+    each band."""
+    assumptions.get("within_band_age_sex_structure_national")
+    _, _, bands = demography.footprint_band_targets()
+    return split_bands(band_pop, bands, demography.england_base())
+
+
+def cells_of(by_age: np.ndarray) -> np.ndarray:
+    """(..., sex, age) people -> (..., sex, age, segment) cells by national frailty shares."""
+    return by_age[..., None] * frailty.base_segment_shares()
+
+
 def cells_from_bands(band_pop: np.ndarray) -> np.ndarray:
     """(footprint, band) counts -> (footprint, sex, age, segment) cells: national age and sex
     structure within each band, national frailty shares by age and sex."""
-    assumptions.get("within_band_age_sex_structure_national")
-    _, _, bands = demography.footprint_band_targets()
-    by_age = split_bands(band_pop, bands, demography.england_base())
-    return by_age[..., None] * frailty.base_segment_shares()[None, None, :, :]
+    return cells_of(by_age_from_bands(band_pop))
 
 
 @persistent

@@ -205,7 +205,18 @@ class Results:
             "difference": {"activity": block("difference"), "capacity": block("difference", "capacity:")},
             "capacity": block("plan", "capacity:"),
             "interventions": list(self.interventions),
+            **({"local_data": self.local_data()} if self.local_data() else {}),
         } | (self.finance_dict() if self.finance is not None else {})
+
+    def local_data(self) -> list[dict]:
+        """The team's own tables used in place of national defaults: footprint, table, file
+        (or inline), sha256 and rows."""
+        return [
+            {"footprint": fp.code} | t
+            for fp in self.plan.places
+            if fp.local is not None
+            for t in fp.local.to_list()
+        ]
 
     def _by_year(self, x: np.ndarray) -> dict:
         """(draw, year) -> {YEAR: SUMMARY} in pounds."""

@@ -58,10 +58,13 @@ def need_weighted(lsoas: np.ndarray) -> np.ndarray:
     return need_bands(lsoas) @ need_per_band()
 
 
-def population_index(lsoas: np.ndarray) -> dict[str, np.ndarray]:
-    """Growth of an area's population by year, relative to 2016/17: adults (18+), working-age
-    adults (18-64), everyone, and need."""
-    pop = population.project_bands(population.bands_2016([lsoas])).population[:, 0].sum(axis=(1, 3))
+def population_index(fp) -> dict[str, np.ndarray]:
+    """Growth of a footprint's population by year, relative to 2016/17: adults (18+),
+    working-age adults (18-64), everyone (its own population table when it has one), and need."""
+    from ..baseline import projection_of
+
+    lsoas = fp.lsoas
+    pop = projection_of([fp]).population[:, 0].sum(axis=(1, 3))
     out = {
         "adults": pop[:, AGES >= 18].sum(axis=-1),
         "working_age": pop[:, (AGES >= 18) & (AGES <= 64)].sum(axis=-1),

@@ -23,7 +23,7 @@ from ..geography import Footprint
 from ..organisations import Organisation, delivery_shares, organisations, resolve
 from ..reference import fact
 from . import councils, provider_costs
-from .allocations import national_allocation, need_share, population_index
+from .allocations import PUBLISHED_TO, national_allocation, need_share, population_index
 from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
 from .params import FinanceParams
 from .payments import Context, contract_value, contracts_for, cquin_rates, rule_book
@@ -45,7 +45,9 @@ def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(axis=-1)
 
 
-def prices_and_costs() -> tuple[np.ndarray, np.ndarray]:
+def prices_and_costs(
+    local: np.ndarray | None = None, keep_resources: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Tariff price and costing unit cost by setting (2016/17).
 
     Bed days carry no price (spell tariffs cover the stay) but cost the excess bed day rate for
@@ -53,13 +55,16 @@ def prices_and_costs() -> tuple[np.ndarray, np.ndarray]:
     community consultant sessions, hospital-at-home days) are not tariff currencies and are not
     costed per unit: the care model's running cost pays for them."""
     uc = unit_cost_vector()
+    if local is not None:  # a footprint's own unit costs, where it gives them
+        uc = np.where(np.isnan(local), uc, local)
     price = uc.copy()
     for bd in BED_DAYS:
         price[IDX[bd]] = 0.0
     cost = uc.copy()
     for k in RESOURCES_NO_TARIFF:
         price[IDX[k]] = 0.0
-        cost[IDX[k]] = 0.0
+        if not keep_resources:
+            cost[IDX[k]] = 0.0
     return price, cost
 
 
@@ -81,6 +86,8 @@ class _Setup:
 
     code: str
     lsoas: np.ndarray
+    local_allocations: dict[tuple[str, int], float]  # a footprint's own allocations, 2016/17..2020/21
+    session_cost: float  # a community consultant session, GBP 2016/17
     index: dict[str, np.ndarray]  # population growth by kind, (year from 2016/17,)
     orgs: list[Organisation]
     ids: dict[str, int]
@@ -109,13 +116,23 @@ class _Setup:
         """(draw, year) in-area activity of setting ``k`` over all organisations."""
         return resident[..., k] * self.keep[:, None, k] * self.shares[:, k].sum()
 
+    def allocation(self, kind: str, years: np.ndarray) -> np.ndarray:
+        """The footprint's allocation of ``kind`` by (draw, year): its own table where given
+        (later years grow as England's), else its need-weighted share of England's."""
+        g = self.p.allocation_growth_after_2020
+        if (kind, BASE_YEAR) in self.local_allocations:
+            last = np.minimum(years, PUBLISHED_TO)
+            base = np.array([self.local_allocations[(kind, int(y))] for y in last])
+            return base[None, :] * (1 + g[:, None]) ** (years - last)[None, :]
+        return national_allocation(kind, years, g) * need_share(self.lsoas, years)[None, :]
+
     def mff(self, o: Organisation) -> float:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
 
 
 @functools.lru_cache(maxsize=256)
 def _population_index(fp: Footprint) -> dict[str, np.ndarray]:
-    return population_index(fp.lsoas)
+    return population_index(fp)
 
 
 def _trust_weights(fp: Footprint, orgs: list[Organisation]) -> dict[str, float] | None:
@@ -138,7 +155,8 @@ def _setup(
     # 2016/17's expected activity is the demographic activity of the first year: finance is
     # handed it, and never rebuilds the population.
     base_act = demographic[0].copy()
-    price, unit_cost = prices_and_costs()
+    local = fp.local
+    price, unit_cost = prices_and_costs(None if local is None else local.unit_costs)
     elapsed = (years - BASE_YEAR)[None, :].astype(float)
     return _Setup(
         code=fp.code,
@@ -151,7 +169,15 @@ def _setup(
         p=params,
         options=options,
         shares=delivery_shares(
-            orgs, acute_shares(options, orgs) or _trust_weights(fp, orgs), options.delivery
+            orgs,
+            acute_shares(options, orgs) or _trust_weights(fp, orgs),
+            {**(local.shares if local is not None else {}), **options.delivery},  # the plan's choice wins
+        ),
+        local_allocations=local.allocations if local is not None else {},
+        session_cost=float(
+            prices_and_costs(None if local is None else local.unit_costs, keep_resources=True)[1][
+                IDX["community_consultant_sessions"]
+            ]
         ),
         keep=1.0 - params.out_of_area[:, None] * nhs[None, :],  # councils' care is all local
         keep_central=1.0 - float(assumptions.value("out_of_area_share")) * nhs,
@@ -186,12 +212,9 @@ def base_year(s: _Setup) -> BaseYear:
     p = s.p
     org_base = s.shares[:, None, :] * (s.base_act * s.keep)[None]
     y0 = np.array([BASE_YEAR])
-    ccg0 = national_allocation("CCGs", y0, p.allocation_growth_after_2020)[:, 0] * need_share(s.lsoas, y0)[0]
-    pc0 = (
-        national_allocation("Primary care", y0, p.allocation_growth_after_2020)[:, 0]
-        * need_share(s.lsoas, y0)[0]
-    )
-    sp0 = national_allocation("Specialised commissioning", y0, p.allocation_growth_after_2020)[:, 0]
+    ccg0 = s.allocation("CCGs", y0)[:, 0]
+    pc0 = s.allocation("Primary care", y0)[:, 0]
+    sp0 = s.allocation("Specialised commissioning", y0)[:, 0]
     cq = 1 + rule_book(BASE_YEAR).cquin_rate * p.cquin_achievement
     income = np.zeros((len(s.orgs), p.n))
     for i, o in enumerate(s.orgs):
@@ -200,7 +223,7 @@ def base_year(s: _Setup) -> BaseYear:
         elif o.kind == "mental_health":
             income[i] = p.mental_health_share * ccg0 * cq
         elif o.kind == "specialised":
-            income[i] = sp0 * need_share(s.lsoas, y0)[0]
+            income[i] = sp0
     trusts = np.array([o.kind in TRUST_KINDS for o in s.orgs])
     deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight)
     weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
@@ -218,12 +241,7 @@ def base_year(s: _Setup) -> BaseYear:
 def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
     """NHS England pays the commissioners (CCG and primary care) and the specialised services
     their need-weighted shares; returns each by (draw, year)."""
-    share = need_share(s.lsoas, s.years)[None, :]
-    g = s.p.allocation_growth_after_2020
-    out = {
-        k: national_allocation(k, s.years, g) * share
-        for k in ("CCGs", "Primary care", "Specialised commissioning")
-    }
+    out = {k: s.allocation(k, s.years) for k in ("CCGs", "Primary care", "Specialised commissioning")}
     ledger.pay(
         "nhs_england", "commissioner", "allocation (CCG and primary care)", out["CCGs"] + out["Primary care"]
     )
@@ -480,11 +498,7 @@ def care_model_stage(s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts
     """Care models' costs fall on the organisations that run them; the commissioners fund them.
     Consultant sessions in the community are hospital consultants' time: their cost moves from
     the acute trusts to the community provider."""
-    moved = (
-        s.in_area(resident, IDX["community_consultant_sessions"])
-        * float(unit_cost_vector()[IDX["community_consultant_sessions"]])
-        * s.prices_index
-    )
+    moved = s.in_area(resident, IDX["community_consultant_sessions"]) * s.session_cost * s.prices_index
     acute = [i for i, o in enumerate(s.orgs) if o.kind == "acute"]
     for i in acute:
         costs.own[i] -= moved / len(acute)
@@ -574,6 +588,5 @@ def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
     nhs = [i for i, o in enumerate(s.orgs) if o.kind not in ("external", "social_care", "commissioner")]
     other0 = base.allocation - base.paid
     y0 = np.array([BASE_YEAR])
-    sp0 = national_allocation("Specialised commissioning", y0, s.p.allocation_growth_after_2020)[:, 0]
-    alloc0 = base.allocation + sp0 * need_share(s.lsoas, y0)[0]
+    alloc0 = base.allocation + s.allocation("Specialised commissioning", y0)[:, 0]
     return base.cost[nhs].sum(axis=0) + other0 + ooa_base - alloc0

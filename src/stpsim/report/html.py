@@ -7,7 +7,9 @@ the page. Print styles keep charts whole on a page.
 from __future__ import annotations
 
 import html
+import json
 from datetime import date
+from pathlib import Path
 
 import plotly.io as pio
 import yaml
@@ -148,6 +150,25 @@ PUBLIC_ABBREVIATIONS = {
 }
 
 
+def _local_section(used: list[dict]) -> str:
+    """The team's own tables used in place of national figures: which, from where, and their
+    sha256, so a reader can tell local figures from national ones."""
+    if not used:
+        return ""
+    rows = "".join(
+        f"<tr><td>{html.escape(u['footprint'])}</td><td>{html.escape(u['table'])}</td>"
+        f"<td>{html.escape(Path(u['source']).name if u['source'].startswith('/') else u['source'])}</td>"
+        f"<td>{u['rows']:,}</td><td><code>{html.escape(u['sha256'])}</code></td></tr>"
+        for u in used
+    )
+    return (
+        '<section id="local-data"><h2>Local figures</h2><p>These figures are the team\'s own, used in '
+        "place of the national defaults; everything else comes from the national sources below.</p>"
+        "<table><tr><th>Footprint</th><th>Table</th><th>File</th><th>Rows</th><th>SHA-256</th></tr>"
+        f"{rows}</table></section>"
+    )
+
+
 def _appendix(public: bool) -> str:
     rows = []
     for a in assumptions.load().values():
@@ -210,6 +231,10 @@ def render(results, audience: str = "board", other=None, national=None) -> str:
     toc = "".join(
         f'<li><a href="#{html.escape(s.key)}">{html.escape(s.title)}</a></li>' for s in story.sections
     )
+    used = results.local_data() + (other.local_data() if other is not None else [])
+    local = _local_section(list({json.dumps(u, sort_keys=True): u for u in used}.values()))
+    if local:
+        toc += '<li><a href="#local-data">Local figures</a></li>'
     toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
     sub = (
         f"{html.escape(', '.join(results.names))} · {results.year_labels[0]} to {results.year_labels[-1]} · "
@@ -223,6 +248,7 @@ def render(results, audience: str = "board", other=None, national=None) -> str:
 {cards}
 <nav><h2>Contents</h2><ol>{toc}</ol></nav>
 {_story_html(story, figures)}
+{local}
 {_appendix(public)}
 <footer class="note"><p>Made by stpsim {__version__} on {date.today().isoformat()} from {html.escape(plans)}.
 Ranges are 80% intervals over {draws:,} simulations; amounts are cash pounds. A gap or shortfall is positive when

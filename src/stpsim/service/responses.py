@@ -74,6 +74,14 @@ class GapDriver(Model):
     high: float = Field(description="the same at its 90th percentile")
 
 
+class LocalTableUsed(Model):
+    footprint: str
+    table: str
+    source: str = Field(description="the file read, or data.TABLE.rows for a table given inline")
+    sha256: str
+    rows: int
+
+
 class RunResponse(Model):
     """A plan against doing nothing: activity, capacity, every organisation's books, the gap's
     bridge, the incentive matrix and what drives the gap."""
@@ -88,6 +96,9 @@ class RunResponse(Model):
     difference: ScenarioBlock
     capacity: dict[str, ByYear]
     interventions: list[str]
+    local_data: list[LocalTableUsed] | None = Field(
+        None, description="local tables used in place of the national defaults (absent: none)"
+    )
     gap_bridge: dict[str, dict[str, Any]] = Field(
         description="line -> {title, YEAR: Summary}; the lines sum exactly to the plan's gap"
     )
