@@ -91,6 +91,7 @@ def death_rates() -> np.ndarray:
     return out
 
 
+@persistent
 def infant_death_probability() -> np.ndarray:
     """Probability, by sex, that a baby born in the year dies before the next mid-year count."""
     share = float(assumptions.value("infant_death_share_before_first_midyear"))
@@ -98,6 +99,7 @@ def infant_death_probability() -> np.ndarray:
     return share * (1.0 - np.exp(-m0))
 
 
+@persistent
 def births_by_sex() -> np.ndarray:
     """England live births by (year of the step t -> t+1, sex), sized so that after infant deaths
     they equal the ONS projected population aged 0 at t+1."""

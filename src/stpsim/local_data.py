@@ -114,7 +114,8 @@ def _read_file(table: str, path: Path) -> _Raw:
 
     try:
         if suffix == ".csv":
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True)
+            # Blank lines are kept (and dropped below) so row numbers stay the file's line numbers.
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
             first = 2  # the header is line 1
         elif suffix == ".parquet":
             df = pd.read_parquet(path)
@@ -135,7 +136,9 @@ def _read_file(table: str, path: Path) -> _Raw:
     cols = [str(c).strip() for c in df.columns]
     records = df.to_dict(orient="records")
     rows = [
-        (first + i, {c: r[k] for c, k in zip(cols, df.columns, strict=True)}) for i, r in enumerate(records)
+        (first + i, {c: r[k] for c, k in zip(cols, df.columns, strict=True)})
+        for i, r in enumerate(records)
+        if any(_text(v) for v in r.values())  # a blank line is no row
     ]
     word = "record" if suffix == ".parquet" else "row"
     return _Raw(table, str(path), cols, rows, digest, word)
@@ -254,10 +257,11 @@ def _population(raw: _Raw, p: _Problems) -> np.ndarray | None:
             )
             continue
         x = _number(raw, p, n, "population", r["population"])
-        keys.append((n, (sex, age)))
+        keys.append((n, (sex, _text(r["age"]))))
+        a, is_open = age
+        got[s].add(a)
         if x is None:
             continue
-        a, is_open = age
         if is_open or a == MAX_AGE:
             if s in opens and opens[s] != a:
                 p.append(
@@ -269,7 +273,6 @@ def _population(raw: _Raw, p: _Problems) -> np.ndarray | None:
             out[s, a:] += x * share
         else:
             out[s, a] += x
-        got[s].add(a)
     _duplicates(raw, p, ("sex", "age"), keys)
     for s, sex in enumerate(SEXES):
         top = opens.get(s)
