@@ -130,10 +130,13 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         return {"status": "ok", "version": __version__}
 
     @app.get("/api/footprints")
-    def footprints(_who: Who) -> list[dict]:
-        from ..footprint import all_footprints
+    def footprints(
+        _who: Who, geography: Annotated[Literal["stp2017", "icb2022"], Query()] = "stp2017"
+    ) -> list[dict]:
+        """A geography's footprints: the 44 STPs (2017, the default) or the 42 ICBs (2022)."""
+        from ..geography import preset
 
-        return [f.to_dict() for f in all_footprints()]
+        return [f.to_dict() for f in preset(geography)]
 
     @app.get("/api/footprints/{code}/baseline", response_model=BaselineResponse)
     def baseline(
