@@ -29,12 +29,12 @@ def test_a_second_process_reads_the_cache_without_pandas_and_gets_the_same_numbe
     first = _run(env)
     entries = list(tmp_path.rglob("*.pkl"))
     assert first["code"] == 0 and first["pandas"] is True
-    assert any(p.name == "stpsim.population.unit_projection.pkl" for p in entries)
+    assert any(p.name == "stpsim.demography.births_by_sex.pkl" for p in entries)
     second = _run(env)
     assert second["pandas"] is False, "derived tables came from the cache, so pandas never loaded"
     assert second["doc"] == first["doc"]
     # A damaged entry is rebuilt, with the same numbers.
-    proj = next(p for p in entries if p.name == "stpsim.population.unit_projection.pkl")
+    proj = next(p for p in entries if p.name == "stpsim.demography.births_by_sex.pkl")
     proj.write_bytes(b"not a pickle")
     third = _run(env)
     assert third["doc"] == first["doc"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -34,11 +35,19 @@ def footprint_people(fps: Sequence[Footprint]) -> np.ndarray:
 def projection_of(fps: Sequence[Footprint]) -> population.Projection:
     """Any footprints projected to the last year the ONS projection covers. Each follows
     England's migration and birth rates (England is projected alongside as the reference), so
-    any partition of England sums to England."""
+    any partition of England sums to England. (Kept for the process's recent footprints: a run
+    asks for the same ones once per care model.)"""
+    return _projection_of(tuple(fps))
+
+
+@functools.lru_cache(maxsize=64)
+def _projection_of(fps: tuple[Footprint, ...]) -> population.Projection:
     england = population.cells_of(demography.england_base())
     cells = np.concatenate([population.cells_of(footprint_people(fps)), england[None]])
     p = population.project(cells, LAST_YEAR, reference=True)
     n = len(fps)
+    for arr in (p.population, p.births, p.deaths, p.migration):
+        arr.flags.writeable = False  # cached and shared: callers must not change it
     return population.Projection(
         years=p.years,
         population=p.population[:, :n],

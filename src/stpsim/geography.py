@@ -157,6 +157,7 @@ def small_areas() -> SmallAreas:
     )
 
 
+@persistent
 def deprivation_weights() -> np.ndarray:
     """(lsoa, band) need multiplier from deprivation, normalised so each band's England total is
     unchanged (assumption ``need_deprivation_gradient``): exp(g * (5.5 - decile))."""

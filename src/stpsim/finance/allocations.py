@@ -53,9 +53,18 @@ def england_need() -> np.ndarray:
     return bands @ need_per_band()
 
 
+_NEED: dict[str, np.ndarray] = {}  # by area: the books ask for it many times a run
+
+
 def need_weighted(lsoas: np.ndarray) -> np.ndarray:
     """An area's need-weighted population by year, 2016..2035 (additive over areas)."""
-    return need_bands(lsoas) @ need_per_band()
+    key = geography.area_key(lsoas)
+    if key not in _NEED:
+        if len(_NEED) > 512:
+            _NEED.clear()
+        _NEED[key] = need_bands(lsoas) @ need_per_band()
+        _NEED[key].flags.writeable = False
+    return _NEED[key]
 
 
 def population_index(fp) -> dict[str, np.ndarray]:
