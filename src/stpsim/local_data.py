@@ -369,8 +369,6 @@ def _unit_costs(raw: _Raw, p: _Problems) -> np.ndarray | None:
 
 
 def _organisations(raw: _Raw, p: _Problems, orgs: list) -> dict[str, dict[str, float]] | None:
-    from .organisations import resolve
-
     if _columns(raw, p) is None:
         return None
     before = len(p)
@@ -382,10 +380,7 @@ def _organisations(raw: _Raw, p: _Problems, orgs: list) -> dict[str, dict[str, f
         if setting not in ALL_SETTINGS:
             p.at(raw, n, "setting", r["setting"], f"is not a setting; allowed: {', '.join(ALL_SETTINGS)}")
             continue
-        try:
-            hits = [o for o in resolve(_text(r["organisation"]), orgs) if o.kind != "external"]
-        except ValueError:
-            hits = []
+        hits = _organisation(_text(r["organisation"]), orgs)
         if len(hits) != 1:
             p.at(
                 raw,
@@ -410,6 +405,17 @@ def _organisations(raw: _Raw, p: _Problems, orgs: list) -> dict[str, dict[str, f
                 f"to {sum(split.values()):.6g}; they must sum to 1"
             )
     return out if len(p) == before else None
+
+
+def _organisation(text: str, orgs: list) -> list:
+    """The footprint's organisation by id (acute:RMC, community), trust code (RMC) or name."""
+    key = text.casefold()
+    return [
+        o
+        for o in orgs
+        if o.kind != "external"
+        and key in (o.id.casefold(), o.id.removeprefix("acute:").casefold(), o.name.casefold())
+    ]
 
 
 def _allocations(raw: _Raw, p: _Problems) -> dict[tuple[str, int], float] | None:
