@@ -35,6 +35,7 @@ from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
 from .parameters import Interval
 from .reference import SafeLoader
+from .service_change import ServiceChanges
 
 # Non-demographic growth is set per setting; bed days grow with their admissions times a
 # length-of-stay trend, so the two bed-day settings are replaced by these keys.
@@ -216,6 +217,9 @@ class Plan(BaseModel):
     interventions: list[Adoption] = Field(default_factory=list)
     finance: FinanceOptions = Field(
         default_factory=FinanceOptions, description="organisations, who delivers what and how they are paid"
+    )
+    service_changes: ServiceChanges | None = Field(
+        None, description="beds by trust and year, services that move or close, community capacity added"
     )
     data: dict[str, str | dict[str, Any]] | None = Field(
         None,
@@ -540,7 +544,9 @@ def _validate(doc: Any, source: str, base_dir: Path | None = None) -> Plan:
         places = plan.places  # reads and checks local tables, before any work
     except LocalDataError as e:
         raise PlanError(source, e.lines) from None
-    problems = check_options(plan.finance, list(places))
+    from .service_change import check as check_service_changes
+
+    problems = check_options(plan.finance, list(places)) + check_service_changes(plan)
     if problems:
         raise PlanError(source, problems)
     return plan

@@ -13,12 +13,15 @@ def run_plan(plan: Plan) -> tuple[object, RunResponse]:
     """Run ``plan``: its Results (for tables and files) and the response document."""
     from ..engine import RunTooLarge, run
     from ..sensitivity import gap_drivers
+    from ..service_change import evaluate
 
     try:
         results = run(plan)
     except RunTooLarge as e:
         raise Invalid(f"draws: {e}") from None
-    doc = RunResponse.model_validate(results.to_dict() | {"gap_drivers": gap_drivers(plan)})
+    doc = RunResponse.model_validate(
+        results.to_dict() | {"gap_drivers": gap_drivers(plan), "service_change": evaluate(plan, results)}
+    )
     return results, doc
 
 

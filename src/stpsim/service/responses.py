@@ -105,6 +105,12 @@ class RunResponse(Model):
     finance: Finance
     incentives: list[IncentiveCell]
     gap_drivers: list[GapDriver]
+    service_change: dict[str, Any] | None = Field(
+        None,
+        description="beds_test (each bed change: conditions a, b, c and the probability of a shortfall by "
+        "year), consultation (proposals likely to need formal consultation, with the councils) and "
+        "four_tests (the checklist)",
+    )
     run_id: str | None = Field(None, description="the run's identity in the store (API only)")
     stored: bool | None = Field(None, description="true when the store answered from an earlier run")
 
