@@ -376,7 +376,7 @@ def _condition_a(results, f: int, t: int, added: dict[str, np.ndarray]) -> dict:
         why = (
             "the community and primary-care capacity added by then covers what the plan moves out of hospital"
         )
-    return {"holds": holds, "why": why, "sessions_a_year": rows}
+    return {"holds": holds, "why": why, "short": why, "sessions_a_year": rows}
 
 
 def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, n_trusts: int) -> dict:
@@ -400,16 +400,22 @@ def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, n_
     given = closed * 365.0 * float(np.mean(occ))
     holds = bool(good) and avoided_here >= given
     if not good:
-        why = "no adopted care model has at least moderate evidence of reducing admissions or bed days"
+        why = short = (
+            "no adopted care model has at least moderate evidence of reducing admissions or bed days"
+        )
     elif avoided_here < given:
+        short = "the care models with evidence avoid fewer bed days than the beds gave"
         why = (
             f"care models with evidence ({', '.join(good)}) avoid about {avoided_here:,.0f} bed days "
             "a year at "
             f"this trust; the beds gave {given:,.0f}"
         )
     else:
-        why = f"care models with evidence ({', '.join(good)}) avoid at least the bed days the beds gave"
+        why = short = (
+            f"care models with evidence ({', '.join(good)}) avoid at least the bed days the beds gave"
+        )
     return {
+        "short": short,
         "holds": holds,
         "why": why,
         "care_models": good,
@@ -428,7 +434,8 @@ def _condition_c(b: BedChange, data: dict, national_occ: float, national_los: fl
         or not np.isfinite(data.get("admissions_via_ae", np.nan))
         or data["admissions_via_ae"] < floor
     ):
-        return {"holds": False, "why": "no 2016/17 sitrep and A&E figures for this trust", "gap_days": None}
+        why = "no 2016/17 sitrep and A&E figures for this trust"
+        return {"holds": False, "why": why, "short": why, "gap_days": None}
     los = data["occupied"] * 365.0 / data["admissions_via_ae"]
     gap = los - national_los
     claim = b.length_of_stay_reduction_days
@@ -441,20 +448,20 @@ def _condition_c(b: BedChange, data: dict, national_occ: float, national_los: fl
         "claimed_days": claim,
     }
     if gap <= 0:
-        return base | {
-            "holds": False,
-            "why": "the trust already uses beds at least as efficiently as England's average",
-        }
+        why = "the trust already uses beds at least as efficiently as England's average"
+        return base | {"holds": False, "why": why, "short": why}
     if claim is None or claim <= 0:
-        return base | {"holds": False, "why": "the plan claims no length-of-stay improvement at this trust"}
+        why = "the plan claims no length-of-stay improvement at this trust"
+        return base | {"holds": False, "why": why, "short": why}
     if claim > gap:
-        return base | {
-            "holds": False,
-            "why": f"the claimed {claim:g} days exceeds the trust's gap to England of {gap:.2f} days",
-        }
+        why = f"the claimed {claim:g} days exceeds the trust's gap to England of {gap:.2f} days"
+        short = "the claimed improvement is larger than the trust's gap to England"
+        return base | {"holds": False, "why": why, "short": short}
+    why = f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days"
     return base | {
         "holds": True,
-        "why": f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days",
+        "why": why,
+        "short": "the claimed improvement lies within the trust's gap to England",
     }
 
 
@@ -483,6 +490,7 @@ def consultation(plan) -> list[dict]:
         if reasons:
             out.append(
                 _flag("bed reduction", f"{-b.change} beds at {t.name}", b.year, reasons, councils, people)
+                | {"description": "a bed reduction"}
             )
     for s in sc.services:
         hit = _find_trust(s.trust, fps) if s.trust else None
@@ -495,7 +503,10 @@ def consultation(plan) -> list[dict]:
         reasons = [f"{SERVICE_KINDS[s.kind]}: a change of site or a closure is likely to be substantial"]
         if people >= people_floor:
             reasons.append(f"about {people:,.0f} people's access changes (threshold {people_floor:,.0f})")
-        out.append(_flag(s.kind.replace("_", " "), s.name, s.year, reasons, councils, people))
+        out.append(
+            _flag(s.kind.replace("_", " "), s.name, s.year, reasons, councils, people)
+            | {"description": SERVICE_KINDS[s.kind]}
+        )
     return out
 
 

@@ -617,6 +617,11 @@ def tell(results, audience: str = "board", national=None) -> Story:
             ]
         sec(Section("national", "England as a whole", body))
 
+    # What needs formal consultation.
+    section = _service_change_section(results, f, w, public, y1)
+    if section is not None:
+        sec(section)
+
     # What it means for patients.
     if public:
         sec(
@@ -643,6 +648,123 @@ def tell(results, audience: str = "board", national=None) -> Story:
             )
         )
     return story
+
+
+def service_facts(sc: dict) -> dict[str, float]:
+    """The numbers the service-change section quotes, from ``service_change.evaluate``."""
+    f: dict[str, float] = {}
+    closed = [b for b in sc["beds_test"] if b["change"] < 0]
+    for i, b in enumerate(closed):
+        last = list(b["probability_shortfall"])[-1]
+        f[f"service.bed.{i}.closed"] = float(-b["change"])
+        f[f"service.bed.{i}.p_short.last"] = float(b["probability_shortfall"][last])
+        f[f"service.bed.{i}.short.last"] = float(b["shortfall_beds"][last]["mean"])
+    for j, flag in enumerate(sc["consultation"]):
+        f[f"service.flag.{j}.people"] = float(flag["people_affected"])
+    return f
+
+
+_CONDITIONS = {
+    "a_alternative_provision": "enough care outside hospital is in place first",
+    "b_new_treatments": "proven new treatments cut the admissions the beds served",
+    "c_bed_efficiency": "the hospital can use its beds as efficiently as England's average",
+}
+
+
+def _council_names(flag: dict) -> str:
+    names = [c["name"] for c in flag["consult"]]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _bed_paragraph(b: dict, i: int, flag: dict | None, w: _Writer, public: bool, y1: str) -> str:
+    from .axes import parse_year
+
+    met = [k for k, c in b["conditions"].items() if c["holds"]]
+    n, year = w.count(f"service.bed.{i}.closed"), w.year(parse_year(b["year"]))
+    p, short = w.probability(f"service.bed.{i}.p_short.last"), w.count(f"service.bed.{i}.short.last")
+    if public:
+        test = (
+            "The national test for closing beds is met because " + " and ".join(_CONDITIONS[k] for k in met)
+            if met
+            else "The national test for closing beds is not met yet: the plan does not show that care outside "
+            "hospital is ready, that new treatments will cut admissions, or that the hospital can use its beds better"
+        )
+        text = (
+            f"{b['trust_name']} would close {n} beds from {year}. {test}. We think there is a {p} chance that "
+            f"in {y1} the hospital would have too few beds, by about {short} on average."
+        )
+        if flag:
+            text += f" A change this big needs formal consultation with local people through {_council_names(flag)} councils."
+        return text
+    test = (
+        "It meets the beds test on condition "
+        + " and ".join(k[0] for k in met)
+        + ": "
+        + "; ".join(_CONDITIONS[k] for k in met)
+        if met
+        else "It meets none of the beds test's three conditions: "
+        + "; ".join(c["short"] for c in b["conditions"].values())
+    )
+    text = (
+        f"{b['trust_name']} closes {n} beds from {year}. {test}. At the target occupancy, the beds needed exceed "
+        f"the beds left in {y1} in {p} of simulations, by {short} beds on average."
+    )
+    if flag:
+        joint = " (a joint health scrutiny committee)" if flag["joint_committee"] else ""
+        text += f" It is likely to be a substantial variation: consult the health scrutiny of {_council_names(flag)}{joint}."
+    return text
+
+
+def _service_change_section(results, f: dict, w: _Writer, public: bool, y1: str) -> Section | None:
+    """'What needs formal consultation': bed closures against NHS England's beds test, the
+    proposals likely to be substantial variations and the councils to consult."""
+    from .axes import parse_year
+    from .service_change import evaluate
+
+    sc_plan = results.plan.service_changes
+    if sc_plan is None or not (sc_plan.beds or sc_plan.services):
+        if public:
+            return None
+        return Section(
+            "consultation",
+            "What needs formal consultation",
+            [
+                "The plan states no bed closures or service moves, so nothing in it is flagged for formal consultation."
+            ],
+        )
+    sc = evaluate(results.plan, results)
+    f.update(service_facts(sc))
+    flags = {(fl["what"], fl["year"]): fl for fl in sc["consultation"]}
+    closed = [b for b in sc["beds_test"] if b["change"] < 0]
+    paras = [
+        _bed_paragraph(
+            b, i, flags.get((f"{-b['change']} beds at {b['trust_name']}", b["year"])), w, public, y1
+        )
+        for i, b in enumerate(closed)
+    ]
+    for j, flag in enumerate(sc["consultation"]):
+        if flag["proposal"] == "bed reduction":
+            continue
+        year, people = w.year(parse_year(flag["year"])), w.count(f"service.flag.{j}.people")
+        if public:
+            paras.append(
+                f"{flag['what']} would change from {year}, for about {people} people. A change this big needs formal "
+                f"consultation with local people through {_council_names(flag)} councils."
+            )
+        else:
+            joint = " (a joint health scrutiny committee)" if flag["joint_committee"] else ""
+            paras.append(
+                f"{flag['what']} ({flag['description']}, from {year}, about {people} people affected) is likely to be a "
+                f"substantial variation: consult the health scrutiny of {_council_names(flag)}{joint}."
+            )
+    if not public:
+        paras.append(
+            "Under today's rules, proposals like these must also be notified to the Secretary of State, who may "
+            "call them in."
+            if sc["consultation"]
+            else "None of the plan's changes reaches the thresholds for formal consultation."
+        )
+    return Section("consultation", "What needs formal consultation", paras)
 
 
 def _gloss(abbr: str, story: Story) -> str:

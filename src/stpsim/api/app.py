@@ -76,6 +76,28 @@ class RunRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1, description="random seed (default: the plan's)")
 
 
+class AttestationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test: str = Field(
+        description="the test attested: engagement, patient_choice or commissioner_support",
+        examples=["engagement"],
+    )
+    note: str = Field("", max_length=100_000, description="what shows it (at most 2,000 characters)")
+
+
+class AttestationOut(BaseModel):
+    id: int
+    plan_id: int
+    version: int
+    test: Literal["engagement", "patient_choice", "commissioner_support"]
+    title: str
+    attested_by: str
+    attested_at: str
+    note: str
+    current: bool = Field(description="false once a later attestation of the same test supersedes it")
+
+
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -178,6 +200,19 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     @app.post("/api/plans/{plan_id}/versions/{number}/submit", status_code=201, response_model=SubmissionOut)
     def submit(plan_id: Id, number: Id, who: Who) -> dict:
         return svc.submit(who, plan_id, number)
+
+    @app.post(
+        "/api/plans/{plan_id}/versions/{number}/attestations", status_code=201, response_model=AttestationOut
+    )
+    def attest(plan_id: Id, number: Id, attestation: AttestationIn, who: Who) -> dict:
+        """A lead of the plan's footprint attests one of the four tests of service change on
+        this version; every run of the version shows the latest attestation of each test."""
+        return svc.attest(who, plan_id, number, attestation.test, attestation.note)
+
+    @app.get("/api/plans/{plan_id}/versions/{number}/attestations", response_model=list[AttestationOut])
+    def attestations(plan_id: Id, number: Id, who: Who) -> list[dict]:
+        """The version's attestations, oldest first (history kept; ``current`` marks the latest)."""
+        return svc.attestations(who, plan_id, number)
 
     @app.get("/api/submissions", response_model=list[SubmissionOut])
     def submissions(who: Who, footprint: str | None = None) -> list[dict]:

@@ -9,8 +9,10 @@ from .errors import Invalid
 from .responses import CompareResponse, IncentiveCell, IncentiveMatrix, IncentivesResponse, RunResponse
 
 
-def run_plan(plan: Plan) -> tuple[object, RunResponse]:
-    """Run ``plan``: its Results (for tables and files) and the response document."""
+def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> tuple[object, RunResponse]:
+    """Run ``plan``: its Results (for tables and files) and the response document.
+    ``attestations``: the four tests attested on the stored version that is run (oldest first;
+    see ``service_change.four_tests``), none for a plan file."""
     from ..engine import RunTooLarge, run
     from ..sensitivity import gap_drivers
     from ..service_change import evaluate
@@ -20,7 +22,8 @@ def run_plan(plan: Plan) -> tuple[object, RunResponse]:
     except RunTooLarge as e:
         raise Invalid(f"draws: {e}") from None
     doc = RunResponse.model_validate(
-        results.to_dict() | {"gap_drivers": gap_drivers(plan), "service_change": evaluate(plan, results)}
+        results.to_dict()
+        | {"gap_drivers": gap_drivers(plan), "service_change": evaluate(plan, results, attestations)}
     )
     return results, doc
 

@@ -11,6 +11,10 @@ Roles:
 - ``lead``: for its footprints, creates and edits plans and submits them;
 - ``analyst``: for its footprints, creates and edits plans, cannot submit;
 - ``viewer``: reads published plans only (versions whose submission was accepted).
+
+A lead also attests, on a stored version of its footprint's plan, the three of the four tests of
+service change that the model cannot check (engagement, patient choice, support from clinical
+commissioners); every run of that version shows the latest attestation of each in its checklist.
 """
 
 from __future__ import annotations
@@ -83,11 +87,27 @@ def _dummy_hash() -> str:
     return PasswordHasher().hash(secrets.token_urlsafe(16))
 
 
-def run_document(plan) -> dict:
-    """A plan's results as the JSON document of `stpsim run --json` (the RunResponse model)."""
+def run_document(plan, attestations: list[dict] | tuple = ()) -> dict:
+    """A plan's results as the JSON document of `stpsim run --json` (the RunResponse model);
+    ``attestations`` are the four tests attested on the stored version run (oldest first)."""
     from .compute import run_plan
 
-    return run_plan(plan)[1].model_dump(mode="json", exclude_none=True)
+    return run_plan(plan, attestations)[1].model_dump(mode="json", exclude_none=True)
+
+
+def with_attestations(result: dict, plan, attestations: list[dict] | tuple) -> dict:
+    """``result`` (a run's document) with the attested tests of its four-tests checklist as they
+    stand now. A stored run is found by the plan's content, which versions (and plans) may share,
+    while attestations belong to one version and are added after the run: they are applied on
+    every answer, not taken from the stored numbers."""
+    sc = result.get("service_change")
+    if not isinstance(sc, dict) or not isinstance(sc.get("four_tests"), dict):
+        return result
+    from ..service_change import ATTESTED, four_tests
+
+    latest = four_tests(plan, attestations)
+    tests = dict(sc["four_tests"]) | {k: latest[k] for k in ATTESTED}
+    return result | {"service_change": sc | {"four_tests": tests}}
 
 
 def on_cluster(fn, *args):
@@ -363,15 +383,118 @@ class Service:
         )
         return (doc or {}).get("name", plan.name)
 
+    def _readable_version(
+        self, s: Session, actor: Actor, plan_id: int, number: int
+    ) -> tuple[m.Plan, m.PlanVersion]:
+        """A version ``actor`` may read (a viewer: published versions only), with its plan."""
+        plan = self._plan(s, actor, plan_id)
+        v = s.scalar(
+            select(m.PlanVersion).where(m.PlanVersion.plan_id == plan_id, m.PlanVersion.number == number)
+        )
+        if v is None or (actor.role == "viewer" and number not in self._published_versions(s, plan_id)):
+            raise NotFound(f"plan {plan_id} has no version {number}")
+        return plan, v
+
     def get_version(self, actor: Actor, plan_id: int, number: int) -> dict:
         with self.Session() as s:
-            plan = self._plan(s, actor, plan_id)
+            plan, v = self._readable_version(s, actor, plan_id, number)
+            return self._version_doc(plan, v, with_document=True)
+
+    # ---- attestations: the four tests of service change ---------------------------------------
+
+    NOTE_MAX = 2000
+
+    @staticmethod
+    def _attestation_problems(test: Any, note: Any) -> list[str]:
+        from ..service_change import ATTESTED
+
+        problems = []
+        if not isinstance(test, str) or test not in ATTESTED:
+            shown = test[:40] if isinstance(test, str) else test
+            problems.append(f"test: {shown!r} is not allowed; allowed: {', '.join(ATTESTED)}")
+        if not isinstance(note, str):
+            problems.append(f"note: must be text; got {type(note).__name__}")
+        elif len(note) > Service.NOTE_MAX:
+            problems.append(f"note: at most {Service.NOTE_MAX} characters; got {len(note)}")
+        elif any(ord(ch) < 32 and ch not in "\n\t\r" for ch in note):
+            problems.append("note: control characters are not allowed")
+        return problems
+
+    @staticmethod
+    def _attestation_rows(s: Session, version_id: int) -> list[tuple[m.Attestation, str]]:
+        """A version's attestations with who made each, oldest first."""
+        q = (
+            select(m.Attestation, m.User.name)
+            .join(m.User, m.User.id == m.Attestation.attested_by)
+            .where(m.Attestation.version_id == version_id)
+            .order_by(m.Attestation.id)
+        )
+        return [(a, name) for a, name in s.execute(q)]
+
+    @staticmethod
+    def _attestation_doc(plan: m.Plan, v: m.PlanVersion, a: m.Attestation, by: str, current: bool) -> dict:
+        from ..service_change import FOUR_TESTS
+
+        return {
+            "id": a.id,
+            "plan_id": plan.id,
+            "version": v.number,
+            "test": a.test,
+            "title": FOUR_TESTS.get(a.test, a.test),
+            "attested_by": by,
+            "attested_at": iso(a.attested_at),
+            "note": a.note,
+            "current": current,  # False once a later attestation of the same test supersedes it
+        }
+
+    def attest(self, actor: Actor, plan_id: int, number: int, test: Any, note: Any = "") -> dict:
+        """Record that version ``number`` of the plan meets one of the attested tests (engagement,
+        patient_choice, commissioner_support). Only a lead of the plan's footprint may; a later
+        attestation of the same test supersedes this one, which stays in the history."""
+        with self.Session.begin() as s:  # rights and existence before the request's fields
+            plan = s.get(m.Plan, plan_id)
+            if plan is None:
+                raise NotFound(f"plan {plan_id} not found")
+            if not (actor.role == "lead" and plan.footprint in actor.footprints):
+                raise Forbidden(f"{actor.name} ({actor.role}) may not attest plans of {plan.footprint}")
             v = s.scalar(
                 select(m.PlanVersion).where(m.PlanVersion.plan_id == plan_id, m.PlanVersion.number == number)
             )
-            if v is None or (actor.role == "viewer" and number not in self._published_versions(s, plan_id)):
+            if v is None:
                 raise NotFound(f"plan {plan_id} has no version {number}")
-            return self._version_doc(plan, v, with_document=True)
+            problems = self._attestation_problems(test, note)
+            if problems:
+                raise Invalid(problems[0], problems)
+            a = m.Attestation(version_id=v.id, test=test, attested_by=actor.id, note=note.strip())
+            s.add(a)
+            s.flush()
+            self._audit(s, actor.name, "attest", f"plan:{plan_id}:v{number}", f"test={test}")
+            return self._attestation_doc(plan, v, a, actor.name, current=True)
+
+    def attestations(self, actor: Actor, plan_id: int, number: int) -> list[dict]:
+        """A version's attestations, oldest first, each marked current or superseded; readable by
+        whoever may read the version."""
+        with self.Session() as s:
+            plan, v = self._readable_version(s, actor, plan_id, number)
+            rows = self._attestation_rows(s, v.id)
+            latest = {a.test: a.id for a, _ in rows}
+            return [self._attestation_doc(plan, v, a, by, latest[a.test] == a.id) for a, by in rows]
+
+    def _four_test_attestations(self, plan_id: int, number: int) -> list[dict]:
+        """A version's attestations as ``service_change.four_tests`` takes them (oldest first).
+        The caller has checked that the actor may read the version."""
+        with self.Session() as s:
+            vid = s.scalar(
+                select(m.PlanVersion.id).where(
+                    m.PlanVersion.plan_id == plan_id, m.PlanVersion.number == number
+                )
+            )
+            if vid is None:
+                return []
+            return [
+                {"test": a.test, "attested_by": by, "attested_at": iso(a.attested_at), "note": a.note}
+                for a, by in self._attestation_rows(s, vid)
+            ]
 
     # ---- submissions -------------------------------------------------------------------------
 
@@ -489,11 +612,12 @@ class Service:
         except RunTooLarge as e:
             raise Invalid(f"draws: {e}") from None
         rid = run_identity(plan.model_dump(mode="json"), plan.monte_carlo.draws, plan.monte_carlo.seed)
+        attested = self._four_test_attestations(plan_id, number)
         with self.Session() as s:
             stored = s.get(m.Run, rid)
             if stored is not None and stored.result is not None:
-                return {"run_id": rid, "stored": True} | stored.result
-        result = on_cluster(run_document, plan)
+                return {"run_id": rid, "stored": True} | with_attestations(stored.result, plan, attested)
+        result = on_cluster(run_document, plan, attested)
         self._store_run(actor, rid, plan_id, number, result)
         return {"run_id": rid, "stored": False} | result
 
@@ -554,7 +678,11 @@ class Service:
                     raise NotFound(f"run {rid} not found")
             if row.result is None:
                 return {"run_id": rid, "status": row.status}
-            return {"run_id": rid, "status": "done", "stored": True} | row.result
+            result = row.result
+        if row.plan_id is not None and row.version is not None:  # the version's checklist as it stands
+            plan = self._plan_for_run(actor, row.plan_id, row.version, None, None)
+            result = with_attestations(result, plan, self._four_test_attestations(row.plan_id, row.version))
+        return {"run_id": rid, "status": "done", "stored": True} | result
 
     def report(self, actor: Actor, plan_id: int, number: int, audience: str, fmt: str) -> bytes:
         """A version's report (the same as `stpsim report`), as the file's bytes."""

@@ -1,8 +1,10 @@
 """The shared store's tables (SQLAlchemy 2): users and their footprints, plans and their
-immutable versions, submissions and comments, stored runs and an append-only audit log.
+immutable versions, submissions and comments, attestations of the four tests of service change,
+stored runs and an append-only audit log.
 
 Nothing here is ever updated in place except a submission's state (submitted -> accepted or
-returned) and its ``superseded_by``; versions, comments and audit rows are only ever added.
+returned) and its ``superseded_by``; versions, comments, attestations and audit rows are only
+ever added.
 """
 
 from __future__ import annotations
@@ -102,6 +104,21 @@ class Comment(Base):
     author: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class Attestation(Base):
+    """A lead's statement that a version meets one of the four tests of service change that the
+    model cannot check (engagement, patient choice, support from clinical commissioners). Only
+    ever added: the latest for a test is the one shown; earlier ones stay as history."""
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id"), index=True)
+    test: Mapped[str] = mapped_column(String(30))
+    attested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    attested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    note: Mapped[str] = mapped_column(String(2000), default="")
 
 
 class Run(Base):
