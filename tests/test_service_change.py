@@ -220,3 +220,42 @@ def test_bad_service_changes_are_refused_with_the_field(changes, message):
     with pytest.raises(plan.PlanError) as e:
         _plan(changes, draws=5)
     assert any(message in line for line in e.value.lines), e.value.lines
+
+
+def test_the_story_says_what_needs_formal_consultation_with_numbers_from_the_results():
+    import re
+
+    from stpsim import story
+
+    p = plan.load("examples/greater_manchester_beds.yaml").model_copy(
+        update={"monte_carlo": plan.MonteCarlo(draws=50, seed=1)}
+    )
+    results = engine.run(p, incentives=False)
+    sc = evaluate(p, results)
+    number = re.compile(r"\d[\d,./]*\d|\d")
+    for audience in ("board", "public"):
+        s = story.tell(results, audience)
+        (section,) = [x for x in s.sections if x.key == "consultation"]
+        text = " ".join(section.paragraphs)
+        assert "Pennine Acute Hospitals NHS Trust" in text and "Trafford" in text
+        facts = story.service_facts(sc)
+        recorded = {t for n in s.numbers for t in number.findall(n.text)}
+        for token in number.findall(text):
+            assert token in recorded, f"{token!r} is not from the results"
+        for n in s.numbers:
+            if n.key.startswith("service.") and n.kind == "count":
+                assert n.value == pytest.approx(facts[n.key])
+    board = " ".join(
+        next(x for x in story.tell(results, "board").sections if x.key == "consultation").paragraphs
+    )
+    assert "It meets none of the beds test's three conditions" in board
+    assert (
+        "consult the health scrutiny of Trafford and Manchester (a joint health scrutiny committee)" in board
+    )
+    # Without changes the public story leaves the section out; the board's says there is nothing to consult on.
+    plain = engine.run(_plan(None, draws=10), incentives=False)
+    assert "consultation" not in [x.key for x in story.tell(plain, "public").sections]
+    (board_section,) = [x for x in story.tell(plain, "board").sections if x.key == "consultation"]
+    assert board_section.paragraphs == [
+        "The plan states no bed closures or service moves, so nothing in it is flagged for formal consultation."
+    ]

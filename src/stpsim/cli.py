@@ -438,6 +438,7 @@ def run_cmd(
     _print_run(doc)
     if "finance" in doc:
         _print_finance(doc)
+    _print_service_change(doc)
     _print_local(doc)
     if out_dir:
         out.print(
@@ -490,6 +491,49 @@ def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
         if created and not any(d.iterdir()):
             d.rmdir()
         raise UserError(f"--out {out_dir}: cannot write results ({e.strerror or e})") from None
+
+
+def _print_service_change(doc: dict) -> None:
+    """The beds test, the consultation flags and the four tests, when the plan states changes."""
+    sc = doc.get("service_change") or {}
+    if sc.get("beds_test"):
+        t = Table(
+            title="The beds test (NHS England, from April 2017): conditions a, b, c and the chance of a shortfall"
+        )
+        _prose(t, "trust", "year")
+        _whole(t, "beds")
+        _prose(t, "a: capacity", "b: treatments", "c: efficiency", "passes")
+        _whole(t, "P(shortfall), last year")
+        for b in sc["beds_test"]:
+            c = b["conditions"]
+            mark = {True: "yes", False: "no", None: "-"}
+            last = list(b["probability_shortfall"])[-1]
+            t.add_row(
+                b["trust_name"],
+                b["year"],
+                f"{b['change']:+,}",
+                *[
+                    mark[c[k]["holds"]] if k in c else "-"
+                    for k in ("a_alternative_provision", "b_new_treatments", "c_bed_efficiency")
+                ],
+                mark[b["passes"]],
+                f"{b['probability_shortfall'][last]:.0%}",
+            )
+        _show(t)
+    if sc.get("consultation"):
+        t = Table(title="Likely substantial variations: formal consultation with councils' health scrutiny")
+        _prose(t, "proposal", "year", "why", "consult")
+        for f in sc["consultation"]:
+            councils = ", ".join(c["name"] for c in f["consult"]) + (
+                " (joint committee)" if f["joint_committee"] else ""
+            )
+            t.add_row(f["what"], f["year"], "; ".join(f["why"]), councils)
+        _show(t)
+    if sc.get("beds_test") or sc.get("consultation"):
+        tests = sc.get("four_tests", {})
+        out.print(
+            "The four tests: " + "; ".join(f"{v['title']}: {v['status']}" for v in tests.values()) + "."
+        )
 
 
 def _print_local(doc: dict) -> None:
