@@ -498,7 +498,8 @@ def _print_service_change(doc: dict) -> None:
     sc = doc.get("service_change") or {}
     if sc.get("beds_test"):
         t = Table(
-            title="The beds test (NHS England, from April 2017): conditions a, b, c and the chance of a shortfall"
+            title="The beds test (NHS England, from April 2017): conditions a, b, c and the chance of a "
+            "shortfall"
         )
         _prose(t, "trust", "year")
         _whole(t, "beds")
