@@ -252,10 +252,12 @@ def test_the_story_says_what_needs_formal_consultation_with_numbers_from_the_res
     assert (
         "consult the health scrutiny of Trafford and Manchester (a joint health scrutiny committee)" in board
     )
-    # Without changes the public story leaves the section out; the board's says there is nothing to consult on.
+    # Without changes the public story leaves the section out; the board's says there is nothing
+    # to consult on.
     plain = engine.run(_plan(None, draws=10), incentives=False)
     assert "consultation" not in [x.key for x in story.tell(plain, "public").sections]
     (board_section,) = [x for x in story.tell(plain, "board").sections if x.key == "consultation"]
     assert board_section.paragraphs == [
-        "The plan states no bed closures or service moves, so nothing in it is flagged for formal consultation."
+        "The plan states no bed closures or service moves, so nothing in it is flagged for formal "
+        "consultation."
     ]

@@ -469,6 +469,7 @@ class Results:
     numbers: Table
     sections: tuple[StorySection, ...]
     charts: tuple[Chart, ...]  # every chart, in the order of the sections
+    four_tests: tuple[tuple[str, str, str], ...] = ()  # (test, status, who and when or the grades)
 
 
 @lru_cache(maxsize=32)
@@ -532,7 +533,23 @@ def results(service, actor, plan_id: int, number: int) -> Results:
         numbers=key_numbers(doc),
         sections=tuple(sections),
         charts=tuple(c for s in sections for c in s.charts),
+        four_tests=_four_tests((doc.get("service_change") or {}).get("four_tests", {})),
     )
+
+
+def _four_tests(tests: dict) -> tuple[tuple[str, str, str], ...]:
+    """The four tests as checklist rows: the test, its status, and who attested when (or each
+    care model's evidence grade)."""
+    rows = []
+    for key, t in tests.items():
+        if key == "clinical_evidence":
+            detail = "; ".join(f"{g['title']}: {g['grade']}" for g in t.get("care_models", ()))
+        elif t.get("attested_by"):
+            detail = f"{t['attested_by']}, {t['attested_at']}" + (f": {t['note']}" if t.get("note") else "")
+        else:
+            detail = "the footprint's lead records this on the version"
+        rows.append((t["title"], t["status"], detail))
+    return tuple(rows)
 
 
 # ---- two versions compared -------------------------------------------------------------------
@@ -745,6 +762,27 @@ class BoardRow:
     submission: SubmissionRow | None
     plan_id: int | None
     plan_name: str | None
+    flags: tuple[str, ...] = ()  # service change: consultation flags and bed closures
+
+
+def service_flags(document: dict) -> tuple[str, ...]:
+    """What a reviewer should see first about a plan's service changes: proposals likely to need
+    formal consultation, and the beds it closes (no run needed)."""
+    from ..service_change import consultation
+
+    plan = _document_plan(document)
+    sc = plan.service_changes
+    if sc is None:
+        return ()
+    out = []
+    flagged = consultation(plan)
+    if flagged:
+        n = len(flagged)
+        out.append(f"{n} likely substantial variation{'s' if n != 1 else ''}: formal consultation")
+    closed = sum(-b.change for b in sc.beds if b.change < 0)
+    if closed:
+        out.append(f"closes {closed:,} beds: beds test applies")
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -766,9 +804,10 @@ def board(service, actor) -> Board:
     rows = []
     for fp in sorted(all_footprints(), key=lambda f: f.name):
         sub = current.get(fp.code)
-        name = None
+        name, flags = None, ()
         if sub is not None:
-            name = service.get_version(actor, sub["plan_id"], sub["version"])["name"]
+            version = service.get_version(actor, sub["plan_id"], sub["version"])
+            name, flags = version["name"], service_flags(version["document"])
         rows.append(
             BoardRow(
                 fp.code,
@@ -777,6 +816,7 @@ def board(service, actor) -> Board:
                 _row(sub) if sub else None,
                 sub["plan_id"] if sub else None,
                 name,
+                flags,
             )
         )
     counts = {s: sum(r.state == s for r in rows) for s in ("submitted", "returned", "accepted", "missing")}
