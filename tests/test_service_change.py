@@ -261,3 +261,42 @@ def test_the_story_says_what_needs_formal_consultation_with_numbers_from_the_res
         "The plan states no bed closures or service moves, so nothing in it is flagged for formal "
         "consultation."
     ]
+
+
+def test_reviewers_see_the_flags_without_a_run():
+    import yaml
+
+    from stpsim.service.dashboard import _four_tests, service_flags
+
+    doc = yaml.safe_load(open("examples/greater_manchester_beds.yaml"))
+    assert service_flags(doc) == (
+        "3 likely substantial variations: formal consultation",
+        "closes 160 beds: beds test applies",
+    )
+    doc.pop("service_changes")
+    assert service_flags(doc) == ()
+    rows = _four_tests(
+        four_tests_for(
+            [
+                {
+                    "test": "engagement",
+                    "attested_by": "lead1",
+                    "attested_at": "2017-03-01T10:00:00Z",
+                    "note": "events",
+                }
+            ]
+        )
+    )
+    assert rows[0] == (
+        "Strong public and patient engagement",
+        "attested",
+        "lead1, 2017-03-01T10:00:00Z: events",
+    )
+    assert rows[1][1] == "not recorded"
+    assert rows[3][0] == "A clear clinical evidence base" and "Hospital at home: moderate" in rows[3][2]
+
+
+def four_tests_for(attestations):
+    from stpsim.service_change import four_tests
+
+    return four_tests(_plan(None, draws=5), attestations)
