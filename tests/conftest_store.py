@@ -9,6 +9,7 @@ CI (``CI=true``), where they fail: CI installs PostgreSQL (scripts/postgres.sh).
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,8 +84,17 @@ def fresh_postgres(tag: str = "t") -> Iterator[str]:
     base = make_url(postgres_base_url())
     name = f"stpsim_{tag}_{uuid.uuid4().hex[:12]}"
     maintenance = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    for attempt in range(5):
+        try:
+            with psycopg.connect(maintenance, autocommit=True) as conn:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            break
+        except psycopg.errors.ObjectInUse:
+            # CREATE DATABASE copies template1 and fails while another session is connected to
+            # it (a previous test's server shutting down): wait and try again.
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
     url = base.set(database=name).render_as_string(hide_password=False)
     try:
         upgrade(url)
