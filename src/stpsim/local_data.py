@@ -531,7 +531,7 @@ def template_rows(fp) -> dict[str, list[dict]]:
     from . import costs
     from .finance.allocations import national_allocation, need_share
     from .finance.validation import acute_shares  # noqa: F401 - the same defaults as the books
-    from .organisations import delivery_shares, organisations
+    from .organisations import footprint_shares, organisations
 
     pop = default_population(fp)
     rows: dict[str, list[dict]] = {}
@@ -554,10 +554,7 @@ def template_rows(fp) -> dict[str, list[dict]]:
         {"setting": k, "unit_cost_gbp": repr(float(uc[i]))} for i, k in enumerate(ALL_SETTINGS)
     ]
     orgs = organisations(fp)
-    weights = None
-    if fp.geography != "stp2017":
-        weights = {f"acute:{t.code}": w for t, w in zip(fp.acute_trusts, fp.trust_weights, strict=True)}
-    shares = delivery_shares(orgs, weights)
+    shares = footprint_shares(fp, orgs)
     rows["organisations"] = [
         {"organisation": o.id, "name": o.name, "setting": k, "share": repr(float(shares[i, j]))}
         for j, k in enumerate(ALL_SETTINGS)

@@ -330,7 +330,9 @@ def beds_test(plan, results) -> list[dict]:
                 continue
             cond = {
                 "a_alternative_provision": _condition_a(results, f, t, added),
-                "b_new_treatments": _condition_b(plan, results, f, t, closed, occ, len(fps[f].acute_trusts)),
+                "b_new_treatments": _condition_b(
+                    plan, results, f, t, closed, occ, _share(fps[f], trust.code)
+                ),
                 "c_bed_efficiency": _condition_c(b, data, national_occ, national_los),
             }
             entry.update(
@@ -379,7 +381,14 @@ def _condition_a(results, f: int, t: int, added: dict[str, np.ndarray]) -> dict:
     return {"holds": holds, "why": why, "short": why, "sessions_a_year": rows}
 
 
-def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, n_trusts: int) -> dict:
+def _share(fp, code: str, setting: str = "emergency_bed_days") -> float:
+    """The trust's share of the footprint's acute ``setting`` (by its published size)."""
+    from .organisations import acute_size_shares
+
+    return float(acute_size_shares(fp)[setting].get(f"acute:{code}", 0.0))
+
+
+def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, share: float) -> dict:
     """(b) Care models with at least moderate evidence for admissions or bed days avoid, for
     this trust's share of the footprint, at least the bed days the closed beds gave."""
     from .engine import adopted_interventions
@@ -396,7 +405,7 @@ def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, n_
             - results.activity[:, t, f][..., [ALL_SETTINGS.index(s) for s in BED_DAYS]].sum(-1)
         )
     )
-    avoided_here = bd / max(n_trusts, 1)
+    avoided_here = bd * share
     given = closed * 365.0 * float(np.mean(occ))
     holds = bool(good) and avoided_here >= given
     if not good:
@@ -536,9 +545,9 @@ def _catchment_councils(fp, trust) -> tuple[list[dict], float]:
     if trust is not None:
         stps = {s for s, ts in trusts_by_stp().items() if any(t.code == trust.code for t in ts)}
         idx = idx[np.isin(sa.codes["stp17cd"][idx], list(stps))]
-        n_trusts = max(len(trusts_by_stp().get(next(iter(stps)), ())), 1) if stps else 1
+        served = _share(fp, trust.code, "emergency_admissions")
     else:
-        n_trusts = 1
+        served = 1.0
     pop = sa.bands_2018[idx].sum(axis=1)
     councils = sa.codes["council17cd"][idx]
     names = member_names()["council17cd"]
@@ -552,7 +561,7 @@ def _catchment_councils(fp, trust) -> tuple[list[dict], float]:
                 {"code": str(c), "name": names.get(str(c), ("", str(c)))[1], "share": round(float(share), 3)}
             )
     out.sort(key=lambda r: -r["share"])
-    return out, float(total) / n_trusts
+    return out, float(total) * served
 
 
 def _named_councils(items: list[str]) -> list[dict]:

@@ -20,7 +20,7 @@ from ..cache import persistent
 from ..contract_terms import FinanceOptions, all_settings_of
 from ..costs import BED_DAYS, unit_cost_vector
 from ..geography import Footprint
-from ..organisations import Organisation, delivery_shares, organisations, resolve
+from ..organisations import Organisation, footprint_shares, organisations, resolve
 from ..reference import fact
 from . import councils, provider_costs
 from .allocations import PUBLISHED_TO, national_allocation, need_share, population_index
@@ -135,14 +135,6 @@ def _population_index(fp: Footprint) -> dict[str, np.ndarray]:
     return population_index(fp)
 
 
-def _trust_weights(fp: Footprint, orgs: list[Organisation]) -> dict[str, float] | None:
-    """A drawn footprint's trusts weighted by catchment (assumption
-    ``trust_catchment_by_population``); None for a preset, whose trusts share equally."""
-    if fp.geography == "stp2017":
-        return None
-    return {f"acute:{t.code}": w for t, w in zip(fp.acute_trusts, fp.trust_weights, strict=True)}
-
-
 def _setup(
     fp: Footprint, options: FinanceOptions, years: np.ndarray, params: FinanceParams, demographic: np.ndarray
 ) -> _Setup:
@@ -168,9 +160,10 @@ def _setup(
         elapsed=elapsed,
         p=params,
         options=options,
-        shares=delivery_shares(
+        shares=footprint_shares(
+            fp,
             orgs,
-            acute_shares(options, orgs) or _trust_weights(fp, orgs),
+            acute_shares(options, orgs),
             {**(local.shares if local is not None else {}), **options.delivery},  # the plan's choice wins
         ),
         local_allocations=local.allocations if local is not None else {},
