@@ -166,8 +166,9 @@ def test_workbook_holds_the_documented_sheets(gm, tmp_path):
     path = report.write(gm, tmp_path / "r.xlsx", fmt="xlsx")
     wb = openpyxl.load_workbook(path, read_only=True)
     assert list(wb.sheetnames) == list(report.workbook.SHEETS)
-    assert wb["assumptions"].max_row > 40 and wb["sources"].max_row > 10
-    assert wb["incentives"].max_row > 5 and wb["finance"].max_row > 20
+    assert wb["Assumptions"].max_row > 40 and wb["Sources"].max_row > 10
+    assert wb["Incentives"].max_row > 5 and wb["Organisations"].max_row > 20
+    assert wb["Organisations (pivot)"].max_row > 100 and wb["Gap bridge"].max_row > 10
 
 
 def test_report_command_and_compare(tmp_path, capsys):
@@ -211,7 +212,8 @@ def test_report_renders_in_headless_chromium_with_its_charts_drawn(gm, tmp_path)
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
 
-    path = report.write(gm, tmp_path / "r.html", audience="public")
+    path = report.write(gm, tmp_path / "r.html", audience="board")
+    public = report.write(gm, tmp_path / "p.html", audience="public")
     opts = webdriver.ChromeOptions()
     opts.binary_location = chrome
     for flag in (
@@ -254,6 +256,12 @@ def test_report_renders_in_headless_chromium_with_its_charts_drawn(gm, tmp_path)
         drv.set_window_size(1200, 5000)
         drv.save_screenshot(str(shot))
         assert shot.stat().st_size > 100_000, "a page with charts drawn is not a blank screenshot"
+        # The public version is shorter: its five charts (people, services, hospitals' beds, the
+        # money and who holds it) are all drawn too.
+        drv.get(public.as_uri())
+        WebDriverWait(drv, 60).until(
+            lambda d: (lambda c: len(c) >= 5 and all(n > 0 for n in c))(d.execute_script(count))
+        )
     finally:
         drv.quit()
 

@@ -393,6 +393,12 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
         raise PlanError(path, e.lines) from None
 
 
+def _fmt_money_summary(x: dict) -> str:
+    """GBP m: mean and 80% interval, one decimal."""
+    mean, p10, p90 = (round(x[k], 1) + 0.0 for k in ("mean", "p10", "p90"))  # no "-0.0"
+    return f"{mean:,.1f} ({p10:,.1f} to {p90:,.1f})"
+
+
 def _skewed(x: dict) -> bool:
     """The mean lies outside its own 80% interval (beyond rounding noise)."""
     tol = 1e-6 * max(abs(x["p10"]), abs(x["p90"]), 1.0)
@@ -636,6 +642,22 @@ def compare_cmd(
         return
     docs = response["plans"]
     year = [y for y in docs[0]["years"] if y in docs[1]["years"]][-1]
+    m = Table(
+        title=f"The money: {docs[0]['plan']} vs {docs[1]['plan']}, {year}, GBP m (mean and 80% interval)"
+    )
+    _prose(m, "measure")
+    _words(m, f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}")
+    _whole(m, "B - A (means)")
+    money_rows = (
+        ("do-nothing gap", lambda d: d["finance"]["do_nothing"]["system"]["gap"]),
+        ("plan gap", lambda d: d["finance"]["system"]["gap"]),
+        ("provider efficiency (saving)", lambda d: d["finance"]["provider_efficiency"]),
+        ("care models, net saving", lambda d: d["finance"]["care_models_net_saving"]),
+    )
+    for label, get in money_rows:
+        a, b = ({k: v / 1e6 for k, v in get(d)[year].items()} for d in docs)
+        m.add_row(label, _fmt_money_summary(a), _fmt_money_summary(b), f"{b['mean'] - a['mean']:+,.1f}")
+    _show(m)
     t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
     _prose(t, "setting")
     _words(t, f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}")
@@ -1002,6 +1024,13 @@ def report_cmd(
         raise UserError(f"--output {target}: the folder {target.parent} does not exist")
     if target.exists() and not force:
         raise UserError(f"--output {target}: the file already exists; give --force to overwrite it")
+    from .report.html import appendix_name
+
+    extra = target.with_name(appendix_name(target))
+    if fmt == "html" and audience == "public" and extra.exists() and not force:
+        raise UserError(
+            f"--output {target}: its appendix {extra} already exists; give --force to overwrite it"
+        )
     plans, errors = [], []
     for path in plan_files:
         try:
@@ -1023,6 +1052,8 @@ def report_cmd(
     except OSError as e:
         raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")
+    if fmt == "html" and audience == "public":
+        out.print(f"Wrote {extra}, the technical appendix it links to")
 
 
 def _report_format(fmt: str | None, output: str | None) -> str:

@@ -312,7 +312,9 @@ def footprint_books(
 
 def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
     """Books of every organisation under the plan and under do-nothing, and the incentive matrix:
-    each care model's effect, adopted alone, on each organisation's surplus in the last year.
+    each care model's effect, adopted alone, on each organisation's surplus in the last year
+    (``incentives``) and in every year (``incentives_by_year``), with each care model's
+    investment and running cost by footprint (``care_model_costs``).
     ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that)."""
     params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
     adopted = adopted_interventions(plan)
@@ -324,7 +326,15 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
     do_nothing = [
         footprint_books(plan, arrays, f, draws, params, None, "do_nothing", planned) for f in range(n_f)
     ]
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    costs = tuple(
+        finance.care_model_costs(
+            adopted, arrays.targeted_people, f, years, plan.monte_carlo.seed, draws, params
+        )
+        for f in range(n_f)
+    )
     gains: dict[tuple[str, str, str], np.ndarray] = {}
+    by_year: dict[tuple[str, str, str], np.ndarray] = {}
     if incentives:
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
@@ -333,10 +343,12 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
             for f in range(n_f):
                 fin = footprint_books(alone, arr, f, draws, params, chosen, "care_model", planned)
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
+                every_year = fin.surplus - do_nothing[f].surplus  # (org, draw, year)
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
                         gains[(a.spec.name, plan.codes[f], org.id)] = gain[o]
-    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains)
+                        by_year[(a.spec.name, plan.codes[f], org.id)] = every_year[o]
+    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains, by_year, costs)
 
 
 def from_base_year(plan: Plan) -> Plan:

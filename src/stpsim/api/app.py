@@ -267,8 +267,9 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         who: Who,
         audience: Literal["board", "public"] = "board",
         format: Literal["html", "xlsx"] = "html",  # noqa: A002 - the documented query name
+        part: Literal["main", "appendix"] = "main",
     ) -> Response:
-        body = svc.report(who, plan_id, number, audience, format)
+        body = svc.report(who, plan_id, number, audience, format, part)
         media = (
             "text/html; charset=utf-8"
             if format == "html"

@@ -142,11 +142,23 @@ class FootprintFinance:
 
 @dataclass(frozen=True)
 class CareModelCosts:
-    """Each adopted care model's cost by (draw, year) and the kind of organisation that runs it."""
+    """Each adopted care model's cost by (draw, year) and the kind of organisation that runs it.
+    ``cost`` is ``investment`` (non-recurrent set-up as coverage rises) plus ``running``
+    (recurrent, at the coverage reached); the two are kept apart for payback."""
 
     names: tuple[str, ...]
     bearer: tuple[str, ...]
     cost: np.ndarray  # (intervention, draw, year)
+    investment: np.ndarray | None = None  # (intervention, draw, year) non-recurrent
+    running: np.ndarray | None = None  # (intervention, draw, year) recurrent
+
+    def sliced(self, t0: int) -> CareModelCosts:
+        def cut(x: np.ndarray | None) -> np.ndarray | None:
+            return None if x is None else x[:, :, t0:]
+
+        return replace(
+            self, cost=self.cost[:, :, t0:], investment=cut(self.investment), running=cut(self.running)
+        )
 
 
 @dataclass(frozen=True)
@@ -154,12 +166,19 @@ class PlanFinance:
     footprints: tuple[FootprintFinance, ...]
     do_nothing: tuple[FootprintFinance, ...]
     incentives: dict[tuple[str, str, str], np.ndarray]  # (intervention, footprint, org) -> (draw,) gain
+    # The same gains every year: (intervention, footprint, org) -> (draw, year), the change in the
+    # organisation's surplus with that care model adopted alone against do-nothing.
+    incentives_by_year: dict[tuple[str, str, str], np.ndarray] = field(default_factory=dict)
+    # Per footprint, the plan's adopted care models' costs (investment and running apart).
+    care_model_costs: tuple[CareModelCosts, ...] = ()
 
     def sliced(self, t0: int) -> PlanFinance:
         return PlanFinance(
             tuple(b.sliced(t0) for b in self.footprints),
             tuple(b.sliced(t0) for b in self.do_nothing),
             self.incentives,
+            {k: v[:, t0:] for k, v in self.incentives_by_year.items()},
+            tuple(c.sliced(t0) for c in self.care_model_costs),
         )
 
     def system_surplus(self, scenario: str = "plan") -> np.ndarray:

@@ -12,20 +12,36 @@ SUFFIXES = {".html": "html", ".htm": "html", ".xlsx": "xlsx"}
 
 
 def write(
-    results, path: str | Path, audience: str = "board", fmt: str = "html", other=None, national=None
+    results,
+    path: str | Path,
+    audience: str = "board",
+    fmt: str = "html",
+    other=None,
+    national=None,
+    appendix_href: str | None = None,
 ) -> Path:
     """Write the report for ``results`` (and ``other``, to compare two options) to ``path``.
+    The public HTML version also writes its technical appendix beside it
+    (``report-appendix.html``), which the main page links to (or to ``appendix_href``).
 
-    The report is written beside ``path`` and renamed into place, so a failure part way leaves
+    Each file is written beside its target and renamed into place, so a failure part way leaves
     no partial report (and an earlier report at ``path`` untouched)."""
     path = Path(path)
-    with atomic_files([path]) as (tmp,):
-        if fmt == "xlsx":
+    if fmt == "xlsx":
+        with atomic_files([path]) as (tmp,):
             from . import workbook
 
             workbook.write(results, tmp)
-        else:
-            from .html import render
+        return path
+    from .html import appendix_name, render, render_appendix
 
+    if audience != "public":
+        with atomic_files([path]) as (tmp,):
             tmp.write_text(render(results, audience, other, national), encoding="utf-8")
+        return path
+    extra = path.with_name(appendix_name(path))
+    with atomic_files([path, extra]) as (tmp, tmp_extra):
+        href = appendix_href or extra.name
+        tmp.write_text(render(results, audience, other, national, href), encoding="utf-8")
+        tmp_extra.write_text(render_appendix(results, other), encoding="utf-8")
     return path

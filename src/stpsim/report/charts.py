@@ -20,6 +20,10 @@ FEMALE = "#E69F00"  # orange
 OTHER = ("#009E73", "#CC79A7", "#F0E442", "#000000", "#999999")
 FONT = dict(family="Arial, Helvetica, sans-serif", size=13, color="#222")
 
+MINUS = "\u2212"  # the one minus sign of every amount in the charts: −£268.5m, −1.2
+BAND = {False: "80% interval", True: "likely range (8 in 10 outcomes)"}  # board, public
+BANDS = {False: "80% intervals", True: "likely ranges (8 in 10 outcomes)"}
+
 FAN_SETTINGS = (
     ("emergency_admissions", "Emergency admissions"),
     ("emergency_bed_days", "Emergency bed days"),
@@ -32,16 +36,33 @@ FAN_SETTINGS = (
 )
 
 
-def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int = 420, top: int = 60) -> go.Figure:
+    """Title, font and margins; the title sits in the top margin (``top`` pixels, enough for its
+    lines) and the axes grow the margins to fit their titles and tick labels (automargin)."""
     fig.update_layout(
-        title=dict(text=title, x=0.01),
+        title=dict(text=title, x=0.01, xanchor="left", y=0.99, yref="container", yanchor="top"),
         font=FONT,
         height=height,
         template="simple_white",
-        margin=dict(l=70, r=20, t=60, b=50),
+        margin=dict(l=70, r=20, t=top, b=50),
         legend=dict(orientation="h", y=-0.15),
     )
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
+
+
+def money(x: float, unit: str = "m", digits: int = 1) -> str:
+    """Pounds as the charts print them, the minus before the pound sign: −£268.5m, £12.0m.
+    ``x`` is in pounds; ``unit`` "m" prints millions."""
+    scaled = x / 1e6 if unit == "m" else x
+    text = f"£{abs(scaled):,.{digits}f}{unit}"
+    return MINUS + text if round(scaled, digits) < 0 else text
+
+
+def signed(x: float, digits: int = 1) -> str:
+    """A change with its sign, the same minus as ``money``: +1.2, −0.3."""
+    return ("+" if round(x, digits) >= 0 else MINUS) + f"{abs(x):,.{digits}f}"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -49,12 +70,21 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
 
 
-def _nice_ticks(top: float) -> np.ndarray:
-    """0 and round steps (1, 2 or 5 times a power of ten) up to ``top``."""
-    raw = top / 3 if top > 0 else 1.0
-    power = 10 ** np.floor(np.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    return np.arange(0, top + step * 0.01, step)
+NICE_STEPS = (1, 2, 2.5, 5, 10)
+
+
+def nice_step(top: float, most: int = 4) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten) that takes at most ``most``
+    steps to reach ``top``."""
+    raw = top / most if top > 0 else 1.0
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in NICE_STEPS if m * power >= raw * (1 - 1e-9)))
+
+
+def nice_ticks(top: float) -> np.ndarray:
+    """0 and round steps up to ``top`` (2 to 4 of them): 0, 50,000, 100,000 for 102,589."""
+    step = nice_step(top)
+    return step * np.arange(0, int(np.floor(top / step * (1 + 1e-9))) + 1)
 
 
 def pyramid(results) -> go.Figure:
@@ -87,12 +117,17 @@ def pyramid(results) -> go.Figure:
             customdata=by_band[1, s],
         )
     fig.update_layout(barmode="overlay", bargap=0.08)
-    fig.update_xaxes(title_text="People (men to the left, women to the right)", tickformat=",.0f")
     fig.update_yaxes(title_text="Age")
-    ticks = np.linspace(0, by_band.max(), 4)
+    top = float(by_band.max())
+    ticks = nice_ticks(top)
+    vals = np.concatenate([-ticks[:0:-1], ticks])  # symmetric: -100,000 ... 0 ... 100,000
+    reach = 1.05 * max(top, float(ticks[-1]))
     fig.update_xaxes(
-        tickvals=np.concatenate([-ticks[::-1], ticks[1:]]),
-        ticktext=[f"{abs(v):,.0f}" for v in np.concatenate([-ticks[::-1], ticks[1:]])],
+        title_text="People (men to the left, women to the right)",
+        tickmode="array",
+        tickvals=[float(v) for v in vals],
+        ticktext=[f"{abs(v):,.0f}" for v in vals],  # both sides count people: no minus
+        range=[-reach, reach],
     )
     return _layout(fig, f"The people: {y0} (bars) and {y1} (dotted line)", 520)
 
@@ -106,9 +141,11 @@ def _fan(
     label: str,
     unit: str = "",
     show_legend: bool = True,
+    public: bool = False,
     **where,
 ) -> None:
-    """An 80% band (no markers) and the average line of draws ``x`` (draw, year)."""
+    """An 80% band (no markers) and the average line of draws ``x`` (draw, year); the band's
+    legend says "80% interval" to the board, in words to the public."""
     p10, p90 = np.percentile(x, [10, 90], axis=0)
     fig.add_scatter(
         x=years + years[::-1],
@@ -118,7 +155,7 @@ def _fan(
         line=dict(width=0),
         mode="lines",
         hoverinfo="skip",
-        name=f"{label}: 80% interval",
+        name=f"{label}: {BAND[public]}",
         legendgroup=f"{label}band",
         showlegend=show_legend,
         **where,
@@ -137,7 +174,7 @@ def _fan(
     )
 
 
-def fans(results) -> go.Figure:
+def fans(results, public: bool = False) -> go.Figure:
     """80% fan charts for the main settings: do-nothing against the plan."""
     rows, cols = 2, 4
     fig = make_subplots(
@@ -161,54 +198,78 @@ def fans(results) -> go.Figure:
                 dash,
                 label,
                 show_legend=i == 0,
+                public=public,
                 row=i // cols + 1,
                 col=i % cols + 1,
             )
     fig.update_yaxes(tickformat=".3s")
     return _layout(
-        fig, "Demand by service: doing nothing (dashed) against the plan (solid), with 80% intervals", 620
+        fig, f"Demand by service: doing nothing (dashed) against the plan (solid), with {BANDS[public]}", 620
     )
 
 
-def beds(results) -> go.Figure:
+def beds(results, public: bool = False) -> go.Figure:
     fig = go.Figure()
     for label, cap, colour, dash in (
         ("Do nothing", results.do_nothing_capacity, DO_NOTHING, "dash"),
         ("Plan", results.capacity, PLAN, "solid"),
     ):
-        _fan(fig, results.year_labels, cap["beds"].sum(axis=2), colour, dash, label, " beds")
+        _fan(fig, results.year_labels, cap["beds"].sum(axis=2), colour, dash, label, " beds", public=public)
     fig.update_yaxes(title_text="Hospital beds needed (85% occupancy)", tickformat=",.0f")
     return _layout(fig, "Hospital beds needed")
 
 
-def _model_names(results, public: bool) -> dict[str, str]:
+def _model_titles(results, names) -> dict[str, str]:
+    """Care models as people read them: a custom model's title, else the library's title (never
+    the snake_case id)."""
     from ..interventions import library
-    from ..story import PLAIN
 
+    lib = library()
     custom = {c.name: c.title for c in results.plan.custom_interventions}
     out = {}
-    for a in results.plan.interventions:
-        title = custom.get(a.name) or (PLAIN.get(a.name) if public else None) or library()[a.name].title
-        out[a.name] = title[0].upper() + title[1:]
+    for name in names:
+        title = custom.get(name) or (lib[name].title if name in lib else name.replace("_", " "))
+        out[name] = title[0].upper() + title[1:]
     return out
 
 
-def _org_label(results, org_id: str, public: bool) -> str:
-    from ..story import _kind_name
+def _org_names(results, keys) -> dict[tuple[str, str], str]:
+    """(footprint code, organisation id) -> the organisation's name (``Organisation.name``), each
+    label distinct (two footprints' commissioners differ by their footprints' names)."""
+    names = {(books.code, o.id): o.name for books in results.finance.footprints for o in books.orgs}
+    out: dict[tuple[str, str], str] = {}
+    for key in keys:
+        label = names.get(key) or key[1].split(":")[-1].replace("_", " ").capitalize()
+        n = 2
+        base = label
+        while label in out.values():
+            label, n = f"{base} ({n})", n + 1
+        out[key] = label
+    return out
 
-    for books in results.finance.footprints:
-        for o in books.orgs:
-            if o.id == org_id:
-                return _kind_name(o.kind, True).capitalize() if public and o.kind != "acute" else o.name
-    return org_id
+
+def _wrap(text: str, width: int = 28) -> str:
+    """A long tick label on lines of about ``width`` characters (plotly's <br>)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "<br>".join(lines)
 
 
 def waterfall(results, public: bool = False) -> go.Figure:
     """The bridge: from the 2016/17 position through each driver to the do-nothing gap, then the
-    plan's care models and its provider efficiency (apart) to the plan's gap."""
+    plan's care models and its provider efficiency (apart) to the plan's gap.
+
+    The labels sit outside the bars and may reach past the plot area (``cliponaxis`` off, the
+    range padded besides); the title takes two lines in its own top margin and the axis title two
+    short lines, so neither meets the other."""
     from ..finance import BRIDGE_LINES, BRIDGE_SHORT
 
     fin = results.finance
+    last = results.year_labels[-1]
     lines = {k: float(v[:, -1].mean()) for k, v in fin.bridge("plan").items()}
     dn = float(fin.gap("do_nothing")[:, -1].mean())
     pl = float(fin.gap("plan")[:, -1].mean())
@@ -225,30 +286,48 @@ def waterfall(results, public: bool = False) -> go.Figure:
     measure = (
         ["absolute"] + ["relative"] * len(steps) + ["total"] + ["relative"] * len(plan_steps) + ["total"]
     )
+    # Where the bars reach (£m): each running total and zero, then room above and below for the
+    # labels printed outside the bars.
+    level, reach = 0.0, [0.0]
+    for v, m in zip(values, measure, strict=True):
+        level = v if m == "absolute" else level if m == "total" else level + v
+        reach.append(level / 1e6)
+    lo, hi = min(reach), max(reach)
+    pad = 0.14 * ((hi - lo) or 1.0)
+    texts = [money(v) for v in values]
     fig = go.Figure(
         go.Waterfall(
             x=labels,
             y=[v / 1e6 for v in values],
             measure=measure,
-            text=[f"{'−' if v < 0 else ''}£{abs(v) / 1e6:,.1f}m" for v in values],
+            text=texts,
             textposition="outside",
+            cliponaxis=False,
+            customdata=texts,
             decreasing=dict(marker=dict(color=PLAN)),
             increasing=dict(marker=dict(color=DO_NOTHING)),
             totals=dict(marker=dict(color="#555")),
             connector=dict(line=dict(color="#999")),
-            hovertemplate="%{x}: £%{y:,.1f}m<extra></extra>",
+            hovertemplate="%{x}: %{customdata}<extra></extra>",
         )
     )
-    fig.update_yaxes(title_text=f"Shortfall in {results.year_labels[-1]}, £ million (positive = short)")
-    fig.update_xaxes(tickangle=-30)
-    return _layout(
-        fig,
-        f"From 2016/17 to the gap in {results.year_labels[-1]}: what drives it, what the plan does (averages)",
-        520,
+    fig.update_yaxes(
+        title_text=f"Shortfall in {last}, £ million<br>(positive: spending above income)",
+        range=[lo - pad, hi + pad],
+        zeroline=True,
     )
+    fig.update_xaxes(tickangle=-30)
+    fig = _layout(
+        fig,
+        f"From 2016/17 to the gap in {last}<br>what drives it, what the plan does (averages)",
+        560,
+        top=96,
+    )
+    fig.update_layout(margin=dict(l=90, r=40, b=110), showlegend=False)
+    return fig
 
 
-def surpluses(results) -> go.Figure:
+def surpluses(results, public: bool = False) -> go.Figure:
     """Each organisation's surplus (or deficit) by year under the plan, grouped by kind."""
     fig = go.Figure()
     years = results.year_labels
@@ -269,49 +348,73 @@ def surpluses(results) -> go.Figure:
     palette = (PLAN, DO_NOTHING, *OTHER)
     for i, (kind, x) in enumerate(kinds.items()):
         p10, p90 = np.percentile(x, [10, 90], axis=0)
+        mean = x.mean(axis=0)
         fig.add_scatter(
             x=years,
-            y=x.mean(axis=0) / 1e6,
+            y=mean / 1e6,
             mode="lines+markers",
             name=names[kind],
             line=dict(color=palette[i % len(palette)], dash=("solid", "dash", "dot", "dashdot")[i % 4]),
             error_y=dict(
                 type="data",
                 symmetric=False,
-                array=(p90 - x.mean(axis=0)) / 1e6,
-                arrayminus=(x.mean(axis=0) - p10) / 1e6,
+                array=(p90 - mean) / 1e6,
+                arrayminus=(mean - p10) / 1e6,
                 thickness=1,
                 width=3,
             ),
-            hovertemplate="%{x}: £%{y:,.1f}m<extra>" + names[kind] + "</extra>",
+            customdata=[
+                f"{money(m)} ({money(a)} to {money(b)})" for m, a, b in zip(mean, p10, p90, strict=True)
+            ],
+            hovertemplate="%{x}: %{customdata}<extra>" + names[kind] + "</extra>",
         )
     fig.add_hline(y=0, line=dict(color="#999", width=1))
-    fig.update_yaxes(title_text="Surplus (+) or deficit (-), £ million")
-    return _layout(fig, "Each kind of organisation's surplus under the plan (bars: 80% intervals)", 460)
+    fig.update_yaxes(title_text=f"Surplus (+) or deficit ({MINUS}), £ million")
+    return _layout(
+        fig, f"Each kind of organisation's surplus under the plan (whiskers: {BANDS[public]})", 460
+    )
 
 
 def incentive_heatmap(results, public: bool = False) -> go.Figure:
-    """Care model x organisation: the change in surplus each model causes on its own."""
+    """Care model x organisation: the change in surplus each model causes on its own. Rows and
+    columns carry the care models' titles and the organisations' names, never their ids."""
     fin = results.finance
     models = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
-    orgs = list(dict.fromkeys(o for (_, _, o) in fin.incentives))
+    orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
+    titles = _model_titles(results, models)
+    names = _org_names(results, orgs)
     z = np.array(
-        [[fin.incentives[(m, c, o)].mean() / 1e6 for (mm, c, o) in fin.incentives if mm == m] for m in models]
+        [
+            [
+                fin.incentives[(m, c, o)].mean() / 1e6 if (m, c, o) in fin.incentives else 0.0
+                for (c, o) in orgs
+            ]
+            for m in models
+        ]
     )
     lim = float(np.abs(z).max()) or 1.0
+    x = [_wrap(names[k]) for k in orgs]
+    y = [titles[m] for m in models]
     fig = go.Figure(
         go.Heatmap(
             z=z,
-            x=orgs,
-            y=[m.replace("_", " ") for m in models],
+            x=x,
+            y=y,
             colorscale="PuOr",
             zmid=0,
             zmin=-lim,
             zmax=lim,
-            text=[[f"{v:+.1f}" for v in row] for row in z],
+            text=[[signed(v) for v in row] for row in z],
             texttemplate="%{text}",
-            colorbar=dict(title=dict(text="£m a year<br>(+ gain, - loss)")),
-            hovertemplate="%{y} -> %{x}: £%{z:+,.2f}m<extra></extra>",
+            customdata=[
+                [
+                    f"{titles[m]} → {names[k]}: {money(v * 1e6, digits=2)}"
+                    for k, v in zip(orgs, row, strict=True)
+                ]
+                for m, row in zip(models, z, strict=True)
+            ],
+            colorbar=dict(title=dict(text=f"£m a year<br>(+ gain, {MINUS} loss)")),
+            hovertemplate="%{customdata}<extra></extra>",
         )
     )
     fig.update_xaxes(tickangle=-35, title_text="Organisation")
@@ -319,7 +422,7 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
     return _layout(
         fig,
         f"Who gains (purple) and who loses (orange) in {results.year_labels[-1]}, £ million a year",
-        140 + 48 * len(models),
+        220 + 48 * len(models),
     )
 
 
@@ -342,7 +445,8 @@ def tornado(results, top: int = 10) -> go.Figure:
             orientation="h",
             name=label,
             marker=dict(color=colour),
-            hovertemplate="%{y}: gap £%{x:,.1f}m<extra>" + label + "</extra>",
+            customdata=[money(r[key]) for r in rows],
+            hovertemplate="%{y}: gap %{customdata}<extra>" + label + "</extra>",
         )
     fig.update_layout(barmode="overlay")
     fig.add_vline(x=centre, line=dict(color="#555", dash="dash"))
@@ -357,12 +461,16 @@ def tornado(results, top: int = 10) -> go.Figure:
 
 
 def all_charts(results, public: bool = False) -> dict[str, go.Figure]:
-    out = {"people": pyramid(results), "pressure": fans(results), "patients": beds(results)}
+    out = {
+        "people": pyramid(results),
+        "pressure": fans(results, public),
+        "patients": beds(results, public),
+    }
     if results.finance is not None:
         out["money"] = waterfall(results, public)
         if not public:
             out["drivers"] = tornado(results)
-        out["surplus"] = surpluses(results)
+        out["surplus"] = surpluses(results, public)
         if results.finance.incentives:
             out["incentives"] = incentive_heatmap(results, public)
     return out

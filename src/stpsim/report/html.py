@@ -35,6 +35,8 @@ th,td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left}t
 SECTION_CHARTS = {
     "people": ["people"],
     "pressure": ["pressure"],
+    "plan": ["pressure"],  # the public version has no "pressure" section: its chart goes here
+    "hospitals": ["patients"],
     "money": ["money", "drivers", "surplus"],
     "incentives": ["incentives"],
     "patients": ["patients"],
@@ -61,6 +63,7 @@ def _chart_html(fig, div_id: str) -> str:
 
 def _story_html(story: Story, figures: dict[str, dict], prefix: str = "") -> str:
     out = []
+    placed: set[tuple[str, str]] = set()  # a chart appears once, under the first section that takes it
     for sec in story.sections:
         key = sec.key.split(".")[-1]
         opt = sec.key.split(".")[0] if "." in sec.key else ""
@@ -68,7 +71,8 @@ def _story_html(story: Story, figures: dict[str, dict], prefix: str = "") -> str
         out += [f"<p>{html.escape(p)}</p>" for p in sec.paragraphs]
         figs = figures.get(opt, figures.get("", {}))
         for name in SECTION_CHARTS.get(key, []):
-            if name in figs:
+            if name in figs and (opt, name) not in placed:
+                placed.add((opt, name))
                 out.append(_chart_html(figs[name], f"chart-{prefix}{opt}{name}".replace(" ", "-")))
         out.append("</section>")
     return "\n".join(out)
@@ -210,8 +214,37 @@ def _appendix(public: bool) -> str:
     )
 
 
-def render(results, audience: str = "board", other=None, national=None) -> str:
-    """The report as one HTML document; ``other`` gives a second option to compare."""
+def appendix_name(path) -> str:
+    """The public version's appendix page, beside the main page: report.html -> report-appendix.html."""
+    from pathlib import Path
+
+    p = Path(path)
+    return f"{p.stem}-appendix{p.suffix or '.html'}"
+
+
+def render_appendix(results, other=None) -> str:
+    """The public version's technical appendix, a page of its own: local figures, every
+    assumption and every source."""
+    used = results.local_data() + (other.local_data() if other is not None else [])
+    local = _local_section(list({json.dumps(u, sort_keys=True): u for u in used}.values()))
+    title = f"Technical appendix: {', '.join(results.names)}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{CSS}</style></head>
+<body><header><h1>{html.escape(title)}</h1><p class="sub">The guesses behind the public version and where its
+figures come from.</p></header>
+{local}
+{_appendix(True)}
+<footer class="note"><p>Made by stpsim {__version__} on {date.today().isoformat()}.</p></footer>
+</body></html>
+"""
+
+
+def render(
+    results, audience: str = "board", other=None, national=None, appendix_href: str | None = None
+) -> str:
+    """The report as one HTML document; ``other`` gives a second option to compare. The public
+    version keeps its technical appendix on a separate page (``appendix_href``)."""
     public = audience == "public"
     if other is None:
         story = tell(results, audience, national)
@@ -233,9 +266,21 @@ def render(results, audience: str = "board", other=None, national=None) -> str:
     )
     used = results.local_data() + (other.local_data() if other is not None else [])
     local = _local_section(list({json.dumps(u, sort_keys=True): u for u in used}.values()))
-    if local:
-        toc += '<li><a href="#local-data">Local figures</a></li>'
-    toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
+    if public:
+        href = html.escape(appendix_href or "appendix.html")
+        toc += f'<li><a href="{href}">Technical appendix (a separate page)</a></li>'
+        appendix = (
+            f'<section id="appendix"><h2>More detail</h2><p>Every guess we made, and where our figures come '
+            f'from, is in the <a href="{href}">technical appendix</a>.</p></section>'
+        )
+        local = ""
+        ranges = "Ranges show where 8 in 10 of our runs fell"
+    else:
+        if local:
+            toc += '<li><a href="#local-data">Local figures</a></li>'
+        toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
+        appendix = _appendix(False)
+        ranges = f"Ranges are 80% intervals over {draws:,} simulations"
     sub = (
         f"{html.escape(', '.join(results.names))} · {results.year_labels[0]} to {results.year_labels[-1]} · "
         f"{draws:,} simulations · {'for the public' if public else 'for the board'}"
@@ -249,9 +294,8 @@ def render(results, audience: str = "board", other=None, national=None) -> str:
 <nav><h2>Contents</h2><ol>{toc}</ol></nav>
 {_story_html(story, figures)}
 {local}
-{_appendix(public)}
+{appendix}
 <footer class="note"><p>Made by stpsim {__version__} on {date.today().isoformat()} from {html.escape(plans)}.
-Ranges are 80% intervals over {draws:,} simulations; amounts are cash pounds. A gap or shortfall is positive when
-spending exceeds income.</p></footer>
+{ranges}; amounts are cash pounds. A gap or shortfall is positive when spending exceeds income.</p></footer>
 </body></html>
 """

@@ -71,7 +71,14 @@ def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesRespons
     return doc, [fin for _, fin in matrices]
 
 
-def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | None = None):
+def report(
+    plans: list[Plan],
+    target,
+    audience: str,
+    fmt: str,
+    national: dict | None = None,
+    appendix_href: str | None = None,
+):
     """Write the report of one plan, or two options for the same place, to ``target`` (atomic).
     ``national``: other footprints' plans by code (possibly empty) to add England-wide context
     from a roll-up; None for no context. Returns the path written."""
@@ -104,7 +111,9 @@ def report(plans: list[Plan], target, audience: str, fmt: str, national: dict | 
             others[code] = ("(this plan)", plans[0])
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
-    return write(results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context)
+    return write(
+        results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context, appendix_href
+    )
 
 
 DRAWS_RANGE = (1, 100_000)

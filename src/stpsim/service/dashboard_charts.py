@@ -62,6 +62,11 @@ def money(x: float) -> str:
     return f"{sign}£{x:,.0f}"
 
 
+def signed(x: float, digits: int = 1) -> str:
+    """A change with its sign, the same minus as ``money``: +1.2, −0.3."""
+    return ("+" if round(x, digits) >= 0 else "−") + f"{abs(x):,.{digits}f}"
+
+
 def count(x: float) -> str:
     return f"{x:,.0f}".replace("-", "−")
 
@@ -106,7 +111,15 @@ def _height(want: float) -> int:
 
 def _layout(title: str, height: int, **more) -> dict:
     return {
-        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+        "title": {
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.99,
+            "yref": "container",
+            "yanchor": "top",
+            "font": {"size": 15},
+        },
         "height": height,
         "font": FONT,
         "paper_bgcolor": "#ffffff",
@@ -335,6 +348,14 @@ def bridge_chart(doc: dict, key: str = "bridge", label: str = "") -> Chart:
         + ["relative"] * len(plan_steps)
         + ["total"]
     )
+    # Where the bars reach (£m), padded so the labels outside the bars stay in view.
+    level, reach = 0.0, [0.0]
+    for v, m in zip(values, measure, strict=True):
+        level = v if m == "absolute" else level if m == "total" else level + v
+        reach.append(level / 1e6)
+    lo, hi = min(reach), max(reach)
+    pad = 0.14 * ((hi - lo) or 1.0)
+    texts = [money(v) for v in values]
     fig = {
         "data": [
             {
@@ -342,21 +363,29 @@ def bridge_chart(doc: dict, key: str = "bridge", label: str = "") -> Chart:
                 "x": labels,
                 "y": [v / 1e6 for v in values],
                 "measure": measure,
-                "text": [money(v) for v in values],
+                "text": texts,
+                "customdata": texts,
                 "textposition": "outside",
+                "cliponaxis": False,
                 "decreasing": {"marker": {"color": PLAN}},
                 "increasing": {"marker": {"color": DO_NOTHING}},
                 "totals": {"marker": {"color": "#4c6272"}},
                 "connector": {"line": {"color": "#aeb7bd"}},
-                "hovertemplate": "%{x}: £%{y:,.1f}m<extra></extra>",
+                "hovertemplate": "%{x}: %{customdata}<extra></extra>",
             }
         ],
         "layout": _layout(
-            f"{label}From 2016/17 to the gap in {last}: what drives it, what the plan does (averages)",
+            f"{label}From 2016/17 to the gap in {last}<br>what drives it, what the plan does (averages)",
             520,
             showlegend=False,
+            margin={"l": 90, "r": 40, "t": 90, "b": 56},
             xaxis={**AXIS, "tickangle": -30},
-            yaxis={**AXIS, "title": {"text": f"Shortfall in {last}, £ million"}, "zeroline": True},
+            yaxis={
+                **AXIS,
+                "title": {"text": f"Shortfall in {last}, £ million"},
+                "zeroline": True,
+                "range": [lo - pad, hi + pad],
+            },
         ),
     }
     titles = {k: v["title"] for k, v in bridge.items()}
@@ -407,6 +436,7 @@ def orgs_chart(doc: dict) -> Chart:
                 "y": [_org_label(o) for o in orgs],
                 "x": [m / 1e6 for m in means],
                 "marker": {"color": [PLAN if m >= 0 else DO_NOTHING for m in means]},
+                "customdata": [interval(o["surplus"][last]) for o in orgs],
                 "error_x": {
                     "type": "data",
                     "symmetric": False,
@@ -418,7 +448,7 @@ def orgs_chart(doc: dict) -> Chart:
                     "thickness": 1,
                     "width": 3,
                 },
-                "hovertemplate": "%{y}: £%{x:,.1f}m<extra></extra>",
+                "hovertemplate": "%{y}: %{customdata}<extra></extra>",
             }
         ],
         "layout": _layout(
@@ -491,17 +521,23 @@ def incentives_chart(doc: dict) -> Chart | None:
     height = _height(180 + 40 * len(models))
     labels: list[str] = []
     for o in org_ids:  # categories must differ, or plotly would merge two columns
-        label = _org_label(orgs[o]) if o in orgs else o
-        labels.append(label if label not in labels else f"{label} ({o})")
+        label = _org_label(orgs[o]) if o in orgs else o.split(":")[-1].replace("_", " ").capitalize()
+        if label in labels:  # two footprints' commissioners: their full names differ
+            label = orgs[o]["name"] if o in orgs else label
+        base, n = label, 2
+        while label in labels:
+            label, n = f"{base} ({n})", n + 1
+        labels.append(label)
     titles = [_model_title(m) for m in models]
-    xs, ys, texts, colours, shapes = [], [], [], [], []
+    xs, ys, texts, hovers, colours, shapes = [], [], [], [], [], []
     for j, m in enumerate(models):
         for i, o in enumerate(org_ids):
             v = gain.get((m, o), 0.0)
             t = 0.5 + 0.5 * v / lim
             xs.append(labels[i])
             ys.append(titles[j])
-            texts.append(f"{v:+.1f}")
+            texts.append(signed(v))
+            hovers.append(money(v * 1e6))
             colours.append("#ffffff" if abs(t - 0.5) > 0.3 else "#212b32")
             shapes.append(
                 {
@@ -525,9 +561,10 @@ def incentives_chart(doc: dict) -> Chart | None:
                 "x": xs,
                 "y": ys,
                 "text": texts,
+                "customdata": hovers,
                 "textfont": {"color": colours, "size": 11},
                 "marker": {"symbol": "square", "size": 28, "opacity": 0},
-                "hovertemplate": "%{y} → %{x}: £%{text}m<extra></extra>",
+                "hovertemplate": "%{y} → %{x}: %{customdata}<extra></extra>",
                 "showlegend": False,
             }
         ],
@@ -583,7 +620,8 @@ def drivers_chart(doc: dict, centre: float, top: int = 10) -> Chart | None:
             "base": c,
             "name": name,
             "marker": {"color": colour},
-            "hovertemplate": "%{y}: gap £%{x:,.1f}m<extra>" + name + "</extra>",
+            "customdata": [money(r[key]) for r in rows],
+            "hovertemplate": "%{y}: gap %{customdata}<extra>" + name + "</extra>",
         }
         for key, name, colour in (
             ("low", "At its 10th percentile", PLAN),
@@ -681,7 +719,8 @@ def compare_orgs_chart(da: dict, db: dict) -> Chart:
             "x": [books[i]["surplus"][year]["mean"] / 1e6 for i in ids][::-1],
             "name": name,
             "marker": {"color": colour, "pattern": {"shape": shape}},
-            "hovertemplate": "%{y}: £%{x:,.1f}m<extra>" + name + "</extra>",
+            "customdata": [money(books[i]["surplus"][year]["mean"]) for i in ids][::-1],
+            "hovertemplate": "%{y}: %{customdata}<extra>" + name + "</extra>",
         }
         for books, year, name, colour, shape in (
             (orgs_a, last, "Option A", PLAN, ""),

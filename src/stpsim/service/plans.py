@@ -684,16 +684,29 @@ class Service:
             result = with_attestations(result, plan, self._four_test_attestations(row.plan_id, row.version))
         return {"run_id": rid, "status": "done", "stored": True} | result
 
-    def report(self, actor: Actor, plan_id: int, number: int, audience: str, fmt: str) -> bytes:
-        """A version's report (the same as `stpsim report`), as the file's bytes."""
+    def report(
+        self, actor: Actor, plan_id: int, number: int, audience: str, fmt: str, part: str = "main"
+    ) -> bytes:
+        """A version's report (the same as `stpsim report`), as the file's bytes. The public
+        version's technical appendix is ``part="appendix"``; the main page links to it."""
         import tempfile
         from pathlib import Path
 
+        from ..report.html import appendix_name
         from .compute import report
 
         plan = self._plan_for_run(actor, plan_id, number, None, None)
         with tempfile.TemporaryDirectory() as d:
-            return report([plan], Path(d) / f"report.{fmt}", audience, fmt).read_bytes()
+            path = report(
+                [plan],
+                Path(d) / f"report.{fmt}",
+                audience,
+                fmt,
+                appendix_href="report?audience=public&part=appendix",
+            )
+            if part == "appendix" and fmt == "html" and audience == "public":
+                path = path.with_name(appendix_name(path))
+            return path.read_bytes()
 
     def rollup_submissions(self, actor: Actor, draws: int = 200, seed: int = 1) -> dict:
         """England from each footprint's latest submission that was not returned, do-nothing
