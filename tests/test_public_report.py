@@ -80,3 +80,25 @@ def test_a_do_nothing_plan_does_not_claim_to_close_nothing(gm):
     )
     text = story.tell(engine.run(dn), "board").text()
     assert "closing £0" not in text and "by 0%" not in text and "give or take £0" not in text
+
+
+def test_the_board_report_and_workbook_carry_the_finance_leads_tables(gm, tmp_path):
+    import openpyxl
+
+    page = report.write(gm, tmp_path / "board.html", audience="board").read_text()
+    for section in ('id="finance-tables"', 'id="investment"', 'id="workforce"'):
+        assert section in page
+    text = _visible_text(page)
+    assert "Manchester University NHS Foundation Trust" in text and "acute:" not in text
+    book = report.write(gm, tmp_path / "book.xlsx", fmt="xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert {"Investment", "Workforce", "Organisations", "Organisations (pivot)"} <= set(wb.sheetnames)
+    inv = wb["Investment"]
+    header = [c.value for c in inv[4]]
+    assert header[0] == "Care model" and "NPV" in header
+    first = [c for c in inv[5]]
+    assert first[1].number_format == "#,##0.0;(#,##0.0)"
+    assert inv.freeze_panes is not None
+    wf = wb["Workforce"]
+    groups = {wf.cell(r, 1).value for r in range(5, wf.max_row + 1)}
+    assert {"GPs", "Community nurses", "Care workers (home care and care homes)"} <= groups

@@ -276,7 +276,15 @@ def render(
         local = ""
         ranges = "Ranges show where 8 in 10 of our runs fell"
     else:
-        if local:
+        from .tables import finance_lead_html
+
+        if other is None and results.finance is not None:
+            toc += (
+                '<li><a href="#finance-tables">Finance tables</a></li><li><a href="#investment">Investment and '
+                'payback</a></li><li><a href="#workforce">Workforce</a></li>'
+            )
+            local = finance_lead_html(results) + local
+        if local.count('id="local-data"'):
             toc += '<li><a href="#local-data">Local figures</a></li>'
         toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
         appendix = _appendix(False)

@@ -14,17 +14,23 @@ def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> tuple[object,
     ``attestations``: the four tests attested on the stored version that is run (oldest first;
     see ``service_change.four_tests``), none for a plan file."""
     from ..engine import RunTooLarge, run
+    from ..finance.payback import care_model_payback
     from ..sensitivity import gap_drivers
     from ..service_change import evaluate
+    from ..workforce import workforce
 
     try:
         results = run(plan)
     except RunTooLarge as e:
         raise Invalid(f"draws: {e}") from None
-    doc = RunResponse.model_validate(
-        results.to_dict()
-        | {"gap_drivers": gap_drivers(plan), "service_change": evaluate(plan, results, attestations)}
-    )
+    extra = {
+        "gap_drivers": gap_drivers(plan),
+        "service_change": evaluate(plan, results, attestations),
+        "workforce": workforce(results),
+    }
+    if results.finance is not None and results.finance.incentives:
+        extra["investment"] = care_model_payback(results)
+    doc = RunResponse.model_validate(results.to_dict() | extra)
     return results, doc
 
 

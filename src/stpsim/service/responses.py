@@ -105,6 +105,14 @@ class RunResponse(Model):
     finance: Finance
     incentives: list[IncentiveCell]
     gap_drivers: list[GapDriver]
+    investment: list[dict[str, Any]] | None = Field(
+        None,
+        description="each care model: investment, running cost, savings by year and by organisation, "
+        "net benefit, payback year and net present value at the Green Book rate (3.5%)",
+    )
+    workforce: dict[str, Any] | None = Field(
+        None, description="whole-time equivalents by staff group and year, plan and do-nothing"
+    )
     service_change: dict[str, Any] | None = Field(
         None,
         description="beds_test (each bed change: conditions a, b, c and the probability of a shortfall by "
