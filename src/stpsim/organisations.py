@@ -16,6 +16,7 @@ import numpy as np
 
 from . import assumptions
 from .axes import ALL_SETTINGS
+from .cache import persistent
 from .footprint import Footprint
 from .reference import table
 
@@ -118,7 +119,7 @@ MEASURE_NAMES = {
 }
 
 
-@functools.cache
+@persistent
 def trust_sizes() -> dict[str, dict[str, float]]:
     """Each acute trust's 2016/17 size by every measure (acute_trust_size_2016_17.csv)."""
     df = table("acute_trust_size_2016_17")

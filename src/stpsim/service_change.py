@@ -24,7 +24,6 @@ Every threshold is an assumption with a range in ``assumptions.yaml``.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Literal
 
 import numpy as np
@@ -32,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from . import assumptions
 from .axes import ALL_SETTINGS, BASE_YEAR, parse_year, year_label
+from .cache import persistent
 
 SERVICE_KINDS = {
     "ae_to_urgent_treatment_centre": "an A&E department becomes an urgent treatment centre",
@@ -152,7 +152,7 @@ class ServiceChanges(BaseModel):
 # ---- reference data -------------------------------------------------------------------------
 
 
-@functools.cache
+@persistent
 def trust_beds() -> dict[str, dict[str, float]]:
     """2016/17 winter general and acute beds by trust: open, occupied, occupancy; and the
     emergency admissions via A&E over the year (for the length-of-stay proxy)."""
