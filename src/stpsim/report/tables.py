@@ -365,6 +365,14 @@ def _bridge_html(results) -> str:
     )
 
 
+SIZE_NOTE = (
+    "Acute trusts share their footprint's hospital activity by their published 2016/17 size: A&E "
+    "attendances for A&E, emergency admissions via A&E for emergency admissions and their bed days, and "
+    "general and acute beds (winter sitreps) for planned care and outpatients, unless the plan sets its own "
+    "shares."
+)
+
+
 def tables_html(results) -> str:
     """The finance tables as an HTML fragment, ``<section id="finance-tables">``, for the report
     (empty when the run has no finance)."""
@@ -374,6 +382,7 @@ def tables_html(results) -> str:
         f'<section id="finance-tables"><style>{STYLE}</style><h2>Finance tables</h2>'
         f'<p class="note">Amounts are £m, the mean of {results.draws:,} simulations, in cash. '
         "Brackets mean a negative number: a deficit, or a cost.</p>"
+        f'<p class="note">{SIZE_NOTE}</p>'
         f"<h3>Organisations</h3>{_organisations_html(results)}"
         f"<h3>Savings</h3>{_savings_html(results)}"
         f"<h3>The gap bridge</h3>{_bridge_html(results)}"

@@ -209,7 +209,7 @@ def _organisations(wb: Workbook, results, table) -> None:
         "Each organisation's income, expenditure and surplus, £m",
         f"Mean of {results.draws:,} simulations; deficits in brackets. The system control total is the sum "
         "of the organisations' surplus (minus the gap); outside parties are where money comes from "
-        "and goes to outside the footprint.",
+        "and goes to outside the footprint. " + tables.SIZE_NOTE,
     )
     s.header(["Footprint", "Organisation", "Type", *years])
     if table.empty:
