@@ -66,6 +66,19 @@ def _by_year(x: np.ndarray, labels: list[str]) -> dict[str, dict[str, float]]:
     return {label: {k: float(s[k][t]) for k in STATS} for t, label in enumerate(labels)}
 
 
+def _many_by_year(arrays: dict, labels: list[str]) -> dict:
+    """``_by_year`` for many (draw, year) arrays at once: one percentile call, not one each."""
+    keys = list(arrays)
+    stacked = np.stack(
+        [np.broadcast_to(np.asarray(arrays[k], dtype=float), arrays[keys[0]].shape) for k in keys]
+    )
+    s = summarise(stacked, axis=1)  # (array, year)
+    return {
+        k: {label: {st: float(s[st][i, t]) for st in STATS} for t, label in enumerate(labels)}
+        for i, k in enumerate(keys)
+    }
+
+
 def _org_names(fin, multi: bool) -> dict[tuple[str, str], str]:
     out = {}
     for books in fin.footprints:
@@ -119,19 +132,17 @@ def care_model_payback(results) -> list[dict]:
                 else f"the mean cumulative net benefit is still negative in {labels[-1]} "
                 f"({cumulative[:, -1].mean() / 1e6:,.1f}m)"
             )
+        series = {"investment": inv, "running": run, "cost": cost, "savings": net + cost, "net_benefit": net}
+        series["cumulative_net_benefit"] = cumulative
+        summaries = _many_by_year({**series, **{("org", k): v for k, v in by_org.items()}}, labels)
         out.append(
             {
                 "name": name,
                 "title": a.spec.title,
                 "delivered_by": a.spec.delivered_by,
                 "years": labels,
-                "investment": _by_year(inv, labels),
-                "running": _by_year(run, labels),
-                "cost": _by_year(cost, labels),
-                "savings": _by_year(net + cost, labels),
-                "savings_by_organisation": {k: _by_year(v, labels) for k, v in by_org.items()},
-                "net_benefit": _by_year(net, labels),
-                "cumulative_net_benefit": _by_year(cumulative, labels),
+                **{k: summaries[k] for k in series},
+                "savings_by_organisation": {k: summaries[("org", k)] for k in by_org},
                 "payback_year": year,
                 "payback_reason": reason,
                 "paid_back_share": float((cumulative[:, -1] >= 0).mean()),
