@@ -259,6 +259,17 @@ def _wrap(text: str, width: int = 28) -> str:
     return "<br>".join(lines)
 
 
+def waterfall_reach(values, measure) -> tuple[float, float, float]:
+    """Where a waterfall's bars reach (£m): the lowest and highest running total (and zero), and
+    the room to leave above and below so the labels printed outside the bars stay in view."""
+    level, reach = 0.0, [0.0]
+    for v, m in zip(values, measure, strict=True):
+        level = v if m == "absolute" else level if m == "total" else level + v
+        reach.append(level / 1e6)
+    lo, hi = min(reach), max(reach)
+    return lo, hi, 0.14 * ((hi - lo) or 1.0)
+
+
 def waterfall(results, public: bool = False) -> go.Figure:
     """The bridge: from the 2016/17 position through each driver to the do-nothing gap, then the
     plan's care models and its provider efficiency (apart) to the plan's gap.
@@ -286,14 +297,7 @@ def waterfall(results, public: bool = False) -> go.Figure:
     measure = (
         ["absolute"] + ["relative"] * len(steps) + ["total"] + ["relative"] * len(plan_steps) + ["total"]
     )
-    # Where the bars reach (£m): each running total and zero, then room above and below for the
-    # labels printed outside the bars.
-    level, reach = 0.0, [0.0]
-    for v, m in zip(values, measure, strict=True):
-        level = v if m == "absolute" else level if m == "total" else level + v
-        reach.append(level / 1e6)
-    lo, hi = min(reach), max(reach)
-    pad = 0.14 * ((hi - lo) or 1.0)
+    lo, hi, pad = waterfall_reach(values, measure)
     texts = [money(v) for v in values]
     fig = go.Figure(
         go.Waterfall(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..report.charts import FAN_SETTINGS  # one list of the settings drawn as fans
+from ..report.charts import FAN_SETTINGS, waterfall_reach  # one list of the settings drawn as fans
 
 PLAN = "#0072B2"  # the report's palette (report/charts.py): the plan blue, solid
 DO_NOTHING = "#D55E00"  # do nothing vermillion, dashed
@@ -348,13 +348,7 @@ def bridge_chart(doc: dict, key: str = "bridge", label: str = "") -> Chart:
         + ["relative"] * len(plan_steps)
         + ["total"]
     )
-    # Where the bars reach (£m), padded so the labels outside the bars stay in view.
-    level, reach = 0.0, [0.0]
-    for v, m in zip(values, measure, strict=True):
-        level = v if m == "absolute" else level if m == "total" else level + v
-        reach.append(level / 1e6)
-    lo, hi = min(reach), max(reach)
-    pad = 0.14 * ((hi - lo) or 1.0)
+    lo, hi, pad = waterfall_reach(values, measure)  # padded so labels outside the bars stay in view
     texts = [money(v) for v in values]
     fig = {
         "data": [

@@ -3,7 +3,7 @@ the context's writer, so every one is recorded with the fact it came from."""
 
 from __future__ import annotations
 
-from .core import CONTRACT_WORDS, Section, _kind_name
+from .core import CONTRACT_WORDS, Section, _kind_name, council_names
 
 _CONDITIONS = {
     "a_alternative_provision": "enough care outside hospital is in place first",
@@ -187,11 +187,6 @@ def no_consultation(ctx) -> Section:
     )
 
 
-def _council_names(flag: dict) -> str:
-    names = [c["name"] for c in flag["consult"]]
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
-
-
 def consultation(ctx, beds, services, flagged: bool) -> Section:
     from ..axes import parse_year
 
@@ -216,14 +211,14 @@ def consultation(ctx, beds, services, flagged: bool) -> Section:
         )
         if flag:
             joint = " (a joint health scrutiny committee)" if flag["joint_committee"] else ""
-            text += f" It is likely to be a substantial variation: consult the health scrutiny of {_council_names(flag)}{joint}."
+            text += f" It is likely to be a substantial variation: consult the health scrutiny of {council_names(flag)}{joint}."
         paras.append(text)
     for j, flag in services:
         year, people_ = w.year(parse_year(flag["year"])), w.count(f"service.flag.{j}.people")
         joint = " (a joint health scrutiny committee)" if flag["joint_committee"] else ""
         paras.append(
             f"{flag['what']} ({flag['description']}, from {year}, about {people_} people affected) is likely to be a "
-            f"substantial variation: consult the health scrutiny of {_council_names(flag)}{joint}."
+            f"substantial variation: consult the health scrutiny of {council_names(flag)}{joint}."
         )
     paras.append(
         "Under today's rules, proposals like these must also be notified to the Secretary of State, who may "

@@ -388,6 +388,12 @@ def _gloss(abbr: str, story: Story) -> str:
     return f"{abbr} ({GLOSSARY[abbr]})"
 
 
+def council_names(flag: dict) -> str:
+    """The councils a consultation flag names, as a list in words: 'Trafford and Manchester'."""
+    names = [c["name"] for c in flag["consult"]]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def service_facts(sc: dict) -> dict[str, float]:
     """The numbers the service-change section quotes, from ``service_change.evaluate``."""
     f: dict[str, float] = {}

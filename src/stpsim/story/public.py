@@ -4,7 +4,7 @@ with five minutes. The technical appendix is a separate page."""
 
 from __future__ import annotations
 
-from .core import Section, _gloss
+from .core import Section, _gloss, council_names
 
 _CONDITIONS = {
     "a_alternative_provision": "enough care outside hospital is in place first",
@@ -137,11 +137,6 @@ def no_consultation(ctx) -> Section | None:
     return None
 
 
-def _council_names(flag: dict) -> str:
-    names = [c["name"] for c in flag["consult"]]
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
-
-
 def consultation(ctx, beds, services, flagged: bool) -> Section:
     from ..axes import parse_year
 
@@ -163,13 +158,13 @@ def consultation(ctx, beds, services, flagged: bool) -> Section:
             f"hospital would have too few beds in {y1}."
         )
         if flag:
-            text += f" A change this big needs formal consultation with local people, through {_council_names(flag)} councils."
+            text += f" A change this big needs formal consultation with local people, through {council_names(flag)} councils."
         paras.append(text)
     for j, flag in services:
         year, people_ = w.year(parse_year(flag["year"])), w.count(f"service.flag.{j}.people")
         paras.append(
             f"{flag['what']} would change from {year}, for about {people_} people. A change this big needs formal "
-            f"consultation with local people, through {_council_names(flag)} councils."
+            f"consultation with local people, through {council_names(flag)} councils."
         )
     return Section("consultation", "Changes that need a formal consultation", paras)
 
