@@ -858,3 +858,30 @@ def test_new_pages_carry_the_security_headers(world):
             assert "<script>" not in r.text and not re.search(r"\sstyle=", r.text), path
     r = preview_call(c, gm, form_of(c.get(f"/plans/{gm}/versions/1/edit")))
     assert "default-src 'self'" in r.headers["content-security-policy"]
+
+
+def test_a_lead_attests_the_four_tests_on_the_version_page(busy):
+    gm = gm_id(busy)
+    path = f"/plans/{gm}/versions/1"
+    lead = signed_in(busy, "gm_lead")
+    page = lead.get(path)
+    assert page.status_code == 200 and 'id="four-tests"' in page.text and 'id="attest-submit"' in page.text
+    assert 'id="attest-submit"' not in signed_in(busy, "gm_analyst").get(path).text  # leads only
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    # Nothing chosen: the page comes back with the problem, naming the field and what is allowed.
+    bad = lead.post(f"{path}/attest", data={"csrf_token": token, "note": "kept"})
+    assert (
+        bad.status_code == 422
+        and "test" in bad.text
+        and "engagement" in bad.text
+        and ">kept</textarea>" in bad.text
+    )
+    r = lead.post(
+        f"{path}/attest", data={"csrf_token": token, "test": "engagement", "note": "Twelve public events"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"{path}#four-tests"
+    page = lead.get(path)
+    assert "Recorded: Strong public and patient engagement, for version 1." in page.text
+    row = re.search(r"Strong public and patient engagement</th>(.*?)</tr>", page.text, re.S).group(1)
+    assert "gm_lead" in row and "Twelve public events" in row
+    assert "not recorded" in re.search(r"patient choice</th>(.*?)</tr>", page.text, re.S).group(1)

@@ -720,6 +720,9 @@ class VersionStatus:
     submissions: tuple[SubmissionRow, ...]  # this plan's, newest first
     returned: SubmissionRow | None  # this version's current submission, when it was returned
     current: SubmissionRow | None  # this version's current submission, if any
+    may_attest: bool = False  # a lead of the footprint may attest the four tests
+    attestations: tuple[dict, ...] = ()  # this version's current attestations
+    attestable: tuple[tuple[str, str], ...] = ()  # (test, title) a lead may attest
 
 
 def _row(sub: dict) -> SubmissionRow:
@@ -745,12 +748,18 @@ def version_status(service, actor, version: dict) -> VersionStatus:
     ]
     mine = [s for s in subs if s.version == version["version"] and s.current]
     current = mine[-1] if mine else None
+    from ..service_change import ATTESTED, FOUR_TESTS
+
+    attested = [a for a in service.attestations(actor, version["id"], version["version"]) if a["current"]]
     return VersionStatus(
         may_edit=_may_edit(actor, version["footprint"]),
         may_submit=actor.role == "lead" and version["footprint"] in actor.footprints and current is None,
         submissions=tuple(reversed(subs)),
         returned=current if current is not None and current.state == "returned" else None,
         current=current,
+        may_attest=actor.role == "lead" and version["footprint"] in actor.footprints,
+        attestations=tuple(attested),
+        attestable=tuple((t, FOUR_TESTS[t]) for t in ATTESTED),
     )
 
 

@@ -404,6 +404,25 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
 
     # ---- submissions -------------------------------------------------------------------------
 
+    @router.post("/plans/{plan_id}/versions/{number}/attest")
+    def attest(request: Request, plan_id: Id, number: Id, who: Who, fields: Fields) -> Response:
+        try:
+            done = service.attest(who, plan_id, number, fields.get("test", ""), fields.get("note", ""))
+        except Invalid as e:
+            v = service.get_version(who, plan_id, number)
+            return render(
+                request,
+                "version.html",
+                status=422,
+                crumbs=[("Home", "/"), ("Plans", "/plans")],
+                v=v,
+                vs=dashboard.version_status(service, who, v),
+                attest_errors=e.lines,
+                attest_note=fields.get("note", ""),
+            )
+        session(request).flash(f"Recorded: {done['title']}, for version {number}.")
+        return RedirectResponse(f"/plans/{plan_id}/versions/{number}#four-tests", status_code=303)
+
     @router.post("/plans/{plan_id}/versions/{number}/submit")
     def submit(request: Request, plan_id: Id, number: Id, who: Who) -> Response:
         service.submit(who, plan_id, number)
