@@ -300,3 +300,32 @@ def four_tests_for(attestations):
     from stpsim.service_change import four_tests
 
     return four_tests(_plan(None, draws=5), attestations)
+
+
+def test_a_bed_reduction_can_name_its_councils():
+    sc = _service_change(
+        _plan(
+            {
+                "beds": [
+                    {
+                        "trust": "RMC",
+                        "year": "2019/20",
+                        "change": -60,
+                        "local_authorities": ["Bolton", "Wigan"],
+                    }
+                ]
+            },
+            draws=10,
+        )
+    )
+    (flag,) = sc["consultation"]
+    assert [c["name"] for c in flag["consult"]] == ["Bolton", "Wigan"] and flag["joint_committee"] is True
+    with pytest.raises(plan.PlanError) as e:
+        _plan(
+            {"beds": [{"trust": "RMC", "year": "2019/20", "change": -60, "local_authorities": ["Boltn"]}]},
+            draws=5,
+        )
+    assert any(
+        line.startswith("service_changes.beds.0.local_authorities.0: unknown local authority 'Boltn'")
+        for line in e.value.lines
+    ), e.value.lines

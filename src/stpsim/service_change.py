@@ -78,6 +78,10 @@ class BedChange(BaseModel):
     beds_2016_17: float | None = Field(
         None, gt=0, le=5_000, description="the trust's general and acute beds, where the sitreps lack it"
     )
+    local_authorities: list[str] | None = Field(
+        None,
+        description="councils whose residents use the beds (default: the councils of the trust's catchment)",
+    )
 
     @field_validator("year")
     @classmethod
@@ -228,13 +232,15 @@ def check(plan) -> list[str]:
                 f"service_changes.services.{i}.trust: {s.trust!r} is not an acute trust of the plan's "
                 f"footprints; allowed: {allowed}"
             )
-        for j, la in enumerate(s.local_authorities or []):
-            from .geography import UnknownFootprint, resolve_member
+    for kind, items in (("beds", sc.beds), ("services", sc.services)):
+        for i, x in enumerate(items):
+            for j, la in enumerate(x.local_authorities or []):
+                from .geography import UnknownFootprint, resolve_member
 
-            try:
-                resolve_member("local_authorities", la)
-            except UnknownFootprint as e:
-                problems.append(f"service_changes.services.{i}.local_authorities.{j}: {e}")
+                try:
+                    resolve_member("local_authorities", la)
+                except UnknownFootprint as e:
+                    problems.append(f"service_changes.{kind}.{i}.local_authorities.{j}: {e}")
     for kind, items in (("beds", sc.beds), ("services", sc.services), ("capacity", sc.capacity)):
         for i, x in enumerate(items):
             y = parse_year(x.year)
@@ -491,6 +497,8 @@ def consultation(plan) -> list[dict]:
         open_ = b.beds_2016_17 or trust_beds().get(t.code, {}).get("open")
         share = -b.change / open_
         councils, people = _catchment_councils(fps[f], t)
+        if b.local_authorities:
+            councils = _named_councils(b.local_authorities)
         reasons = []
         if share >= bed_share:
             reasons.append(
