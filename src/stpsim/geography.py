@@ -453,6 +453,18 @@ def _custom_code(name: str) -> str:
     return f"custom:{slug or 'area'}"
 
 
+def owner(fp: Footprint) -> str:
+    """The 2017 STP footprint a footprint belongs to in the store: itself for a preset STP, else
+    the one holding most of its people (whose lead keeps and submits its plans)."""
+    if fp.geography == "stp2017":
+        return fp.code
+    sa = small_areas()
+    pop = sa.bands_2018[fp.lsoas].sum(axis=1)
+    stps = sa.codes["stp17cd"][fp.lsoas]
+    codes = np.unique(stps)
+    return str(codes[np.argmax([pop[stps == c].sum() for c in codes])])
+
+
 def split(fp: Footprint, by: str) -> list[Footprint]:
     """``fp`` cut into its parts by CCG (2017), sub-ICB location (2022) or local authority (2017
     district); parts are named after their member and hold only ``fp``'s LSOAs."""

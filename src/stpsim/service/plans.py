@@ -253,7 +253,11 @@ class Service:
                 f"footprints: a stored plan belongs to one footprint; got {len(plan.footprints)} "
                 f"({', '.join(plan.codes)})"
             )
-        return plan.model_dump(mode="json", exclude_defaults=False), plan.codes[0]
+        from ..geography import owner
+
+        # A preset STP is its own; an ICB or a drawn footprint belongs to the 2017 footprint that
+        # holds most of its people, whose lead may keep and submit it.
+        return plan.model_dump(mode="json", exclude_defaults=False), owner(plan.places[0])
 
     def create_plan(self, actor: Actor, doc: Any) -> dict:
         # Rights first: someone who may not create plans learns nothing from the document.
