@@ -694,6 +694,16 @@ def test_results_show_every_chart_with_its_table_and_are_stored(world):
         assert f'data-figure="chart-{key}-data"' in page.text, key
         assert f'id="chart-{key}-caption"' in page.text and f'id="chart-{key}-table"' in page.text
     assert "What it costs and saves</h2>" in page.text and "Who gains and who loses</h2>" in page.text
+    # The finance lead's tables: named organisations, investment and payback, workforce.
+    assert "For the finance lead</h2>" in page.text
+    for text in (
+        "Manchester University NHS Foundation Trust",
+        "System control total",
+        "Pays back",
+        "Staff group",
+    ):
+        assert text in page.text, text
+    assert "acute:" not in page.text.split('id="finance-lead"')[1].split("</section>")[0]
     assert f'href="/plans/{gm}/versions/1/report.html"' in page.text
     assert f'href="/plans/{gm}/versions/1/report.xlsx"' in page.text
     again = c.get(f"/plans/{gm}/versions/1/results")

@@ -37,11 +37,14 @@ from .dashboard_charts import (
     gap,
     incentives_chart,
     interval,
+    investment_table,
     key_numbers,
     last_year,
     money,
+    organisation_table,
     orgs_chart,
     services_chart,
+    workforce_table,
 )
 from .errors import Forbidden, Invalid
 
@@ -470,6 +473,7 @@ class Results:
     sections: tuple[StorySection, ...]
     charts: tuple[Chart, ...]  # every chart, in the order of the sections
     four_tests: tuple[tuple[str, str, str], ...] = ()  # (test, status, who and when or the grades)
+    finance_tables: tuple[Table, ...] = ()  # organisations, investment and payback, workforce
 
 
 @lru_cache(maxsize=32)
@@ -534,6 +538,9 @@ def results(service, actor, plan_id: int, number: int) -> Results:
         sections=tuple(sections),
         charts=tuple(c for s in sections for c in s.charts),
         four_tests=_four_tests((doc.get("service_change") or {}).get("four_tests", {})),
+        finance_tables=tuple(
+            t for t in (organisation_table(doc), investment_table(doc), workforce_table(doc)) if t is not None
+        ),
     )
 
 

@@ -683,6 +683,83 @@ def key_numbers(doc: dict) -> Table:
     )
 
 
+def _m(x: float) -> str:
+    """£m with one decimal, negative in brackets, as a finance lead reads it."""
+    v = round(x / 1e6, 1) + 0.0
+    return f"({-v:,.1f})" if v < 0 else f"{v:,.1f}"
+
+
+def organisation_table(doc: dict) -> Table | None:
+    """Each named organisation's income, expenditure and surplus in the last year, £m, and the
+    system control total."""
+    fin = doc.get("finance")
+    if not fin:
+        return None
+    last = last_year(doc)
+    rows = [
+        (
+            o["name"],
+            _m(o["income"][last]["mean"]),
+            _m(o["costs"][last]["mean"]),
+            _m(o["surplus"][last]["mean"]),
+        )
+        for o in fin["orgs"]
+        if o["kind"] != "external"
+    ]
+    rows.append(("System control total", "", "", _m(fin["system"]["surplus"][last]["mean"])))
+    return Table(
+        f"Each organisation's books in {last}, £m (average; deficits in brackets)",
+        ("Organisation", "Income", "Expenditure", "Surplus"),
+        tuple(rows),
+    )
+
+
+def investment_table(doc: dict) -> Table | None:
+    """Each care model's set-up cost, payback year and net present value at 3.5%, £m."""
+    inv = doc.get("investment")
+    if not inv:
+        return None
+    rows = []
+    for m in inv:
+        setup = sum(v["mean"] for v in m["investment"].values())
+        npv = m["npv"]
+        rows.append(
+            (
+                m["title"],
+                _m(setup),
+                m["payback_year"] or f"not by {m['years'][-1]}",
+                f"{_m(npv['mean'])} ({_m(npv['p10'])} to {_m(npv['p90'])})",
+            )
+        )
+    return Table(
+        "Each care model's set-up cost, payback and net present value at the Green Book rate of 3.5%, £m",
+        ("Care model", "Set-up, all years", "Pays back", "Net present value (80% interval)"),
+        tuple(rows),
+    )
+
+
+def workforce_table(doc: dict) -> Table | None:
+    """Whole-time equivalents by staff group in the last year, do-nothing against the plan."""
+    wf = doc.get("workforce")
+    if not wf:
+        return None
+    last = wf["years"][-1]
+    rows = tuple(
+        (
+            g["title"],
+            count(g["do_nothing"][last]["mean"]),
+            count(g["plan"][last]["mean"]),
+            f"{g['difference'][last]['mean']:+,.0f}".replace("-", "−"),
+        )
+        for g in wf["groups"].values()
+    )
+    return Table(
+        f"Staff needed in {last}: whole-time equivalents (average)",
+        ("Staff group", "If nothing changes", "With the plan", "Difference"),
+        rows,
+    )
+
+
 def compare_fan_chart(da: dict, db: dict, what: str, key: str, title: str, unit: str, axis: str) -> dict:
     years = [y for y in da["years"] if y in db["years"]]
     return {
