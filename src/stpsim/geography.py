@@ -267,10 +267,12 @@ def trusts_by_stp() -> dict[str, tuple[Organisation, ...]]:
 def _orgs(column: str, lsoas: np.ndarray) -> tuple[Organisation, ...]:
     names = member_names()[column]
     found = np.unique(small_areas().codes[column][lsoas])
-    orgs = [Organisation(names.get(c, ("", c))[0] or c, names.get(c, ("", c))[1]) for c in found]
-    if column == "ccg17cd":  # CCGs are known by their ODS codes
-        return tuple(sorted(orgs, key=lambda o: o.name))
-    return tuple(sorted((Organisation(c, names.get(c, ("", c))[1]) for c in found), key=lambda o: o.name))
+    # CCGs are known by their ODS codes, councils by their ONS codes.
+    orgs = (
+        Organisation((names.get(c, ("", c))[0] if column == "ccg17cd" else "") or c, names.get(c, ("", c))[1])
+        for c in found
+    )
+    return tuple(sorted(orgs, key=lambda o: o.name))
 
 
 def _trusts(lsoas: np.ndarray) -> tuple[tuple[Organisation, ...], tuple[float, ...]]:

@@ -530,7 +530,6 @@ def template_rows(fp) -> dict[str, list[dict]]:
     template read back gives identical numbers)."""
     from . import costs
     from .finance.allocations import national_allocation, need_share
-    from .finance.validation import acute_shares  # noqa: F401 - the same defaults as the books
     from .organisations import footprint_shares, organisations
 
     pop = default_population(fp)

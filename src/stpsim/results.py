@@ -205,7 +205,7 @@ class Results:
             "difference": {"activity": block("difference"), "capacity": block("difference", "capacity:")},
             "capacity": block("plan", "capacity:"),
             "interventions": list(self.interventions),
-            **({"local_data": self.local_data()} if self.local_data() else {}),
+            **({"local_data": used} if (used := self.local_data()) else {}),
         } | (self.finance_dict() if self.finance is not None else {})
 
     def local_data(self) -> list[dict]:

@@ -232,11 +232,11 @@ def check(plan) -> list[str]:
                 f"service_changes.services.{i}.trust: {s.trust!r} is not an acute trust of the plan's "
                 f"footprints; allowed: {allowed}"
             )
+    from .geography import UnknownFootprint, resolve_member
+
     for kind, items in (("beds", sc.beds), ("services", sc.services)):
         for i, x in enumerate(items):
             for j, la in enumerate(x.local_authorities or []):
-                from .geography import UnknownFootprint, resolve_member
-
                 try:
                     resolve_member("local_authorities", la)
                 except UnknownFootprint as e:

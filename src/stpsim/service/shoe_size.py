@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import geography
 from ..axes import year_label
+from ..finance import PlanFinance
 from ..plan import CustomFootprint, Plan
 from ..results import STATS, summarise
 from .errors import Invalid
@@ -63,9 +64,10 @@ def _stats(x: np.ndarray) -> Summary:
     return Summary(**{k: round(float(s[k]), 2) for k in STATS})
 
 
-def _area(code: str, name: str, fp: geography.Footprint | None, results, pop: float) -> AreaSize:
-    books = results.finance.footprints
-    dn = results.finance.do_nothing
+def _area(code: str, name: str, fp: geography.Footprint | None, fin, pop: float) -> AreaSize:
+    """One area's figures from its books (``finance.PlanFinance``), per head of ``pop``."""
+    books = fin.footprints
+    dn = fin.do_nothing
     gap = sum(b.gap[:, -1] for b in books)
     dn_gap = sum(b.gap[:, -1] for b in dn)
     ooa = sum(b.income[[o.id for o in b.orgs].index("out_of_area"), :, -1] for b in books)
@@ -82,7 +84,7 @@ def _area(code: str, name: str, fp: geography.Footprint | None, results, pop: fl
     kinds = {(b.code, o.id): o.kind for b in books for o in b.orgs}
     incentives: dict[str, dict[str, float]] = {}
     by_kind: dict[str, dict[str, float]] = {}
-    for (cm, c, org), g in results.finance.incentives.items():
+    for (cm, c, org), g in fin.incentives.items():
         label, kind = names.get((c, org), org), kinds.get((c, org), "external")
         gain = float(np.mean(g))
         cells, kinds_ = incentives.setdefault(cm, {}), by_kind.setdefault(cm, {})
@@ -154,22 +156,21 @@ def shoe_size(plan: Plan, by: str) -> ShoeSizeResponse:
     pop = float(whole_results.population[-1].sum())
     areas = []
     for (fp, _), r in zip(parts, part_results, strict=True):
-        areas.append(_area(fp.code, fp.name, fp, r, float(r.population[-1].sum())))
+        areas.append(_area(fp.code, fp.name, fp, r.finance, float(r.population[-1].sum())))
 
-    class _Summed:  # the parts' books, added draw by draw
-        class finance:  # noqa: N801 - mimics Results.finance
-            footprints = [b for r in part_results for b in r.finance.footprints]
-            do_nothing = [b for r in part_results for b in r.finance.do_nothing]
-            incentives = {k: v for r in part_results for k, v in r.finance.incentives.items()}
-
-    summed = _area("parts", "The parts together", None, _Summed, sum(a.population for a in areas))
+    together = PlanFinance(  # the parts' books, added draw by draw
+        tuple(b for r in part_results for b in r.finance.footprints),
+        tuple(b for r in part_results for b in r.finance.do_nothing),
+        {k: v for r in part_results for k, v in r.finance.incentives.items()},
+    )
+    summed = _area("parts", "The parts together", None, together, sum(a.population for a in areas))
     shared = sum(a.shared_trusts_per_head * a.population for a in areas) / max(summed.population, 1.0)
     summed = summed.model_copy(update={"shared_trusts_per_head": round(shared, 2)})
     return ShoeSizeResponse(
         plan=plan.name,
         split=by,
         year=year_label(plan.last_year),
-        whole=_area(whole.code, whole.name, whole, whole_results, pop),
+        whole=_area(whole.code, whole.name, whole, whole_results.finance, pop),
         parts=areas,
         parts_summed=summed,
         note=NOTE,
