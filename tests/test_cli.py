@@ -197,3 +197,23 @@ def test_interventions_list_their_evidence(capsys):
     assert weak["low"] < 0 < weak["high"], "null evidence: the interval includes no effect"
     code, out, _ = run(capsys, "interventions")
     assert code == 0 and "Conroy" in out
+
+
+def test_examples_copies_the_shipped_plans_and_never_overwrites_without_force(capsys, tmp_path):
+    from stpsim.plan import load
+
+    code, out, err = run(capsys, "examples", str(tmp_path / "plans"))
+    assert code == 0, err
+    copied = sorted(
+        p.relative_to(tmp_path / "plans").as_posix() for p in (tmp_path / "plans").rglob("*.yaml")
+    )
+    assert "greater_manchester.yaml" in copied and "rollup/cornwall.yaml" in copied
+    assert load(tmp_path / "plans" / "greater_manchester.yaml").codes == ["E54000007"]
+    (tmp_path / "plans" / "cornwall.yaml").write_text("edited")
+    code, out, err = run(capsys, "examples", str(tmp_path / "plans"))
+    assert code == 2
+    clash = tmp_path / "plans" / "cornwall.yaml"
+    assert err == f"stpsim: error: {clash}: already exists; give --force to overwrite the example plans\n"
+    assert (tmp_path / "plans" / "cornwall.yaml").read_text() == "edited"
+    code, out, err = run(capsys, "examples", str(tmp_path / "plans"), "--force")
+    assert code == 0 and (tmp_path / "plans" / "cornwall.yaml").read_text() != "edited"

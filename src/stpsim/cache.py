@@ -36,7 +36,14 @@ def _digest(paths: list[Path], root: Path) -> str:
 def data_version() -> str:
     """Hash of every shipped table and YAML file (and of local tables that override them)."""
     data = PACKAGE / "data"
-    paths = sorted(p for p in data.rglob("*") if p.is_file() and p.suffix in (".csv", ".gz", ".yaml"))
+    # The example plans are not reference data: editing one must not rebuild every cache.
+    paths = sorted(
+        p
+        for p in data.rglob("*")
+        if p.is_file()
+        and p.suffix in (".csv", ".gz", ".yaml")
+        and "examples" not in p.relative_to(data).parts
+    )
     override = os.environ.get("STPSIM_TABLES")
     extra = _digest(sorted(Path(override).glob("*.csv")), Path(override)) if override else ""
     return _digest(paths, data) + extra

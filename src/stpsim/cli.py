@@ -1123,6 +1123,31 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
     _show(t)
 
 
+@app.command("examples")
+def examples_cmd(
+    folder: Annotated[str, typer.Argument(help="Folder to copy the example plans into (created).")],
+    force: ForceOpt = False,
+) -> None:
+    """Copy the example plans (Greater Manchester, Cornwall, North West London and a roll-up
+    folder) into FOLDER, to run, edit and learn from."""
+    from .reference import EXAMPLES_DIR
+    from .results import atomic_files
+
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{folder}: is not a folder; give a folder to copy the example plans into")
+    files = sorted(p.relative_to(EXAMPLES_DIR) for p in EXAMPLES_DIR.rglob("*") if p.is_file())
+    clash = [str(target / f) for f in files if (target / f).exists()]
+    if clash and not force:
+        raise UserError(f"{clash[0]}: already exists; give --force to overwrite the example plans")
+    for f in files:
+        (target / f).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_files([target / f]) as (tmp,):
+            tmp.write_bytes((EXAMPLES_DIR / f).read_bytes())
+    first = target / "greater_manchester.yaml"
+    out.print(f"Copied the example plans ({len(files)} files) into {target}; try: stpsim run {first}")
+
+
 data_app = typer.Typer(help="A team's own tables in place of the national defaults.", no_args_is_help=True)
 
 

@@ -23,6 +23,9 @@ SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 DATA_DIR = Path(str(resources.files("stpsim") / "data"))
 TABLE_DIR = DATA_DIR / "tables"
+# The example plans: shipped in the package so an installed copy has them (``stpsim examples``
+# copies them out; ``serve --demo`` loads them); the repository's examples/ links here.
+EXAMPLES_DIR = DATA_DIR / "examples"
 
 
 class ReferenceDataError(RuntimeError):

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import yaml
 
+from ..reference import EXAMPLES_DIR
 from ..service import Service
 
 GM, CORNWALL, NWL = "E54000007", "E54000036", "E54000027"
-EXAMPLES = Path(__file__).resolve().parents[3] / "examples"  # the repository's examples/
+EXAMPLES = EXAMPLES_DIR
 
 # name -> (role, footprints)
 USERS: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -1,0 +1,92 @@
+"""A disk cache of derived tables, keyed by the shipped data and the code that derives them.
+
+Building the projection, the activity rates, the footprints and the finance facts from the CSV
+tables costs a new process about half a second (pandas alone a quarter). ``persistent`` keeps
+each zero-argument builder's result in ``STPSIM_CACHE_DIR`` (default: the user's cache folder),
+under a key made of the hash of every shipped table and YAML file and of stpsim's own source, so
+any change to either builds afresh. Files are written to a temporary name and renamed, so a
+crash never leaves a half-written entry; an unreadable entry is rebuilt. ``STPSIM_CACHE=0``
+turns the disk cache off (the in-memory cache stays).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+PACKAGE = Path(__file__).parent
+
+
+def _digest(paths: list[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=1)
+def data_version() -> str:
+    """Hash of every shipped table and YAML file (and of local tables that override them)."""
+    data = PACKAGE / "data"
+    # The example plans are not reference data: editing one must not rebuild every cache.
+    paths = sorted(
+        p
+        for p in data.rglob("*")
+        if p.is_file() and p.suffix in (".csv", ".gz", ".yaml") and "examples" not in p.relative_to(data).parts
+    )
+    override = os.environ.get("STPSIM_TABLES")
+    extra = _digest(sorted(Path(override).glob("*.csv")), Path(override)) if override else ""
+    return _digest(paths, data) + extra
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Hash of stpsim's own source: a change to how tables are derived is a new cache."""
+    return _digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
+
+
+def cache_dir() -> Path | None:
+    if os.environ.get("STPSIM_CACHE", "1") == "0":
+        return None
+    base = os.environ.get("STPSIM_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stpsim"
+    )
+    return Path(base) / f"{data_version()}-{code_version()}"
+
+
+def persistent(fn: Callable[[], T]) -> Callable[[], T]:
+    """Cache a zero-argument builder in memory and on disk (see the module docstring)."""
+
+    @functools.lru_cache(maxsize=1)
+    @functools.wraps(fn)
+    def cached() -> T:
+        folder = cache_dir()
+        if folder is None:
+            return fn()
+        path = folder / f"{fn.__module__}.{fn.__qualname__}.pkl"
+        try:
+            with path.open("rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # missing or unreadable: build it
+        value = fn()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            with tmp.open("wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only or full disk only costs speed
+        return value
+
+    cached.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    return cached

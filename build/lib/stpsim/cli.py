@@ -1,0 +1,1250 @@
+"""The ``stpsim`` command line. A thin shell: parse and validate, call the core, print.
+
+User errors (unknown footprint, year out of range, malformed option) exit with status 2 and one
+line on stderr naming the bad value and what is allowed; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .axes import SETTINGS, parse_year, year_label
+from .engine import RunTooLarge
+from .footprint import UnknownFootprint
+from .plan import PlanError
+
+app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="stpsim: England's 44 STP footprints, their populations and the care they need.",
+)
+PIPED_WIDTH = 120
+
+
+def _console_width() -> int | None:
+    """None in a terminal: Rich sizes tables to it (and honours COLUMNS). Piped output has no
+    terminal, and Rich's 80 columns would squeeze tables needlessly, so COLUMNS or 120."""
+    if sys.stdout is not None and sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+out = Console(width=_console_width())
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class UserError(Exception):
+    """Bad input from the user: reported on one line, exit status 2."""
+
+
+class RunFailed(Exception):
+    """The input was fine but the work failed (a worker crashed, say): one line, exit status 1."""
+
+
+from .service.compute import DRAWS_RANGE, SEED_RANGE  # noqa: E402 - one definition of the ranges
+
+
+def _out_of_range(option: str, value: int, low: int, high: int | None = None) -> str | None:
+    """The message for an option outside [low, high], or None when it is inside."""
+    if value < low or (high is not None and value > high):
+        allowed = f"{low} to {high}" if high is not None else f"{low} or more"
+        return f"{option} {value} is out of range; allowed: {allowed}"
+    return None
+
+
+def _year_option(option: str, text: str) -> int:
+    try:
+        return parse_year(text)
+    except ValueError as e:
+        raise UserError(f"{option}: {e}") from None
+
+
+def _served(fn, *args):
+    """Call the service; its ``Invalid`` (every problem, each naming its field) exits 2."""
+    from .service import Invalid
+
+    try:
+        return fn(*args)
+    except Invalid as e:
+        raise UserError("\n".join(e.lines)) from None
+
+
+def _document(response) -> dict:
+    """The response model as the JSON document `--json` prints (the API's schema)."""
+    return response.model_dump(mode="json", exclude_none=True)
+
+
+def _emit_json(doc: object) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+
+
+# Three kinds of column. Codes and single numbers never break; a value with its interval breaks
+# only between words; names and prose fold anywhere, so they give way when the console is narrow.
+def _whole(t: Table, *headers: str, justify: str = "right") -> None:
+    for h in headers:
+        t.add_column(h, justify=justify, no_wrap=True)
+
+
+def _words(t: Table, *headers: str) -> None:
+    for h in headers:
+        t.add_column(h, justify="right")
+
+
+def _prose(t: Table, *headers: str) -> None:
+    for h in headers:
+        t.add_column(h, overflow="fold")
+
+
+PROSE_MIN = 10  # the narrowest a folding column gets before the table is let out wider
+
+
+def _plain(cell) -> str:
+    return out.render_str(cell).plain if isinstance(cell, str) else getattr(cell, "plain", str(cell))
+
+
+def _span(column) -> tuple[int, int, int, int]:
+    """Widths a column can give way to, in the order it gives way: natural; with its header
+    broken between words (or after underscores); with its cells wrapped between words too (names
+    fold to PROSE_MIN); and the narrowest that cuts no code or number (headers fold anywhere)."""
+    lines = [ln for cell in column.cells for ln in _plain(cell).splitlines()]
+    header = _plain(column.header)
+    natural = max(cell_len(header), *map(cell_len, lines or [""]))
+    if column.overflow == "fold":
+        floor = min(PROSE_MIN, natural)
+        return natural, natural, floor, floor
+    cells = lines if column.no_wrap else [w for ln in lines for w in ln.split()]
+    floor = max(map(cell_len, cells), default=1)
+    words = max(floor, *map(cell_len, re.split(r"\s+|(?<=_)", header)))
+    return natural, max(words, *map(cell_len, lines or [""])), words, floor
+
+
+def _shrink(widths: list[int], floors: list[int], room: int) -> list[int]:
+    """Narrow the widest column that can still give way, a character at a time, until the
+    columns fit ``room`` or none can give way."""
+    widths = list(widths)
+    while sum(widths) > room:
+        able = [i for i, (w, f) in enumerate(zip(widths, floors, strict=True)) if w > f]
+        if not able:
+            break
+        widths[max(able, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _header(text: str, width: int) -> Text:
+    """A header broken after underscores to fit its column (gp_consultations is one word to
+    Rich). A header is a label: it may fold, even over a column of numbers that may not."""
+    lines = [""]
+    for part in re.split(r"(?<=_)", text):
+        if lines[-1] and cell_len(lines[-1] + part) > width:
+            lines.append(part)
+        else:
+            lines[-1] += part
+    return Text("\n".join(lines), overflow="fold", no_wrap=False)
+
+
+def _show(table: Table) -> None:
+    """Print a table sized to the console without cutting a code or a number. Rich would cut
+    any column, numbers too, to fit; here headers break first, then names and intervals wrap,
+    and a table that still does not fit is printed wider (the terminal wraps its lines, nothing
+    is lost)."""
+    frame = 3 * len(table.columns) + 1  # the borders, and a space either side of each cell
+    natural, *stages, hard = zip(*(_span(c) for c in table.columns), strict=True)
+    room = out.width - frame
+    widths = list(natural)
+    for floors in stages:
+        widths = _shrink(widths, list(floors), room)
+    if sum(widths) > room and sum(hard) <= room:  # headers break mid-word only if then it fits
+        widths = _shrink(widths, list(hard), room)
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = max(width, 1)
+        column.header = _header(_plain(column.header), column.width)
+    needed = sum(widths) + frame
+    (out if needed <= out.width else Console(width=needed, file=out.file)).print(table)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"stpsim {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        # Eager, so it answers before click asks for the missing command.
+        typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    if ctx.invoked_subcommand is None:  # `stpsim` alone asks what it can do: that is not an error
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit(0)
+
+
+@app.command("footprints")
+def footprints_cmd(
+    geography_: Annotated[
+        str, typer.Option("--geography", help="stp2017 (the 44 STPs, default) or icb2022 (the 42 ICBs).")
+    ] = "stp2017",
+    members_: Annotated[
+        str | None,
+        typer.Option(
+            "--members",
+            help="List the members footprints can be drawn from instead: ccgs, sub_icb_locations or "
+            "local_authorities.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """List a geography's footprints with region, CCGs, councils and acute trusts, or the members
+    (CCGs, sub-ICB locations, councils) a plan can draw its own footprint from."""
+    from . import geography
+    from .baseline import projection_of
+
+    if members_ is not None:
+        if members_ not in geography.MEMBER_KINDS:
+            raise UserError(
+                f"--members {members_!r} is not allowed; allowed: {', '.join(geography.MEMBER_KINDS)}"
+            )
+        rows = geography.members(members_)
+        if as_json:
+            _emit_json({"members": members_, "items": rows})
+            return
+        t = Table(title=f"What a footprint can be drawn from: {members_.replace('_', ' ')}")
+        _whole(t, "code", "ODS code", justify="left")
+        _prose(t, "name", "vintage", "2017 footprint")
+        for r in rows:
+            t.add_row(r["code"], r["ods_code"] or "", r["name"], r["vintage"][:-2], ", ".join(r["stp2017"]))
+        _show(t)
+        return
+    if geography_ not in geography.PRESETS:
+        raise UserError(f"--geography {geography_!r} is not allowed; allowed: {', '.join(geography.PRESETS)}")
+    fps = geography.preset(geography_)
+    pop2016 = projection_of(fps).population[0].sum(axis=(1, 2, 3))
+    if as_json:
+        _emit_json(
+            {
+                "geography": geography_,
+                "footprints": [
+                    f.to_dict() | {"population_2016": round(float(p))}
+                    for f, p in zip(fps, pop2016, strict=True)
+                ],
+            }
+        )
+        return
+    t = Table(title=f"England's {len(fps)} footprints: {geography.PRESETS[geography_]}")
+    _whole(t, "code", justify="left")
+    _prose(t, "name", "region")
+    _whole(t, "CCGs", "councils", "acute trusts", "people mid-2016")
+    for f, p in zip(fps, pop2016, strict=True):
+        t.add_row(
+            f.code,
+            f.name,
+            f.region,
+            str(len(f.ccgs)),
+            str(len(f.local_authorities)),
+            str(len(f.acute_trusts)),
+            f"{p:,.0f}",
+        )
+    _show(t)
+
+
+@app.command("assumptions")
+def assumptions_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The assumptions log: every parameter that is not a published figure, with range and why."""
+    from . import assumptions
+
+    log = assumptions.load()
+    if as_json:
+        _emit_json({"assumptions": [a.model_dump(exclude_none=True) for a in log.values()]})
+        return
+    t = Table(title="Assumptions (not published figures)", show_lines=True)
+    _prose(t, "id")
+    for col in ("value", "range"):
+        t.add_column(col)  # numbers with their units: lines break between words only
+    _prose(t, "why")
+    for a in log.values():
+        rng = a.range or f"{a.low} to {a.high}"
+        t.add_row(a.id, f"{a.value} {a.unit}", rng, a.why)
+    _show(t)
+
+
+@app.command("sources")
+def sources_cmd(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Where every shipped reference table came from and what was done to it."""
+    import yaml
+
+    from .reference import DATA_DIR
+
+    sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+    if as_json:
+        _emit_json({"sources": sources})
+        return
+    t = Table(title="Reference tables and their sources", show_lines=True)
+    _prose(t, "table", "publisher", "title")
+    t.add_column("period")  # dates break between words only
+    _prose(t, "licence", "transformation")
+    for name, s in sources.items():
+        t.add_row(name, s["publisher"], s["title"], str(s["period"]), s["licence"], s["transformation"])
+    _show(t)
+
+
+_HEADLINE = (
+    "gp_consultations",
+    "ae_attendances",
+    "emergency_admissions",
+    "emergency_bed_days",
+    "outpatient_followup",
+    "home_care_hours",
+)
+
+
+@app.command("baseline")
+def baseline_cmd(
+    footprint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--footprint", "-f", help="Footprint code (E54000005..E54000048) or name; repeat for more."
+        ),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="All 44 footprints (the default).")] = False,
+    year: Annotated[str, typer.Option("--year", help="Financial year, 2016/17 to 2035/36.")] = "2016/17",
+    by: Annotated[str | None, typer.Option("--by", help="Break England down by: age.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Population and expected activity by setting, from demographic change alone."""
+    from .baseline import baseline
+
+    if footprint and all_:
+        raise UserError("use either --footprint or --all, not both")
+    if by is not None and by != "age":
+        raise UserError(f"--by {by!r} is not allowed; allowed: age")
+    y = _year_option("--year", year)
+    try:
+        result = baseline(y, codes=footprint or None, by_age=by == "age")
+    except UnknownFootprint as e:
+        raise UserError(f"--footprint: {e}") from None
+    if as_json:
+        from .service.responses import BaselineResponse
+
+        _emit_json(_document(BaselineResponse.model_validate(result.to_dict())))
+        return
+    _print_baseline(result)
+
+
+def _print_baseline(result) -> None:
+    label = year_label(result.year)
+    note = "" if result.year == 2016 else " (projected: demographic change only)"
+    t = Table(title=f"England {label}{note}: {result.england_population:,.0f} people")
+    _prose(t, "setting")
+    _whole(t, "activity", "per 1,000 people")
+    for k, v in zip(SETTINGS, result.england_activity, strict=True):
+        t.add_row(k, f"{v:,.0f}", f"{1000 * v / result.england_population:,.1f}")
+    _show(t)
+    if result.england_by_age is not None:
+        from .axes import BAND_LABELS
+
+        a = Table(title=f"England {label} by age")
+        _whole(a, "age", justify="left")
+        _whole(a, "people", *_HEADLINE)
+        idx = [SETTINGS.index(k) for k in _HEADLINE]
+        for band, row in zip(BAND_LABELS, result.england_by_age, strict=True):
+            a.add_row(band, f"{row[0]:,.0f}", *(f"{row[1 + i]:,.0f}" for i in idx))
+        _show(a)
+    f = Table(title=f"Footprints {label} (all settings: --json)")
+    _whole(f, "code", justify="left")
+    _prose(f, "name")
+    _whole(f, "people", *_HEADLINE)
+    idx = [SETTINGS.index(k) for k in _HEADLINE]
+    for i, (code, name) in enumerate(zip(result.codes, result.names, strict=True)):
+        f.add_row(code, name, f"{result.population[i]:,.0f}", *(f"{result.activity[i, j]:,.0f}" for j in idx))
+    _show(f)
+
+
+def _load_plan(path: str, draws: int | None, seed: int | None):
+    from .plan import load
+    from .service import Invalid
+    from .service.compute import with_overrides
+
+    try:
+        return with_overrides(load(path), draws, seed, names=("--draws", "--seed"))
+    except Invalid as e:
+        raise PlanError(path, e.lines) from None
+
+
+def _fmt_money_summary(x: dict) -> str:
+    """GBP m: mean and 80% interval, one decimal."""
+    mean, p10, p90 = (round(x[k], 1) + 0.0 for k in ("mean", "p10", "p90"))  # no "-0.0"
+    return f"{mean:,.1f} ({p10:,.1f} to {p90:,.1f})"
+
+
+def _skewed(x: dict) -> bool:
+    """The mean lies outside its own 80% interval (beyond rounding noise)."""
+    tol = 1e-6 * max(abs(x["p10"]), abs(x["p90"]), 1.0)
+    return not (x["p10"] - tol <= x["mean"] <= x["p90"] + tol)
+
+
+def _fmt_summary(x: dict) -> str:
+    """Mean and 80% interval; the median (marked) where skewed draws put the mean outside it."""
+    if not _skewed(x):
+        return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
+    return f"{x['p50']:,.0f} median ({x['p10']:,.0f} to {x['p90']:,.0f})"
+
+
+DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (overrides the plan).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Random seed (overrides the plan).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite files that already exist.")]
+
+
+@app.command("run")
+def run_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    out_dir: Annotated[
+        str | None, typer.Option("--out", help="Write tables (CSV, Parquet, Excel, JSON) here.")
+    ] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
+    from .service.compute import run_plan
+
+    plan = _load_plan(plan_file, draws, seed)
+    created = _out_folder(out_dir, force) if out_dir else False  # checked before the long run
+    results, response = _served(run_plan, plan)
+    doc = _document(response)
+    if out_dir:
+        _write_run(results, doc, out_dir, created)
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_run(doc)
+    if "finance" in doc:
+        _print_finance(doc)
+    _print_service_change(doc)
+    _print_local(doc)
+    if out_dir:
+        out.print(
+            f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
+        )
+
+
+RUN_OUTPUTS = ("summary.csv", "summary.parquet", "results.parquet", "results.xlsx", "results.json")
+
+
+def _out_folder(out_dir: str, force: bool) -> bool:
+    """Make the --out folder, refusing to overwrite earlier results unless --force. True if the
+    folder is new (so a failed write can take it away again)."""
+    d = Path(out_dir)
+    if d.exists() and not d.is_dir():
+        raise UserError(f"--out {out_dir}: exists and is not a folder; give a folder to write into")
+    existing = [name for name in RUN_OUTPUTS if (d / name).exists()]
+    if existing and not force:
+        raise UserError(
+            f"--out {out_dir}: {', '.join(existing)} already there; "
+            "give --force to overwrite, or another folder"
+        )
+    created = not d.exists()
+    try:
+        d.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--out {out_dir}: cannot create the folder ({e.strerror})") from None
+    return created
+
+
+def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
+    """Every table or none: each is written beside its target and all are renamed in at the end,
+    so a failure leaves neither a partial file nor a mix of old and new results."""
+    from .results import atomic_files
+
+    d = Path(out_dir)
+    summary = results.summary()
+    writers = {
+        "summary.csv": lambda p: summary.to_csv(p, index=False),
+        "summary.parquet": lambda p: summary.to_parquet(p, index=False),
+        "results.parquet": lambda p: results.to_frame().to_parquet(p, index=False),
+        "results.xlsx": results.to_excel,
+        "results.json": lambda p: p.write_text(json.dumps(doc, indent=2), encoding="utf-8"),
+    }
+    try:
+        with atomic_files([d / name for name in RUN_OUTPUTS]) as tmps:
+            for name, tmp in zip(RUN_OUTPUTS, tmps, strict=True):
+                writers[name](tmp)
+    except OSError as e:
+        if created and not any(d.iterdir()):
+            d.rmdir()
+        raise UserError(f"--out {out_dir}: cannot write results ({e.strerror or e})") from None
+
+
+def _print_service_change(doc: dict) -> None:
+    """The beds test, the consultation flags and the four tests, when the plan states changes."""
+    sc = doc.get("service_change") or {}
+    if sc.get("beds_test"):
+        t = Table(
+            title="The beds test (NHS England, from April 2017): conditions a, b, c and the chance of a "
+            "shortfall"
+        )
+        _prose(t, "trust", "year")
+        _whole(t, "beds")
+        _prose(t, "a: capacity", "b: treatments", "c: efficiency", "passes")
+        _whole(t, "P(shortfall), last year")
+        for b in sc["beds_test"]:
+            c = b["conditions"]
+            mark = {True: "yes", False: "no", None: "-"}
+            last = list(b["probability_shortfall"])[-1]
+            t.add_row(
+                b["trust_name"],
+                b["year"],
+                f"{b['change']:+,}",
+                *[
+                    mark[c[k]["holds"]] if k in c else "-"
+                    for k in ("a_alternative_provision", "b_new_treatments", "c_bed_efficiency")
+                ],
+                mark[b["passes"]],
+                f"{b['probability_shortfall'][last]:.0%}",
+            )
+        _show(t)
+    if sc.get("consultation"):
+        t = Table(title="Likely substantial variations: formal consultation with councils' health scrutiny")
+        _prose(t, "proposal", "year", "why", "consult")
+        for f in sc["consultation"]:
+            councils = ", ".join(c["name"] for c in f["consult"]) + (
+                " (joint committee)" if f["joint_committee"] else ""
+            )
+            t.add_row(f["what"], f["year"], "; ".join(f["why"]), councils)
+        _show(t)
+    if sc.get("beds_test") or sc.get("consultation"):
+        tests = sc.get("four_tests", {})
+        out.print(
+            "The four tests: " + "; ".join(f"{v['title']}: {v['status']}" for v in tests.values()) + "."
+        )
+
+
+def _print_local(doc: dict) -> None:
+    """Which figures are the team's own: printed with every run that uses local tables."""
+    if not doc.get("local_data"):
+        return
+    t = Table(title="Local figures used in place of the national defaults")
+    _prose(t, "footprint", "table", "file")
+    _whole(t, "rows")
+    _prose(t, "sha256")
+    for u in doc["local_data"]:
+        t.add_row(u["footprint"], u["table"], u["source"], f"{u['rows']:,}", u["sha256"][:16] + "...")
+    _show(t)
+
+
+def _print_run(doc: dict) -> None:
+    last = doc["years"][-1]
+    t = Table(
+        title=f"{doc['plan']}: {', '.join(doc['footprints'])}, {last}, {doc['draws']} draws "
+        "(mean and 80% interval)"
+    )
+    _fill_comparison(t, "setting", doc, "activity", last)
+    _show(t)
+    c = Table(title=f"Capacity needed, {last}")
+    _fill_comparison(c, "measure", doc, "capacity", last)
+    _show(c)
+
+
+def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) -> None:
+    """Rows of do-nothing, plan and their difference for one part of a run's document."""
+    _prose(table, first)
+    _words(table, "do nothing", "plan", "plan - do nothing")
+    for k, by_year in doc[part].items():
+        table.add_row(
+            k,
+            _fmt_summary(doc["do_nothing"][part][k][year]),
+            _fmt_summary(by_year[year]),
+            _fmt_summary(doc["difference"][part][k][year]),
+        )
+
+
+def _print_finance(doc: dict) -> None:
+    last = doc["years"][-1]
+    fin = doc["finance"]
+    t = Table(title=f"Finance in {last} under {fin['contracts']} contracts, GBP m (mean and 80% interval)")
+    _prose(t, "organisation", "kind")
+    _words(t, "income", "costs", "surplus")
+
+    def m(x: dict) -> str:
+        centre, mark = (x["p50"], " median") if _skewed(x) else (x["mean"], "")
+        return f"{centre / 1e6:,.1f}{mark} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
+
+    for o in fin["orgs"]:
+        t.add_row(o["name"], o["kind"], m(o["income"][last]), m(o["costs"][last]), m(o["surplus"][last]))
+    t.add_row("System (all organisations)", "", "", "", m(fin["system"]["surplus"][last]))
+    t.add_row("System if nothing changes", "", "", "", m(fin["do_nothing"]["system"]["surplus"][last]))
+    _show(t)
+    b = Table(title=f"The gap bridge: from 2016/17 to the shortfall in {last}, GBP m (mean and 80% interval)")
+    _prose(b, "line")
+    _words(b, last)
+    for line in doc["gap_bridge"].values():
+        b.add_row(line["title"], m(line[last]))
+    b.add_row("The plan's gap (shortfall +)", m(fin["system"]["gap"][last]))
+    _show(b)
+    if doc.get("gap_drivers"):
+        d = Table(
+            title=f"What drives the plan's gap in {last}: each assumption at its 10th and 90th percentile"
+        )
+        _prose(d, "assumption")
+        _whole(d, "at p10, GBP m", "at p90, GBP m")
+        for r in doc["gap_drivers"][:10]:
+            d.add_row(r["title"], f"{r['low'] / 1e6:,.1f}", f"{r['high'] / 1e6:,.1f}")
+        _show(d)
+    out.print(f"[dim]{fin['scope']}[/dim]")
+
+
+@app.command("compare")
+def compare_cmd(
+    plan_a: Annotated[str, typer.Argument(metavar="A", help="First plan file.")],
+    plan_b: Annotated[str, typer.Argument(metavar="B", help="Second plan file.")],
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Two plans side by side at their last common year."""
+    from .service.compute import compare
+
+    plans, errors = [], []
+    for path in (plan_a, plan_b):
+        try:
+            plans.append(_load_plan(path, draws, seed))
+        except PlanError as e:
+            errors.extend(f"{e.source}: {line}" for line in e.lines)
+    if errors:
+        raise UserError("\n".join(errors))
+    response = _document(_served(compare, plans[0], plans[1]))
+    if as_json:
+        _emit_json(response)
+        return
+    docs = response["plans"]
+    year = [y for y in docs[0]["years"] if y in docs[1]["years"]][-1]
+    m = Table(
+        title=f"The money: {docs[0]['plan']} vs {docs[1]['plan']}, {year}, GBP m (mean and 80% interval)"
+    )
+    _prose(m, "measure")
+    _words(m, f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}")
+    _whole(m, "B - A (means)")
+    money_rows = (
+        ("do-nothing gap", lambda d: d["finance"]["do_nothing"]["system"]["gap"]),
+        ("plan gap", lambda d: d["finance"]["system"]["gap"]),
+        ("provider efficiency (saving)", lambda d: d["finance"]["provider_efficiency"]),
+        ("care models, net saving", lambda d: d["finance"]["care_models_net_saving"]),
+    )
+    for label, get in money_rows:
+        a, b = ({k: v / 1e6 for k, v in get(d)[year].items()} for d in docs)
+        m.add_row(label, _fmt_money_summary(a), _fmt_money_summary(b), f"{b['mean'] - a['mean']:+,.1f}")
+    _show(m)
+    t = Table(title=f"{docs[0]['plan']} vs {docs[1]['plan']}, {year} (mean and 80% interval)")
+    _prose(t, "setting")
+    _words(t, f"A: {docs[0]['plan']}", f"B: {docs[1]['plan']}")
+    _whole(t, "B - A (means)")
+    for k in docs[0]["activity"]:
+        a, b = docs[0]["activity"][k][year], docs[1]["activity"][k][year]
+        t.add_row(k, _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+    for k in docs[0]["capacity"]:
+        a, b = docs[0]["capacity"][k][year], docs[1]["capacity"][k][year]
+        t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+    _show(t)
+
+
+@app.command("shoe-size")
+def shoe_size_cmd(
+    plan_file: Annotated[
+        str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON), one footprint.")
+    ],
+    split: Annotated[
+        str, typer.Option("--split", help="Cut the footprint by: ccg, sub_icb or local_authority.")
+    ] = "ccg",
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a plan for its whole footprint and for each part (CCGs, sub-ICB locations or councils):
+    what the size changes, per head in the last year: the gap, how sure we are of it (the width
+    of its 80% interval), money leaving the area, and who gains and who loses."""
+    from .service.shoe_size import shoe_size
+
+    plan = _load_plan(plan_file, draws, seed)
+    doc = _served(shoe_size, plan, split)
+    if as_json:
+        _emit_json(_document(doc))
+        return
+    t = Table(
+        title=f"{doc.plan}: the whole footprint and its parts by {split.replace('_', ' ')}, {doc.year}, "
+        "GBP a head (gap: mean and 80% interval)"
+    )
+    _prose(t, "area")
+    _whole(t, "people", "do-nothing gap", "plan gap", "width of the interval", "out of area", "shared trusts")
+    rows = [doc.whole, *doc.parts, doc.parts_summed]
+    for a in rows:
+        g = a.gap_per_head
+        t.add_row(
+            a.name,
+            f"{a.population:,.0f}",
+            f"{a.do_nothing_gap_per_head:,.0f}",
+            f"{g.mean:,.0f} ({g.p10:,.0f} to {g.p90:,.0f})",
+            f"{a.interval_width_per_head:,.0f}",
+            f"{a.out_of_area_per_head:,.0f}",
+            f"{a.shared_trusts_per_head:,.0f}",
+        )
+    _show(t)
+    m = Table(
+        title=f"Who gains (+) and who loses (-) from each care model in {doc.year}, GBP m (mean): the "
+        "whole footprint's organisations against the parts' added up"
+    )
+    kinds = ("commissioner", "acute", "community", "primary_care", "social_care")
+    _prose(m, "care model")
+    _whole(m, *[f"{k.replace('_', ' ')}: whole / parts" for k in kinds])
+    for cm, cells in doc.whole.incentives_by_kind.items():
+        parts = doc.parts_summed.incentives_by_kind.get(cm, {})
+        m.add_row(
+            cm.replace("_", " "),
+            *[f"{cells.get(k, 0.0) / 1e6:+.2f} / {parts.get(k, 0.0) / 1e6:+.2f}" for k in kinds],
+        )
+    if m.row_count:
+        _show(m)
+    out.print(doc.note)
+
+
+@app.command("incentives")
+def incentives_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
+    contracts: Annotated[
+        str | None,
+        typer.Option(
+            "--contracts",
+            help="Payment model(s) to compare, comma-separated: "
+            "pbr, block, capitation, risk_share, blended, aligned_payment, declining. Default: the plan's.",
+        ),
+    ] = None,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Who gains and who loses from each care model, under the plan's contracts or others.
+
+    Each cell is the change in an organisation's surplus in the plan's last year when that care
+    model alone is adopted, against doing nothing (GBP m, mean and 80% interval)."""
+    from .service.compute import incentives
+
+    plan = _load_plan(plan_file, draws, seed)
+    models = [m.strip() for m in contracts.split(",")] if contracts else [None]
+    response, books = _served(incentives, plan, models)
+    if as_json:
+        _emit_json(_document(response))
+        return
+    docs = [(m.contracts, fin) for m, fin in zip(response.matrices, books, strict=True)]
+    for label, fin in docs:
+        _print_matrix(plan, label, fin)
+
+
+def _summary_dict(x) -> dict:
+    from .results import STATS, summarise
+
+    s = summarise(x)
+    return {k: round(float(s[k]), 2) for k in STATS}
+
+
+def _print_matrix(plan, label: str, fin) -> None:
+    from .results import headline, summarise
+
+    orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
+    names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
+    places = ", ".join(f.name for f in plan.places)
+    t = Table(
+        title=f"{plan.name}{'' if places in plan.name else f' ({places})'}: who gains (+) and who loses (-) "
+        f"in {year_label(plan.last_year)} under {label} contracts, GBP m (mean, or median where the "
+        "draws are skewed, and 80% interval)",
+        show_lines=True,
+    )
+    _prose(t, "care model")
+    _words(t, *_org_headers(plan, fin, orgs))
+    for name in names:
+        cells = []
+        for c, o in orgs:
+            g = fin.incentives[(name, c, o)] / 1e6
+            s = summarise(g)
+            value, which = headline(g)
+            mark = "" if which == "mean" else " (median)"
+            cells.append(f"{value:+.2f}{mark}\n({s['p10']:+.2f} to {s['p90']:+.2f})")
+        t.add_row(name, *cells)
+    _show(t)
+
+
+def _org_headers(plan, fin, orgs: list[tuple[str, str]]) -> list[str]:
+    """Organisations' names for column headers: people read names, and ids such as acute:RBV
+    stay in --json. With one footprint the title names the place, so headers leave it out;
+    with several, each header says its footprint's code."""
+
+    name_of = {(b.code, org.id): org.name for b in fin.footprints for org in b.orgs}
+    if len(plan.places) > 1:
+        return [f"{name_of.get((c, o), o)} ({c})" for c, o in orgs]
+    place = plan.places[0].name
+    heads = []
+    for c, o in orgs:
+        short = name_of.get((c, o), o).replace(f" for {place}'s residents", "").removeprefix(f"{place} ")
+        heads.append(short[:1].upper() + short[1:])
+    return heads
+
+
+@app.command("rollup")
+def rollup_cmd(
+    plans_dir: Annotated[
+        str | None,
+        typer.Option("--plans", help="Folder of plan files, one footprint each; do-nothing elsewhere."),
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws (1 to 100000).")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed shared by every footprint.")] = 0,
+    end_year: Annotated[str, typer.Option("--end-year", help="Last year, 2016/17 to 2035/36.")] = "2020/21",
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (or STPSIM_SCHEDULER).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Local worker processes (default: cores).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", help="Draws per task (default: all).")
+    ] = None,
+    serial: Annotated[bool, typer.Option("--serial", help="Run in this process (no workers).")] = False,
+    geography_: Annotated[
+        str, typer.Option("--geography", help="stp2017 (the 44 STPs, default) or icb2022 (the 42 ICBs).")
+    ] = "stp2017",
+    as_json: JsonOpt = False,
+) -> None:
+    """The 45th STP: every footprint together (the 44 STPs, or the 42 ICBs), summed draw by draw,
+    against the national need."""
+    from rich.progress import Progress
+
+    from . import geography
+    from .executors import ExecutorError, SchedulerUnreachable
+    from .rollup import RollupInputError, check_size, load_plans, rollup
+
+    for problem in (
+        _out_of_range("--draws", draws, *DRAWS_RANGE),
+        _out_of_range("--seed", seed, *SEED_RANGE),
+        chunk_size is not None and _out_of_range("--chunk-size", chunk_size, 1),
+        workers is not None and _out_of_range("--workers", workers, 1),
+    ):
+        if problem:
+            raise UserError(problem)
+    last = _year_option("--end-year", end_year)
+    source, address = _scheduler_option(scheduler)
+    if geography_ not in geography.PRESETS:
+        raise UserError(f"--geography {geography_!r} is not allowed; allowed: {', '.join(geography.PRESETS)}")
+    n_fps = len(geography.preset(geography_))
+    check_size(draws, last, "--draws", n_fps)  # before reading plans or starting workers
+    try:
+        plans = load_plans(plans_dir) if plans_dir else {}
+    except RollupInputError as e:
+        raise UserError("\n".join(e.lines)) from None
+    executor = "dask" if address else ("serial" if serial else "local")
+    # No bar when stderr is not a terminal: a log would get its residue (a stray blank line).
+    quiet = as_json or not sys.stderr.isatty()
+    with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
+        job = bar.add_task("footprints done", total=n_fps)
+        try:
+            result = rollup(
+                plans,
+                draws,
+                seed,
+                last,
+                executor,
+                workers,
+                address,
+                chunk_size,
+                on_footprint_done=lambda code: bar.advance(job),
+                geography_=geography_,
+            )
+        except RollupInputError as e:
+            raise UserError("\n".join(e.lines)) from None
+        except SchedulerUnreachable as e:
+            raise UserError(
+                f"{source} {e.address}: no Dask scheduler answers there ({' '.join(e.reason.split())}); "
+                f"allowed: {SCHEDULER_FORM} of a running scheduler"
+            ) from None
+        except ExecutorError as e:
+            raise RunFailed(str(e)) from None
+    from .service.responses import RollupResponse
+
+    doc = _document(RollupResponse.model_validate(result.to_dict()))  # the API's schema too
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_rollup(doc)
+
+
+SCHEDULER_FORM = "tcp://HOST:PORT"
+# What distributed accepts for a TCP or TLS scheduler: [tcp:// | tls://]HOST:PORT, HOST a name,
+# an IPv4 address or a bracketed IPv6 address.
+_SCHEDULER_ADDRESS = re.compile(r"(?:(?:tcp|tls)://)?(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+
+
+def _scheduler_option(scheduler: str | None) -> tuple[str, str | None]:
+    """Where the address came from (for messages) and the address, refused before any work
+    when it cannot be a scheduler's address."""
+    source, address = ("--scheduler", scheduler) if scheduler else ("STPSIM_SCHEDULER", None)
+    if address is None:
+        address = os.environ.get("STPSIM_SCHEDULER") or None
+    if address is None:
+        return source, None
+    m = _SCHEDULER_ADDRESS.fullmatch(address.strip())
+    if not m or not 1 <= int(m[1]) <= 65535:
+        raise UserError(
+            f"{source} {address!r} is not a Dask scheduler address; allowed: {SCHEDULER_FORM} "
+            "(e.g. tcp://10.0.0.5:8786)"
+        )
+    return source, address.strip()
+
+
+def _print_rollup(doc: dict) -> None:
+    eng = doc["england"]
+    req = eng["national_requirement"]
+
+    def bn(x: dict) -> str:
+        return f"{x['mean'] / 1e9:,.2f} ({x['p10'] / 1e9:,.2f} to {x['p90'] / 1e9:,.2f})"
+
+    t = Table(
+        title=f"England: the 45th STP ({doc['draws']} draws; GBP bn, mean and 80% interval; "
+        "gap = shortfall, positive is bad)"
+    )
+    _whole(t, "year", justify="left")
+    _whole(t, "people")
+    _words(t, "do-nothing gap", "plan gap", "saved by plans")
+    _whole(t, "P(gap closed)")
+    _words(t, "beds needed")
+    for y in doc["years"]:
+        beds = eng["beds"][y]
+        t.add_row(
+            y,
+            f"{eng['population'][y]:,}",
+            bn(eng["do_nothing_gap"][y]),
+            bn(eng["plan_gap"][y]),
+            bn(eng["plans_savings"][y]),
+            f"{eng['probability_gap_closed'][y]:.0%}",
+            f"{beds['mean']:,.0f} ({beds['p10']:,.0f} to {beds['p90']:,.0f})",
+        )
+    _show(t)
+    out.print(
+        f"Five Year Forward View: GBP {req['efficiency_required_2020_21'] / 1e9:.0f}bn of efficiency needed "
+        f"by 2020/21, GBP {req['expected_from_stps'] / 1e9:.0f}bn of it expected from STPs."
+    )
+    out.print(eng["note"])
+    rec = doc["reconciliation"]
+    last = doc["years"][-1]
+    b = Table(title=f"England's gap, line by line: from 2016/17 to {last} (GBP bn, mean and 80% interval)")
+    _prose(b, "line")
+    _words(b, last)
+    for line in rec["do_nothing_bridge"].values():
+        b.add_row(line["title"], bn(line[last]))
+    b.add_row("England's gap with the plans", bn(eng["plan_gap"][last]))
+    _show(b)
+    fyfv = rec["five_year_forward_view"]
+    if last in fyfv["nhs_gap_by_year"]:
+        scaled = fyfv["published_scaled_to_scope"]["funding_gap_without_efficiency_2020_21"]
+        out.print(
+            f"The Forward View's arithmetic on the same NHS money gives a gap of GBP "
+            f"{fyfv['nhs_gap_by_year'][last] / 1e9:.1f}bn in {last} (NHS only; see --json reconciliation). "
+            f"Its published GBP {req['funding_gap_without_efficiency_2020_21'] / 1e9:.0f}bn scaled to this "
+            f"scope is GBP {scaled / 1e9:.1f}bn "
+            "from 2014/15, not the same measure."
+        )
+    f = Table(title="Footprints, last year (largest gap per head first; gaps in GBP m, per head in GBP)")
+    _whole(f, "code", justify="left")
+    _prose(f, "name", "plan")
+    _whole(f, "people", "do-nothing gap", "plan gap", "per head")
+    rows = sorted(doc["footprints"], key=lambda r: -r["gap_per_head"][last]["mean"])
+    for r in rows:
+        f.add_row(
+            r["code"],
+            r["name"],
+            r["plan"] or "do nothing",
+            f"{r['population']:,}",
+            f"{r['do_nothing_gap'][last]['mean'] / 1e6:,.1f}",
+            f"{r['gap'][last]['mean'] / 1e6:,.1f}",
+            f"{r['gap_per_head'][last]['mean']:,.0f}",
+        )
+    _show(f)
+
+
+@app.command("report")
+def report_cmd(
+    plan_files: Annotated[
+        list[str], typer.Argument(metavar="PLAN [PLAN_B]", help="One plan, or two to compare.")
+    ],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="File to write (default report.html/.xlsx).")
+    ] = None,
+    audience: Annotated[str, typer.Option("--audience", help="board or public.")] = "board",
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="html or xlsx (default: from the -o suffix, else html).")
+    ] = None,
+    force: ForceOpt = False,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    national: Annotated[
+        bool, typer.Option("--national", help="Add England-wide context from a roll-up of all 44 footprints.")
+    ] = False,
+    plans_dir: Annotated[
+        str | None, typer.Option("--plans", help="With --national: folder of other footprints' plans.")
+    ] = None,
+) -> None:
+    """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
+    from .plan import PlanError
+    from .service.compute import report
+
+    fmt = _report_format(fmt, output)
+    target = Path(output or f"report.{fmt}")
+    if target.is_dir():
+        raise UserError(f"--output {target}: is a folder; give a file name such as report.{fmt}")
+    if not target.parent.exists():
+        raise UserError(f"--output {target}: the folder {target.parent} does not exist")
+    if target.exists() and not force:
+        raise UserError(f"--output {target}: the file already exists; give --force to overwrite it")
+    from .report.html import appendix_name
+
+    extra = target.with_name(appendix_name(target))
+    if fmt == "html" and audience == "public" and extra.exists() and not force:
+        raise UserError(
+            f"--output {target}: its appendix {extra} already exists; give --force to overwrite it"
+        )
+    plans, errors = [], []
+    for path in plan_files:
+        try:
+            plans.append(_load_plan(path, draws, seed))
+        except PlanError as e:
+            errors.extend(f"{e.source}: {line}" for line in e.lines)
+    if errors:
+        raise UserError("\n".join(errors))
+    others = None
+    if national:
+        from .rollup import RollupInputError, load_plans
+
+        try:
+            others = load_plans(plans_dir) if plans_dir else {}
+        except RollupInputError as e:
+            raise UserError("\n".join(e.lines)) from None
+    try:
+        written = _served(report, plans, target, audience, fmt, others)
+    except OSError as e:
+        raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
+    out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")
+    if fmt == "html" and audience == "public":
+        out.print(f"Wrote {extra}, the technical appendix it links to")
+
+
+def _report_format(fmt: str | None, output: str | None) -> str:
+    """--format, or else the format the -o suffix names (html when there is no suffix). A suffix
+    that names another format than --format is refused: x.xlsx holding HTML opens as an error."""
+    from .report import FORMATS, SUFFIXES
+
+    if fmt is not None and fmt not in FORMATS:
+        raise UserError(f"--format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    suffix = Path(output).suffix.lower() if output else ""
+    implied = SUFFIXES.get(suffix)
+    if fmt is not None and implied is not None and implied != fmt:
+        raise UserError(
+            f"--output {output}: the suffix {suffix} means {implied}, but --format is {fmt}; "
+            f"give a .{fmt} file name or leave out --format"
+        )
+    if fmt is None and suffix and implied is None:
+        raise UserError(
+            f"--output {output}: cannot tell the format from the suffix {suffix!r}; "
+            f"allowed: {', '.join(SUFFIXES)}, or give --format {'|'.join(FORMATS)}"
+        )
+    return fmt or implied or "html"
+
+
+@app.command("schema")
+def schema_cmd() -> None:
+    """Print the plan document's JSON Schema."""
+    from .plan import schema
+
+    _emit_json(schema())
+
+
+@app.command("interventions")
+def interventions_cmd(as_json: JsonOpt = False) -> None:
+    """The care-model library: targets, effects (central and 80% interval), substitution, costs
+    and evidence with each effect's derivation."""
+    from rich.markup import escape
+
+    from .interventions import effect_lines, library, library_document
+
+    if as_json:
+        _emit_json(library_document())
+        return
+    t = Table(
+        title="Care-model library (effects: reduction in targeted people's rate, central and 80% "
+        "interval; ADVERSE = an increase at the centre)",
+        show_lines=True,
+    )
+    _prose(t, "name", "targets", "effects", "creates per unit avoided", "evidence")
+    for i in library().values():
+        tg = i.target
+        who = f"ages {tg.min_age}-{tg.max_age}" + (
+            "" if len(tg.segments) == 4 else f", {'/'.join(tg.segments)}"
+        )
+        eff = "\n".join(effect_lines(i)) or "none"
+        sub = (
+            "\n".join(
+                f"{src} -> {dst}: {iv.low:g}-{iv.high:g}"
+                for src, c in i.substitution.items()
+                for dst, iv in c.items()
+            )
+            or "none"
+        )
+        ev = f"{i.evidence.effect_size} [{i.evidence.strength}] {i.evidence.source}" if i.evidence else ""
+        # Escaped: "[moderate]" and "[52]" are text here, not Rich markup.
+        t.add_row(*(escape(c) for c in (f"{i.name}\n{i.title}", who, eff, sub, ev)))
+    _show(t)
+
+
+@app.command("examples")
+def examples_cmd(
+    folder: Annotated[str, typer.Argument(help="Folder to copy the example plans into (created).")],
+    force: ForceOpt = False,
+) -> None:
+    """Copy the example plans (Greater Manchester, Cornwall, North West London and a roll-up
+    folder) into FOLDER, to run, edit and learn from."""
+    from .reference import EXAMPLES_DIR
+    from .results import atomic_files
+
+    target = Path(folder)
+    if target.exists() and not target.is_dir():
+        raise UserError(f"{folder}: is not a folder; give a folder to copy the example plans into")
+    files = sorted(p.relative_to(EXAMPLES_DIR) for p in EXAMPLES_DIR.rglob("*") if p.is_file())
+    clash = [str(target / f) for f in files if (target / f).exists()]
+    if clash and not force:
+        raise UserError(f"{clash[0]}: already exists; give --force to overwrite the example plans")
+    for f in files:
+        (target / f).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_files([target / f]) as (tmp,):
+            tmp.write_bytes((EXAMPLES_DIR / f).read_bytes())
+    out.print(f"Copied the example plans ({len(files)} files) into {target}; try: stpsim run {target / 'greater_manchester.yaml'}")
+
+
+data_app = typer.Typer(help="A team's own tables in place of the national defaults.", no_args_is_help=True)
+
+
+@data_app.command("template")
+def data_template_cmd(
+    folder: Annotated[str, typer.Argument(metavar="DIR", help="Folder to write the tables into.")],
+    footprint_: Annotated[
+        str | None,
+        typer.Option("--footprint", help="A preset footprint's code or name (default: the plan's)."),
+    ] = None,
+    plan_file: Annotated[
+        str | None, typer.Option("--plan", help="A plan whose one footprint (preset or drawn) to use.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace tables already in DIR.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write each local table (population, activity, unit_costs, organisations, allocations) as a
+    CSV filled with the footprint's national defaults: edit what you know, delete the rest, and
+    name them in the plan's data: section."""
+    from pathlib import Path
+
+    from . import geography
+    from .local_data import LocalDataError, write_template
+
+    if (footprint_ is None) == (plan_file is None):
+        raise UserError("give one of --footprint CODE or --plan PLAN")
+    if plan_file is not None:
+        plan = _load_plan(plan_file, None, None)
+        if len(plan.places) != 1:
+            raise UserError(
+                f"--plan {plan_file}: local tables are for one footprint; it has {len(plan.places)}"
+            )
+        fp = plan.places[0]
+    else:
+        try:
+            fp = geography.find(footprint_)
+        except geography.UnknownFootprint as e:
+            raise UserError(f"--footprint: {e}") from None
+    try:
+        written = write_template(fp, Path(folder), force=force)
+    except LocalDataError as e:
+        raise UserError("\n".join(e.lines)) from None
+    except OSError as e:
+        raise UserError(f"{folder}: cannot write there ({e.strerror or e})") from None
+    if as_json:
+        _emit_json({"footprint": fp.code, "name": fp.name, "files": [str(w) for w in written]})
+        return
+    out.print(f"Wrote the national defaults for {fp.name} to:")
+    for w in written:
+        out.print(f"  {w}")
+    out.print("Name the tables you change in the plan, for example:\n  data:\n    population: population.csv")
+
+
+def _register_service_commands() -> None:
+    """The store and server commands live in cli_server (thin wrappers over the service)."""
+    from .cli_server import db_app, serve, users_app
+
+    app.add_typer(db_app, name="db")
+    app.add_typer(data_app, name="data")
+    app.add_typer(users_app, name="users")
+    app.command("serve")(serve)
+
+
+_register_service_commands()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and turn user errors into one line and exit status 2."""
+    try:
+        # Without standalone mode click returns the exit code of typer.Exit instead of exiting.
+        code = app(args=argv, prog_name="stpsim", standalone_mode=False)
+    except UserError as e:
+        sys.stderr.write("".join(f"stpsim: error: {line}\n" for line in str(e).splitlines()))
+        return EXIT_USAGE
+    except RunFailed as e:
+        sys.stderr.write(f"stpsim: error: {' '.join(str(e).split())}\n")
+        return EXIT_FAILED
+    except PlanError as e:
+        sys.stderr.write("".join(f"stpsim: error: {e.source}: {line}\n" for line in e.lines))
+        return EXIT_USAGE
+    except RunTooLarge as e:
+        sys.stderr.write(f"stpsim: error: {e}\n")
+        return EXIT_USAGE
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        sys.stderr.write("stpsim: aborted\n")
+        return 1
+    except Exception as e:
+        # Usage errors come from the click that typer uses (vendored in recent typer), so they
+        # are recognised by click's contract, exit_code 2 with format_message(), not by class.
+        if getattr(e, "exit_code", None) == EXIT_USAGE and callable(getattr(e, "format_message", None)):
+            msg = e.format_message().rstrip(".")
+            sys.stderr.write(f"stpsim: error: {msg}; see 'stpsim --help' and 'stpsim COMMAND --help'\n")
+            return EXIT_USAGE
+        raise
+    return code if isinstance(code, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

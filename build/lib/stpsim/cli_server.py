@@ -1,0 +1,157 @@
+"""The CLI's commands for the shared store and the web service: `stpsim serve`,
+`stpsim users add` and `stpsim db upgrade`. Thin: each calls the store or the service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="Store URL: sqlite:///PATH (default sqlite:///stpsim.db) or "
+        "postgresql+psycopg://USER:PASS@HOST/DB; or set STPSIM_DATABASE_URL.",
+    ),
+]
+
+db_app = typer.Typer(help="The shared store's database.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the shared store and their roles.", no_args_is_help=True)
+
+
+def _url(database: str | None) -> str:
+    from .cli import UserError
+    from .store.database import DatabaseError, database_url
+
+    try:
+        return database_url(database)
+    except DatabaseError as e:
+        raise UserError(f"--database: {e}") from None
+
+
+def _upgraded(database: str | None) -> str:
+    from .cli import UserError
+    from .store.database import upgrade
+
+    url = _url(database)
+    try:
+        upgrade(url)
+    except Exception as e:  # a database that cannot be reached is the user's to fix
+        raise UserError(
+            f"--database {url.split('@')[-1]}: cannot open the store ({type(e).__name__})"
+        ) from None
+    return url
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = None) -> None:
+    """Create the store, or bring its schema up to date (Alembic migrations)."""
+    from .cli import out
+
+    url = _upgraded(database)
+    out.print(f"The store at {url.split('@')[-1]} is up to date.")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (unique).")],
+    role: Annotated[str, typer.Option("--role", help="national, lead, analyst or viewer.")],
+    footprint: Annotated[
+        list[str] | None,
+        typer.Option("--footprint", help="Footprint the user works for (code or name); repeat for several."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Add a user and print their API token once (only its hash is kept)."""
+    from .cli import UserError, out
+    from .service import Service, ServiceError
+
+    url = _upgraded(database)
+    try:
+        token = Service(url).add_user(name, role, footprint or [])
+    except ServiceError as e:
+        raise UserError(str(e)) from None
+    out.print(f"Added {name} ({role}). API token, shown once; keep it secret:")
+    print(token)
+
+
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Set a user's password for the dashboard (asked twice, never echoed; kept as an argon2
+    hash). Reads one line from standard input when it is not a terminal."""
+    import sys
+
+    from .cli import UserError, out
+    from .service import Service, ServiceError
+
+    url = _upgraded(database)
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    try:
+        Service(url).set_password(name, password)
+    except ServiceError as e:
+        raise UserError(str(e)) from None
+    out.print(f"The password of {name} is set.")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8000,
+    database: DatabaseOpt = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve a temporary demonstration store on 127.0.0.1: one user per role with "
+            "random passwords (printed), the example plans, one of them published.",
+        ),
+    ] = False,
+) -> None:
+    """Run the REST API (OpenAPI at /docs and /openapi.json) and the web pages over the shared store."""
+    import uvicorn
+
+    from .api import create_app
+
+    if demo:
+        _serve_demo(host, port, database)
+        return
+    url = _upgraded(database)
+    uvicorn.run(create_app(url=url), host=host, port=port, log_level="info", access_log=True)
+
+
+def _serve_demo(host: str, port: int, database: str | None) -> None:
+    """A store in a temporary folder, filled by ``web.demo``, deleted when the server stops."""
+    import tempfile
+    from pathlib import Path
+
+    import uvicorn
+
+    from .api import create_app
+    from .cli import UserError, out
+    from .service import Service
+    from .web.demo import populate
+
+    if database:
+        raise UserError("--demo makes its own temporary store; leave out --database")
+    if host not in ("127.0.0.1", "localhost"):
+        # Its passwords are printed on the terminal: the demonstration is for this machine only.
+        raise UserError(f"--host {host}: --demo serves on 127.0.0.1 only; leave out --host")
+    with tempfile.TemporaryDirectory(prefix="stpsim-demo-") as folder:
+        url = _upgraded(f"sqlite:///{Path(folder) / 'demo.db'}")
+        try:
+            made = populate(Service(url))
+        except FileNotFoundError as e:  # an installed copy without the repository's examples/
+            raise UserError(f"--demo: {e}") from None
+        out.print(f"A demonstration store in {folder} (deleted when the server stops). Sign in as:")
+        width = max(len(n) for n in made.logins)
+        for login in made.logins.values():
+            where = f" of {', '.join(login.footprints)}" if login.footprints else ""
+            print(f"  {login.name:<{width}}  password {login.password}   ({login.role}{where})")
+        out.print(f"Open http://127.0.0.1:{port}/ ; stop with Ctrl+C.")
+        uvicorn.run(create_app(url=url), host="127.0.0.1", port=port, log_level="info", access_log=True)

@@ -1,0 +1,149 @@
+"""The contract terms a plan can choose: typed, validated specifications and the presets that
+stand for the payment models debated in 2016 (PbR, block, capitation, risk share, ...).
+
+Each mechanism is one registered type in :mod:`stpsim.payment.mechanisms` (terms, formula,
+checks, wording); :mod:`stpsim.finance` applies them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .axes import ALL_SETTINGS
+from .organisations import DEFAULT_DELIVERY, Organisation
+from .parameters import Interval
+from .payment.mechanisms import EMERGENCY, Contract, contract
+from .payment.mechanisms import ContractSpec as PlanContract
+
+PRESETS = ("pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining")
+Preset = Literal["pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining"]
+
+
+def ContractSpec(**terms) -> Contract:  # noqa: N802 - reads like the type it makes
+    """A contract of the registered mechanism ``terms["mechanism"]`` (see
+    :mod:`stpsim.payment.mechanisms`)."""
+    return contract(**terms)
+
+
+class FinanceOptions(BaseModel):
+    """The plan's organisations, who delivers what, and how they are paid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contracts: Preset | list[PlanContract] = Field(
+        "pbr", description=f"a preset ({', '.join(PRESETS)}) or a complete list of contracts"
+    )
+    acute_shares: dict[str, float] | None = Field(
+        None, description="share of acute activity by trust code or id (default: equal); must sum to 1"
+    )
+    delivery: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="setting -> {organisation: share}; overrides who delivers it"
+    )
+    mff: dict[str, float] = Field(
+        default_factory=dict, description="market forces factor by organisation (1.0)"
+    )
+    close_surplus_wards: bool = Field(False, description="close wards no longer needed (after a lag)")
+    capitation_lead: str = Field("community", description="capitation preset: who holds the budget")
+    declining_rate: float = Field(
+        0.02, ge=0.0, le=0.5, description="declining preset: yearly fall in acute value"
+    )
+    declining_recipient: str = Field(
+        "community", description="declining preset: who receives the released money"
+    )
+    marginal_cost_share: dict[
+        Literal["acute", "community", "mental_health", "primary_care", "social_care"], Interval
+    ] = Field(
+        default_factory=dict, description="override the short-run marginal cost share by kind (80% interval)"
+    )
+    semi_fixed_share_acute: Interval | None = Field(
+        None, description="override the share of acute non-variable cost that steps with open wards"
+    )
+    provider_efficiency: Interval | None = Field(
+        None, description="cost improvement NHS providers achieve, % a year (80% interval); default 1-3%"
+    )
+
+    @field_validator("marginal_cost_share")
+    @classmethod
+    def _shares_in_unit_interval(cls, v: dict) -> dict:
+        for kind, iv in v.items():
+            if iv.low < 0 or iv.high > 1:
+                raise ValueError(f"{kind}: a share must lie in [0, 1]; got {iv.low} to {iv.high}")
+        return v
+
+    @field_validator("semi_fixed_share_acute")
+    @classmethod
+    def _semi_in_unit_interval(cls, v: Interval | None) -> Interval | None:
+        if v is not None and (v.low < 0 or v.high > 1):
+            raise ValueError(f"a share must lie in [0, 1]; got {v.low} to {v.high}")
+        return v
+
+    @field_validator("provider_efficiency")
+    @classmethod
+    def _efficiency_range(cls, v: Interval | None) -> Interval | None:
+        if v is not None and (v.low < -5 or v.high > 10):
+            raise ValueError(
+                f"provider efficiency is % a year and must lie in [-5, 10]; got {v.low} to {v.high}"
+            )
+        return v
+
+    commissioner_funds_care_models: bool = Field(
+        True,
+        description="the commissioner pays each care model's investment and running costs to its provider",
+    )
+
+
+ACUTE = DEFAULT_DELIVERY["acute"]
+
+
+def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOptions) -> list[Contract]:
+    """The complete contract list a preset stands for."""
+    acute = [o.id for o in orgs if o.kind == "acute"]
+    others = ["community", "primary_care"]
+    c: list[Contract] = []
+    if name == "pbr":
+        c += [ContractSpec(payee=a, mechanism="pbr") for a in acute]
+    elif name == "block":
+        c += [ContractSpec(payee=a, mechanism="block") for a in acute]
+    elif name == "risk_share":
+        c += [ContractSpec(payee=a, mechanism="risk_share") for a in acute]
+    elif name == "blended":
+        planned = [s for s in ACUTE if s not in EMERGENCY]
+        c += [ContractSpec(payee=a, mechanism="blended", settings=list(EMERGENCY)) for a in acute]
+        c += [ContractSpec(payee=a, mechanism="pbr", settings=planned, mret_rate=1.0) for a in acute]
+    elif name == "aligned_payment":
+        c += [ContractSpec(payee=a, mechanism="aligned_payment") for a in acute]
+    elif name == "declining":
+        c += [
+            ContractSpec(
+                payee=a,
+                mechanism="declining",
+                rate=options.declining_rate,
+                recipient=options.declining_recipient,
+            )
+            for a in acute
+        ]
+    elif name == "capitation":
+        # One budget for all acute and community care; every provider keeps a block for whatever
+        # else it delivers (general practice its consultations, say).
+        from .organisations import delivery_shares
+
+        covered = list(ACUTE) + list(DEFAULT_DELIVERY["community"])
+        c.append(ContractSpec(payee=options.capitation_lead, mechanism="capitation", settings=covered))
+        shares = delivery_shares(orgs, None, options.delivery)
+        for o in orgs:
+            if o.kind in ("acute", "community", "primary_care"):
+                rest = [k for k in all_settings_of(o, shares, orgs) if k not in covered]
+                if rest:
+                    c.append(ContractSpec(payee=o.id, mechanism="block", settings=rest))
+        return c
+    else:  # pragma: no cover - the Literal type stops other names
+        raise ValueError(name)
+    c += [ContractSpec(payee=o, mechanism="block") for o in others]
+    return c
+
+
+def all_settings_of(payee: Organisation, shares, orgs: list[Organisation]) -> list[str]:
+    i = [o.id for o in orgs].index(payee.id)
+    return [k for j, k in enumerate(ALL_SETTINGS) if shares[i, j] > 0]

@@ -1,0 +1,438 @@
+"""Run a plan: draw parameters, apply growth and care models to the baseline, add noise.
+
+Everything is vectorised over draws. Care models act on classes of cells: the (age, segment)
+cells that share the same set of targeting interventions, so the per-draw work scales with the
+number of classes (a handful), not with people or cells. The do-nothing counterfactual is
+computed in the same pass with the same growth draws and the same activity noise (common random
+numbers), so the difference between plan and do-nothing is not drowned by noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import activity, assumptions, finance, geography
+from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS, five_year_band_of_age
+from .baseline import projection_of
+from .geography import Footprint
+from .interventions import Intervention, library
+from .parameters import NOISE_STREAM, Interval, draw, standard_normals
+from .plan import GROWTH_KEYS, Plan, default_ramp
+from .results import Results
+
+CAPACITY = {
+    # measure: (settings summed, assumption giving units per session or occupancy)
+    "beds": (("emergency_bed_days", "elective_bed_days"), "bed_occupancy"),
+    "gp_sessions": (("gp_consultations",), "gp_consultations_per_session"),
+    "practice_nurse_sessions": (
+        ("practice_nurse_consultations",),
+        "practice_nurse_consultations_per_session",
+    ),
+    "community_nursing_sessions": (("community_nursing_contacts",), "community_nursing_contacts_per_session"),
+    "physiotherapy_sessions": (("physiotherapy_contacts",), "physiotherapy_contacts_per_session"),
+    "geriatrician_sessions": (("geriatrician_hours",), "geriatrician_hours_per_session"),
+}
+
+
+@dataclass(frozen=True)
+class Adopted:
+    """An intervention as a plan adopts it: effects, coverage and ramp by year."""
+
+    spec: Intervention
+    coverage: float
+    ramp: np.ndarray  # (year,) share of full coverage reached, for the plan's years
+    prior: float = 0.0  # share reached the year before the plan's first year
+    # (year, setting) share of each setting's full effect reached: the ramp, except that effects
+    # on stocks (care homes) build up as residents turn over (Intervention.build_up_years).
+    uptake: np.ndarray | None = None
+
+    def level(self) -> np.ndarray:
+        """Coverage times the share of the full effect reached, by (year, setting)."""
+        reached = self.ramp[:, None] if self.uptake is None else self.uptake
+        return self.coverage * np.broadcast_to(reached, (len(self.ramp), len(SETTINGS)))
+
+
+def adopted_interventions(plan: Plan) -> list[Adopted]:
+    years = list(range(plan.first_year, plan.last_year + 1))
+    custom = {c.name: c for c in plan.custom_interventions}
+    out = []
+    for a in plan.interventions:
+        spec = custom.get(a.name) or library()[a.name]
+        if a.effects:
+            spec = spec.model_copy(update={"effects": {**spec.effects, **a.effects}})
+        ramp_map = default_ramp(plan.last_year) if a.ramp is None else _step_ramp(a.ramp, plan.last_year)
+        prior = ramp_map.get(plan.first_year - 1, 0.0)
+        out.append(
+            Adopted(
+                spec=spec,
+                coverage=a.coverage,
+                ramp=np.array([ramp_map[y] for y in years]),
+                prior=prior,
+                uptake=spec.uptake(ramp_map, years),
+            )
+        )
+    return out
+
+
+def _step_ramp(points: dict[int, float], last_year: int) -> dict[int, float]:
+    """Shares given for some years, each held until the next, zero before the first; worked out
+    from 2016/17 so a ramp point before the reporting window still counts."""
+    out, level = {}, 0.0
+    for y in range(BASE_YEAR, last_year + 1):
+        level = points.get(y, level)
+        out[y] = level
+    return out
+
+
+def growth_interval(key: str, plan: Plan) -> Interval:
+    if key in plan.growth:
+        return plan.growth[key]
+    a = assumptions.get(f"growth_{key}")
+    return Interval.of(float(a.low), float(a.high))  # type: ignore[arg-type]
+
+
+def growth_factors(plan: Plan, draws: range) -> np.ndarray:
+    """Multiplier on each setting's rate by (draw, year, setting) from non-demographic growth."""
+    seed = plan.monte_carlo.seed
+    # Truncated at -99% a year: a rate cannot fall below nothing.
+    g = {
+        k: draw(growth_interval(k, plan), seed, f"growth/{k}", draws, lower=-99.0) / 100.0
+        for k in GROWTH_KEYS
+    }
+    elapsed = np.arange(plan.first_year, plan.last_year + 1) - BASE_YEAR
+    rate = np.zeros((len(draws), len(SETTINGS)))
+    for i, k in enumerate(SETTINGS):
+        if k == "emergency_bed_days":
+            rate[:, i] = (1 + g["emergency_admissions"]) * (1 + g["emergency_length_of_stay"]) - 1
+        elif k == "elective_bed_days":
+            rate[:, i] = (1 + g["elective_admissions"]) * (1 + g["elective_length_of_stay"]) - 1
+        else:
+            rate[:, i] = g[k]
+    return (1.0 + rate[:, None, :]) ** elapsed[None, :, None]
+
+
+_BED_DAYS_OF = {"emergency_bed_days": "emergency_admissions", "elective_bed_days": "elective_admissions"}
+
+
+def effect_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+    """Effect of each intervention on each setting's targeted rate, shape (intervention, draw,
+    setting). Bed days fall with avoided admissions as well as with any length-of-stay effect."""
+    e = np.zeros((len(adopted), len(draws), len(SETTINGS)))
+    for i, a in enumerate(adopted):
+        for k, iv in a.spec.effects.items():
+            e[i, :, SETTINGS.index(k)] = draw(iv, seed, f"effect/{a.spec.name}/{k}", draws, upper=0.95)
+        for bed, adm in _BED_DAYS_OF.items():
+            b, m = SETTINGS.index(bed), SETTINGS.index(adm)
+            e[i, :, b] = 1.0 - (1.0 - e[i, :, m]) * (1.0 - e[i, :, b])
+    return e
+
+
+def substitution_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+    """Units of each setting created per unit avoided: (intervention, draw, from_setting, to_setting)."""
+    s = np.zeros((len(adopted), len(draws), len(SETTINGS), len(ALL_SETTINGS)))
+    for i, a in enumerate(adopted):
+        for src, creates in a.spec.substitution.items():
+            for dst, iv in creates.items():
+                name = f"substitution/{a.spec.name}/{src}/{dst}"
+                s[i, :, SETTINGS.index(src), ALL_SETTINGS.index(dst)] = draw(iv, seed, name, draws, lower=0.0)
+    return s
+
+
+def cell_classes(adopted: list[Adopted]) -> tuple[np.ndarray, np.ndarray]:
+    """Group (age, segment) cells by which interventions target them.
+
+    Returns the class of every cell (age*segment,) and the membership matrix (class, intervention).
+    """
+    if not adopted:
+        return np.zeros(len(AGES) * len(SEGMENTS), dtype=int), np.zeros((1, 0), dtype=bool)
+    m = np.stack([a.spec.target.mask().ravel() for a in adopted], axis=1)  # (cell, intervention)
+    members, cls = np.unique(m, axis=0, return_inverse=True)
+    return cls.ravel(), members
+
+
+@dataclass(frozen=True)
+class RunArrays:
+    """The numbers of one run over a block of draws (everything summed over sex, age, segment)."""
+
+    expected: np.ndarray  # (draw, year, footprint, all_setting) plan, before noise
+    do_nothing_expected: np.ndarray
+    activity: np.ndarray  # plan, with Poisson noise
+    do_nothing: np.ndarray
+    avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
+    targeted_people: np.ndarray  # (year, footprint, intervention)
+    demographic: np.ndarray  # (year, footprint, all_setting) expected from demography alone
+
+
+def as_footprints(items: Sequence[str | Footprint]) -> list[Footprint]:
+    """Footprints, or preset codes and names resolved to them."""
+    return [x if isinstance(x, Footprint) else geography.find(x) for x in items]
+
+
+def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
+    """The core of a run for ``footprints`` over ``draws``."""
+    seed = plan.monte_carlo.seed
+    fps = as_footprints(footprints)
+    proj = projection_of(fps)
+    t0 = plan.first_year - int(YEARS[0])
+    pop = proj.population[t0 : t0 + plan.last_year - plan.first_year + 1]  # (T, F, S, A, G)
+    rates = activity.rates().rates  # (K, S, A, G)
+    n_t, n_f = pop.shape[:2]
+    cells = np.einsum("tfsag,ksag->tfkag", pop, rates)
+    for f, fp in enumerate(fps):  # a footprint's own activity table scales its rates by age band
+        if fp.local is not None and fp.local.activity is not None:
+            cells[:, f] *= fp.local.activity[:, five_year_band_of_age()][None, :, :, None]
+    cells = cells.reshape(n_t, n_f, len(SETTINGS), -1)
+
+    adopted = adopted_interventions(plan)
+    cls, members = cell_classes(adopted)
+    n_c = members.shape[0]
+    by_class = np.zeros((n_t, n_f, len(SETTINGS), n_c))
+    for c in range(n_c):  # classes are few (cells sharing the same targeting interventions)
+        by_class[..., c] = cells[..., cls == c].sum(axis=-1)
+    targeted = (
+        np.stack(
+            [
+                pop.sum(axis=2).reshape(n_t, n_f, -1)[..., a.spec.target.mask().ravel()].sum(axis=-1)
+                for a in adopted
+            ],
+            axis=-1,
+        )
+        if adopted
+        else np.zeros((n_t, n_f, 0))
+    )
+
+    growth = growth_factors(plan, draws)  # (D, T, K)
+    effects = effect_draws(adopted, seed, draws)  # (I, D, K)
+    subs = substitution_draws(adopted, seed, draws)  # (I, D, K, K_all)
+    n_d = len(draws)
+    remaining = np.ones((n_d, n_t, len(SETTINGS), n_c))
+    avoided = np.zeros((len(adopted), n_d, n_t, n_f, len(SETTINGS)))
+    for i, a in enumerate(adopted):  # a plan adopts at most tens of interventions
+        x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
+        x_cls = x[..., None] * members[:, i][None, None, None, :]  # (D, T, K, C)
+        avoided[i] = np.einsum("tfkc,dtkc->dtfk", by_class, remaining * x_cls) * growth[:, :, None, :]
+        remaining = remaining * (1.0 - x_cls)
+    dn = by_class.sum(axis=-1)[None] * growth[:, :, None, :]  # (D, T, F, K)
+    plan_core = np.einsum("tfkc,dtkc->dtfk", by_class, remaining) * growth[:, :, None, :]
+    # Substitution follows units actually avoided: a draw in which a care model adds activity
+    # creates nothing elsewhere (and never a negative amount).
+    created = np.einsum("idtfk,idkj->dtfj", np.maximum(avoided, 0.0), subs) if adopted else 0.0
+    n_extra = len(ALL_SETTINGS) - len(SETTINGS)
+    pad = np.zeros(dn.shape[:-1] + (n_extra,))
+    expected = np.concatenate([plan_core, pad], axis=-1) + created
+    dn_expected = np.concatenate([dn, pad], axis=-1)
+
+    years = np.arange(plan.first_year, plan.last_year + 1) - int(YEARS[0])
+    z = np.stack(
+        [
+            standard_normals(
+                seed, NOISE_STREAM, (fp.stream,), draws, width=len(YEARS) * len(ALL_SETTINGS)
+            ).reshape(n_d, len(YEARS), len(ALL_SETTINGS))[:, years]
+            for fp in fps
+        ],
+        axis=2,
+    )  # (D, T, F, K_all)
+    return RunArrays(
+        expected=expected,
+        do_nothing_expected=dn_expected,
+        activity=poisson_noise(expected, z),
+        do_nothing=poisson_noise(dn_expected, z),
+        avoided=avoided,
+        targeted_people=targeted,
+        demographic=np.concatenate([by_class.sum(axis=-1), pad[0]], axis=-1),
+    )
+
+
+def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Poisson noise in its normal limit, mean + sqrt(mean) * z, floored at zero.
+
+    Footprint-year totals are tens of thousands or more, where the normal limit is exact to well
+    under 1%; sharing z between plan and do-nothing keeps the comparison tight (common random
+    numbers) and monotone: a lower mean never gives a higher count for counts above 16."""
+    return np.maximum(mean + np.sqrt(mean) * z, 0.0)
+
+
+def capacity(plan: Plan, activity_: np.ndarray, draws: range) -> dict[str, np.ndarray]:
+    """Capacity needed by (draw, year, footprint) from activity (draw, year, footprint, setting)."""
+    seed = plan.monte_carlo.seed
+    out = {}
+    for name, (settings, param) in CAPACITY.items():
+        a = assumptions.get(param)
+        units = activity_[..., [ALL_SETTINGS.index(s) for s in settings]].sum(axis=-1)
+        if a.low is None:
+            per = np.full(len(draws), float(a.value))  # a definition, not uncertain
+        else:
+            per = draw(Interval.of(float(a.low), float(a.high)), seed, f"capacity/{param}", draws, lower=1e-6)  # type: ignore[arg-type]
+        per = per[:, None, None]
+        out[name] = units / 365.0 / per if name == "beds" else units / per
+    return out
+
+
+def central_plan_activity(plan: Plan) -> np.ndarray:
+    """Do-nothing expected activity at central growth by (year, footprint, setting): what
+    contracts are planned on."""
+    bare = plan.model_copy(update={"interventions": []})
+    return run_block(bare, plan.places, range(1)).do_nothing_expected[0]
+
+
+def footprint_books(
+    plan: Plan,
+    arr: RunArrays,
+    f: int,
+    draws: range,
+    params: finance.FinanceParams,
+    chosen: list[Adopted] | None,
+    scenario: str,
+    planned: np.ndarray,
+) -> finance.FootprintFinance:
+    """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
+    plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
+    matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity."""
+    fp = plan.places[f]
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    cm = (
+        finance.care_model_costs(chosen, arr.targeted_people, f, years, plan.monte_carlo.seed, draws, params)
+        if chosen
+        else None
+    )
+    dn = arr.do_nothing[:, :, f]
+    sc = finance.Scenario(
+        activity=dn if scenario == "do_nothing" else arr.activity[:, :, f],
+        do_nothing=dn,
+        demographic=arr.demographic[:, f],
+        planned=planned[:, f],
+        care_models=cm,
+        with_efficiency=scenario == "plan",
+    )
+    return finance.footprint_finance(fp, plan.finance, years, sc, params)
+
+
+def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
+    """Books of every organisation under the plan and under do-nothing, and the incentive matrix:
+    each care model's effect, adopted alone, on each organisation's surplus in the last year
+    (``incentives``) and in every year (``incentives_by_year``), with each care model's
+    investment and running cost by footprint (``care_model_costs``).
+    ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that)."""
+    params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
+    adopted = adopted_interventions(plan)
+    n_f = len(plan.places)
+    planned = central_plan_activity(plan)
+    with_plan = [
+        footprint_books(plan, arrays, f, draws, params, adopted, "plan", planned) for f in range(n_f)
+    ]
+    do_nothing = [
+        footprint_books(plan, arrays, f, draws, params, None, "do_nothing", planned) for f in range(n_f)
+    ]
+    years = np.arange(plan.first_year, plan.last_year + 1)
+    costs = tuple(
+        finance.care_model_costs(
+            adopted, arrays.targeted_people, f, years, plan.monte_carlo.seed, draws, params
+        )
+        for f in range(n_f)
+    )
+    gains: dict[tuple[str, str, str], np.ndarray] = {}
+    by_year: dict[tuple[str, str, str], np.ndarray] = {}
+    if incentives:
+        for i, a in enumerate(adopted):  # one extra pass per adopted care model
+            alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
+            arr = run_chunked(alone, plan.places, draws)
+            chosen = adopted_interventions(alone)
+            for f in range(n_f):
+                fin = footprint_books(alone, arr, f, draws, params, chosen, "care_model", planned)
+                gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
+                every_year = fin.surplus - do_nothing[f].surplus  # (org, draw, year)
+                for o, org in enumerate(fin.orgs):
+                    if org.kind != "external":
+                        gains[(a.spec.name, plan.codes[f], org.id)] = gain[o]
+                        by_year[(a.spec.name, plan.codes[f], org.id)] = every_year[o]
+    return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains, by_year, costs)
+
+
+def from_base_year(plan: Plan) -> Plan:
+    """The same plan worked out from 2016/17: ramps, ward openings and base-year books all
+    start there, whatever the reporting window."""
+    return plan if plan.first_year == BASE_YEAR else plan.model_copy(update={"start_year": BASE_YEAR})
+
+
+def plan_books(plan: Plan, incentives: bool = True) -> tuple[RunArrays, finance.PlanFinance]:
+    """Activity and books of ``plan`` from 2016/17 (not yet cut to its reporting window)."""
+    full = from_base_year(plan)
+    draws = range(plan.monte_carlo.draws)
+    arrays = run_chunked(full, plan.places, draws)
+    return arrays, plan_finance(full, arrays, draws, incentives)
+
+
+def incentive_matrix(plan: Plan) -> finance.PlanFinance:
+    """The books and incentive matrix of ``plan``, cut to its reporting window: the same numbers
+    ``run`` gives."""
+    _, fin = plan_books(plan)
+    t0 = plan.first_year - BASE_YEAR
+    return fin.sliced(t0) if t0 else fin
+
+
+CHUNK = 1024  # draws per block of work: bounds peak memory whatever the number of draws
+MEMORY_LIMIT = 6 * 2**30  # bytes the results of one run may take
+
+
+class RunTooLarge(ValueError):
+    """A run whose results would not fit in memory; the message says how to shrink it."""
+
+
+def check_size(plan: Plan) -> None:
+    n = plan.monte_carlo.draws * (plan.last_year - plan.first_year + 1) * len(plan.footprints)
+    need = n * len(ALL_SETTINGS) * 8 * 6  # plan and do-nothing, before and after noise, capacity
+    if need > MEMORY_LIMIT:
+        raise RunTooLarge(
+            f"this run would need about {need / 2**30:.1f} GiB for {plan.monte_carlo.draws} draws x "
+            f"{plan.last_year - plan.first_year + 1} years x {len(plan.footprints)} footprints; the limit is "
+            f"{MEMORY_LIMIT / 2**30:.0f} GiB: use fewer draws, years or footprints"
+        )
+
+
+def run_chunked(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
+    """run_block over chunks of draws, joined. Identical to one block (draws are keyed)."""
+    parts = [
+        run_block(plan, footprints, range(a, min(a + CHUNK, draws.stop)))
+        for a in range(draws.start, draws.stop, CHUNK)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    join = {
+        f: np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
+        for f in ("expected", "do_nothing_expected", "activity", "do_nothing", "avoided")
+    }
+    return RunArrays(**join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic)
+
+
+def run(plan: Plan, incentives: bool = True) -> Results:
+    """Run ``plan`` with all its draws in this process and return its Results: activity,
+    capacity, every organisation's finances and (unless ``incentives`` is False) the incentive
+    matrix.
+
+    The work always starts from 2016/17 and is then cut to the plan's years, so the reporting
+    window never changes the numbers (ramps, ward openings and base-year books all start there).
+    """
+    check_size(plan)
+    full = from_base_year(plan)
+    draws = range(plan.monte_carlo.draws)
+    arrays, fin = plan_books(plan, incentives)
+    cap = capacity(full, arrays.activity, draws)
+    dn_cap = capacity(full, arrays.do_nothing, draws)
+    t0 = plan.first_year - BASE_YEAR
+    if t0:
+        arrays = RunArrays(
+            expected=arrays.expected[:, t0:],
+            do_nothing_expected=arrays.do_nothing_expected[:, t0:],
+            activity=arrays.activity[:, t0:],
+            do_nothing=arrays.do_nothing[:, t0:],
+            avoided=arrays.avoided[:, :, t0:],
+            targeted_people=arrays.targeted_people[t0:],
+            demographic=arrays.demographic[t0:],
+        )
+        cap = {k: v[:, t0:] for k, v in cap.items()}
+        dn_cap = {k: v[:, t0:] for k, v in dn_cap.items()}
+        fin = fin.sliced(t0)
+    return Results.from_arrays(plan, arrays, cap, dn_cap, fin)

@@ -1,0 +1,585 @@
+"""One footprint's books, stage by stage: base year, allocations, contracts, out-of-area care,
+provider costs, councils and care models.
+
+The money in scope is what reaches the footprint: its share of NHS England's CCG, primary care
+and specialised commissioning allocations, and its councils' funding for adult social care
+(older and working-age adults). Every cost is the 2016/17 cost grown by indices, so the
+do-nothing gap splits exactly into the bridge's lines (``ledger.BRIDGE_LINES``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import assumptions, contracts
+from ..axes import ALL_SETTINGS, BASE_YEAR
+from ..cache import persistent
+from ..contract_terms import FinanceOptions, all_settings_of
+from ..costs import BED_DAYS, unit_cost_vector
+from ..geography import Footprint
+from ..organisations import Organisation, footprint_shares, organisations, resolve
+from ..reference import fact
+from . import councils, provider_costs
+from .allocations import PUBLISHED_TO, national_allocation, need_share, population_index
+from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
+from .params import FinanceParams
+from .payments import Context, contract_value, contracts_for, cquin_rates, rule_book
+from .starting import footprint_deficit
+
+IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
+RESOURCES_NO_TARIFF = ("geriatrician_hours", "community_consultant_sessions", "hospital_at_home_days")
+SOCIAL_CARE_SETTINGS = ("home_care_hours", "care_home_weeks")
+TRUST_KINDS = ("acute", "community", "mental_health", "specialised")
+BEDS = [IDX["emergency_bed_days"], IDX["elective_bed_days"]]
+ACTIVITY_KINDS = ("acute", "community", "primary_care")
+CQUIN_RATE = 0.025  # 2016/17 (national_finance.csv; checked against the table in the tests)
+
+
+def dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum of products over the last axis, row by row. Unlike ``@`` (BLAS), each row's result
+    does not depend on how many rows there are, so any chunking of draws gives identical
+    numbers."""
+    return (a * b).sum(axis=-1)
+
+
+def prices_and_costs(
+    local: np.ndarray | None = None, keep_resources: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tariff price and costing unit cost by setting (2016/17).
+
+    Bed days carry no price (spell tariffs cover the stay) but cost the excess bed day rate for
+    days beyond the base length of stay. The resources care models create (geriatrician hours,
+    community consultant sessions, hospital-at-home days) are not tariff currencies and are not
+    costed per unit: the care model's running cost pays for them."""
+    uc = unit_cost_vector()
+    if local is not None:  # a footprint's own unit costs, where it gives them
+        uc = np.where(np.isnan(local), uc, local)
+    price = uc.copy()
+    for bd in BED_DAYS:
+        price[IDX[bd]] = 0.0
+    cost = uc.copy()
+    for k in RESOURCES_NO_TARIFF:
+        price[IDX[k]] = 0.0
+        if not keep_resources:
+            cost[IDX[k]] = 0.0
+    return price, cost
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The activity one set of books is for, by (draw, year, setting) unless stated."""
+
+    activity: np.ndarray  # residents' activity in this scenario
+    do_nothing: np.ndarray  # residents' activity with no plan (same draws)
+    demographic: np.ndarray  # (year, setting) expected activity from demography alone
+    planned: np.ndarray  # (year, setting) what contracts are planned on
+    care_models: CareModelCosts | None = None
+    with_efficiency: bool = False
+
+
+@dataclass
+class _Setup:
+    """What every stage of one footprint's books shares."""
+
+    code: str
+    lsoas: np.ndarray
+    local_allocations: dict[tuple[str, int], float]  # a footprint's own allocations, 2016/17..2020/21
+    session_cost: float  # a community consultant session, GBP 2016/17
+    index: dict[str, np.ndarray]  # population growth by kind, (year from 2016/17,)
+    orgs: list[Organisation]
+    ids: dict[str, int]
+    years: np.ndarray
+    elapsed: np.ndarray  # (1, year)
+    p: FinanceParams
+    options: FinanceOptions
+    shares: np.ndarray  # (org, setting)
+    keep: np.ndarray  # (draw, setting) share of residents' activity treated in area
+    keep_central: np.ndarray  # (setting,) the same at the central out-of-area share
+    base_act: np.ndarray  # (setting,) 2016/17 expected activity of residents
+    base_los: np.ndarray
+    price: np.ndarray
+    unit_cost: np.ndarray
+    prices_index: np.ndarray  # (draw, year) pay and prices
+    tariff_index: np.ndarray  # (draw, year)
+
+    def org_activity(self, resident: np.ndarray, i: int, k: list[int] | None = None) -> np.ndarray:
+        """Organisation ``i``'s in-area activity (draw, year, setting) from residents', for the
+        settings ``k`` only when given (the rest is never built)."""
+        if k is None:
+            return resident * (self.shares[i] * self.keep)[:, None, :]
+        return resident[..., k] * (self.shares[i, k] * self.keep[:, k])[:, None, :]
+
+    def in_area(self, resident: np.ndarray, k: int) -> np.ndarray:
+        """(draw, year) in-area activity of setting ``k`` over all organisations."""
+        return resident[..., k] * self.keep[:, None, k] * self.shares[:, k].sum()
+
+    def allocation(self, kind: str, years: np.ndarray) -> np.ndarray:
+        """The footprint's allocation of ``kind`` by (draw, year): its own table where given
+        (later years grow as England's), else its need-weighted share of England's."""
+        g = self.p.allocation_growth_after_2020
+        if (kind, BASE_YEAR) in self.local_allocations:
+            last = np.minimum(years, PUBLISHED_TO)
+            base = np.array([self.local_allocations[(kind, int(y))] for y in last])
+            return base[None, :] * (1 + g[:, None]) ** (years - last)[None, :]
+        return national_allocation(kind, years, g) * need_share(self.lsoas, years)[None, :]
+
+    def mff(self, o: Organisation) -> float:
+        return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
+
+
+@functools.lru_cache(maxsize=256)
+def _population_index(fp: Footprint) -> dict[str, np.ndarray]:
+    return population_index(fp)
+
+
+def _setup(
+    fp: Footprint, options: FinanceOptions, years: np.ndarray, params: FinanceParams, demographic: np.ndarray
+) -> _Setup:
+    if int(years[0]) != BASE_YEAR:
+        raise ValueError("books start in 2016/17; cut them to the reporting window afterwards")
+    from .validation import acute_shares
+
+    orgs = organisations(fp)
+    nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
+    # 2016/17's expected activity is the demographic activity of the first year: finance is
+    # handed it, and never rebuilds the population.
+    base_act = demographic[0].copy()
+    local = fp.local
+    price, unit_cost = prices_and_costs(None if local is None else local.unit_costs)
+    elapsed = (years - BASE_YEAR)[None, :].astype(float)
+    return _Setup(
+        code=fp.code,
+        lsoas=fp.lsoas,
+        index=_population_index(fp),
+        orgs=orgs,
+        ids={o.id: i for i, o in enumerate(orgs)},
+        years=years,
+        elapsed=elapsed,
+        p=params,
+        options=options,
+        shares=footprint_shares(
+            fp,
+            orgs,
+            acute_shares(options, orgs),
+            {**(local.shares if local is not None else {}), **options.delivery},  # the plan's choice wins
+        ),
+        local_allocations=local.allocations if local is not None else {},
+        session_cost=float(
+            prices_and_costs(None if local is None else local.unit_costs, keep_resources=True)[1][
+                IDX["community_consultant_sessions"]
+            ]
+        ),
+        keep=1.0 - params.out_of_area[:, None] * nhs[None, :],  # councils' care is all local
+        keep_central=1.0 - float(assumptions.value("out_of_area_share")) * nhs,
+        base_act=base_act,
+        base_los=np.array([base_act[IDX[bd]] / base_act[IDX[adm]] for bd, adm in BED_DAYS.items()]),
+        price=price,
+        unit_cost=unit_cost,
+        prices_index=(1 + params.inflation[:, None]) ** elapsed,
+        tariff_index=(1 + params.tariff_change[:, None]) ** elapsed,
+    )
+
+
+# ---- the base year --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BaseYear:
+    """2016/17 by draw: each organisation's income and cost, and the commissioners' allocation."""
+
+    org_base: np.ndarray  # (org, draw, setting) expected in-area activity
+    income: np.ndarray  # (org, draw) contract income under 2016/17 rules, before any deficit
+    cost: np.ndarray  # (org, draw) own cost: income plus its share of the trusts' deficit
+    allocation: np.ndarray  # (draw,) CCG and primary care
+    paid: np.ndarray  # (draw,) what the commissioners spent on modelled care
+
+
+def base_year(s: _Setup) -> BaseYear:
+    """The 2016/17 books: providers' costs are their contract income (tariff at that year's
+    activity, CQUIN under the NHS Standard Contract) plus their share of the footprint's
+    underlying deficit; whatever the allocation leaves is the commissioners' other spending, so
+    they break even (assumption ``commissioner_base_year_balance``)."""
+    p = s.p
+    org_base = s.shares[:, None, :] * (s.base_act * s.keep)[None]
+    y0 = np.array([BASE_YEAR])
+    ccg0 = s.allocation("CCGs", y0)[:, 0]
+    pc0 = s.allocation("Primary care", y0)[:, 0]
+    sp0 = s.allocation("Specialised commissioning", y0)[:, 0]
+    cq = 1 + rule_book(BASE_YEAR).cquin_rate * p.cquin_achievement
+    income = np.zeros((len(s.orgs), p.n))
+    for i, o in enumerate(s.orgs):
+        if o.kind in ACTIVITY_KINDS:
+            income[i] = dot(org_base[i], s.price) * s.mff(o) * (cq if o.kind != "primary_care" else 1.0)
+        elif o.kind == "mental_health":
+            income[i] = p.mental_health_share * ccg0 * cq
+        elif o.kind == "specialised":
+            income[i] = sp0
+    trusts = np.array([o.kind in TRUST_KINDS for o in s.orgs])
+    deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight)
+    weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
+    cost = income + weight * deficit[None, :]
+    out_of_area = dot(s.base_act * (1 - s.keep), s.price)
+    nhs_paid = income[[i for i, o in enumerate(s.orgs) if o.kind in (*ACTIVITY_KINDS, "mental_health")]].sum(
+        0
+    )
+    return BaseYear(org_base, income, cost, ccg0 + pc0, out_of_area + nhs_paid)
+
+
+# ---- the stages -----------------------------------------------------------------------------
+
+
+def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
+    """NHS England pays the commissioners (CCG and primary care) and the specialised services
+    their need-weighted shares; returns each by (draw, year)."""
+    out = {k: s.allocation(k, s.years) for k in ("CCGs", "Primary care", "Specialised commissioning")}
+    ledger.pay(
+        "nhs_england", "commissioner", "allocation (CCG and primary care)", out["CCGs"] + out["Primary care"]
+    )
+    ledger.pay("nhs_england", "specialised", "specialised commissioning", out["Specialised commissioning"])
+    return out
+
+
+def pay_contracts(
+    s: _Setup, ledger: Ledger, planned, resident, resident_planned, base: BaseYear, alloc
+) -> None:
+    """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
+    specs = contracts_for(s.options, s.orgs)
+    covered = {k for c in specs if c.holds_budget for k in (c.settings or [])}
+    cov = np.array([k in covered for k in ALL_SETTINGS])
+    nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
+    at_tariff = s.price * nhs
+    cap0 = alloc["CCGs"][:, :1] + alloc["Primary care"][:, :1]
+    risk_payees = [o.id for c in specs if c.shares_population_savings for o in resolve(c.payee, s.orgs)]
+    ctx = Context(
+        years=s.years,
+        price_path=s.tariff_index,
+        elapsed=s.elapsed,
+        capitation_growth=(alloc["CCGs"] + alloc["Primary care"]) / cap0,
+        capitation_base=float((s.base_act * s.price)[cov].sum()),
+        mret_baseline_ratio=s.p.mret_baseline_ratio,
+        population_cost=dot(resident, at_tariff) * s.tariff_index,
+        population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index,
+        risk_share_weight=1.0 / max(len(risk_payees), 1),
+    )
+    for spec in specs:
+        for payee in resolve(spec.payee, s.orgs):
+            p = s.ids[payee.id]
+            if payee.kind == "mental_health":
+                value = s.p.mental_health_share[:, None] * alloc["CCGs"]
+            else:
+                settings = (
+                    spec.settings if spec.settings is not None else all_settings_of(payee, s.shares, s.orgs)
+                )
+                k = [IDX[x] for x in settings]
+                prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None]
+                base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
+                value = contract_value(
+                    spec,
+                    s.org_activity(resident, p, k),
+                    planned[p][None, :, k],
+                    prices,
+                    settings,
+                    base_k,
+                    ctx,
+                )
+                if spec.holds_budget:
+                    _capitated_payments(s, ledger, payee, k, resident, cov, spec)
+                if spec.releases_money:
+                    recipient = resolve(spec.recipient or "community", s.orgs)[0].id
+                    ledger.pay(
+                        "commissioner", recipient, "released from contract", spec.released(base_k, ctx)
+                    )
+            ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
+            rate = cquin_rates(s.years, spec, payee)
+            ledger.pay(
+                "commissioner",
+                payee.id,
+                "CQUIN",
+                contracts.cquin(value, rate, s.p.cquin_achievement[:, None]),
+            )
+    ooa = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., ~cov].sum(axis=-1)
+    ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
+
+
+def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec) -> None:
+    """The budget holder pays every other provider of covered care at tariff (passing CQUIN on)
+    and pays for its population's out-of-area care in full (the Alzira rule)."""
+    cq = 1 + cquin_rates(s.years, spec, lead) * s.p.cquin_achievement[:, None]
+    for i, o in enumerate(s.orgs):
+        if o.id == lead.id or o.kind not in ACTIVITY_KINDS:
+            continue
+        v = dot(s.org_activity(resident, i, k), s.price[k]) * s.tariff_index * s.mff(o) * cq
+        if np.any(v):
+            ledger.pay(lead.id, o.id, "subcontract at tariff", v)
+    out = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., cov]
+    ledger.pay(lead.id, "out_of_area", "out-of-area treatment (capitated)", out.sum(-1))
+
+
+# ---- costs ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Costs:
+    """Own costs by (org, draw, year) and the do-nothing bridge lines they make."""
+
+    own: np.ndarray
+    lines: dict[str, np.ndarray]
+
+    def add(self, lines: dict[str, np.ndarray]) -> None:
+        for k, v in lines.items():
+            self.lines[k] = self.lines[k] + v
+
+
+def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> None:
+    """Acute, community and general practice: long-run average cost of the do-nothing's
+    activity, then the plan's changes at marginal (avoided) or average (added) cost."""
+    real = provider_costs.real_unit_cost_index(s.p, s.elapsed)
+    rows = [i for i, o in enumerate(s.orgs) if o.kind in ACTIVITY_KINDS]
+    w = provider_costs.value_weights(s.shares[rows], s.keep, s.unit_cost, s.base_los)
+    v = provider_costs.values(w, s.base_act, sc.demographic, sc.do_nothing, real)
+    planned = sc.activity is not sc.do_nothing
+    plan_real = provider_costs.valued(sc.activity * real, w) if planned else None
+    lag = int(assumptions.value("ward_closure_lag_years"))
+    for j, i in enumerate(rows):
+        o = s.orgs[i]
+        vj = provider_costs.ActivityValues(v.base[j], v.demographic[j], v.actual[j], v.real[j])
+        dn_cost, lines = provider_costs.do_nothing_cost(base.cost[i], vj, s.prices_index)
+        costs.own[i] = dn_cost
+        costs.add(lines)
+        if not planned:
+            continue
+        costs.own[i] += provider_costs.plan_adjustment(
+            base.cost[i], v.base[j], v.real[j], plan_real[j], s.p.marginal[o.kind], s.prices_index
+        )
+        if o.kind == "acute":
+            costs.own[i] -= provider_costs.ward_release(
+                dn_cost,
+                provider_costs.beds(s.org_activity(sc.do_nothing, i, BEDS), s.p.occupancy),
+                provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy),
+                s.p,
+                s.options.close_surplus_wards,
+                lag,
+            )
+
+
+def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
+    """Mental health, specialised services and the commissioners' other spending: no modelled
+    activity, so their cost follows need, other demand, real unit cost and prices."""
+    idx = s.index
+    t = s.years - BASE_YEAR
+    grow = lambda rate: (1 + rate[:, None]) ** s.elapsed  # noqa: E731 - one line, three uses
+    one = np.ones((s.p.n, len(s.years)))
+    for i, o in enumerate(s.orgs):
+        if o.kind == "mental_health":
+            d, n, r = (
+                idx["adults"][t] * one,
+                grow(s.p.mental_health_demand_growth),
+                grow(s.p.real_growth["mental_health"]),
+            )
+        elif o.kind == "specialised":
+            d, n, r = (
+                idx["need"][t] * one,
+                grow(s.p.specialised_demand_growth),
+                grow(s.p.real_growth["specialised"]),
+            )
+        elif o.kind == "commissioner":
+            other0 = base.allocation - base.paid
+            lines = provider_costs.index_lines(
+                other0, idx["need"][t] * one, grow(s.p.other_commissioned_growth), one, s.prices_index
+            )
+            costs.own[i] = other0[:, None] + sum(lines.values())
+            costs.add(lines)
+            continue
+        else:
+            continue
+        lines = provider_costs.index_lines(base.cost[i], d, n, r, s.prices_index)
+        costs.own[i] = base.cost[i][:, None] * d * n * r * s.prices_index
+        costs.add(lines)
+
+
+def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear, alloc: dict) -> None:
+    """Spending the NHS committed to, as a floor under modelled cost in every scenario: general
+    practice grows at least as the GP Forward View's national path, and mental health at least
+    as the CCG allocation (the Mental Health Investment Standard) plus its share of the Five
+    Year Forward View for Mental Health. The commissioners pay the excess to the provider."""
+    gpfv = _gpfv_index(s.years)
+    # The GBP 1bn a year by 2020/21 rose a fifth a year from 2015/16: four fifths of it came
+    # after 2016/17, held in cash after 2020/21.
+    mh_extra = 0.8 * _mh_investment()
+    ramp = np.clip(s.elapsed / 4.0, 0.0, 1.0)
+    floors = {
+        "primary_care": base.cost[s.ids["primary_care"]][:, None] * gpfv[None, :],
+        "mental_health": base.cost[s.ids["mental_health"]][:, None] * alloc["CCGs"] / alloc["CCGs"][:, :1]
+        + mh_extra * ramp * need_share(s.lsoas, s.years)[None, :],
+    }
+    total = 0.0
+    for kind, floor in floors.items():
+        i = s.ids[kind]
+        extra = np.maximum(floor - costs.own[i], 0.0)
+        costs.own[i] += extra
+        ledger.pay("commissioner", kind, "committed investment", extra)
+        total = total + extra
+    costs.lines["committed_investment"] = costs.lines["committed_investment"] + total
+
+
+@persistent
+def _gpfv_path() -> tuple[float, float]:
+    item = "General Practice Forward View: spending on general practice"
+    return (
+        fact("national_finance", item, column="item", period="2015/16"),
+        fact("national_finance", item, column="item", period="2020/21"),
+    )
+
+
+@persistent
+def _mh_investment() -> float:
+    return fact(
+        "national_finance",
+        "Five Year Forward View for Mental Health: new investment a year by 2020/21",
+        column="item",
+        period="2020/21",
+    )
+
+
+def _gpfv_index(years: np.ndarray) -> np.ndarray:
+    """General practice spending on the GP Forward View's path relative to 2016/17: GBP 9.6bn
+    in 2015/16 to GBP 12bn in 2020/21 (cash), geometric between; no commitment after 2020/21,
+    so the floor stays at its 2020/21 cash level."""
+    start, end = _gpfv_path()
+    rate = (end / start) ** (1 / 5) - 1
+    y = np.minimum(years, 2020) - 2015
+    return (1 + rate) ** (y - 1)
+
+
+def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: BaseYear) -> None:
+    """Adult social care: published 2016/17 spend grown by need and care prices, plus the
+    provider-market gap; councils' funding from the settlements."""
+    i = s.ids["social_care"]
+    b = councils.base_spend(s.lsoas)
+    t = s.years - BASE_YEAR
+    idx = s.index
+    price = (1 + s.p.social_care_price_inflation[:, None]) ** s.elapsed
+    k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
+    uc = s.unit_cost[k]
+    v0 = dot(base.org_base[i][:, k], uc)[:, None]
+    dn_act = s.org_activity(sc.do_nothing, i, k)
+    older = b.older * dot(dn_act, uc) / v0
+    working = (
+        b.working_age
+        * idx["working_age"][t][None, :]
+        * (1 + s.p.working_age_care_growth[:, None]) ** s.elapsed
+    )
+    other = b.other * idx["all"][t][None, :]
+    gap = councils.market_gap(s.lsoas, s.p)[:, None]
+    cost = (older + working + other + gap) * price
+    if sc.activity is not sc.do_nothing:
+        avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i, k), uc) / v0
+        mc = s.p.marginal["social_care"][:, None]
+        cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
+    funding = councils.funding(s.lsoas, s.years, s.p, s.elapsed)
+    ledger.pay("local_government", "social_care", "council funding", funding)
+    costs.own[i] = cost
+    base_gap = (b.total + gap[:, 0]) - b.total
+    costs.lines["social_care"] = costs.lines["social_care"] + (cost - funding) - base_gap[:, None]
+    costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + base_gap[:, None]
+
+
+def care_model_stage(s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts | None, resident) -> None:
+    """Care models' costs fall on the organisations that run them; the commissioners fund them.
+    Consultant sessions in the community are hospital consultants' time: their cost moves from
+    the acute trusts to the community provider."""
+    moved = s.in_area(resident, IDX["community_consultant_sessions"]) * s.session_cost * s.prices_index
+    acute = [i for i, o in enumerate(s.orgs) if o.kind == "acute"]
+    for i in acute:
+        costs.own[i] -= moved / len(acute)
+    costs.own[s.ids["community"]] += moved
+    if cm is None:
+        return
+    for name, kind, cost in zip(cm.names, cm.bearer, cm.cost, strict=True):
+        bearers = [o for o in s.orgs if o.kind == kind]
+        for o in bearers:
+            costs.own[s.ids[o.id]] += cost / len(bearers)
+            if s.options.commissioner_funds_care_models and kind != "commissioner":
+                ledger.pay("commissioner", o.id, f"care model: {name}", np.maximum(cost, 0.0) / len(bearers))
+
+
+def efficiency_stage(s: _Setup, costs: Costs) -> np.ndarray:
+    """The cost improvement a plan assumes on NHS trusts' costs (general practice and councils
+    are not trusts); returns the saving by (draw, year)."""
+    factor = 1.0 - (1.0 - s.p.efficiency[:, None]) ** s.elapsed
+    saving = np.zeros((s.p.n, len(s.years)))
+    for i, o in enumerate(s.orgs):
+        if o.kind in TRUST_KINDS:
+            cut = costs.own[i] * factor
+            costs.own[i] -= cut
+            saving = saving + cut
+    return saving
+
+
+def out_of_area_lines(s: _Setup, sc: Scenario, base_out: np.ndarray) -> dict[str, np.ndarray]:
+    """Bridge lines of the out-of-area payments (at tariff: no real unit-cost growth)."""
+    nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
+    away = (1 - s.keep) * nhs  # (draw, setting)
+    dem = dot(sc.demographic[None], (away * s.price)[:, None, :])
+    act = dot(sc.do_nothing, (away * s.price)[:, None, :])
+    return {
+        "demography": dem - base_out[:, None],
+        "other_demand_growth": act - dem,
+        "pay_and_prices": act * (s.tariff_index - 1),
+    }
+
+
+# ---- one footprint's books ------------------------------------------------------------------
+
+
+def footprint_finance(
+    fp: Footprint, options: FinanceOptions, years: np.ndarray, sc: Scenario, params: FinanceParams
+) -> FootprintFinance:
+    """The books of every organisation in one footprint for ``years`` (from 2016/17)."""
+    s = _setup(fp, options, years, params, sc.demographic)
+    n_d, n_t = sc.activity.shape[:2]
+    ledger = Ledger(s.orgs, (n_d, n_t))
+    base = base_year(s)
+    planned = np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep_central  # agreed in advance
+
+    alloc = allocations(s, ledger)
+    pay_contracts(s, ledger, planned, sc.activity, sc.planned, base, alloc)
+    costs = Costs(np.zeros((len(s.orgs), n_d, n_t)), {k: np.zeros((n_d, n_t)) for k in BRIDGE_LINES})
+    activity_costs(s, costs, base, sc)
+    block_costs(s, costs, base, alloc)
+    committed_investment(s, costs, ledger, base, alloc)
+    council_costs(s, costs, ledger, sc, base)
+    care_model_stage(s, costs, ledger, sc.care_models, sc.activity)
+    saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
+
+    received, paid = ledger.totals()
+    ooa_base = dot(s.base_act * (1 - s.keep), s.price)
+    costs.add(out_of_area_lines(s, sc, ooa_base))
+    costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + _nhs_start(s, base, ooa_base)[:, None]
+    allocation_total = sum(alloc.values())
+    costs.lines["allocation_growth"] = -(allocation_total - allocation_total[:, :1])
+    return FootprintFinance(
+        code=fp.code,
+        orgs=s.orgs,
+        years=years,
+        income=received,
+        expenditure=costs.own + paid,
+        own_costs=costs.own,
+        ledger=ledger,
+        bridge=costs.lines,
+        efficiency_saving=saving,
+    )
+
+
+def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
+    """The NHS part of the 2016/17 gap by draw: every NHS organisation's base cost, the
+    commissioners' other spending and out-of-area care, less the 2016/17 allocations. By
+    construction it is the footprint's share of the trusts' underlying deficit."""
+    nhs = [i for i, o in enumerate(s.orgs) if o.kind not in ("external", "social_care", "commissioner")]
+    other0 = base.allocation - base.paid
+    y0 = np.array([BASE_YEAR])
+    alloc0 = base.allocation + s.allocation("Specialised commissioning", y0)[:, 0]
+    return base.cost[nhs].sum(axis=0) + other0 + ooa_base - alloc0

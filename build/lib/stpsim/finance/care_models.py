@@ -1,0 +1,46 @@
+"""What each adopted care model costs: investment as coverage rises, running cost at the
+coverage reached, GBP per 1,000 targeted people from the library, with pay and prices. The two
+are kept apart (investment is non-recurrent, running cost recurrent) for payback."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..axes import BASE_YEAR
+from ..parameters import draw
+from .ledger import CareModelCosts
+from .params import FinanceParams
+
+
+def care_model_costs(
+    adopted,
+    targeted_people: np.ndarray,
+    f: int,
+    years: np.ndarray,
+    seed: int,
+    draws: range,
+    params: FinanceParams,
+) -> CareModelCosts:
+    """Each adopted care model's cost by (draw, year) in footprint ``f``."""
+    elapsed = (years - BASE_YEAR)[None, :]
+    index = (1 + params.inflation[:, None]) ** elapsed
+    out, investment, running = [], [], []
+    for i, a in enumerate(adopted):  # a plan adopts at most tens of care models
+        level = a.coverage * a.ramp  # (year,)
+        scale_up = np.maximum(np.diff(np.concatenate([[a.coverage * a.prior], level])), 0.0)
+        people = targeted_people[:, f, i] / 1000.0
+        inv = draw(a.spec.costs.investment, seed, f"cost/{a.spec.name}/investment", draws)[:, None]
+        run = draw(a.spec.costs.running_cost, seed, f"cost/{a.spec.name}/running", draws)[:, None]
+        out.append((inv * scale_up + run * level) * people * index)
+        investment.append(inv * scale_up * people * index)
+        running.append(run * level * people * index)
+    empty = np.zeros((0, len(draws), len(years)))
+    inv_arr = np.array(investment) if investment else empty
+    run_arr = np.array(running) if running else empty
+    return CareModelCosts(
+        names=tuple(a.spec.name for a in adopted),
+        bearer=tuple(a.spec.delivered_by for a in adopted),
+        cost=np.array(out) if out else empty,
+        investment=inv_arr,
+        running=run_arr,
+    )

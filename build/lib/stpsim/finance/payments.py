@@ -1,0 +1,50 @@
+"""Contracts: what the commissioner pays each provider, under the payment rules of each year
+(the rule book in :mod:`stpsim.payment.rules`) and each mechanism's own formula (the registered
+types in :mod:`stpsim.payment.mechanisms`). CQUIN is part of the NHS Standard Contract only:
+general practice (GMS/PMS contracts) earns none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..contract_terms import FinanceOptions, preset_contracts
+from ..organisations import Organisation, resolve
+from ..payment import Context, Contract, RuleBook, contract, rule_book, year_masks
+from ..payment.mechanisms import NationalTariff
+
+__all__ = ["Context", "RuleBook", "contract_value", "contracts_for", "cquin_rates", "rule_book", "year_masks"]
+
+
+def cquin_rates(years: np.ndarray, spec: Contract, payee: Organisation) -> np.ndarray:
+    """(1, year) CQUIN rate: the spec's own, else the year's; none for general practice."""
+    if payee.kind == "primary_care":
+        return np.zeros((1, len(years)))
+    if spec.cquin_rate is not None:
+        return np.full((1, len(years)), spec.cquin_rate)
+    return np.array([[rule_book(int(y)).cquin_rate for y in years]])
+
+
+def contracts_for(options: FinanceOptions, orgs: list[Organisation]) -> list[Contract]:
+    """The plan's contracts (a preset expanded, or its list), with a mental health block added
+    when none is given."""
+    base = (
+        list(options.contracts)
+        if isinstance(options.contracts, list)
+        else preset_contracts(options.contracts, orgs, options)
+    )
+    if not any(o.kind == "mental_health" for c in base for o in resolve(c.payee, orgs)):
+        base.append(contract(payee="mental_health", mechanism="block"))
+    return base
+
+
+def contract_value(spec: Contract, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+    """Payment by (draw, year) to one payee under one contract: the mechanism's own formula."""
+    return spec.pay(a, plan_a, prices, settings, base_value, ctx)
+
+
+def national_tariff(spec: Contract, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+    """The year's national rules for ``spec``'s payee (PbR with MRET and the readmission rule to
+    2018/19, blended payment for emergency care from 2019/20, aligned payment from 2022/23)."""
+    terms = {k: v for k, v in spec.model_dump().items() if k in NationalTariff.model_fields}
+    return NationalTariff(**(terms | {"mechanism": "pbr"})).pay(a, plan_a, prices, settings, base_value, ctx)

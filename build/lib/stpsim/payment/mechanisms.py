@@ -1,0 +1,275 @@
+"""Payment mechanisms: one registered, typed contract per mechanism, with its terms (validated
+fields), its formula (``pay``), its checks and its wording for readers.
+
+Adding a mechanism touches this file only: write a subclass of ``Contract`` with a ``mechanism``
+literal, its terms, ``pay`` and ``wording``, and decorate it with ``@register``. Plans then
+accept it in ``finance.contracts`` (the JSON Schema picks it up), and the books pay it. The
+formulas themselves are the pure functions of :mod:`stpsim.contracts`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, ClassVar, Literal, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import contracts
+from .rules import year_masks
+
+EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
+Share = Field(ge=0.0, le=1.0)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every contract's formula may need, for one footprint; arrays are (draw, year)."""
+
+    years: np.ndarray
+    price_path: np.ndarray  # tariff price index from 2016/17
+    elapsed: np.ndarray  # (1, year) years since 2016/17
+    capitation_growth: np.ndarray  # need-weighted population x allocation per head, from 2016/17
+    capitation_base: float  # 2016/17 tariff value of the covered settings, whole footprint
+    mret_baseline_ratio: np.ndarray  # (draw,) 2008/09 emergency activity over 2016/17's
+    population_cost: np.ndarray  # residents' NHS care at tariff: the total cost of care
+    population_benchmark: np.ndarray  # the same for planned activity, at each draw's prices
+    risk_share_weight: float = 1.0  # this payee's share of the population's shared savings
+
+
+class Contract(BaseModel):
+    """One contract: the commissioner pays ``payee`` for ``settings``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payee: str = Field(
+        description="organisation id (acute:RBV, community, ...) or kind (acute = every acute trust)"
+    )
+    settings: list[str] | None = Field(None, description="settings paid for; default: all the payee delivers")
+    cquin_rate: float | None = Field(
+        None,
+        ge=0.0,
+        le=0.1,
+        description="CQUIN as a share of contract value; default the year's national rate (2.5% to "
+        "2018/19, 1.25% from 2019/20); general practice contracts carry none",
+    )
+
+    wording: ClassVar[str] = ""
+    holds_budget: ClassVar[bool] = False  # pays other providers of its settings (capitation)
+    releases_money: ClassVar[bool] = False  # hands money to another provider (declining)
+    shares_population_savings: ClassVar[bool] = False  # risk share on the total cost of care
+
+    def pay(self, a, plan_a, prices, settings: list[str], base_value, ctx: Context) -> np.ndarray:
+        """Payment by (draw, year). ``a`` (draw, year, setting) delivered; ``plan_a`` (1, year,
+        setting) planned; ``prices`` (draw, year, setting) with MFF; ``base_value`` (setting,)
+        2016/17 value at 2016/17 prices with MFF."""
+        raise NotImplementedError
+
+    def check(self, path: str) -> list[str]:
+        """Problems with the terms beyond their types, each naming its field."""
+        return []
+
+
+REGISTRY: dict[str, type[Contract]] = {}
+
+
+def register(cls: type[Contract]) -> type[Contract]:
+    """Add a mechanism to the registry under its ``mechanism`` literal."""
+    name = cls.model_fields["mechanism"].default
+    REGISTRY[name] = cls
+    return cls
+
+
+def _planned_value(plan_a, prices) -> np.ndarray:
+    return (plan_a * prices).sum(axis=-1)
+
+
+@register
+class NationalTariff(Contract):
+    mechanism: Literal["pbr"] = "pbr"
+    mret_rate: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description="marginal rate above the 2008/09 emergency baseline while MRET applies (to "
+        "2018/19; 1 = MRET off)",
+    )
+    readmission_share: float = Field(0.0, ge=0.0, le=1.0, description="emergency readmissions share")
+    avoidable_share: float = Field(0.0, ge=0.0, le=1.0, description="share of readmissions judged avoidable")
+    variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="blended years: share of price on variance")
+    up_rate: float = Field(0.75, ge=0.0, le=1.0, description="aligned-payment years: rate above plan")
+    down_rate: float = Field(0.5, ge=0.0, le=1.0, description="aligned-payment years: clawback below plan")
+
+    wording: ClassVar[str] = (
+        "Paid under the national rules of each year: a price for every unit of care, with emergency "
+        "admissions above the 2008/09 level paid at 70% until 2018/19, then a fixed sum for planned "
+        "emergency care plus a fifth of the price for more or less, then aligned payment."
+    )
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        by_setting = contracts.pbr(a, prices)
+        masks = year_masks(ctx.years)
+        em = [i for i, s in enumerate(settings) if s in EMERGENCY]
+        paid = by_setting.sum(axis=-1)
+        # Each rule is worked out only if it applies in some year of the run.
+        if "emergency_admissions" in settings and masks["pbr"].any():
+            j = settings.index("emergency_admissions")
+            # The baseline is 2008/09's emergency activity valued at this year's prices.
+            baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path
+            ea = by_setting[..., j]
+            withheld = ea - contracts.mret(ea, baseline, self.mret_rate)
+            withheld = withheld + contracts.readmission_withholding(
+                ea, self.readmission_share, self.avoidable_share
+            )
+            paid = paid - np.where(masks["pbr"], withheld, 0.0)
+        if em and masks["blended"].any():
+            blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], self.variable_rate).sum(
+                -1
+            )
+            paid = np.where(masks["blended"], paid - by_setting[..., em].sum(-1) + blended, paid)
+        if masks["aligned_payment"].any():
+            api = contracts.aligned_payment_incentive(
+                plan_a * prices, a, plan_a, prices, self.up_rate, self.down_rate
+            ).sum(axis=-1)
+            paid = np.where(masks["aligned_payment"], api, paid)
+        return paid
+
+
+@register
+class RiskShare(NationalTariff):
+    mechanism: Literal["risk_share"] = "risk_share"  # type: ignore[assignment]
+    msr: float = Field(0.02, ge=0.0, le=1.0, description="minimum savings rate")
+    mlr: float = Field(0.02, ge=0.0, le=1.0, description="minimum loss rate")
+    savings_rate: float = Field(0.5, ge=0.0, le=1.0, description="shared savings rate")
+    loss_rate: float = Field(0.5, ge=0.0, le=1.0, description="shared loss rate")
+    savings_cap: float = Field(0.10, ge=0.0, le=1.0, description="cap on savings, share of benchmark")
+    loss_cap: float = Field(0.05, ge=0.0, le=1.0, description="cap on losses, share of benchmark")
+
+    wording: ClassVar[str] = (
+        "Paid under the national rules, plus a share of whatever the whole population's care costs "
+        "less than planned (or minus a share of any overspend), beyond a small margin and up to a cap."
+    )
+    shares_population_savings: ClassVar[bool] = True
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        # Shared savings on the total cost of care of the attributed population (the footprint's
+        # residents) against the benchmark of its planned cost, as shared-savings contracts do.
+        paid = super().pay(a, plan_a, prices, settings, base_value, ctx)
+        transfer = contracts.two_sided_risk_share(
+            np.broadcast_to(ctx.population_benchmark, ctx.population_cost.shape),
+            ctx.population_cost,
+            self.msr,
+            self.mlr,
+            self.savings_rate,
+            self.loss_rate,
+            self.savings_cap,
+            self.loss_cap,
+        )
+        return paid + ctx.risk_share_weight * transfer
+
+
+@register
+class Block(Contract):
+    mechanism: Literal["block"] = "block"
+    wording: ClassVar[str] = "A fixed sum agreed in advance for the planned care, whatever is done."
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.block(np.broadcast_to(_planned_value(plan_a, prices), a.shape[:2]))
+
+
+@register
+class CostAndVolume(Contract):
+    mechanism: Literal["cost_and_volume"] = "cost_and_volume"
+    band: float = Field(0.1, ge=0.0, le=1.0, description="volume band either side of plan")
+    wording: ClassVar[str] = "A price for each unit of care within a band around the plan; none beyond it."
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.cost_and_volume(a, prices, plan_a, self.band).sum(axis=-1)
+
+
+@register
+class Blended(Contract):
+    mechanism: Literal["blended"] = "blended"
+    variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="share of price paid on variance")
+    wording: ClassVar[str] = "A fixed sum for the planned care plus a fifth of the price for more or less."
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.blended(a, plan_a, prices, self.variable_rate).sum(axis=-1)
+
+
+@register
+class AlignedPayment(Contract):
+    mechanism: Literal["aligned_payment"] = "aligned_payment"
+    up_rate: float = Field(0.75, ge=0.0, le=1.0, description="rate above baseline")
+    down_rate: float = Field(0.5, ge=0.0, le=1.0, description="clawback rate below baseline")
+    wording: ClassVar[str] = (
+        "A fixed sum for the planned care, plus three quarters of the price for more and minus half for less."
+    )
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.aligned_payment_incentive(
+            plan_a * prices, a, plan_a, prices, self.up_rate, self.down_rate
+        ).sum(axis=-1)
+
+
+@register
+class Corridor(Contract):
+    mechanism: Literal["corridor"] = "corridor"
+    share: float = Field(0.5, ge=0.0, le=1.0, description="share of variance carried")
+    corridor: float = Field(0.2, ge=0.0, le=1.0, description="width either side of plan")
+    wording: ClassVar[str] = "A fixed sum; gains and losses against the plan are shared within a corridor."
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.gain_loss_corridor(
+            plan_a * prices, a, plan_a, prices, self.share, self.corridor
+        ).sum(axis=-1)
+
+
+@register
+class Declining(Contract):
+    mechanism: Literal["declining"] = "declining"
+    rate: float = Field(0.02, ge=0.0, le=1.0, description="yearly fall in contract value")
+    recipient: str | None = Field(None, description="who receives the released money (default community)")
+    releases_money: ClassVar[bool] = True
+    wording: ClassVar[str] = (
+        "A contract that shrinks each year, the money released going to another provider."
+    )
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        value, _ = contracts.declining_contract(base_value.sum() * ctx.price_path, self.rate, ctx.elapsed)
+        return np.broadcast_to(value, a.shape[:2])
+
+    def released(self, base_value, ctx: Context) -> np.ndarray:
+        """Money moved to the recipient by (draw, year)."""
+        _, out = contracts.declining_contract(base_value.sum() * ctx.price_path, self.rate, ctx.elapsed)
+        return out
+
+
+@register
+class Capitation(Contract):
+    mechanism: Literal["capitation"] = "capitation"
+    holds_budget: ClassVar[bool] = True
+    wording: ClassVar[str] = (
+        "One budget for the whole population's care, growing as the area's allocation does; the "
+        "holder pays every other provider of that care, and for care outside the area."
+    )
+
+    def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
+        return contracts.capitation(ctx.capitation_growth, ctx.capitation_base)
+
+    def check(self, path: str) -> list[str]:
+        if not self.settings:
+            return [f"{path}.settings: a capitation contract must list the settings its budget covers"]
+        return []
+
+
+ContractSpec = Annotated[Union[tuple(REGISTRY.values())], Field(discriminator="mechanism")]  # noqa: UP007
+Mechanism = Literal[tuple(REGISTRY)]  # type: ignore[valid-type]
+
+
+def contract(**terms) -> Contract:
+    """A contract of the mechanism ``terms["mechanism"]`` with its terms validated."""
+    name = terms.get("mechanism")
+    if name not in REGISTRY:
+        raise ValueError(f"unknown mechanism {name!r}; allowed: {', '.join(REGISTRY)}")
+    return REGISTRY[name](**terms)

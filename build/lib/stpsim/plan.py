@@ -1,0 +1,630 @@
+"""The plan document: what a footprint adopts and how far, as a validated pydantic model.
+
+Plans are YAML or JSON files. Validation happens at the edge, before any work, and reports every
+problem at once with its field path and the allowed values (:class:`PlanError`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictInt,
+    Tag,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from . import geography as geo
+from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
+from .contract_terms import FinanceOptions
+from .geography import Footprint, UnknownFootprint
+from .interventions import Intervention, library
+from .parameters import Interval
+from .reference import SafeLoader
+from .service_change import ServiceChanges
+
+# Non-demographic growth is set per setting; bed days grow with their admissions times a
+# length-of-stay trend, so the two bed-day settings are replaced by these keys.
+GROWTH_KEYS: tuple[str, ...] = tuple(k for k in SETTINGS if not k.endswith("_bed_days")) + (
+    "emergency_length_of_stay",
+    "elective_length_of_stay",
+)
+
+
+class CustomFootprint(BaseModel):
+    """A footprint drawn from members: any mix of CCGs (2016 or 2017), sub-ICB locations (2022)
+    and local authorities (2017 districts and counties, or 2022 districts), by code or name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    ccgs: list[str] | None = None
+    sub_icb_locations: list[str] | None = None
+    local_authorities: list[str] | None = None
+    within: str | CustomFootprint | None = Field(
+        None, description="keep only the part inside this footprint (a preset code, or a drawn footprint)"
+    )
+
+    @model_validator(mode="after")
+    def _members(self) -> CustomFootprint:
+        try:
+            self.footprint()
+        except UnknownFootprint as e:
+            raise ValueError(str(e)) from None
+        return self
+
+    def footprint(self, geography: str = geo.DEFAULT_GEOGRAPHY) -> Footprint:
+        within = self.within
+        if isinstance(within, str):
+            within = geo.find(within, geography)
+        elif within is not None:
+            within = within.footprint(geography)
+        return geo.custom(self.name, within=within, **self.member_lists())
+
+    def member_lists(self) -> dict[str, list[str]]:
+        return {k: v for k in geo.MEMBER_KINDS if (v := getattr(self, k))}
+
+
+def _footprint_ref(v: Any, info: ValidationInfo) -> Any:
+    if isinstance(v, str):
+        try:
+            return geo.find(v, info.data.get("geography", geo.DEFAULT_GEOGRAPHY)).code
+        except UnknownFootprint as e:
+            raise ValueError(str(e)) from None
+    return v
+
+
+@functools.lru_cache(maxsize=512)
+def _resolve(geography: str, ref: str) -> Footprint:
+    doc = json.loads(ref)
+    if isinstance(doc, str):
+        return geo.find(doc, geography)
+    return CustomFootprint.model_validate(doc).footprint(geography)
+
+
+def _stamp(data: dict) -> tuple:
+    """Size and modification time of each local file: a changed file is read again."""
+    out = []
+    for v in data.values():
+        if isinstance(v, str):
+            try:
+                st = Path(v).stat()
+                out.append((v, st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append((v, None, None))
+    return tuple(out)
+
+
+@functools.lru_cache(maxsize=64)
+def _with_local(fp: Footprint, data: str, stamp: tuple) -> Footprint:
+    import dataclasses
+
+    from .local_data import load as load_local
+
+    return dataclasses.replace(fp, local=load_local(json.loads(data), fp))
+
+
+def _year(text: str | int) -> int:
+    return parse_year(str(text))
+
+
+def _ref_kind(v: Any) -> str:
+    return "code" if isinstance(v, str) else "drawn"
+
+
+# A discriminated union: a mapping is checked only as a drawn footprint, text only as a code, so
+# one mistake gives one line.
+FootprintRef = Annotated[
+    Annotated[str, Tag("code")] | Annotated[CustomFootprint, Tag("drawn")],
+    Discriminator(_ref_kind),
+    AfterValidator(_footprint_ref),
+]
+Year = Annotated[str | int, AfterValidator(_year)]
+
+
+class MonteCarlo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    draws: StrictInt = Field(
+        1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate"
+    )
+    seed: StrictInt = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
+
+    @field_validator("draws", "seed", mode="before")
+    @classmethod
+    def _not_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"must be a whole number, got {v!r}")
+        return v
+
+
+def _check_name(name: str, custom) -> None:
+    allowed = sorted(set(library()) | set(custom))
+    if name not in allowed:
+        near = difflib.get_close_matches(name, allowed, n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise ValueError(f"unknown intervention {name!r}{hint}; allowed: {', '.join(allowed)}")
+
+
+class Adoption(BaseModel):
+    """One care model the plan adopts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="a library intervention or one of the plan's custom_interventions")
+    coverage: float = Field(1.0, ge=0.0, le=1.0, description="share of targeted people reached at full ramp")
+    ramp: dict[Year, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(
+        None,
+        description="year -> share of full coverage reached; default: a third a year from the start year",
+    )
+    effects: dict[str, Interval] | None = Field(None, description="override the library's effect intervals")
+
+    @field_validator("name")
+    @classmethod
+    def _known(cls, v: str, info: ValidationInfo) -> str:
+        # With validate()'s context the check runs here, so the error carries its field path;
+        # without it (Plan built directly in Python) Plan._consistent checks names instead.
+        if info.context is not None:
+            _check_name(v, info.context.get("custom", ()))
+        return v
+
+    @field_validator("effects")
+    @classmethod
+    def _effects(cls, v: dict[str, Interval] | None) -> dict[str, Interval] | None:
+        if v is not None:
+            Intervention.model_validate({"name": "override", "title": "override", "effects": v})
+        return v
+
+
+class Plan(BaseModel):
+    """A footprint's plan: footprints, horizon, uncertainty, growth and care models."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    geography: Literal["stp2017", "icb2022"] = Field(
+        "stp2017", description="the preset footprints' geography: 44 STPs (2017) or 42 ICBs (2022)"
+    )
+    footprints: list[FootprintRef] = Field(
+        min_length=1,
+        description="preset footprint codes or names (stpsim footprints), or {name, ccgs | "
+        "sub_icb_locations | local_authorities: [codes or names]}",
+    )
+    start_year: Year = Field(year_label(BASE_YEAR), description="first year reported (2016/17..2035/36)")
+    end_year: Year = Field("2020/21", description="last year reported (2016/17..2035/36)")
+    monte_carlo: MonteCarlo = MonteCarlo()
+    demography: Literal["principal"] = Field("principal", description="ONS 2016-based projection variant")
+    growth: dict[str, Interval] = Field(
+        default_factory=dict,
+        description="non-demographic growth, % a year, 80% intervals (defaults: assumptions)",
+    )
+    custom_interventions: list[Intervention] = Field(default_factory=list)
+    interventions: list[Adoption] = Field(default_factory=list)
+    finance: FinanceOptions = Field(
+        default_factory=FinanceOptions, description="organisations, who delivers what and how they are paid"
+    )
+    service_changes: ServiceChanges | None = Field(
+        None, description="beds by trust and year, services that move or close, community capacity added"
+    )
+    data: dict[str, str | dict[str, Any]] | None = Field(
+        None,
+        description="local tables in place of the national defaults, for a plan's one footprint: "
+        "population, activity, unit_costs, organisations, allocations; each a file (CSV, Parquet, "
+        "Excel; CLI only, relative to the plan) or {rows: [...]} (see stpsim data template)",
+    )
+
+    @field_validator("growth")
+    @classmethod
+    def _growth_keys(cls, v: dict[str, Interval]) -> dict[str, Interval]:
+        bad = [k for k in v if k not in GROWTH_KEYS]
+        if bad:
+            raise ValueError(f"unknown growth key(s) {bad}; allowed: {', '.join(GROWTH_KEYS)}")
+        for k, iv in v.items():
+            if iv.low < -50 or iv.high > 50:
+                raise ValueError(f"growth for {k} is in % a year and must lie in [-50, 50]")
+        return v
+
+    @field_validator("footprints")
+    @classmethod
+    def _distinct(cls, v: list) -> list:
+        keys = [x if isinstance(x, str) else x.name for x in v]
+        if len(set(keys)) != len(keys):
+            raise ValueError("footprints are listed more than once")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        problems = _cross_problems(self.model_dump(mode="json"))
+        for n, a in enumerate(self.interventions):
+            try:
+                _check_name(a.name, [c.name for c in self.custom_interventions])
+            except ValueError as e:
+                problems.append(f"interventions.{n}.name: {e}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def places(self) -> tuple[Footprint, ...]:
+        """The plan's footprints, resolved to their small areas."""
+        refs = [x if isinstance(x, str) else x.model_dump(exclude_none=True) for x in self.footprints]
+        fps = tuple(_resolve(self.geography, json.dumps(r, sort_keys=True)) for r in refs)
+        if self.data:
+            fps = (
+                _with_local(fps[0], json.dumps(self.data, sort_keys=True, default=str), _stamp(self.data)),
+            )
+        return fps
+
+    @property
+    def codes(self) -> list[str]:
+        """The footprints' codes (a drawn footprint's is 'custom:' and its name)."""
+        return [f.code for f in self.places]
+
+    @property
+    def first_year(self) -> int:
+        return int(self.start_year)
+
+    @property
+    def last_year(self) -> int:
+        return int(self.end_year)
+
+
+def _try_year(v: Any) -> int | None:
+    try:
+        return parse_year(str(v))
+    except ValueError:
+        return None
+
+
+# Control characters other than tab and line breaks: a workbook cannot hold them (openpyxl
+# fails half way through writing it) and in a report they are invisible or garble the page.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _control_problems(doc: Any) -> list[str]:
+    """Every text in the document (at any depth) holding a control character, by field path."""
+    out: list[str] = []
+    queue: list[tuple[tuple, Any]] = [((), doc)]
+    for path, value in queue:  # breadth first and not recursive: a plan may be nested deeply
+        if isinstance(value, dict):
+            queue += [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            queue += [((*path, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, str) and (m := _CONTROL.search(value)):
+            shown = repr(value) if len(value) <= 60 else repr(value[:57]) + "..."
+            out.append(
+                f"{'.'.join(map(str, path)) or '(plan)'}: {shown} has the control character "
+                f"U+{ord(m[0]):04X} at character {m.start() + 1}; remove it (reports cannot hold it)"
+            )
+    return out
+
+
+def _cross_problems(doc: dict[str, Any]) -> list[str]:
+    """Checks across fields, on the raw document, so they are reported together with any field
+    errors ("path: message" each)."""
+    out: list[str] = _control_problems(doc)
+    start = _try_year(doc.get("start_year", year_label(BASE_YEAR)))
+    end = _try_year(doc.get("end_year", "2020/21"))
+    if start is not None and end is not None and start > end:
+        out.append(f"end_year: {year_label(end)} is before start_year {year_label(start)}")
+    customs = doc.get("custom_interventions") or []
+    names_c = [c.get("name") for c in customs if isinstance(c, dict)] if isinstance(customs, list) else []
+    for i, n in enumerate(names_c):
+        if not isinstance(n, str):
+            continue
+        if n in library():
+            out.append(f"custom_interventions.{i}.name: {n!r} is a library intervention; choose another name")
+        elif names_c.index(n) != i:
+            out.append(f"custom_interventions.{i}.name: {n!r} is defined more than once")
+    adopted = doc.get("interventions") or []
+    if not isinstance(adopted, list):
+        return out
+    seen: dict[str, int] = {}
+    for i, a in enumerate(adopted):
+        if not isinstance(a, dict):
+            continue
+        n = a.get("name")
+        if isinstance(n, str):
+            if n in seen:
+                out.append(
+                    f"interventions.{i}.name: {n!r} is already adopted "
+                    f"(interventions.{seen[n]}); adopt it once"
+                )
+            seen.setdefault(n, i)
+        ramp = a.get("ramp")
+        if isinstance(ramp, dict):
+            years = [y for y in (_try_year(k) for k in ramp) if y is not None]
+            if not ramp:
+                out.append(
+                    f"interventions.{i}.ramp: give at least one year, e.g. {{2017/18: 0.5, 2018/19: 1.0}}"
+                )
+            elif len(set(years)) != len(years):
+                out.append(f"interventions.{i}.ramp: a year is given twice")
+            elif end is not None and years and min(years) > end:
+                out.append(
+                    f"interventions.{i}.ramp: every year is after end_year {year_label(end)}, so the care "
+                    "model never starts"
+                )
+    return out
+
+
+class PlanError(ValueError):
+    """A plan that cannot be run; ``lines`` holds one message per problem."""
+
+    def __init__(self, source: str, lines: list[str]):
+        self.source = source
+        self.lines = lines
+        super().__init__("\n".join(f"{source}: {line}" for line in lines))
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool"}
+
+
+def _is_tag(part: Any) -> bool:
+    """Pydantic names the branch of a union in the error location; users never wrote it."""
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
+
+
+def _mechanism_tag(loc: tuple) -> str | None:
+    """The payment mechanism pydantic names after ``contracts.N`` in a contract's error."""
+    from .payment import REGISTRY
+
+    for i in range(2, len(loc)):
+        if loc[i - 2] == "contracts" and isinstance(loc[i - 1], int) and loc[i] in REGISTRY:
+            return loc[i]
+    return None
+
+
+def _untag_mechanism(err: dict[str, Any]) -> dict[str, Any]:
+    """Drop the mechanism from the location (the user wrote ``contracts.0.band``) and, for an
+    unknown field, say which fields that mechanism takes."""
+    from .payment import REGISTRY
+
+    loc = [p for p in err["loc"] if not _is_tag(p)]
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found") and "contracts" in loc:
+        got = (err.get("ctx") or {}).get("tag", "nothing")
+        return err | {
+            "loc": (*loc, "mechanism"),
+            "type": "mechanism_unknown",
+            "msg": f"{got!r} is not a payment mechanism; allowed: {', '.join(REGISTRY)}",
+        }
+    tag = _mechanism_tag(tuple(loc))
+    if tag is None:
+        return err
+    loc.remove(tag)
+    out = err | {"loc": tuple(loc)}
+    if err["type"] == "extra_forbidden":
+        out["msg"] = f"unknown field for a {tag} contract; allowed: {', '.join(REGISTRY[tag].model_fields)}"
+        out["type"] = "mechanism_field"
+    return out
+
+
+def _relevant(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop union-branch errors the user cannot have meant (a preset name checked against a list
+    they wrote, say) and merge branches that say the same thing about one field."""
+    out, seen = [], set()
+    errors = [_untag_mechanism(e) for e in errors]
+    for err in errors:
+        inp = err.get("input")
+        if err["type"] == "literal_error" and isinstance(inp, list | dict):
+            continue
+        if (
+            err["type"] in ("list_type", "dict_type", "model_type")
+            and isinstance(inp, str)
+            and _is_tag(err["loc"][-1])  # the branch itself was the wrong type, not a field inside it
+        ):
+            continue
+        loc = tuple(p for p in err["loc"] if not _is_tag(p))
+        if any(_is_tag(p) for p in err["loc"]) and err["type"].endswith("_type"):
+            if loc in seen:
+                continue
+        seen.add(loc)
+        out.append(err | {"loc": loc})
+    # Never filter every error away: better a branch-tagged message than none.
+    return out or [err | {"loc": tuple(p for p in err["loc"] if not _is_tag(p))} for err in errors]
+
+
+def _format(err: dict[str, Any]) -> str:
+    path = ".".join(str(p) for p in err["loc"]) or "(plan)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] in (
+        "literal_error",
+        "greater_than_equal",
+        "less_than_equal",
+        "greater_than",
+        "less_than",
+        "int_parsing",
+        "float_parsing",
+        "int_from_float",
+    ):
+        msg = f"{msg}; got {err.get('input')!r}"
+    return f"{path}: {msg}"
+
+
+def _field_help(err: dict[str, Any]) -> str:
+    if err["type"] != "extra_forbidden":
+        return ""
+    parent = err["loc"][:-1]
+    model: Any = Plan
+    for part in parent:
+        field = getattr(model, "model_fields", {}).get(part) if isinstance(part, str) else None
+        if field is None:
+            if isinstance(part, int):
+                continue
+            return ""
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return ""
+    return f"; allowed: {', '.join(model.model_fields)}" if model else ""
+
+
+NESTED = (
+    "the plan is nested too deeply (lists or mappings inside each other thousands of levels "
+    "deep); a plan needs a few levels: see examples/"
+)
+
+
+def validate(doc: Any, source: str = "<plan>", base_dir: Path | None = None) -> Plan:
+    """Validate a parsed plan document, raising PlanError with every problem. Local tables may be
+    files only when ``base_dir`` (the plan file's folder) is given: the service reads none."""
+    try:
+        return _validate(doc, source, base_dir)
+    except RecursionError:  # reporting a deeply nested value can exhaust the stack
+        raise PlanError(source, [NESTED]) from None
+
+
+def _local_paths(doc: dict, base_dir: Path | None) -> list[str]:
+    """Make the data section's file names absolute (relative to the plan); problems when files
+    are not allowed."""
+    data = doc.get("data")
+    if not isinstance(data, dict):
+        return []
+    problems = []
+    for table, v in list(data.items()):
+        if isinstance(v, str):
+            if base_dir is None:
+                problems.append(
+                    f"data.{table}: the service reads no files; give the table inline as {{rows: [...]}}"
+                )
+            else:
+                data[table] = str((base_dir / v).resolve())
+    return problems
+
+
+def _validate(doc: Any, source: str, base_dir: Path | None = None) -> Plan:
+    if not isinstance(doc, dict):
+        raise PlanError(source, ["the plan must be a mapping of fields (name, footprints, ...)"])
+    if isinstance(doc.get("data"), dict):
+        doc = {**doc, "data": dict(doc["data"])}  # paths are rewritten; the caller's copy is not
+    paths = _local_paths(doc, base_dir)
+    if paths:
+        raise PlanError(source, paths)
+    customs = doc.get("custom_interventions")
+    custom = (
+        [c["name"] for c in customs if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        if isinstance(customs, list)
+        else []
+    )
+    cross = _cross_problems(doc)
+    try:
+        plan = Plan.model_validate(doc, context={"custom": custom})
+    except ValidationError as e:
+        lines = [_format(err) + _field_help(err) for err in _relevant(e.errors())]
+        lines = [ln for ln in lines if not ln.startswith("(plan):")]  # the cross checks say these better
+        raise PlanError(source, lines + cross) from None
+    if cross:
+        raise PlanError(source, cross)
+    from .finance import check_options
+    from .local_data import LocalDataError
+
+    if plan.data and len(plan.footprints) != 1:
+        raise PlanError(
+            source, [f"data: local tables are for one footprint; this plan has {len(plan.footprints)}"]
+        )
+    try:
+        places = plan.places  # reads and checks local tables, before any work
+    except LocalDataError as e:
+        raise PlanError(source, e.lines) from None
+    from .service_change import check as check_service_changes
+
+    problems = check_options(plan.finance, list(places)) + check_service_changes(plan)
+    if problems:
+        raise PlanError(source, problems)
+    return plan
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _StrictLoader(SafeLoader):  # libyaml's parser when available
+    """Safe YAML that refuses a key given twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in keys:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"line {line}: the key {key!r} is given twice; give each key once")
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _no_duplicate_pairs(pairs):
+    keys = [k for k, _ in pairs]
+    dup = sorted({k for k in keys if keys.count(k) > 1})
+    if dup:
+        raise _DuplicateKey(f"the key(s) {dup} are given twice; give each key once")
+    return dict(pairs)
+
+
+def load(path: str | Path) -> Plan:
+    """Read and validate a plan from a YAML or JSON file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise PlanError(str(p), [f"cannot read the file ({e.strerror})"]) from None
+    except UnicodeDecodeError:
+        raise PlanError(str(p), ["not a text file (expected UTF-8 YAML or JSON)"]) from None
+    try:
+        if p.suffix.lower() == ".json":
+            doc = json.loads(text, object_pairs_hook=_no_duplicate_pairs)
+        else:
+            doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as e:
+        raise PlanError(str(p), [str(e)]) from None
+    except RecursionError:  # the parsers recurse once per level of nesting
+        raise PlanError(str(p), [NESTED]) from None
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        if "nesting depth" in str(e):  # libyaml's own limit on nesting
+            raise PlanError(str(p), [NESTED]) from None
+        one_line = " ".join(str(e).split())
+        raise PlanError(
+            str(p), [f"not valid {'JSON' if p.suffix.lower() == '.json' else 'YAML'}: {one_line}"]
+        ) from None
+    return validate(doc, str(p), base_dir=p.resolve().parent)
+
+
+def schema() -> dict[str, Any]:
+    """The plan's JSON Schema."""
+    return Plan.model_json_schema()
+
+
+def default_ramp(last_year: int) -> dict[int, float]:
+    """From 2016/17, when the plans were written, a third of full coverage a year:
+    2016/17 0, 2017/18 1/3, 2018/19 2/3, full from 2019/20. Independent of the reporting window."""
+    return {y: min(1.0, (y - BASE_YEAR) / 3.0) for y in range(BASE_YEAR, last_year + 1)}
+
+
+__all__ = [
+    "GROWTH_KEYS",
+    "LAST_YEAR",
+    "Adoption",
+    "Plan",
+    "PlanError",
+    "default_ramp",
+    "load",
+    "schema",
+    "validate",
+]

@@ -1,0 +1,47 @@
+"""Reports: a self-contained HTML story (board or public) and an analyst's workbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..results import atomic_files
+
+FORMATS = ("html", "xlsx")
+# The format each file name suffix means, so `-o x.xlsx` writes a workbook without --format.
+SUFFIXES = {".html": "html", ".htm": "html", ".xlsx": "xlsx"}
+
+
+def write(
+    results,
+    path: str | Path,
+    audience: str = "board",
+    fmt: str = "html",
+    other=None,
+    national=None,
+    appendix_href: str | None = None,
+) -> Path:
+    """Write the report for ``results`` (and ``other``, to compare two options) to ``path``.
+    The public HTML version also writes its technical appendix beside it
+    (``report-appendix.html``), which the main page links to (or to ``appendix_href``).
+
+    Each file is written beside its target and renamed into place, so a failure part way leaves
+    no partial report (and an earlier report at ``path`` untouched)."""
+    path = Path(path)
+    if fmt == "xlsx":
+        with atomic_files([path]) as (tmp,):
+            from . import workbook
+
+            workbook.write(results, tmp)
+        return path
+    from .html import appendix_name, render, render_appendix
+
+    if audience != "public":
+        with atomic_files([path]) as (tmp,):
+            tmp.write_text(render(results, audience, other, national), encoding="utf-8")
+        return path
+    extra = path.with_name(appendix_name(path))
+    with atomic_files([path, extra]) as (tmp, tmp_extra):
+        href = appendix_href or extra.name
+        tmp.write_text(render(results, audience, other, national, href), encoding="utf-8")
+        tmp_extra.write_text(render_appendix(results, other), encoding="utf-8")
+    return path

@@ -1,0 +1,148 @@
+"""Stateless work on plans, answering with the response models: the CLI's `--json` and the REST
+API print the same documents. Errors are ``Invalid`` with every problem, each naming its field
+or option."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from .errors import Invalid
+from .responses import CompareResponse, IncentiveCell, IncentiveMatrix, IncentivesResponse, RunResponse
+
+
+def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> tuple[object, RunResponse]:
+    """Run ``plan``: its Results (for tables and files) and the response document.
+    ``attestations``: the four tests attested on the stored version that is run (oldest first;
+    see ``service_change.four_tests``), none for a plan file."""
+    from ..engine import RunTooLarge, run
+    from ..finance.payback import care_model_payback
+    from ..sensitivity import gap_drivers
+    from ..service_change import evaluate
+    from ..workforce import workforce
+
+    try:
+        results = run(plan)
+    except RunTooLarge as e:
+        raise Invalid(f"draws: {e}") from None
+    extra = {
+        "gap_drivers": gap_drivers(plan),
+        "service_change": evaluate(plan, results, attestations),
+        "workforce": workforce(results),
+    }
+    if results.finance is not None and results.finance.incentives:
+        extra["investment"] = care_model_payback(results)
+    doc = RunResponse.model_validate(results.to_dict() | extra)
+    return results, doc
+
+
+def compare(a: Plan, b: Plan) -> CompareResponse:
+    """Two plans side by side; they must share at least one year."""
+    if not set(range(a.first_year, a.last_year + 1)) & set(range(b.first_year, b.last_year + 1)):
+        raise Invalid("the two plans share no year; give them overlapping start_year..end_year")
+    return CompareResponse(plans=[run_plan(a)[1], run_plan(b)[1]])
+
+
+def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesResponse, list]:
+    """The incentive matrix under the plan's contracts (None) or each named preset, built by the
+    same code path as `run` (so a plan starting after 2016/17 gives the same cells). Returns the
+    document and each matrix's books, for tables."""
+    from ..axes import year_label
+    from ..contract_terms import PRESETS
+    from ..engine import incentive_matrix
+    from ..results import STATS, summarise
+
+    bad = [m for m in presets if m is not None and m not in PRESETS]
+    if bad:
+        raise Invalid(f"--contracts {','.join(bad)} is not allowed; allowed: {', '.join(PRESETS)}")
+    matrices = []
+    for m in presets:
+        p = (
+            plan
+            if m is None
+            else plan.model_copy(update={"finance": plan.finance.model_copy(update={"contracts": m})})
+        )
+        fin = incentive_matrix(p)
+        label = m or (p.finance.contracts if isinstance(p.finance.contracts, str) else "custom")
+        cells = []
+        for (i, c, o), g in fin.incentives.items():
+            s = summarise(g)
+            cells.append(
+                IncentiveCell(
+                    intervention=i, footprint=c, org=o, gain={k: round(float(s[k]), 2) for k in STATS}
+                )
+            )
+        matrices.append((IncentiveMatrix(contracts=label, incentives=cells), fin))
+    doc = IncentivesResponse(
+        plan=plan.name, year=year_label(plan.last_year), matrices=[m for m, _ in matrices]
+    )
+    return doc, [fin for _, fin in matrices]
+
+
+def report(
+    plans: list[Plan],
+    target,
+    audience: str,
+    fmt: str,
+    national: dict | None = None,
+    appendix_href: str | None = None,
+):
+    """Write the report of one plan, or two options for the same place, to ``target`` (atomic).
+    ``national``: other footprints' plans by code (possibly empty) to add England-wide context
+    from a roll-up; None for no context. Returns the path written."""
+    from ..engine import run
+    from ..report import FORMATS, write
+    from ..rollup import rollup
+    from ..story import AUDIENCES
+
+    problems = []
+    if audience not in AUDIENCES:
+        problems.append(f"audience: {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
+    if fmt not in FORMATS:
+        problems.append(f"format: {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
+    if not 1 <= len(plans) <= 2:
+        problems.append(f"give one plan, or two to compare; got {len(plans)}")
+    elif fmt == "xlsx" and len(plans) == 2:
+        problems.append("format xlsx takes one plan; write one workbook per plan")
+    elif len(plans) == 2 and [f.key for f in plans[0].places] != [f.key for f in plans[1].places]:
+        problems.append(
+            f"the two options cover different footprints ({', '.join(plans[0].codes)} and "
+            f"{', '.join(plans[1].codes)}); compare options for the same place"
+        )
+    if problems:
+        raise Invalid(problems[0], problems)
+    results = [run(p) for p in plans]
+    context = None
+    if national is not None:
+        others = dict(national)
+        for code in plans[0].codes:  # this plan stands for its own footprints
+            others[code] = ("(this plan)", plans[0])
+        mc = plans[0].monte_carlo
+        context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
+    return write(
+        results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context, appendix_href
+    )
+
+
+DRAWS_RANGE = (1, 100_000)
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def with_overrides(
+    plan: Plan, draws: int | None = None, seed: int | None = None, names=("draws", "seed")
+) -> Plan:
+    """``plan`` with its Monte Carlo draws and seed replaced where given, each checked against
+    its allowed range. ``names`` are how the caller calls them (``--draws`` on the CLI)."""
+    update, problems = {}, []
+    for name, value, key, (low, high) in (
+        (names[0], draws, "draws", DRAWS_RANGE),
+        (names[1], seed, "seed", SEED_RANGE),
+    ):
+        if value is None:
+            continue
+        if not low <= value <= high:
+            problems.append(f"{name} {value} is out of range; allowed: {low} to {high}")
+        update[key] = value
+    if problems:
+        raise Invalid(problems[0], problems)
+    if not update:
+        return plan
+    return plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})

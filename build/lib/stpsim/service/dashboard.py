@@ -1,0 +1,923 @@
+"""What the dashboard's pages need beyond the Service's own methods, so the web routes stay thin:
+the plan editor (its form turned into a plan document, and the preview as a slider moves), a
+version's results, two versions compared, and the submissions as the version page and the
+national reviewers see them.
+
+Rights are the Service's: every function reads through ``Service.get_version`` (and so its
+reading rules) and stores only through ``Service.add_version``, ``submit`` and ``decide``. The one
+rule added here is the editor's: only those who may edit a footprint's plans (its leads and
+analysts) may open its editor or ask for its preview, as only they could save what they edit.
+
+The charts and tables are drawn from the service's documents by ``dashboard_charts``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from ..axes import BASE_YEAR, parse_year, year_label
+from ..contract_terms import PRESETS
+from .dashboard_charts import (
+    CONTRACT_LABELS,
+    KIND_NAMES,
+    Chart,
+    Table,
+    admissions_chart,
+    beds_chart,
+    bridge_chart,
+    compare_fan_chart,
+    compare_orgs_chart,
+    count,
+    drivers_chart,
+    gap,
+    incentives_chart,
+    interval,
+    investment_table,
+    key_numbers,
+    last_year,
+    money,
+    organisation_table,
+    orgs_chart,
+    services_chart,
+    workforce_table,
+)
+from .errors import Forbidden, Invalid
+
+PREVIEW_DRAWS = 1000  # a preview's draws at most: about 70 ms for a footprint
+# Story sections (story.tell) and the charts that belong in each, as in the report.
+SECTION_CHARTS = {
+    "pressure": ("services",),
+    "patients": ("beds",),
+    "money": ("bridge", "drivers", "orgs"),
+    "incentives": ("incentives",),
+}
+
+
+# ---- the plan editor -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One of the service's lines and the form field it is about (None: the plan as a whole)."""
+
+    field: str | None
+    message: str
+
+    @property
+    def anchor(self) -> str:
+        return field_id(self.field) if self.field else "editor-form"
+
+
+def field_id(name: str) -> str:
+    """The HTML id of a form field (``coverage.hospital_at_home`` -> ``coverage-hospital_at_home``)."""
+    return name.replace(".", "-")
+
+
+@dataclass(frozen=True)
+class ModelControl:
+    name: str
+    title: str
+    description: str
+    delivered_by: str
+    on: bool
+    coverage: str  # percent, as the slider shows it
+    full: str  # the first year of full roll-out (a year label), or "" for "as in the plan"
+    plan_full: str | None  # the plan's own first full year; None when its ramp never reaches full
+    in_plan: bool
+
+
+@dataclass(frozen=True)
+class Preview:
+    draws: int
+    plan_draws: int
+    numbers: Table
+    charts: tuple[Chart, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "draws": self.draws,
+            "numbers": self.numbers.to_dict(),
+            "charts": {c.key: c.to_dict() for c in self.charts},
+        }
+
+
+@dataclass(frozen=True)
+class Editor:
+    version: dict  # Service.get_version's document
+    models: tuple[ModelControl, ...]
+    custom: tuple[str, ...]  # the plan's own care models, kept as they are
+    years: tuple[str, ...]  # the choices for the first year of full roll-out
+    contracts: str  # a preset, or "" for the plan's own list of contracts
+    custom_contracts: bool
+    presets: tuple[tuple[str, str], ...]
+    efficiency_low: str
+    efficiency_high: str
+    efficiency_default: tuple[float, float]
+    preview: Preview
+    errors: tuple[FieldError, ...] = ()
+
+    def errors_for(self, name: str) -> list[str]:
+        return [e.message for e in self.errors if e.field == name]
+
+
+def _may_edit(actor, footprint: str) -> bool:
+    from .plans import Service
+
+    return Service._may_edit(actor, footprint)
+
+
+def _editable(service, actor, plan_id: int, number: int) -> dict:
+    """The version, if ``actor`` may read it and edit its footprint's plans."""
+    version = service.get_version(actor, plan_id, number)
+    if not _may_edit(actor, version["footprint"]):
+        raise Forbidden(f"{actor.name} ({actor.role}) may not edit plans of {version['footprint']}")
+    return version
+
+
+def _default_efficiency() -> tuple[float, float]:
+    from .. import assumptions
+
+    a = assumptions.get("provider_efficiency_achieved")
+    return float(a.low), float(a.high)
+
+
+def _number_text(x: float) -> str:
+    return f"{x:g}"
+
+
+def _full_year(ramp: Mapping | None, last_year: int) -> int | None:
+    """The first year the care model reaches full coverage (ramps are held from each year given;
+    no ramp is the default, a third a year from 2016/17)."""
+    from ..plan import default_ramp
+
+    if ramp is None:
+        points = default_ramp(last_year)
+    else:
+        points = {int(parse_year(str(k))): float(v) for k, v in ramp.items()}
+    level = 0.0
+    for y in range(BASE_YEAR, last_year + 1):
+        level = points.get(y, level)
+        if level >= 1.0:
+            return y
+    return None
+
+
+def _linear_ramp(full: int) -> dict[str, float] | None:
+    """Coverage rising evenly from 2016/17 to full in ``full`` (None: the default, full from
+    2019/20, a third a year)."""
+    if full == BASE_YEAR + 3:
+        return None
+    if full <= BASE_YEAR:
+        return {year_label(BASE_YEAR): 1.0}
+    span = full - BASE_YEAR
+    return {year_label(y): round((y - BASE_YEAR) / span, 4) for y in range(BASE_YEAR + 1, full + 1)}
+
+
+def _document_plan(document: dict):
+    from ..plan import validate
+
+    return validate(document, source="stored plan")
+
+
+def _controls(document: dict, fields: Mapping[str, str] | None) -> tuple[list[ModelControl], list[str]]:
+    from ..interventions import library
+
+    plan = _document_plan(document)
+    adopted = {a.name: a for a in plan.interventions}
+    out = []
+    for name, spec in library().items():
+        a = adopted.get(name)
+        plan_full = _full_year(a.ramp if a else None, plan.last_year)
+        plan_full_label = year_label(plan_full) if plan_full is not None else None
+        if fields is None:
+            on = a is not None
+            coverage = _number_text(round((a.coverage if a else 0.5) * 100, 2))
+            full = plan_full_label or ""
+        else:
+            on = fields.get(f"on.{name}") == "yes"
+            coverage = fields.get(f"coverage.{name}", "")
+            full = fields.get(f"full.{name}", plan_full_label or "")
+        out.append(
+            ModelControl(
+                name=name,
+                title=spec.title,
+                description=spec.description,
+                delivered_by=KIND_NAMES.get(spec.delivered_by, spec.delivered_by),
+                on=on,
+                coverage=coverage,
+                full=full,
+                plan_full=plan_full_label,
+                in_plan=a is not None,
+            )
+        )
+    custom = [c.title for c in plan.custom_interventions if c.name in adopted]
+    return out, custom
+
+
+def initial_fields(document: dict) -> dict[str, str]:
+    """The editor's fields as its form first shows ``document`` (what a browser would send back
+    if nothing were touched): ``edited_document(document, initial_fields(document))`` is the
+    document itself."""
+    models, _ = _controls(document, None)
+    plan = _document_plan(document)
+    out = {}
+    for m in models:
+        if m.on:
+            out[f"on.{m.name}"] = "yes"
+        out[f"coverage.{m.name}"] = m.coverage
+        out[f"full.{m.name}"] = m.full
+    out["contracts"] = plan.finance.contracts if isinstance(plan.finance.contracts, str) else ""
+    iv = plan.finance.provider_efficiency
+    low, high = (iv.low, iv.high) if iv is not None else _default_efficiency()
+    out["efficiency.low"], out["efficiency.high"] = _number_text(low), _number_text(high)
+    return out
+
+
+def editor(
+    service,
+    actor,
+    plan_id: int,
+    number: int,
+    fields: Mapping[str, str] | None = None,
+    errors: tuple[FieldError, ...] = (),
+) -> Editor:
+    """The editor of a version: its care models, contracts and provider efficiency as the form
+    shows them (``fields``: as the user sent them, to show again with ``errors``) and the
+    preview of the version as it is."""
+    version = _editable(service, actor, plan_id, number)
+    document = version["document"]
+    plan = _document_plan(document)
+    models, custom = _controls(document, fields)
+    shown = initial_fields(document) if fields is None else fields
+    return Editor(
+        version=version,
+        models=tuple(models),
+        custom=tuple(custom),
+        years=tuple(year_label(y) for y in range(BASE_YEAR, plan.last_year + 1)),
+        contracts=shown.get("contracts", ""),
+        custom_contracts=not isinstance(plan.finance.contracts, str),
+        presets=tuple((p, CONTRACT_LABELS.get(p, p)) for p in PRESETS),
+        efficiency_low=shown.get("efficiency.low", ""),
+        efficiency_high=shown.get("efficiency.high", ""),
+        efficiency_default=_default_efficiency(),
+        preview=_preview_of(plan),
+        errors=errors,
+    )
+
+
+def _number(text: str | None, path: str, what: str, problems: list[str]) -> float | None:
+    try:
+        x = float(str(text).strip().replace("%", ""))
+    except ValueError:
+        problems.append(f"{path}: {str(text)[:40]!r} is not a number; give {what}")
+        return None
+    if not math.isfinite(x):
+        problems.append(f"{path}: {str(text)[:40]!r} is not a number; give {what}")
+        return None
+    return x
+
+
+def edited_document(document: dict, fields: Mapping[str, str]) -> dict:
+    """The plan ``document`` with the editor's ``fields`` applied: each library care model on or
+    off (``on.NAME`` = "yes"), its coverage in percent (``coverage.NAME``) and its first year of
+    full roll-out (``full.NAME``), the contract preset (``contracts``) and provider efficiency,
+    % a year (``efficiency.low``, ``efficiency.high``). Everything else is kept as it was, and so
+    is any value the form shows unchanged (a plan's own ramp, coverage 0.333, no efficiency
+    given). Values the form cannot read raise Invalid with a line each, named by the plan's
+    field path; the rest is for ``validate`` (as ``Service.add_version`` does) to judge."""
+    doc, problems = _apply(document, fields)
+    if problems:
+        raise Invalid(problems[0], problems)
+    return doc
+
+
+def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
+    """``edited_document``'s work: the document with every readable field applied, and a line
+    for each field it could not read (that field's value left as it was)."""
+    from ..interventions import library
+
+    plan = _document_plan(document)
+    doc = copy.deepcopy(document)
+    lib = library()
+    problems: list[str] = []
+    old = {a["name"]: a for a in doc.get("interventions") or []}
+    names = [a["name"] for a in doc.get("interventions") or []]
+    names += [n for n in lib if n not in old]
+    items: list[dict] = []
+    for name in names:
+        if name not in lib:  # the plan's own care model: kept
+            items.append(old[name])
+            continue
+        if fields.get(f"on.{name}") != "yes":
+            continue
+        i = len(items)
+        before = old.get(name)
+        item = copy.deepcopy(before) if before else {"name": name}
+        text = fields.get(f"coverage.{name}")
+        if text is not None:
+            pct = _number(text, f"interventions.{i}.coverage", "a percentage from 0 to 100", problems)
+            was = before.get("coverage", 1.0) if before else None
+            # The slider moves in whole percent: a plan's 33.3% comes back as 33, unchanged.
+            if pct is not None and not (was is not None and abs(was * 100 - pct) < 0.5):
+                item["coverage"] = pct / 100
+        elif before is None:
+            item["coverage"] = 0.5
+        full_text = (fields.get(f"full.{name}") or "").strip()
+        if full_text:
+            try:
+                full = parse_year(full_text)
+            except ValueError as e:
+                problems.append(f"interventions.{i}.ramp: {e}")
+            else:
+                if not BASE_YEAR <= full <= plan.last_year:
+                    problems.append(
+                        f"interventions.{i}.ramp: full roll-out in {year_label(full)} is outside the plan's "
+                        f"years; allowed: {year_label(BASE_YEAR)} to {year_label(plan.last_year)}"
+                    )
+                elif before is None or full != _full_year(before.get("ramp"), plan.last_year):
+                    ramp = _linear_ramp(full)
+                    if ramp is not None or "ramp" in item:  # None: the default ramp
+                        item["ramp"] = ramp
+        items.append(item)
+    doc["interventions"] = items
+    finance = doc.setdefault("finance", {})
+    preset = (fields.get("contracts") or "").strip()
+    if preset:
+        finance["contracts"] = preset
+    low_text, high_text = fields.get("efficiency.low"), fields.get("efficiency.high")
+    if low_text is not None or high_text is not None:
+        what = "% a year, for example 2"
+        low = _number(low_text, "finance.provider_efficiency.low", what, problems)
+        high = _number(high_text, "finance.provider_efficiency.high", what, problems)
+        iv = plan.finance.provider_efficiency
+        shown = (iv.low, iv.high) if iv is not None else _default_efficiency()
+        if low is not None and high is not None and (low, high) != shown:
+            finance["provider_efficiency"] = {"low": low, "high": high}
+    return doc, problems
+
+
+def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
+    """Each of the service's lines with the editor's field it names (by the plan's field path:
+    ``interventions.3.coverage`` is the coverage slider of the fourth care model in
+    ``document``)."""
+    names = [a.get("name") if isinstance(a, dict) else None for a in document.get("interventions") or []]
+    out = []
+    for line in lines:
+        path = line.split(":", 1)[0].strip()
+        parts = path.split(".")
+        name = None
+        if parts[0] == "interventions" and len(parts) > 1 and parts[1].isdigit():
+            i = int(parts[1])
+            model = names[i] if i < len(names) else None
+            if model:
+                what = parts[2] if len(parts) > 2 else ""
+                name = {"coverage": "coverage", "ramp": "full"}.get(what, "on") + f".{model}"
+        elif path.startswith("finance.provider_efficiency"):
+            name = "efficiency.high" if path.endswith(".high") else "efficiency.low"
+        elif path.startswith("finance.contracts"):
+            name = "contracts"
+        out.append(FieldError(name, line))
+    return tuple(out)
+
+
+def _checked(document: dict):
+    """The plan of ``document``, as the service checks it (its 422 lines when not valid)."""
+    from ..plan import PlanError, validate
+
+    try:
+        return validate(document, source="plan")
+    except PlanError as e:
+        raise Invalid("the plan is not valid", e.lines) from None
+
+
+def _preview_of(plan) -> Preview:
+    from .preview import preview as run_preview
+
+    draws = min(plan.monte_carlo.draws, PREVIEW_DRAWS)
+    quick = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update={"draws": draws})})
+    doc = run_preview(quick).model_dump(mode="json", exclude_none=True)
+    return Preview(
+        draws=draws,
+        plan_draws=plan.monte_carlo.draws,
+        numbers=key_numbers(doc),
+        charts=(admissions_chart(doc), beds_chart(doc), bridge_chart(doc), orgs_chart(doc)),
+    )
+
+
+class EditError(Invalid):
+    """The editor's fields cannot make a valid plan: the service's lines, each with its field."""
+
+    def __init__(self, lines: list[str], errors: tuple[FieldError, ...]):
+        super().__init__(lines[0], lines)
+        self.errors = errors
+
+
+def _edited(document: dict, fields: Mapping[str, str]):
+    """The edited document and its plan, checked as the service checks it; EditError with every
+    problem (the fields the form could not read and the plan checker's lines), each with its
+    field."""
+    doc, problems = _apply(document, fields)
+    plan = None
+    try:
+        plan = _checked(doc)
+    except Invalid as e:
+        problems += e.lines
+    if problems:
+        raise EditError(problems, field_errors(problems, doc))
+    return doc, plan
+
+
+def preview(service, actor, plan_id: int, number: int, fields: Mapping[str, str]) -> Preview:
+    """The version with the editor's ``fields`` applied, previewed (at most 1,000 draws, no
+    incentive matrix): for those who may edit its footprint's plans. Raises EditError."""
+    version = _editable(service, actor, plan_id, number)
+    return _preview_of(_edited(version["document"], fields)[1])
+
+
+def save(service, actor, plan_id: int, number: int, fields: Mapping[str, str]) -> dict:
+    """Save the version with the editor's ``fields`` applied as the plan's next version
+    (``Service.add_version``: never overwrites). Raises EditError with the service's lines."""
+    version = _editable(service, actor, plan_id, number)
+    doc, _ = _edited(version["document"], fields)
+    try:
+        return service.add_version(actor, plan_id, doc)
+    except Invalid as e:
+        raise EditError(e.lines, field_errors(e.lines, doc)) from None
+
+
+# ---- a version's results ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StorySection:
+    key: str
+    title: str
+    paragraphs: tuple[str, ...]
+    charts: tuple[Chart, ...]
+
+
+@dataclass(frozen=True)
+class Results:
+    version: dict
+    run_id: str
+    stored: bool
+    draws: int
+    seed: int
+    title: str  # the story's
+    numbers: Table
+    sections: tuple[StorySection, ...]
+    charts: tuple[Chart, ...]  # every chart, in the order of the sections
+    four_tests: tuple[tuple[str, str, str], ...] = ()  # (test, status, who and when or the grades)
+    finance_tables: tuple[Table, ...] = ()  # organisations, investment and payback, workforce
+
+
+@lru_cache(maxsize=32)
+def _story(content_hash: str, document: str, audience: str):
+    """The story of a plan (``story.tell``), from its own run; cached by the version's content
+    hash, which names the document exactly."""
+    from ..engine import run
+    from ..story import tell
+
+    return tell(run(_document_plan(json.loads(document))), audience)
+
+
+@lru_cache(maxsize=32)
+def _central_gap(content_hash: str, document: str) -> float:
+    """The version's last-year gap with every assumption central (the tornado's centre)."""
+    from ..sensitivity import central_gap
+
+    return central_gap(_document_plan(json.loads(document)))
+
+
+def story(version: dict, audience: str = "board"):
+    """The story of a version (``Service.get_version``'s document) for ``audience``."""
+    return _story(version["content_hash"], json.dumps(version["document"], sort_keys=True), audience)
+
+
+def results(service, actor, plan_id: int, number: int) -> Results:
+    """A version's results: ``Service.run`` (stored by the run's identity, with the incentive
+    matrix and the gap drivers), its charts and tables, and the board's story."""
+    version = service.get_version(actor, plan_id, number)
+    doc = service.run(actor, plan_id, number)
+    text = json.dumps(version["document"], sort_keys=True)
+    told = _story(version["content_hash"], text, "board")
+    charts = {
+        c.key: c
+        for c in (
+            services_chart(doc),
+            beds_chart(doc),
+            bridge_chart(doc),
+            drivers_chart(doc, _central_gap(version["content_hash"], text)),
+            orgs_chart(doc),
+            incentives_chart(doc),
+        )
+        if c is not None
+    }
+    placed: list[str] = []
+    sections = []
+    for s in told.sections:
+        mine = tuple(charts[k] for k in SECTION_CHARTS.get(s.key, ()) if k in charts and k not in placed)
+        placed += [c.key for c in mine]
+        sections.append(StorySection(s.key, s.title, tuple(s.paragraphs), mine))
+    rest = tuple(c for k, c in charts.items() if k not in placed)
+    if rest:
+        sections.append(StorySection("more", "More charts", (), rest))
+    return Results(
+        version=version,
+        run_id=doc.get("run_id", ""),
+        stored=bool(doc.get("stored")),
+        draws=doc["draws"],
+        seed=doc["seed"],
+        title=told.title,
+        numbers=key_numbers(doc),
+        sections=tuple(sections),
+        charts=tuple(c for s in sections for c in s.charts),
+        four_tests=_four_tests((doc.get("service_change") or {}).get("four_tests", {})),
+        finance_tables=tuple(
+            t for t in (organisation_table(doc), investment_table(doc), workforce_table(doc)) if t is not None
+        ),
+    )
+
+
+def _four_tests(tests: dict) -> tuple[tuple[str, str, str], ...]:
+    """The four tests as checklist rows: the test, its status, and who attested when (or each
+    care model's evidence grade)."""
+    rows = []
+    for key, t in tests.items():
+        if key == "clinical_evidence":
+            detail = "; ".join(f"{g['title']}: {g['grade']}" for g in t.get("care_models", ()))
+        elif t.get("attested_by"):
+            detail = f"{t['attested_by']}, {t['attested_at']}" + (f": {t['note']}" if t.get("note") else "")
+        else:
+            detail = "the footprint's lead records this on the version"
+        rows.append((t["title"], t["status"], detail))
+    return tuple(rows)
+
+
+# ---- two versions compared -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: dict  # Service.get_version's documents
+    b: dict
+    table: Table
+    paragraphs: tuple[str, ...]  # the report's "two options compared"
+    charts: tuple[Chart, ...]
+
+
+def parse_ref(text: str, what: str) -> tuple[int, int]:
+    """``PLAN:VERSION`` (``12:3``) as two numbers; Invalid naming ``what`` otherwise."""
+    plan, sep, number = (text or "").partition(":")
+    if not (
+        sep and plan.isdigit() and number.isdigit() and 0 < int(plan) < 2**31 and 0 < int(number) < 2**31
+    ):
+        raise Invalid(
+            f"{what}: {text[:40]!r} is not a plan and version; write PLAN:VERSION, for example 12:3"
+        )
+    return int(plan), int(number)
+
+
+@lru_cache(maxsize=16)
+def _comparison_story(hash_a: str, doc_a: str, hash_b: str, doc_b: str) -> tuple[str, ...]:
+    from ..engine import run
+    from ..story import compare
+
+    told = compare(run(_document_plan(json.loads(doc_a))), run(_document_plan(json.loads(doc_b))))
+    return tuple(p for s in told.sections if s.key == "comparison" for p in s.paragraphs)
+
+
+def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Comparison:
+    """Two versions (or two plans, as options) of one footprint side by side: the report's
+    compare table and its words, and charts of both, each from ``Service.run`` (stored)."""
+    va = service.get_version(actor, *a)
+    vb = service.get_version(actor, *b)
+    if va["footprint"] != vb["footprint"]:
+        raise Invalid(
+            f"the two versions cover different footprints ({va['footprint']} and {vb['footprint']}); "
+            "compare versions or options of the same footprint"
+        )
+    da, db = service.run(actor, *a), service.run(actor, *b)
+    shared = [y for y in da["years"] if y in db["years"]]
+    if not shared:
+        raise Invalid("the two versions share no year; compare versions with overlapping years")
+    la, lb = last_year(da), last_year(db)
+
+    def row(label: str, get, fmt=money) -> tuple[str, str, str]:
+        return (label, interval(get(da, la), fmt), interval(get(db, lb), fmt))
+
+    table = Table(
+        "The two options in their last year: average (80% interval)",
+        ("Measure", f"Option A: version {va['version']}", f"Option B: version {vb['version']}"),
+        (
+            ("Last year", la, lb),
+            row("Emergency admissions a year", lambda d, y: d["activity"]["emergency_admissions"][y], count),
+            row("Hospital beds needed", lambda d, y: d["capacity"]["beds"][y], count),
+            row("Shortfall if nothing changes", lambda d, y: gap(d["finance"]["do_nothing"]["system"], y)),
+            row("Shortfall with the option", lambda d, y: gap(d["finance"]["system"], y)),
+            row("Care models' net saving", lambda d, y: d["finance"]["care_models_net_saving"][y]),
+            row("Provider efficiency saving", lambda d, y: d["finance"]["provider_efficiency"][y]),
+            ("Care models adopted", str(len(da["interventions"])), str(len(db["interventions"]))),
+            (
+                "Contracts",
+                CONTRACT_LABELS.get(da["finance"]["contracts"], da["finance"]["contracts"]),
+                CONTRACT_LABELS.get(db["finance"]["contracts"], db["finance"]["contracts"]),
+            ),
+            ("Simulations", count(da["draws"]), count(db["draws"])),
+        ),
+    )
+    paragraphs = _comparison_story(
+        va["content_hash"],
+        json.dumps(va["document"], sort_keys=True),
+        vb["content_hash"],
+        json.dumps(vb["document"], sort_keys=True),
+    )
+
+    def fan_rows(what: str, key: str, fmt=count) -> tuple:
+        return tuple(
+            (
+                y,
+                interval(da[what][key][y], fmt),
+                interval(db[what][key][y], fmt),
+                interval(da["do_nothing"][what][key][y], fmt),
+            )
+            for y in shared
+        )
+
+    heads = ("Year", "Option A", "Option B", "If nothing changes")
+    charts = (
+        Chart(
+            "compare-admissions",
+            "Fan chart of emergency admissions a year: doing nothing dashed orange (as in option A's run), "
+            "option A solid blue, option B dotted green, each with its 80% interval shaded.",
+            compare_fan_chart(
+                da,
+                db,
+                "activity",
+                "emergency_admissions",
+                "Emergency admissions a year: option A (solid), option B (dotted), doing nothing (dashed)",
+                "",
+                "Emergency admissions a year",
+            ),
+            Table(
+                "Emergency admissions a year: average (80% interval)",
+                heads,
+                fan_rows("activity", "emergency_admissions"),
+            ),
+            460,
+        ),
+        Chart(
+            "compare-beds",
+            "Fan chart of the hospital beds needed: doing nothing dashed orange, option A solid blue, "
+            "option B dotted green, with 80% intervals shaded.",
+            compare_fan_chart(
+                da,
+                db,
+                "capacity",
+                "beds",
+                "Hospital beds needed: option A (solid), option B (dotted), doing nothing (dashed)",
+                " beds",
+                "Beds needed (85% occupancy)",
+            ),
+            Table("Hospital beds needed: average (80% interval)", heads, fan_rows("capacity", "beds")),
+            460,
+        ),
+        bridge_chart(da, "compare-bridge-a", "Option A. "),
+        bridge_chart(db, "compare-bridge-b", "Option B. "),
+        compare_orgs_chart(da, db),
+    )
+    return Comparison(va, vb, table, paragraphs, charts)
+
+
+def choices(service, actor) -> list[tuple[str, str]]:
+    """Every version ``actor`` may read, as (``PLAN:VERSION``, a label) for the compare form."""
+    from ..footprint import find
+
+    out = []
+    for p in service.list_plans(actor):
+        plan = service.get_plan(actor, p["id"])
+        place = find(plan["footprint"]).name
+        for v in plan["versions"]:
+            out.append((f"{plan['id']}:{v['version']}", f"{v['name']}, version {v['version']} ({place})"))
+    return out
+
+
+# ---- submissions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionRow:
+    id: int
+    version: int
+    state: str
+    submitted_at: str
+    current: bool  # the footprint's current submission (not superseded)
+    comments: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class VersionStatus:
+    may_edit: bool
+    may_submit: bool
+    submissions: tuple[SubmissionRow, ...]  # this plan's, newest first
+    returned: SubmissionRow | None  # this version's current submission, when it was returned
+    current: SubmissionRow | None  # this version's current submission, if any
+    may_attest: bool = False  # a lead of the footprint may attest the four tests
+    attestations: tuple[dict, ...] = ()  # this version's current attestations
+    attestable: tuple[tuple[str, str], ...] = ()  # (test, title) a lead may attest
+
+
+def _row(sub: dict) -> SubmissionRow:
+    return SubmissionRow(
+        sub["id"],
+        sub["version"],
+        sub["state"],
+        sub["submitted_at"],
+        sub["superseded_by"] is None,
+        tuple(sub.get("comments") or ()),
+    )
+
+
+def version_status(service, actor, version: dict) -> VersionStatus:
+    """What the version page shows about submitting: whether ``actor`` may edit the plan or
+    submit this version (a lead of its footprint; not when it is already the footprint's
+    current submission, which the service would refuse), and the plan's submissions with the
+    reviewers' comments."""
+    subs = [
+        _row(s)
+        for s in service.list_submissions(actor, version["footprint"])
+        if s["plan_id"] == version["id"]
+    ]
+    mine = [s for s in subs if s.version == version["version"] and s.current]
+    current = mine[-1] if mine else None
+    from ..service_change import ATTESTED, FOUR_TESTS
+
+    attested = [a for a in service.attestations(actor, version["id"], version["version"]) if a["current"]]
+    return VersionStatus(
+        may_edit=_may_edit(actor, version["footprint"]),
+        may_submit=actor.role == "lead" and version["footprint"] in actor.footprints and current is None,
+        submissions=tuple(reversed(subs)),
+        returned=current if current is not None and current.state == "returned" else None,
+        current=current,
+        may_attest=actor.role == "lead" and version["footprint"] in actor.footprints,
+        attestations=tuple(attested),
+        attestable=tuple((t, FOUR_TESTS[t]) for t in ATTESTED),
+    )
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    code: str
+    name: str
+    state: str  # missing, submitted, returned or accepted
+    submission: SubmissionRow | None
+    plan_id: int | None
+    plan_name: str | None
+    flags: tuple[str, ...] = ()  # service change: consultation flags and bed closures
+
+
+def service_flags(document: dict) -> tuple[str, ...]:
+    """What a reviewer should see first about a plan's service changes: proposals likely to need
+    formal consultation, and the beds it closes (no run needed)."""
+    from ..service_change import consultation
+
+    plan = _document_plan(document)
+    sc = plan.service_changes
+    if sc is None:
+        return ()
+    out = []
+    flagged = consultation(plan)
+    if flagged:
+        n = len(flagged)
+        out.append(f"{n} likely substantial variation{'s' if n != 1 else ''}: formal consultation")
+    closed = sum(-b.change for b in sc.beds if b.change < 0)
+    if closed:
+        out.append(f"closes {closed:,} beds: beds test applies")
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Board:
+    rows: tuple[BoardRow, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def board(service, actor) -> Board:
+    """Every footprint's current submission, for national reviewers (who accept or return)."""
+    from ..footprint import all_footprints
+
+    if actor.role != "national":
+        raise Forbidden(f"{actor.name} ({actor.role}) may not review submissions")
+    current: dict[str, dict] = {}
+    for sub in service.list_submissions(actor):
+        if sub["superseded_by"] is None:
+            current[sub["footprint"]] = sub
+    rows = []
+    for fp in sorted(all_footprints(), key=lambda f: f.name):
+        sub = current.get(fp.code)
+        name, flags = None, ()
+        if sub is not None:
+            version = service.get_version(actor, sub["plan_id"], sub["version"])
+            name, flags = version["name"], service_flags(version["document"])
+        rows.append(
+            BoardRow(
+                fp.code,
+                fp.name,
+                sub["state"] if sub else "missing",
+                _row(sub) if sub else None,
+                sub["plan_id"] if sub else None,
+                name,
+                flags,
+            )
+        )
+    counts = {s: sum(r.state == s for r in rows) for s in ("submitted", "returned", "accepted", "missing")}
+    return Board(tuple(rows), counts)
+
+
+__all__ = [
+    "Board",
+    "Chart",
+    "Comparison",
+    "EditError",
+    "Editor",
+    "FieldError",
+    "Preview",
+    "Results",
+    "Table",
+    "board",
+    "choices",
+    "compare",
+    "edited_document",
+    "initial_fields",
+    "editor",
+    "field_errors",
+    "field_id",
+    "parse_ref",
+    "preview",
+    "results",
+    "save",
+    "story",
+    "version_status",
+]
+
+
+# ---- England with the plans ------------------------------------------------------------------
+
+ENGLAND_DRAWS, ENGLAND_SEED = 200, 1  # as the England page's do-nothing roll-up (web.figures)
+
+
+def _public_reader():
+    from .plans import Actor
+
+    return Actor(0, "(public)", "viewer", frozenset())  # reads published versions only
+
+
+def england_plan_versions(service, actor) -> dict[str, dict]:
+    """Each footprint's plan for England's plan view, as ``Service.get_version`` documents by
+    footprint code: the latest submission that was not returned (as ``rollup_submissions``
+    chooses them) for national users; for everyone else (anonymous visitors too: ``actor`` None)
+    the latest accepted, published one."""
+    national = actor is not None and actor.role == "national"
+    reader = actor if national else _public_reader()
+    latest: dict[str, dict] = {}
+    for sub in service.list_submissions(reader):  # oldest first: the last one kept is the latest
+        if sub["state"] == "returned" or (not national and sub["state"] != "accepted"):
+            continue
+        latest[sub["footprint"]] = sub
+    return {code: service.get_version(reader, sub["plan_id"], sub["version"]) for code, sub in latest.items()}
+
+
+def england_plans(service, actor) -> dict:
+    """{footprint code: Plan} for England's plan view (``england_plan_versions``), validated."""
+    from ..plan import validate
+
+    return {
+        code: validate(v["document"], source=f"plan {v['id']} version {v['version']}")
+        for code, v in england_plan_versions(service, actor).items()
+    }
+
+
+@lru_cache(maxsize=16)
+def _england_with(key: tuple[tuple[str, str], ...], documents: tuple[str, ...]) -> dict:
+    from ..plan import validate
+    from .preview import england
+
+    plans = {
+        code: validate(json.loads(doc), source=f"{code}'s plan")
+        for (code, _), doc in zip(key, documents, strict=True)
+    }
+    return england(plans, ENGLAND_DRAWS, ENGLAND_SEED)
+
+
+def england_with_plans(service, actor) -> dict:
+    """``preview.england`` (200 draws, seed 1, as the page's do-nothing roll-up) with the plans
+    of ``england_plans``; cached by the versions' content hashes, which name the plans exactly."""
+    versions = sorted(england_plan_versions(service, actor).items())
+    key = tuple((code, v["content_hash"]) for code, v in versions)
+    documents = tuple(json.dumps(v["document"], sort_keys=True) for _, v in versions)
+    return _england_with(key, documents)

@@ -1,0 +1,292 @@
+"""What the pages show, read from the core's documents and charts and kept per process.
+
+Nothing here models anything: the numbers come from the do-nothing roll-up's document
+(``Rollup.to_dict``), a do-nothing run's document (``Results.to_dict``) and the story's facts;
+the charts are the report's (``report.charts``) or a map drawn from the roll-up's figures.
+Everything is cached in memory because it depends only on the shipped data and the code, never on
+the store: a do-nothing roll-up of 200 draws (about a second, once per process) and each
+footprint's do-nothing run (once per footprint). Published stories are cached by the version's
+content hash, which names the plan document exactly, so a cached story is never stale.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from markupsafe import Markup
+
+DRAWS = 200  # enough for stable averages and 80% bands on a page; the reports use the plan's own
+SEED = 1
+LAST_YEAR = 2020  # 2020/21: the Five Year Forward View's horizon, as the roll-up's default
+GEOJSON = "stp17_boundaries.geojson"
+MAP_COLOURS = [[0.0, "#e8f1fa"], [0.5, "#5a9bd5"], [1.0, "#003087"]]  # NHS blues, light to dark
+
+_rollup_lock = threading.Lock()
+
+
+def figure_json(fig) -> Markup:
+    """A figure as JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or
+    ``&`` survives, so no text in a chart (a plan's name, say) can close the script element."""
+    text = fig.to_json() if hasattr(fig, "to_json") else json.dumps(fig)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+@cache
+def boundaries() -> bytes:
+    """The 44 footprints' simplified boundaries (ONS, OGL v3.0; see data/sources.yaml here)."""
+    return (resources.files("stpsim.web") / "data" / GEOJSON).read_bytes()
+
+
+@cache
+def plotly_js() -> tuple[bytes, bytes, str]:
+    """plotly.js from the installed plotly package, plain and gzipped, and its version: served
+    by the app so the pages need no CDN, and never committed to the repository."""
+    import gzip
+
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    body = get_plotlyjs().encode()
+    return body, gzip.compress(body, 6, mtime=0), plotly.__version__
+
+
+@cache
+def plotly_inline_styles() -> tuple[str, ...]:
+    """The base64 SHA-256 of each ``<style>`` text plotly.js inserts when it loads (today one:
+    MapLibre's stylesheet), for the Content-Security-Policy to allow exactly these."""
+    import base64
+    import hashlib
+    import re
+
+    source = plotly_js()[0].decode()
+    # A single-quoted literal with no escapes is the text as the browser will hash it.
+    found = re.findall(r"\.id=\"[0-9a-f]{64}\",\w\.textContent='([^'\\]*)'", source)
+    return tuple(base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() for text in found)
+
+
+# An empty world outline for plotly.js, which asks for one for any map with a locationmode even
+# when, as here, it draws no land, coast or country (layout.geo.visible is false).
+EMPTY_TOPOLOGY = b'{"type":"Topology","objects":{},"arcs":[]}'
+
+
+# ---- England ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FootprintRow:
+    code: str
+    name: str
+    people: int
+    gap: float  # GBP, mean over the draws, last year
+    gap_per_head: float
+    gap_per_head_p10: float
+    gap_per_head_p90: float
+
+
+@dataclass(frozen=True)
+class England:
+    year: str
+    draws: int
+    rows: tuple[FootprintRow, ...]  # largest gap per head first
+    total_gap: dict[str, float]  # England's do-nothing gap in the last year: mean, p10, p90
+
+
+_england: England | None = None
+
+
+def england() -> England:
+    """The do-nothing roll-up of the 44 footprints, computed once per process."""
+    global _england
+    with _rollup_lock:  # the first visitors wait for one roll-up, not start one each
+        if _england is None:
+            from ..rollup import rollup
+
+            doc = rollup({}, DRAWS, SEED, LAST_YEAR, executor="serial").to_dict()
+            year = doc["years"][-1]
+            rows = [
+                FootprintRow(
+                    code=f["code"],
+                    name=f["name"],
+                    people=f["population"],
+                    gap=f["do_nothing_gap"][year]["mean"],
+                    gap_per_head=f["gap_per_head"][year]["mean"],
+                    gap_per_head_p10=f["gap_per_head"][year]["p10"],
+                    gap_per_head_p90=f["gap_per_head"][year]["p90"],
+                )
+                for f in doc["footprints"]
+            ]
+            rows.sort(key=lambda r: -r.gap_per_head)
+            _england = England(year, doc["draws"], tuple(rows), doc["england"]["do_nothing_gap"][year])
+    return _england
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    code: str
+    planned: bool  # False: no plan in this view, the do-nothing value stands
+    gap_per_head: float  # GBP, mean over the draws, last year: with its plan, or do-nothing
+
+
+def england_plan_rows(preview: dict) -> dict[str, PlanRow]:
+    """The plan view's figure for each footprint from ``preview.england``'s document: the plan's
+    gap per head where a plan is in, the page's do-nothing figure elsewhere."""
+    do_nothing = {r.code: r.gap_per_head for r in england().rows}
+    return {
+        f["code"]: PlanRow(
+            f["code"], f["planned"], f["gap_per_head"] if f["planned"] else do_nothing[f["code"]]
+        )
+        for f in preview["footprints"]
+    }
+
+
+@lru_cache(maxsize=16)
+def england_map(geojson_url: str, plan: tuple[tuple[str, float], ...] | None = None) -> Markup:
+    """A choropleth of the gap per head, drawn on the footprints' own boundaries with no base
+    map (no tiles, nothing fetched from elsewhere): do-nothing, or with ``plan``'s (code, gap per
+    head) where given. Clicking a footprint opens its page (the ``customdata`` URL, read by
+    dashboard.js)."""
+    import plotly.graph_objects as go
+
+    data = england()
+    planned = dict(plan or ())
+    z = [round(planned.get(r.code, r.gap_per_head), 2) for r in data.rows]
+    if plan is None:
+        text = [r.name for r in data.rows]
+    else:
+        text = [
+            f"{r.name} (with its plan)" if r.code in planned else f"{r.name} (no plan: if nothing changes)"
+            for r in data.rows
+        ]
+    fig = go.Figure(
+        go.Choropleth(
+            geojson=geojson_url,
+            featureidkey="properties.stp17cd",
+            locations=[r.code for r in data.rows],
+            z=z,
+            text=text,
+            customdata=[f"/footprints/{r.code}" for r in data.rows],
+            colorscale=MAP_COLOURS,
+            marker=dict(line=dict(color="#ffffff", width=0.8)),
+            colorbar=dict(title=dict(text="£ a head"), tickprefix="£", thickness=14, len=0.6),
+            hovertemplate="%{text}<br>£%{z:,.0f} a head<extra></extra>",
+        )
+    )
+    fig.update_geos(visible=False, fitbounds="locations", projection_type="mercator")
+    fig.update_layout(
+        height=640,
+        margin=dict(l=0, r=0, t=10, b=0),
+        font=dict(family="Arial, Helvetica, sans-serif", size=14, color="#212b32"),
+        paper_bgcolor="#ffffff",
+        geo=dict(bgcolor="#ffffff"),
+    )
+    return figure_json(fig)
+
+
+# ---- one footprint ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    title: str
+    first: float  # average, first year
+    last: float  # average, last year
+    last_p10: float
+    last_p90: float
+
+
+@dataclass(frozen=True)
+class FootprintView:
+    code: str
+    name: str
+    region: str
+    first_year: str
+    last_year: str
+    draws: int
+    people_first: float
+    people_last: float
+    people_85_first: float
+    people_85_last: float
+    services: tuple[ServiceRow, ...]
+    beds: ServiceRow
+    charts: dict[str, Markup]  # people, pressure, beds: figure JSON
+
+
+def _do_nothing_only(fig, title: str):
+    """A report chart of a do-nothing run without its plan lines: in a do-nothing run the plan
+    is do-nothing too, and two labels on one line would say there is a plan."""
+    fig.data = tuple(t for t in fig.data if not (t.name or "").startswith("Plan"))
+    fig.update_layout(title_text=title)
+    return fig
+
+
+@lru_cache(maxsize=64)
+def footprint(code: str) -> FootprintView:
+    """One footprint if nothing changes: its people, the pressure on each service and the beds
+    it would need, from a do-nothing run of 200 draws (cached per footprint)."""
+    from ..engine import run
+    from ..footprint import find
+    from ..report import charts
+    from ..rollup import do_nothing_plan
+    from ..story import facts
+
+    fp = find(code)
+    plan = do_nothing_plan(fp.code, LAST_YEAR)
+    plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update={"draws": DRAWS})})
+    results = run(plan)
+    doc = results.to_dict()
+    f = facts(results)
+    y0, y1 = doc["years"][0], doc["years"][-1]
+
+    def row(title: str, by_year: dict) -> ServiceRow:
+        return ServiceRow(
+            title, by_year[y0]["mean"], by_year[y1]["mean"], by_year[y1]["p10"], by_year[y1]["p90"]
+        )
+
+    activity = doc["do_nothing"]["activity"]
+    return FootprintView(
+        code=fp.code,
+        name=fp.name,
+        region=fp.region,
+        first_year=y0,
+        last_year=y1,
+        draws=doc["draws"],
+        people_first=f["population.first"],
+        people_last=f["population.last"],
+        people_85_first=f["population.85plus.first"],
+        people_85_last=f["population.85plus.last"],
+        services=tuple(row(title, activity[key]) for key, title in charts.FAN_SETTINGS),
+        beds=row("Hospital beds needed", doc["do_nothing"]["capacity"]["beds"]),
+        charts={
+            "people": figure_json(charts.pyramid(results)),
+            "pressure": figure_json(
+                _do_nothing_only(
+                    charts.fans(results), "Demand by service if nothing changes: average and 80% interval"
+                )
+            ),
+            "beds": figure_json(
+                _do_nothing_only(charts.beds(results), "Hospital beds needed if nothing changes")
+            ),
+        },
+    )
+
+
+# ---- published plans -------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=128)
+def _public_story(content_hash: str, document: str):
+    from ..engine import run
+    from ..plan import validate
+    from ..story import tell
+
+    return tell(run(validate(json.loads(document), source="published plan")), "public")
+
+
+def public_story(version: dict):
+    """The public story of a published version (``Service.get_version``'s document), run with
+    the plan's own draws and seed as its report is; cached by the version's content hash."""
+    return _public_story(version["content_hash"], json.dumps(version["document"], sort_keys=True))

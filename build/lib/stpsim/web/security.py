@@ -1,0 +1,282 @@
+"""The web pages' security: the signed session cookie, the CSRF token, the sign-in rate limit and
+the headers every response carries.
+
+The session is a signed cookie (itsdangerous) holding the signed-in user and the form token;
+nothing about it is kept on the server, so any process with the same ``STPSIM_SECRET_KEY`` reads
+it. Without that variable each process makes a random key that is written nowhere: sessions then
+end when the process stops, and several processes would not read each other's cookies.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import cookie_parser
+
+from ..service import Actor
+
+COOKIE = "stpsim_session"
+SESSION_SECONDS = 8 * 3600  # a working day from signing in; then sign in again
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"  # how the pages' scripts send the same token with JSON
+
+EMPTY_SHA256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="  # base64 SHA-256 of ""
+
+
+@cache
+def content_security_policy() -> str:
+    """Only the app itself may supply scripts, styles, images, fonts and data; no inline script,
+    no eval. plotly.js (the SVG traces the pages draw) needs no 'unsafe-eval': its one
+    ``new Function`` is a fallback for browsers without globalThis. It does need three inline
+    styles, each allowed by its hash alone rather than by 'unsafe-inline':
+
+    - an empty ``<style>`` element that it then fills through the CSSOM (insertRule, which a
+      policy does not govern): its own rules for hover labels, cursors and layers;
+    - the MapLibre stylesheet it inserts as a ``<style>`` when it loads (hashed from the bundle
+      at start-up, so a new plotly version brings its own hash);
+    - empty ``style=""`` attributes on the colour bar's rectangles (style-src-attr with
+      'unsafe-hashes' for the empty value only: an empty attribute styles nothing).
+    """
+    from .figures import plotly_inline_styles
+
+    styles = " ".join(f"'sha256-{h}'" for h in (EMPTY_SHA256, *plotly_inline_styles()))
+    return (
+        "default-src 'self'; script-src 'self'; "
+        f"style-src 'self' {styles}; style-src-attr 'unsafe-hashes' 'sha256-{EMPTY_SHA256}'; "
+        "img-src 'self'; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+# JSON needs no content at all: the API's answers may not be framed or run anything (and the
+# API never loads plotly.js to work out the pages' policy).
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+# The API's own documentation pages load Swagger UI and ReDoc from their CDNs with an inline
+# script; the policy above would blank them, so they keep the API's behaviour.
+NO_CSP = ("/docs", "/docs/oauth2-redirect", "/redoc")
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+def is_page_json(path: str) -> bool:
+    """Whether ``path`` is one of the pages' own JSON endpoints (the editor's preview): signed-in
+    users, the session's CSRF token, and errors as JSON ``{"lines": [...]}``."""
+    return path.startswith("/web/")
+
+
+def is_api(path: str) -> bool:
+    """Whether ``path`` belongs to the REST API (JSON errors) rather than the web pages."""
+    return path.startswith("/api/") or path in ("/api", "/healthz", "/openapi.json", *NO_CSP)
+
+
+# ---- the session -----------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """What the cookie holds: the form token, the signed-in user (if any) and a one-off message."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False
+
+    @property
+    def csrf(self) -> str:
+        if "csrf" not in self.data:
+            self.data["csrf"] = secrets.token_urlsafe(32)
+            self.changed = True
+        return self.data["csrf"]
+
+    @property
+    def actor(self) -> Actor | None:
+        u = self.data.get("user")
+        if not u:
+            return None
+        return Actor(u["id"], u["name"], u["role"], frozenset(u["footprints"]))
+
+    def sign_in(self, actor: Actor) -> None:
+        # A new token on signing in, so a token planted before (session fixation) is worthless.
+        self.data = {
+            "csrf": secrets.token_urlsafe(32),
+            "user": {
+                "id": actor.id,
+                "name": actor.name,
+                "role": actor.role,
+                "footprints": sorted(actor.footprints),
+            },
+        }
+        self.changed = True
+
+    def sign_out(self) -> None:
+        self.data = {"csrf": secrets.token_urlsafe(32)}
+        self.changed = True
+
+    def flash(self, message: str) -> None:
+        self.data["flash"] = message
+        self.changed = True
+
+    def take_flash(self) -> str | None:
+        message = self.data.pop("flash", None)
+        if message is not None:
+            self.changed = True
+        return message
+
+    def lazy_csrf(self) -> LazyToken:
+        return LazyToken(self)
+
+    def csrf_matches(self, token: str | None) -> bool:
+        expected = self.data.get("csrf")
+        return bool(expected and token) and hmac.compare_digest(expected, token)
+
+
+class LazyToken:
+    """The form token, made only when a page prints it: a page with no form sets no cookie."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def __html__(self) -> str:  # Jinja2 prints this; the token is URL-safe base64, no escaping
+        return self.session.csrf
+
+    __str__ = __html__
+
+
+def secret_key() -> str:
+    return os.environ.get("STPSIM_SECRET_KEY") or secrets.token_urlsafe(48)
+
+
+class Sessions:
+    """Reads and writes the signed session cookie."""
+
+    def __init__(self, key: str | None = None):
+        self.signer = URLSafeTimedSerializer(key or secret_key(), salt="stpsim.web.session")
+
+    def load(self, cookie_header: str | None) -> Session:
+        if not cookie_header:
+            return Session()
+        # Starlette's parser reads cookies as browsers send them: another site's odd cookie on the
+        # same host does not hide ours (http.cookies stops at the first it cannot parse).
+        value = cookie_parser(cookie_header).get(COOKIE)
+        if not value:
+            return Session()
+        try:
+            data = self.signer.loads(value, max_age=SESSION_SECONDS)
+        except BadSignature:  # forged, from another key, or expired (a subclass)
+            return Session(changed=True)
+        return Session(data if isinstance(data, dict) else {})
+
+    def cookie(self, session: Session, https: bool) -> bytes:
+        value = self.signer.dumps(session.data)
+        parts = [f"{COOKIE}={value}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={SESSION_SECONDS}"]
+        if https:
+            parts.append("Secure")
+        return "; ".join(parts).encode("latin-1")
+
+
+class WebMiddleware:
+    """Pure ASGI: gives each web request its ``scope["state"]["session"]``, writes the cookie back
+    when the session changed, and adds the security headers to every response."""
+
+    def __init__(self, app, sessions: Sessions):
+        self.app = app
+        self.sessions = sessions
+
+    async def __call__(self, scope, receive, send: Callable[[MutableMapping], Awaitable[None]]):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        web = not is_api(path)
+        session = None
+        if web:
+            cookie = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie"), None)
+            session = self.sessions.load(cookie)
+            scope.setdefault("state", {})["session"] = session
+        https = scope.get("scheme") == "https"
+
+        async def sending(message: MutableMapping) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
+                if path not in NO_CSP and b"content-security-policy" not in names:
+                    policy = content_security_policy() if web else API_CSP
+                    headers.append((b"content-security-policy", policy.encode()))
+                if session is not None and session.changed:
+                    headers.append((b"set-cookie", self.sessions.cookie(session, https)))
+                    # A page that sets a session is one visitor's: no shared cache may keep it.
+                    headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+# ---- the sign-in rate limit ------------------------------------------------------------------
+
+
+class SignInLimit:
+    """At most ``failures`` failed sign-ins in ``window`` seconds per user name and per client
+    address; the next attempt is refused until the oldest failure is older than the window.
+
+    The counts live in this process's memory: several server processes each limit on their own
+    (so an attacker spread over N processes gets N times the attempts), and a restart forgets.
+    """
+
+    def __init__(self, failures: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
+        self.failures = failures
+        self.window = window
+        self.clock = clock
+        self._seen: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _keys(user_name: str, address: str) -> list[tuple[str, str]]:
+        return [("user", user_name.strip().casefold()[:200]), ("address", address)]
+
+    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._seen.get(key, deque())
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return times
+
+    def wait(self, user_name: str, address: str) -> int:
+        """Seconds to wait before another attempt (0: go ahead)."""
+        now = self.clock()
+        with self._lock:
+            waits = [
+                times[0] + self.window - now
+                for key in self._keys(user_name, address)
+                if len(times := self._recent(key, now)) >= self.failures
+            ]
+        return max(1, int(max(waits) + 0.999)) if waits else 0
+
+    def failed(self, user_name: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in self._keys(user_name, address):
+                times = self._recent(key, now)
+                times.append(now)
+                self._seen[key] = times
+            if len(self._seen) > 10_000:  # forget quiet keys so guessed names cannot fill memory
+                for key in [k for k, t in self._seen.items() if not self._recent(k, now)]:
+                    del self._seen[key]
+
+    def succeeded(self, user_name: str) -> None:
+        # The user's own count starts again; the address's does not, or one known account could
+        # be used to reset the limit while guessing others from the same address.
+        with self._lock:
+            self._seen.pop(self._keys(user_name, "")[0], None)
