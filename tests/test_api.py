@@ -9,6 +9,7 @@ was accepted). 401 without a valid token, 403 when the role or footprint does no
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
@@ -175,16 +176,27 @@ def _stub_rollup(monkeypatch):
     monkeypatch.setattr(stpsim.rollup, "rollup", lambda *a, **k: SimpleNamespace(to_dict=lambda: stub))
 
 
+@functools.lru_cache(maxsize=1)
+def _small_record() -> tuple[dict, bytes]:
+    """One real run record, small (Cornwall, 2 draws), computed once for the matrix."""
+    from stpsim.plan import MonteCarlo, load
+    from stpsim.service.plans import run_and_pack
+
+    p = load("examples/cornwall.yaml")
+    return run_and_pack(p.model_copy(update={"monte_carlo": MonteCarlo(draws=2, seed=1)}))
+
+
 def _stub_report(monkeypatch):
-    """The report's rendering takes a while: the matrix checks rights, one test renders it."""
-    import stpsim.engine
+    """The report's run and rendering take a while: the matrix checks rights (which the service
+    checks before it reads or computes the run), one test renders it."""
     import stpsim.report
+    from stpsim.service.plans import Service
 
     def write(_results, path, _audience, _fmt, *_rest):
         path.write_bytes(b"stub report")
         return path
 
-    monkeypatch.setattr(stpsim.engine, "run", lambda plan: None)
+    monkeypatch.setattr(Service, "_compute_run", lambda self, *a: _small_record())
     monkeypatch.setattr(stpsim.report, "write", write)
 
 

@@ -259,7 +259,7 @@ def test_the_migration_upgrades_a_0001_store(store, tmp_path):
         plan_id, actor = _at_0001_with_a_plan(url)
         upgrade_to_head()
         with engine(url).connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0002"
+            assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0003"
         cols = {c["name"] for c in inspect(engine(url)).get_columns("attestations")}
         assert cols == {"id", "version_id", "test", "attested_by", "attested_at", "note"}
         svc = Service(url)

@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stpsim import engine, plan
+import stpsim
+from stpsim import plan
 from stpsim.interventions import library
 from stpsim.report import charts
 from stpsim.service import dashboard_charts as dc
@@ -25,7 +26,7 @@ NICE = (1.0, 2.0, 2.5, 5.0)
 @pytest.fixture(scope="module")
 def gm():
     p = plan.load(EXAMPLES / "greater_manchester.yaml")
-    return engine.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 60})}))
+    return stpsim.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 60})}))
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import numpy as np
 import openpyxl
 import pytest
 
+import stpsim
 from stpsim import engine, plan, report
 from stpsim.axes import ALL_SETTINGS
 from stpsim.finance import BRIDGE_LINES, PLAN_LINES
@@ -24,7 +25,7 @@ def gm():
     p = plan.load(EXAMPLES / "greater_manchester.yaml").model_copy(
         update={"monte_carlo": plan.MonteCarlo(draws=40, seed=1)}
     )
-    return engine.run(p)
+    return stpsim.run(p)
 
 
 @pytest.fixture(scope="module")

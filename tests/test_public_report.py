@@ -7,7 +7,8 @@ import re
 import pytest
 import textstat
 
-from stpsim import engine, plan, report, story
+import stpsim
+from stpsim import plan, report, story
 
 IDENTIFIER = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|acute:|\bE(?:38|54|06|07|08|09|10)\d{6}\b|\bR[A-Z0-9]{2}\b")
 
@@ -17,7 +18,7 @@ def gm():
     p = plan.load("examples/greater_manchester.yaml").model_copy(
         update={"monte_carlo": plan.MonteCarlo(draws=60, seed=1)}
     )
-    return engine.run(p)
+    return stpsim.run(p)
 
 
 def _visible_text(page: str) -> str:
@@ -68,7 +69,7 @@ def test_compare_puts_the_comparison_first_with_money(gm):
     dn = plan.load("examples/greater_manchester_do_nothing.yaml").model_copy(
         update={"monte_carlo": plan.MonteCarlo(draws=60, seed=1)}
     )
-    s = story.compare(engine.run(dn), gm, "board")
+    s = story.compare(stpsim.run(dn), gm, "board")
     assert s.sections[0].key == "comparison"
     first = " ".join(s.sections[0].paragraphs)
     assert "shortfall" in first and "of the do-nothing gap" in first
@@ -78,7 +79,7 @@ def test_a_do_nothing_plan_does_not_claim_to_close_nothing(gm):
     dn = plan.load("examples/greater_manchester_do_nothing.yaml").model_copy(
         update={"monte_carlo": plan.MonteCarlo(draws=30, seed=1)}
     )
-    text = story.tell(engine.run(dn), "board").text()
+    text = story.tell(stpsim.run(dn), "board").text()
     assert "closing £0" not in text and "by 0%" not in text and "give or take £0" not in text
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stpsim import engine, plan, report, story
+import stpsim
+from stpsim import plan, report, story
 from stpsim.axes import BAND_STARTS, SETTINGS
 from stpsim.cli import main
 
@@ -19,13 +20,13 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 @pytest.fixture(scope="module")
 def gm():
     p = plan.load(EXAMPLES / "greater_manchester.yaml")
-    return engine.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 200})}))
+    return stpsim.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 200})}))
 
 
 @pytest.fixture(scope="module")
 def cornwall():
     p = plan.load(EXAMPLES / "cornwall.yaml")
-    return engine.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 200})}))
+    return stpsim.run(p.model_copy(update={"monte_carlo": p.monte_carlo.model_copy(update={"draws": 200})}))
 
 
 NUMBER = re.compile(r"£?\d+(?:,\d{3})*(?:\.\d+)?(?:bn|m| million|%)?")

@@ -427,6 +427,10 @@ def run_cmd(
         str | None, typer.Option("--out", help="Write tables (CSV, Parquet, Excel, JSON) here.")
     ] = None,
     force: ForceOpt = False,
+    save: Annotated[
+        str | None,
+        typer.Option("--save", help="Save the run record to this file, for 'show' and 'report --result'."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
@@ -434,10 +438,27 @@ def run_cmd(
 
     plan = _load_plan(plan_file, draws, seed)
     created = _out_folder(out_dir, force) if out_dir else False  # checked before the long run
-    results, response = _served(run_plan, plan)
-    doc = _document(response)
+    if save:
+        _check_new_file("--save", Path(save), force)
+    record = _served(run_plan, plan)
+    if save:
+        try:
+            record.save(save)
+        except OSError as e:
+            raise UserError(f"--save {save}: cannot write ({e.strerror or e})") from None
     if out_dir:
-        _write_run(results, doc, out_dir, created)
+        _write_run(record.results, record.document, out_dir, created)
+    _print_record(record.document, as_json)
+    if out_dir:
+        out.print(
+            f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
+        )
+    if save:
+        out.print(f"Saved the run record to {save}")
+
+
+def _print_record(doc: dict, as_json: bool) -> None:
+    """What `run` prints of a run's document; `show` prints a saved record the same way."""
     if as_json:
         _emit_json(doc)
         return
@@ -446,10 +467,34 @@ def run_cmd(
         _print_finance(doc)
     _print_service_change(doc)
     _print_local(doc)
-    if out_dir:
-        out.print(
-            f"Wrote summary.csv, summary.parquet, results.parquet, results.xlsx and results.json to {out_dir}"
-        )
+
+
+def _check_new_file(option: str, target: Path, force: bool, example: str = "run.stpsim") -> None:
+    """A file an option will write: not a folder, its folder there, not overwritten without --force."""
+    if target.is_dir():
+        raise UserError(f"{option} {target}: is a folder; give a file name such as {example}")
+    if not target.parent.exists():
+        raise UserError(f"{option} {target}: the folder {target.parent} does not exist")
+    if target.exists() and not force:
+        raise UserError(f"{option} {target}: the file already exists; give --force to overwrite it")
+
+
+def _load_record(path: str):
+    from .record import RecordError, RunRecord
+
+    try:
+        return RunRecord.load(path)
+    except RecordError as e:
+        raise UserError(str(e)) from None
+
+
+@app.command("show")
+def show_cmd(
+    record_file: Annotated[str, typer.Argument(metavar="FILE", help="A run record saved by 'run --save'.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Print a saved run record exactly as 'run' printed it, without running anything."""
+    _print_record(_load_record(record_file).document, as_json)
 
 
 RUN_OUTPUTS = ("summary.csv", "summary.parquet", "results.parquet", "results.xlsx", "results.json")
@@ -993,8 +1038,8 @@ def _print_rollup(doc: dict) -> None:
 @app.command("report")
 def report_cmd(
     plan_files: Annotated[
-        list[str], typer.Argument(metavar="PLAN [PLAN_B]", help="One plan, or two to compare.")
-    ],
+        list[str] | None, typer.Argument(metavar="[PLAN [PLAN_B]]", help="One plan, or two to compare.")
+    ] = None,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="File to write (default report.html/.xlsx).")
     ] = None,
@@ -1005,6 +1050,12 @@ def report_cmd(
     force: ForceOpt = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
+    result: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--result", help="A run record saved by 'run --save', in place of a plan (repeat for two)."
+        ),
+    ] = None,
     national: Annotated[
         bool, typer.Option("--national", help="Add England-wide context from a roll-up of all 44 footprints.")
     ] = False,
@@ -1013,17 +1064,15 @@ def report_cmd(
     ] = None,
 ) -> None:
     """The plan's story: one self-contained HTML file (or an analyst's workbook)."""
-    from .plan import PlanError
-    from .service.compute import report
+    from .service.compute import report, run_plan
 
+    if bool(plan_files) == bool(result):
+        raise UserError("give one or two plan files, or --result with saved run records, not both")
+    if result and (draws is not None or seed is not None):
+        raise UserError("--draws and --seed set a new run; a saved record keeps its own (leave them out)")
     fmt = _report_format(fmt, output)
     target = Path(output or f"report.{fmt}")
-    if target.is_dir():
-        raise UserError(f"--output {target}: is a folder; give a file name such as report.{fmt}")
-    if not target.parent.exists():
-        raise UserError(f"--output {target}: the folder {target.parent} does not exist")
-    if target.exists() and not force:
-        raise UserError(f"--output {target}: the file already exists; give --force to overwrite it")
+    _check_new_file("--output", target, force, f"report.{fmt}")
     from .report.html import appendix_name
 
     extra = target.with_name(appendix_name(target))
@@ -1031,14 +1080,6 @@ def report_cmd(
         raise UserError(
             f"--output {target}: its appendix {extra} already exists; give --force to overwrite it"
         )
-    plans, errors = [], []
-    for path in plan_files:
-        try:
-            plans.append(_load_plan(path, draws, seed))
-        except PlanError as e:
-            errors.extend(f"{e.source}: {line}" for line in e.lines)
-    if errors:
-        raise UserError("\n".join(errors))
     others = None
     if national:
         from .rollup import RollupInputError, load_plans
@@ -1047,8 +1088,22 @@ def report_cmd(
             others = load_plans(plans_dir) if plans_dir else {}
         except RollupInputError as e:
             raise UserError("\n".join(e.lines)) from None
+    if result:
+        records = [_load_record(path) for path in result]
+    else:
+        plans, errors = [], []
+        for path in plan_files or []:
+            try:
+                plans.append(_load_plan(path, draws, seed))
+            except PlanError as e:
+                errors.extend(f"{e.source}: {line}" for line in e.lines)
+        if errors:
+            raise UserError("\n".join(errors))
+        if len(plans) > 2:
+            raise UserError(f"give one plan, or two to compare; got {len(plans)}")
+        records = [_served(run_plan, p) for p in plans]
     try:
-        written = _served(report, plans, target, audience, fmt, others)
+        written = _served(report, records, target, audience, fmt, others)
     except OSError as e:
         raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")

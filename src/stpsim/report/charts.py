@@ -430,13 +430,12 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
     )
 
 
-def tornado(results, top: int = 10) -> go.Figure:
+def tornado(record, top: int = 10) -> go.Figure:
     """What drives the plan's gap in its last year: each assumption at its 10th and 90th
-    percentile with the rest central (``sensitivity.gap_drivers``), largest swing at the top."""
-    from ..sensitivity import drivers_and_centre
-
-    rows, centre = drivers_and_centre(results.plan)
-    rows, centre = rows[:top][::-1], centre / 1e6
+    percentile with the rest central (the run record's ``gap_drivers``), largest swing at top."""
+    results = record
+    rows = record.document["gap_drivers"][:top][::-1]
+    centre = record.analyses["gap_centre"] / 1e6
     fig = go.Figure()
     for label, key, colour in (
         ("At its 10th percentile", "low", PLAN),

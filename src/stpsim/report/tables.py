@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -135,45 +134,15 @@ def organisation_table(results) -> pd.DataFrame:
 
 def care_model_costs(results) -> tuple[np.ndarray, np.ndarray]:
     """The adopted care models' set-up investment and running cost, each (draw, year) in pounds
-    summed over the plan's footprints: the same draws the run costed (parameters are keyed by
-    name and draw, so drawing them again gives the same numbers)."""
-    from .. import finance
-    from ..engine import adopted_interventions
-    from ..parameters import Interval
-
+    summed over the plan's footprints, as the run costed them."""
     n_d, n_t = results.draws, len(results.years)
-    invest, total = np.zeros((n_d, n_t)), np.zeros((n_d, n_t))
-    kept = getattr(results.finance, "care_model_costs", ())  # the run's own, where it keeps them
-    if kept and all(c.investment is not None and c.running is not None for c in kept):
-        running = np.zeros((n_d, n_t))
-        for c in kept:
+    invest, running = np.zeros((n_d, n_t)), np.zeros((n_d, n_t))
+    for c in getattr(results.finance, "care_model_costs", ()):
+        if c.investment is not None:
             invest += c.investment.sum(axis=0)
+        if c.running is not None:
             running += c.running.sum(axis=0)
-        return invest, running
-    plan = results.plan
-    adopted = adopted_interventions(plan)
-    if not adopted or results.finance is None:
-        return invest, total
-    draws = range(n_d)
-    seed = plan.monte_carlo.seed
-    params = finance.finance_parameters(plan.finance, seed, draws)
-    years = np.asarray(results.years)
-    set_up_only = [
-        replace(
-            a,
-            spec=a.spec.model_copy(
-                update={"costs": a.spec.costs.model_copy(update={"running_cost": Interval.of(0, 0)})}
-            ),
-        )
-        for a in adopted
-    ]
-    for f in range(len(results.codes)):
-        people = results.targeted_people
-        total += finance.care_model_costs(adopted, people, f, years, seed, draws, params).cost.sum(axis=0)
-        invest += finance.care_model_costs(set_up_only, people, f, years, seed, draws, params).cost.sum(
-            axis=0
-        )
-    return invest, total - invest
+    return invest, running
 
 
 def savings_table(results) -> pd.DataFrame:
@@ -393,15 +362,11 @@ def tables_html(results) -> str:
 # ---- investment and payback, and workforce (issue 14, items 3 and 4) -------------------------
 
 
-def payback_table(results) -> pd.DataFrame:
+def payback_table(record) -> pd.DataFrame:
     """Each care model: set-up and running cost, savings and net benefit in the last year,
-    payback year and net present value (mean and 80% interval), £m."""
-    from ..finance.payback import care_model_payback
-
-    if results.finance is None or not results.finance.incentives:
-        return pd.DataFrame()
+    payback year and net present value (mean and 80% interval), £m, from the run record."""
     rows = []
-    for m in care_model_payback(results):
+    for m in record.document.get("investment") or []:
         last = m["years"][-1]
         rows.append(
             {
@@ -410,7 +375,7 @@ def payback_table(results) -> pd.DataFrame:
                 "Running, last year": m["running"][last]["mean"] / 1e6,
                 "Savings, last year": m["savings"][last]["mean"] / 1e6,
                 "Net benefit, last year": m["net_benefit"][last]["mean"] / 1e6,
-                "Pays back": m["payback_year"] or "not by " + last,
+                "Pays back": m.get("payback_year") or "not by " + last,
                 "NPV": m["npv"]["mean"] / 1e6,
                 "NPV low (10%)": m["npv"]["p10"] / 1e6,
                 "NPV high (90%)": m["npv"]["p90"] / 1e6,
@@ -419,11 +384,10 @@ def payback_table(results) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def workforce_table(results) -> pd.DataFrame:
-    """Whole-time equivalents by staff group in each year: do-nothing, plan and the difference."""
-    from ..workforce import workforce
-
-    w = workforce(results)
+def workforce_table(record) -> pd.DataFrame:
+    """Whole-time equivalents by staff group in each year: do-nothing, plan and the difference,
+    from the run record."""
+    w = record.document["workforce"]
     rows = []
     for g in w["groups"].values():
         for scen, label in (

@@ -4,18 +4,26 @@ or option."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..plan import Plan
 from .errors import Invalid
 from .responses import CompareResponse, IncentiveCell, IncentiveMatrix, IncentivesResponse, RunResponse
 
+if TYPE_CHECKING:
+    from ..record import RunRecord
 
-def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> tuple[object, RunResponse]:
-    """Run ``plan``: its Results (for tables and files) and the response document.
-    ``attestations``: the four tests attested on the stored version that is run (oldest first;
-    see ``service_change.four_tests``), none for a plan file."""
+
+def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> RunRecord:
+    """Run ``plan`` once into its record: the engine's arrays, the analyses that read them
+    (service change, gap drivers, workforce, payback) and the response document that `run
+    --json` prints and the API publishes. ``attestations``: the four tests attested on the
+    stored version that is run (oldest first; see ``service_change.four_tests``), none for a
+    plan file."""
     from ..engine import RunTooLarge, run
     from ..finance.payback import care_model_payback
-    from ..sensitivity import gap_drivers
+    from ..record import RunRecord, identity
+    from ..sensitivity import drivers_and_centre
     from ..service_change import evaluate
     from ..workforce import workforce
 
@@ -23,22 +31,23 @@ def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> tuple[object,
         results = run(plan)
     except RunTooLarge as e:
         raise Invalid(f"draws: {e}") from None
+    drivers, centre = drivers_and_centre(plan)
     extra = {
-        "gap_drivers": gap_drivers(plan),
+        "gap_drivers": drivers,
         "service_change": evaluate(plan, results, attestations),
         "workforce": workforce(results),
     }
     if results.finance is not None and results.finance.incentives:
         extra["investment"] = care_model_payback(results)
-    doc = RunResponse.model_validate(results.to_dict() | extra)
-    return results, doc
+    doc = RunResponse.model_validate(results.to_dict() | extra).model_dump(mode="json", exclude_none=True)
+    return RunRecord(results, doc, identity(plan), {"gap_centre": centre})
 
 
 def compare(a: Plan, b: Plan) -> CompareResponse:
     """Two plans side by side; they must share at least one year."""
     if not set(range(a.first_year, a.last_year + 1)) & set(range(b.first_year, b.last_year + 1)):
         raise Invalid("the two plans share no year; give them overlapping start_year..end_year")
-    return CompareResponse(plans=[run_plan(a)[1], run_plan(b)[1]])
+    return CompareResponse(plans=[run_plan(a).document, run_plan(b).document])
 
 
 def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesResponse, list]:
@@ -78,21 +87,22 @@ def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesRespons
 
 
 def report(
-    plans: list[Plan],
+    records: list[RunRecord],
     target,
     audience: str,
     fmt: str,
     national: dict | None = None,
     appendix_href: str | None = None,
 ):
-    """Write the report of one plan, or two options for the same place, to ``target`` (atomic).
-    ``national``: other footprints' plans by code (possibly empty) to add England-wide context
-    from a roll-up; None for no context. Returns the path written."""
-    from ..engine import run
+    """Write the report of one run record, or two options for the same place, to ``target``
+    (atomic). The report draws from the records; nothing is rerun. ``national``: other
+    footprints' plans by code (possibly empty) to add England-wide context from a roll-up; None
+    for no context. Returns the path written."""
     from ..report import FORMATS, write
     from ..rollup import rollup
     from ..story import AUDIENCES
 
+    plans = [r.plan for r in records]
     problems = []
     if audience not in AUDIENCES:
         problems.append(f"audience: {audience!r} is not allowed; allowed: {', '.join(AUDIENCES)}")
@@ -109,7 +119,6 @@ def report(
         )
     if problems:
         raise Invalid(problems[0], problems)
-    results = [run(p) for p in plans]
     context = None
     if national is not None:
         others = dict(national)
@@ -118,7 +127,7 @@ def report(
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
     return write(
-        results[0], target, audience, fmt, results[1] if len(results) == 2 else None, context, appendix_href
+        records[0], target, audience, fmt, records[1] if len(records) == 2 else None, context, appendix_href
     )
 
 

@@ -14,11 +14,9 @@ The charts and tables are drawn from the service's documents by ``dashboard_char
 from __future__ import annotations
 
 import copy
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ..axes import BASE_YEAR, parse_year, year_label
 from ..contract_terms import PRESETS
@@ -476,43 +474,35 @@ class Results:
     finance_tables: tuple[Table, ...] = ()  # organisations, investment and payback, workforce
 
 
-@lru_cache(maxsize=32)
-def _story(content_hash: str, document: str, audience: str):
-    """The story of a plan (``story.tell``), from its own run; cached by the version's content
-    hash, which names the document exactly."""
-    from ..engine import run
+def story(service, actor, plan_id: int, number: int, audience: str = "board"):
+    """The story of a version for ``audience``, told from its stored run record."""
     from ..story import tell
 
-    return tell(run(_document_plan(json.loads(document))), audience)
+    return tell(service.run_record(actor, plan_id, number), audience)
 
 
-@lru_cache(maxsize=32)
-def _central_gap(content_hash: str, document: str) -> float:
-    """The version's last-year gap with every assumption central (the tornado's centre)."""
-    from ..sensitivity import central_gap
-
-    return central_gap(_document_plan(json.loads(document)))
-
-
-def story(version: dict, audience: str = "board"):
-    """The story of a version (``Service.get_version``'s document) for ``audience``."""
-    return _story(version["content_hash"], json.dumps(version["document"], sort_keys=True), audience)
+def public_story(service, version: dict):
+    """The public story of a published version (``Service.get_version``'s document), told from
+    its stored run record (the plan's own draws and seed, as its report is)."""
+    return story(service, _public_reader(), version["id"], version["version"], "public")
 
 
 def results(service, actor, plan_id: int, number: int) -> Results:
     """A version's results: ``Service.run`` (stored by the run's identity, with the incentive
     matrix and the gap drivers), its charts and tables, and the board's story."""
+    from ..story import tell
+
     version = service.get_version(actor, plan_id, number)
-    doc = service.run(actor, plan_id, number)
-    text = json.dumps(version["document"], sort_keys=True)
-    told = _story(version["content_hash"], text, "board")
+    doc = service.run(actor, plan_id, number)  # the document, with the store's run id
+    record = service.run_record(actor, plan_id, number)  # the same run, whole
+    told = tell(record, "board")
     charts = {
         c.key: c
         for c in (
             services_chart(doc),
             beds_chart(doc),
             bridge_chart(doc),
-            drivers_chart(doc, _central_gap(version["content_hash"], text)),
+            drivers_chart(doc, record.analyses["gap_centre"]),
             orgs_chart(doc),
             incentives_chart(doc),
         )
@@ -583,15 +573,6 @@ def parse_ref(text: str, what: str) -> tuple[int, int]:
     return int(plan), int(number)
 
 
-@lru_cache(maxsize=16)
-def _comparison_story(hash_a: str, doc_a: str, hash_b: str, doc_b: str) -> tuple[str, ...]:
-    from ..engine import run
-    from ..story import compare
-
-    told = compare(run(_document_plan(json.loads(doc_a))), run(_document_plan(json.loads(doc_b))))
-    return tuple(p for s in told.sections if s.key == "comparison" for p in s.paragraphs)
-
-
 def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Comparison:
     """Two versions (or two plans, as options) of one footprint side by side: the report's
     compare table and its words, and charts of both, each from ``Service.run`` (stored)."""
@@ -631,12 +612,10 @@ def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Compariso
             ("Simulations", count(da["draws"]), count(db["draws"])),
         ),
     )
-    paragraphs = _comparison_story(
-        va["content_hash"],
-        json.dumps(va["document"], sort_keys=True),
-        vb["content_hash"],
-        json.dumps(vb["document"], sort_keys=True),
-    )
+    from ..story import compare as compare_story
+
+    told = compare_story(service.run_record(actor, *a), service.run_record(actor, *b))
+    paragraphs = tuple(p for s in told.sections if s.key == "comparison" for p in s.paragraphs)
 
     def fan_rows(what: str, key: str, fmt=count) -> tuple:
         return tuple(
@@ -902,22 +881,36 @@ def england_plans(service, actor) -> dict:
     }
 
 
-@lru_cache(maxsize=16)
-def _england_with(key: tuple[tuple[str, str], ...], documents: tuple[str, ...]) -> dict:
-    from ..plan import validate
-    from .preview import england
+@dataclass(frozen=True)
+class FootprintPlan:
+    """A footprint's plan in England's plan view, as its results page shows it."""
 
-    plans = {
-        code: validate(json.loads(doc), source=f"{code}'s plan")
-        for (code, _), doc in zip(key, documents, strict=True)
-    }
-    return england(plans, ENGLAND_DRAWS, ENGLAND_SEED)
+    plan_id: int
+    version: int
+    name: str
+    draws: int
+    seed: int
+    numbers: Table  # the results page's key numbers, from the same stored run
 
 
-def england_with_plans(service, actor) -> dict:
-    """``preview.england`` (200 draws, seed 1, as the page's do-nothing roll-up) with the plans
-    of ``england_plans``; cached by the versions' content hashes, which name the plans exactly."""
-    versions = sorted(england_plan_versions(service, actor).items())
-    key = tuple((code, v["content_hash"]) for code, v in versions)
-    documents = tuple(json.dumps(v["document"], sort_keys=True) for _, v in versions)
-    return _england_with(key, documents)
+def footprint_plan(service, actor, code: str) -> FootprintPlan | None:
+    """The footprint's plan in England's plan view (``england_plan_versions``: published, or
+    the current submission for national users), with the key numbers of its stored run."""
+    v = england_plan_versions(service, actor).get(code)
+    if v is None:
+        return None
+    reader = actor if actor is not None and actor.role == "national" else _public_reader()
+    doc = service.run(reader, v["id"], v["version"])
+    return FootprintPlan(v["id"], v["version"], v["name"], doc["draws"], doc["seed"], key_numbers(doc))
+
+
+def england_with_plans(service, actor, year: str) -> dict[str, float]:
+    """{footprint code: its plan's gap in ``year`` (or the plan's last year if it stops
+    earlier), £, mean} for England's plan view, each read from the plan version's stored run
+    record: the figure its results page, report and API show, at the plan's own draws and seed."""
+    reader = actor if actor is not None and actor.role == "national" else _public_reader()
+    out = {}
+    for code, v in england_plan_versions(service, actor).items():
+        gap = service.run(reader, v["id"], v["version"])["finance"]["system"]["gap"]
+        out[code] = gap[year if year in gap else list(gap)[-1]]["mean"]
+    return out

@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -92,7 +92,16 @@ def run_document(plan, attestations: list[dict] | tuple = ()) -> dict:
     ``attestations`` are the four tests attested on the stored version run (oldest first)."""
     from .compute import run_plan
 
-    return run_plan(plan, attestations)[1].model_dump(mode="json", exclude_none=True)
+    return run_plan(plan, attestations).document
+
+
+def run_and_pack(plan, attestations: list[dict] | tuple = ()) -> tuple[dict, bytes]:
+    """A plan's run document and its whole record as bytes (what the store keeps): one run,
+    sent whole from a cluster's worker."""
+    from .compute import run_plan
+
+    record = run_plan(plan, attestations)
+    return record.document, record.to_bytes()
 
 
 def with_attestations(result: dict, plan, attestations: list[dict] | tuple) -> dict:
@@ -608,6 +617,39 @@ class Service:
     ) -> dict:
         """A version's results (the document `stpsim run --json` prints), stored under the run's
         identity: asking again for the same identity returns the stored result."""
+        plan, rid, attested = self._run_request(actor, plan_id, number, draws, seed)
+        with self.Session() as s:
+            stored = s.get(m.Run, rid)
+            if stored is not None and stored.result is not None:
+                return {"run_id": rid, "stored": True} | with_attestations(stored.result, plan, attested)
+        result, _ = self._compute_run(actor, rid, plan_id, number, plan, attested)
+        return {"run_id": rid, "stored": False} | result
+
+    def run_record(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None = None, seed: int | None = None
+    ):
+        """A version's whole run record (``stpsim.record.RunRecord``): read from the store, or
+        run once and stored. Pages and reports draw from it; none reruns the plan."""
+        from ..record import RecordError, RunRecord
+
+        plan, rid, attested = self._run_request(actor, plan_id, number, draws, seed)
+        with self.Session() as s:
+            row = s.get(m.RunRecordRow, rid)
+            data = row.data if row is not None else None
+        record = None
+        if data is not None:
+            try:
+                record = RunRecord.from_bytes(data, f"run {rid[:12]}")
+            except RecordError:
+                record = None  # written by another format version: run again
+        if record is None:
+            _, data = self._compute_run(actor, rid, plan_id, number, plan, attested)
+            record = RunRecord.from_bytes(data, f"run {rid[:12]}")
+        return replace(record, document=with_attestations(record.document, plan, attested))
+
+    def _run_request(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None):
+        """The plan a run of a version runs, its identity and the version's attestations; the
+        reader's rights and the run's size are checked here."""
         from ..engine import RunTooLarge, check_size
 
         plan = self._plan_for_run(actor, plan_id, number, draws, seed)
@@ -616,14 +658,14 @@ class Service:
         except RunTooLarge as e:
             raise Invalid(f"draws: {e}") from None
         rid = run_identity(plan.model_dump(mode="json"), plan.monte_carlo.draws, plan.monte_carlo.seed)
-        attested = self._four_test_attestations(plan_id, number)
-        with self.Session() as s:
-            stored = s.get(m.Run, rid)
-            if stored is not None and stored.result is not None:
-                return {"run_id": rid, "stored": True} | with_attestations(stored.result, plan, attested)
-        result = on_cluster(run_document, plan, attested)
-        self._store_run(actor, rid, plan_id, number, result)
-        return {"run_id": rid, "stored": False} | result
+        return plan, rid, self._four_test_attestations(plan_id, number)
+
+    def _compute_run(
+        self, actor: Actor, rid: str, plan_id: int, number: int, plan, attested
+    ) -> tuple[dict, bytes]:
+        result, data = on_cluster(run_and_pack, plan, attested)
+        self._store_run(actor, rid, plan_id, number, result, data)
+        return result, data
 
     def run_identity_of(
         self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
@@ -655,7 +697,9 @@ class Service:
             pass
         return rid
 
-    def _store_run(self, actor: Actor, rid: str, plan_id: int, number: int, result: dict) -> None:
+    def _store_run(
+        self, actor: Actor, rid: str, plan_id: int, number: int, result: dict, data: bytes
+    ) -> None:
         try:
             with self.Session.begin() as s:
                 row = s.get(m.Run, rid)
@@ -663,6 +707,12 @@ class Service:
                     s.add(m.Run(id=rid, plan_id=plan_id, version=number, result=result))
                 elif row.result is None:
                     row.result, row.status = result, "done"
+                s.flush()
+                record = s.get(m.RunRecordRow, rid)
+                if record is None:
+                    s.add(m.RunRecordRow(run_id=rid, data=data))
+                else:  # a record of an older format is replaced by the one just computed
+                    record.data = data
                 self._audit(s, actor.name, "run", f"run:{rid[:12]}", f"plan:{plan_id}:v{number}")
         except IntegrityError:
             pass  # another process stored the same identity first: same numbers
@@ -691,18 +741,19 @@ class Service:
     def report(
         self, actor: Actor, plan_id: int, number: int, audience: str, fmt: str, part: str = "main"
     ) -> bytes:
-        """A version's report (the same as `stpsim report`), as the file's bytes. The public
-        version's technical appendix is ``part="appendix"``; the main page links to it."""
+        """A version's report (the same as `stpsim report`), as the file's bytes, drawn from the
+        version's stored run record. The public version's technical appendix is
+        ``part="appendix"``; the main page links to it."""
         import tempfile
         from pathlib import Path
 
         from ..report.html import appendix_name
         from .compute import report
 
-        plan = self._plan_for_run(actor, plan_id, number, None, None)
+        record = self.run_record(actor, plan_id, number)
         with tempfile.TemporaryDirectory() as d:
             path = report(
-                [plan],
+                [record],
                 Path(d) / f"report.{fmt}",
                 audience,
                 fmt,

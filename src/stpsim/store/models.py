@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("national", "lead", "analyst", "viewer")
@@ -133,6 +143,17 @@ class Run(Base):
     status: Mapped[str] = mapped_column(String(20), default="done")
     result: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class RunRecordRow(Base):
+    """A stored run's whole record (``stpsim.record``: arrays, analyses, identity) as the bytes
+    `run --save` writes. Apart from ``runs`` so that listing or reading a run's document never
+    loads megabytes of arrays."""
+
+    __tablename__ = "run_records"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Audit(Base):

@@ -246,16 +246,32 @@ def unsure(ctx) -> Section | None:
     return None  # the board's "How sure we are" and the tornado say this
 
 
-def comparison(w, fa: dict, fb: dict, name_a: str, name_b: str) -> Section:
-    """What differs between two options, money first."""
+def comparison(w, verdict: str | None, name_a: str, name_b: str) -> Section:
+    """What differs between two options, money first. ``verdict``: which option leaves less to
+    find ("A", "B"), "level" or "unsure" (``sections.which_is_lower``); None without money."""
     diff = []
-    if "gap.plan.last" in fa and "gap.plan.last" in fb:
-        better = "B" if fb["gap.plan.last"] < fa["gap.plan.last"] else "A"
-        diff.append(
+    if verdict is not None:
+        shortfalls = (
             f"In the last year the shortfall is {w.money('A.gap.plan.last')} under option A ({name_a}) and "
-            f"{w.money('B.gap.plan.last')} under option B ({name_b}): option {better} leaves less to find. "
-            f"The plans close {w.money('A.gap.closed_by_plan.last')} and {w.money('B.gap.closed_by_plan.last')} "
-            "of the do-nothing gap."
+            f"{w.money('B.gap.plan.last')} under option B ({name_b})"
+        )
+        spread = (
+            f" (80% interval {w.money('diff.gap.last.p10', sign=True)} to {w.money('diff.gap.last.p90', sign=True)})"
+            if "diff.gap.last.p10" in w.f
+            else ""
+        )
+        if verdict == "level":
+            said = ": the two options are level at this rounding."
+        elif verdict == "unsure":
+            said = (
+                f": option B's shortfall is {w.money('diff.gap.last', sign=True)} against option A's on average{spread}, "
+                "so either could leave less to find."
+            )
+        else:
+            said = f": option {verdict} leaves {w.money('diff.gap.last')} less to find{spread}."
+        diff.append(
+            shortfalls + said + f" The plans close {w.money('A.gap.closed_by_plan.last')} and "
+            f"{w.money('B.gap.closed_by_plan.last')} of the do-nothing gap."
         )
     diff.append(
         f"Emergency admissions: {w.count('A.plan.emergency_admissions.last')} a year under option A, "

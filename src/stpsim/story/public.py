@@ -189,14 +189,21 @@ def unsure(ctx) -> Section:
     )
 
 
-def comparison(w, fa: dict, fb: dict, name_a: str, name_b: str) -> Section:
-    """What differs between two options, money first, in plain words."""
+def comparison(w, verdict: str | None, name_a: str, name_b: str) -> Section:
+    """What differs between two options, money first, in plain words (``verdict`` as for the
+    board)."""
     diff = []
-    if "gap.plan.last" in fa and "gap.plan.last" in fb:
-        better = "B" if fb["gap.plan.last"] < fa["gap.plan.last"] else "A"
+    if verdict is not None:
+        said = {
+            "level": "The two options would leave about the same shortfall.",
+            "unsure": "We cannot tell which option would leave less to find: the difference is smaller than "
+            "what we are unsure about.",
+            "A": "Option A leaves less to find.",
+            "B": "Option B leaves less to find.",
+        }[verdict]
         diff.append(
             f"With option A ({name_a}) the shortfall would be about {w.money('A.gap.plan.last')}. With option B "
-            f"({name_b}) it would be about {w.money('B.gap.plan.last')}. Option {better} leaves less to find."
+            f"({name_b}) it would be about {w.money('B.gap.plan.last')}. {said}"
         )
     diff.append(
         f"Emergency hospital stays: about {w.count('A.plan.emergency_admissions.last')} a year with option A and "

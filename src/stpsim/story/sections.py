@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .core import MATERIAL, Section, Story, _models, _names, _Writer, facts, service_facts
+import numpy as np
+
+from .core import MATERIAL, Section, Story, _models, _names, _Writer, facts, money_text, service_facts
 
 
 @dataclass
@@ -111,12 +113,10 @@ def national(ctx: Context, book) -> Section | None:
 def consultation(ctx: Context, book) -> Section | None:
     """What needs formal consultation: bed closures against the beds test, the proposals likely
     to be substantial variations and the councils to consult."""
-    from ..service_change import evaluate
-
     sc_plan = ctx.results.plan.service_changes
     if sc_plan is None or not (sc_plan.beds or sc_plan.services):
         return book.no_consultation(ctx)
-    sc = evaluate(ctx.results.plan, ctx.results)
+    sc = ctx.results.document["service_change"]  # the run record's, with the attested tests
     ctx.f.update(service_facts(sc))
     flags = {(fl["what"], fl["year"]): fl for fl in sc["consultation"]}
     closed = [b for b in sc["beds_test"] if b["change"] < 0]
@@ -186,11 +186,41 @@ def compare(a, b, audience: str = "board") -> Story:
     sa, sb = tell(a, audience), tell(b, audience)
     fa, fb = facts(a), facts(b)
     merged = Story(audience, f"Two options: {a.plan.name} and {b.plan.name}", [], sa.numbers + sb.numbers)
-    w = _Writer({**{f"A.{k}": v for k, v in fa.items()}, **{f"B.{k}": v for k, v in fb.items()}}, merged)
-    merged.sections.append(book.comparison(w, fa, fb, a.plan.name, b.plan.name))
+    both = {**{f"A.{k}": v for k, v in fa.items()}, **{f"B.{k}": v for k, v in fb.items()}}
+    verdict = None
+    if a.finance is not None and b.finance is not None:
+        both |= gap_difference(a, b)
+        verdict = which_is_lower(both)
+    w = _Writer(both, merged)
+    merged.sections.append(book.comparison(w, verdict, a.plan.name, b.plan.name))
     for label, s, plan_name in (("Option A", sa, a.plan.name), ("Option B", sb, b.plan.name)):
         for sec_ in s.sections:
             merged.sections.append(
                 Section(f"{label}.{sec_.key}", f"{label} ({plan_name}): {sec_.title}", sec_.paragraphs)
             )
     return merged
+
+
+def gap_difference(a, b) -> dict[str, float]:
+    """Option B's last-year gap less option A's: mean and 80% interval. Worked out draw by draw
+    when the two runs share their draws and seed (common random numbers: the noise both share
+    cancels), else only the difference of the means (no interval)."""
+    ga, gb = a.finance.gap("plan")[:, -1], b.finance.gap("plan")[:, -1]
+    same_draws = ga.shape == gb.shape and a.plan.monte_carlo.seed == b.plan.monte_carlo.seed
+    d = gb - ga if same_draws else np.array([gb.mean() - ga.mean()])
+    p10, p90 = np.percentile(d, [10, 90])
+    out = {"diff.gap.last": float(d.mean())}
+    if same_draws:
+        out |= {"diff.gap.last.p10": float(p10), "diff.gap.last.p90": float(p90)}
+    return out
+
+
+def which_is_lower(f: dict[str, float]) -> str:
+    """"A" or "B" (the option that leaves less to find), "level" when the two shortfalls round
+    to the same words (a difference the text would hide is never stated), or "unsure" when the
+    draw-by-draw difference's 80% interval spans nought."""
+    if money_text(f["A.gap.plan.last"]) == money_text(f["B.gap.plan.last"]):
+        return "level"
+    if f.get("diff.gap.last.p10", -1.0) < 0 < f.get("diff.gap.last.p90", -1.0):
+        return "unsure"
+    return "B" if f["diff.gap.last"] < 0 else "A"

@@ -131,15 +131,14 @@ class PlanRow:
     gap_per_head: float  # GBP, mean over the draws, last year: with its plan, or do-nothing
 
 
-def england_plan_rows(preview: dict) -> dict[str, PlanRow]:
-    """The plan view's figure for each footprint from ``preview.england``'s document: the plan's
-    gap per head where a plan is in, the page's do-nothing figure elsewhere."""
-    do_nothing = {r.code: r.gap_per_head for r in england().rows}
+def england_plan_rows(plan_gaps: dict[str, float]) -> dict[str, PlanRow]:
+    """The plan view's figure for each footprint: its plan's gap (``dashboard.england_with_plans``,
+    from the plan's stored run) per head where a plan is in, the do-nothing figure elsewhere."""
     return {
-        f["code"]: PlanRow(
-            f["code"], f["planned"], f["gap_per_head"] if f["planned"] else do_nothing[f["code"]]
-        )
-        for f in preview["footprints"]
+        r.code: PlanRow(r.code, True, plan_gaps[r.code] / r.people)
+        if r.code in plan_gaps
+        else PlanRow(r.code, False, r.gap_per_head)
+        for r in england().rows
     }
 
 
@@ -212,6 +211,7 @@ class FootprintView:
     people_85_last: float
     services: tuple[ServiceRow, ...]
     beds: ServiceRow
+    england: FootprintRow  # the footprint's row of England's map: its do-nothing gap
     charts: dict[str, Markup]  # people, pressure, beds: figure JSON
 
 
@@ -225,8 +225,9 @@ def _do_nothing_only(fig, title: str):
 
 @lru_cache(maxsize=64)
 def footprint(code: str) -> FootprintView:
-    """One footprint if nothing changes: its people, the pressure on each service and the beds
-    it would need, from a do-nothing run of 200 draws (cached per footprint)."""
+    """One footprint if nothing changes, on national assumptions: its people, the pressure on
+    each service, the beds it would need and its gap, from a do-nothing run at England's
+    roll-up's draws and seed (the same numbers as the England map; cached per footprint)."""
     from ..engine import run
     from ..footprint import find
     from ..report import charts
@@ -235,7 +236,9 @@ def footprint(code: str) -> FootprintView:
 
     fp = find(code)
     plan = do_nothing_plan(fp.code, LAST_YEAR)
-    plan = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update={"draws": DRAWS})})
+    # England's roll-up's draws and seed: the page's do-nothing is the map's, draw for draw.
+    mc = plan.monte_carlo.model_copy(update={"draws": DRAWS, "seed": SEED})
+    plan = plan.model_copy(update={"monte_carlo": mc})
     results = run(plan)
     doc = results.to_dict()
     f = facts(results)
@@ -260,6 +263,7 @@ def footprint(code: str) -> FootprintView:
         people_85_last=f["population.85plus.last"],
         services=tuple(row(title, activity[key]) for key, title in charts.FAN_SETTINGS),
         beds=row("Hospital beds needed", doc["do_nothing"]["capacity"]["beds"]),
+        england=next(r for r in england().rows if r.code == fp.code),
         charts={
             "people": figure_json(charts.pyramid(results)),
             "pressure": figure_json(
@@ -272,21 +276,3 @@ def footprint(code: str) -> FootprintView:
             ),
         },
     )
-
-
-# ---- published plans -------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=128)
-def _public_story(content_hash: str, document: str):
-    from ..engine import run
-    from ..plan import validate
-    from ..story import tell
-
-    return tell(run(validate(json.loads(document), source="published plan")), "public")
-
-
-def public_story(version: dict):
-    """The public story of a published version (``Service.get_version``'s document), run with
-    the plan's own draws and seed as its report is; cached by the version's content hash."""
-    return _public_story(version["content_hash"], json.dumps(version["document"], sort_keys=True))

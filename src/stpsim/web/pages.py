@@ -237,7 +237,7 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
         actor = session(request).actor
         # The plan view: every footprint's published plan, or for national users every current
         # submission (a bad ``shade`` is a 422 page naming it, as any bad address is).
-        plan_rows = figures.england_plan_rows(dashboard.england_with_plans(service, actor))
+        plan_rows = figures.england_plan_rows(dashboard.england_with_plans(service, actor, data.year))
         planned = tuple((r.code, r.gap_per_head) for r in plan_rows.values() if r.planned)
         states = None
         if actor is not None and actor.role == "national":
@@ -273,6 +273,7 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
             "footprint.html",
             crumbs=[("England", "/")],
             view=view,
+            plan=dashboard.footprint_plan(service, session(request).actor, fp.code),
         )
 
     # ---- plans -------------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
         published = []
         for plan in service.list_plans(PUBLIC):
             version = service.get_version(PUBLIC, plan["id"], plan["latest_version"])
-            published.append((plan, version, figures.public_story(version)))
+            published.append((plan, version, dashboard.public_story(service, version)))
         return render(
             request,
             "public.html",
