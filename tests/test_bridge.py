@@ -8,7 +8,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stpsim import engine, plan, sensitivity
+from stpsim import engine, plan
+from stpsim.analysis import sensitivity
 from stpsim.contract_terms import PRESETS
 from stpsim.finance import BRIDGE_LINES, PLAN_LINES
 from stpsim.parameters import Z90, Design, designed

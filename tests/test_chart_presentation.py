@@ -16,7 +16,7 @@ import stpsim
 from stpsim import plan
 from stpsim.interventions import library
 from stpsim.report import charts
-from stpsim.service import dashboard_charts as dc
+from stpsim.web import charts as dc
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")

@@ -10,15 +10,8 @@ import pytest
 
 from stpsim.plan import validate
 from stpsim.service import Invalid
-from stpsim.service.dashboard import (
-    EditError,
-    _edited,
-    edited_document,
-    field_errors,
-    initial_fields,
-    parse_ref,
-)
-from stpsim.service.dashboard_charts import (
+from stpsim.service.preview import preview
+from stpsim.web.charts import (
     admissions_chart,
     bridge_chart,
     incentives_chart,
@@ -26,7 +19,14 @@ from stpsim.service.dashboard_charts import (
     money,
     orgs_chart,
 )
-from stpsim.service.preview import preview
+from stpsim.web.views import (
+    EditError,
+    _edited,
+    edited_document,
+    field_errors,
+    initial_fields,
+    parse_ref,
+)
 
 from .conftest_store import example
 

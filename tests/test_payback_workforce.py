@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stpsim import assumptions, engine, plan, workforce
+from stpsim import assumptions, engine, plan
+from stpsim.analysis import payback, workforce
 from stpsim.axes import year_label
-from stpsim.finance import payback
 
 # ---- Worked examples -----------------------------------------------------------------------
 # Convention: the plan's first year is t = 0 and is not discounted; year t is divided by 1.035^t.

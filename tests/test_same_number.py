@@ -19,11 +19,10 @@ from fastapi.testclient import TestClient
 
 from stpsim.api.app import create_app
 from stpsim.cli import main
-from stpsim.service import Service
-from stpsim.service.dashboard_charts import count, interval
+from stpsim.service import Service, demo
+from stpsim.service.demo import GM
 from stpsim.story import money_text
-from stpsim.web import demo
-from stpsim.web.demo import GM
+from stpsim.web.charts import count, interval
 
 from .conftest_store import sqlite_url
 

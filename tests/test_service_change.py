@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 import stpsim
 from stpsim import engine, plan
-from stpsim.service_change import _national_bed_use, evaluate, trust_beds
+from stpsim.analysis.service_change import _national_bed_use, evaluate
+from stpsim.service_change import trust_beds
 
 GM = "E54000007"
 CORNWALL = "E54000036"
@@ -268,7 +269,7 @@ def test_the_story_says_what_needs_formal_consultation_with_numbers_from_the_res
 def test_reviewers_see_the_flags_without_a_run():
     import yaml
 
-    from stpsim.service.dashboard import _four_tests, service_flags
+    from stpsim.web.views import _four_tests, service_flags
 
     doc = yaml.safe_load(open("examples/greater_manchester_beds.yaml"))
     assert service_flags(doc) == (
@@ -299,7 +300,7 @@ def test_reviewers_see_the_flags_without_a_run():
 
 
 def four_tests_for(attestations):
-    from stpsim.service_change import four_tests
+    from stpsim.analysis.service_change import four_tests
 
     return four_tests(_plan(None, draws=5), attestations)
 

@@ -4,7 +4,7 @@
 import numpy as np
 
 from stpsim.cli import _fmt_summary
-from stpsim.results import headline
+from stpsim.summaries import headline
 
 
 def test_the_mean_is_quoted_when_it_lies_inside_the_interval():

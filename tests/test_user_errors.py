@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 import stpsim
-from stpsim import cli, executors, report, rollup
+from stpsim import cli, cli_output, executors, report, rollup
 from stpsim.axes import SETTINGS
 from stpsim.baseline import baseline
 from stpsim.cli import main
@@ -285,9 +285,9 @@ def test_a_rollup_too_large_for_memory_is_refused_with_what_fits(capsys):
 
 def test_piped_tables_are_120_columns_or_columns(monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)
-    assert cli._console_width() == 120
+    assert cli_output._console_width() == 120
     monkeypatch.setenv("COLUMNS", "80")
-    assert cli._console_width() == 80
+    assert cli_output._console_width() == 80
 
 
 @pytest.fixture()

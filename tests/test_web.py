@@ -13,9 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stpsim.api.app import create_app
-from stpsim.service import Service, dashboard
-from stpsim.web import demo
-from stpsim.web.demo import CORNWALL, GM
+from stpsim.service import Service, demo
+from stpsim.service.demo import CORNWALL, GM
+from stpsim.web import views as dashboard
 from stpsim.web.security import SignInLimit
 
 from .conftest_store import gm_plan, sqlite_url

@@ -20,9 +20,8 @@ from pathlib import Path
 import pytest
 
 from stpsim.api.app import create_app
-from stpsim.service import Service
-from stpsim.web import demo
-from stpsim.web.demo import CORNWALL, GM
+from stpsim.service import Service, demo
+from stpsim.service.demo import CORNWALL, GM
 
 from .conftest_store import sqlite_url
 

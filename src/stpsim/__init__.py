@@ -15,9 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-# The same as pyproject.toml's version (a test checks); a constant, because reading the
-# installed metadata costs every command 30 ms at start-up.
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .plan import Plan

@@ -19,11 +19,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
 from .axes import SETTINGS, parse_year, year_label
-from .engine import RunTooLarge
-from .footprint import UnknownFootprint
-from .plan import PlanError
+from .cli_output import EXIT_FAILED, EXIT_USAGE, RunFailed, UserError, out
+from .service.catalogue import PlanError, RunTooLarge, UnknownFootprint
+from .version import __version__
 
 app = typer.Typer(
     add_completion=False,
@@ -31,32 +30,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="stpsim: England's 44 STP footprints, their populations and the care they need.",
 )
-PIPED_WIDTH = 120
-
-
-def _console_width() -> int | None:
-    """None in a terminal: Rich sizes tables to it (and honours COLUMNS). Piped output has no
-    terminal, and Rich's 80 columns would squeeze tables needlessly, so COLUMNS or 120."""
-    if sys.stdout is not None and sys.stdout.isatty():
-        return None
-    columns = os.environ.get("COLUMNS", "").strip()
-    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
-
-
-out = Console(width=_console_width())
-
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-
-
-class UserError(Exception):
-    """Bad input from the user: reported on one line, exit status 2."""
-
-
-class RunFailed(Exception):
-    """The input was fine but the work failed (a worker crashed, say): one line, exit status 1."""
-
-
 from .service.compute import DRAWS_RANGE, SEED_RANGE  # noqa: E402 - one definition of the ranges
 
 
@@ -215,8 +188,7 @@ def footprints_cmd(
 ) -> None:
     """List a geography's footprints with region, CCGs, councils and acute trusts, or the members
     (CCGs, sub-ICB locations, councils) a plan can draw its own footprint from."""
-    from . import geography
-    from .baseline import projection_of
+    from .service.catalogue import geography, projection_of
 
     if members_ is not None:
         if members_ not in geography.MEMBER_KINDS:
@@ -271,7 +243,7 @@ def assumptions_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """The assumptions log: every parameter that is not a published figure, with range and why."""
-    from . import assumptions
+    from .service.catalogue import assumptions
 
     log = assumptions.load()
     if as_json:
@@ -295,7 +267,7 @@ def sources_cmd(
     """Where every shipped reference table came from and what was done to it."""
     import yaml
 
-    from .reference import DATA_DIR
+    from .service.catalogue import DATA_DIR
 
     sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
     if as_json:
@@ -334,7 +306,7 @@ def baseline_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Population and expected activity by setting, from demographic change alone."""
-    from .baseline import baseline
+    from .service.catalogue import baseline
 
     if footprint and all_:
         raise UserError("use either --footprint or --all, not both")
@@ -383,8 +355,8 @@ def _print_baseline(result) -> None:
 
 
 def _load_plan(path: str, draws: int | None, seed: int | None):
-    from .plan import load
     from .service import Invalid
+    from .service.catalogue import load_plan as load
     from .service.compute import with_overrides
 
     try:
@@ -480,7 +452,7 @@ def _check_new_file(option: str, target: Path, force: bool, example: str = "run.
 
 
 def _load_record(path: str):
-    from .record import RecordError, RunRecord
+    from .service.catalogue import RecordError, RunRecord
 
     try:
         return RunRecord.load(path)
@@ -523,7 +495,7 @@ def _out_folder(out_dir: str, force: bool) -> bool:
 def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
     """Every table or none: each is written beside its target and all are renamed in at the end,
     so a failure leaves neither a partial file nor a mix of old and new results."""
-    from .results import atomic_files
+    from .service.catalogue import atomic_files
 
     d = Path(out_dir)
     summary = results.summary()
@@ -808,14 +780,14 @@ def incentives_cmd(
 
 
 def _summary_dict(x) -> dict:
-    from .results import STATS, summarise
+    from .summaries import STATS, summarise
 
     s = summarise(x)
     return {k: round(float(s[k]), 2) for k in STATS}
 
 
 def _print_matrix(plan, label: str, fin) -> None:
-    from .results import headline, summarise
+    from .summaries import headline, summarise
 
     orgs = list(dict.fromkeys((c, o) for (_, c, o) in fin.incentives))
     names = list(dict.fromkeys(i for (i, _, _) in fin.incentives))
@@ -884,9 +856,15 @@ def rollup_cmd(
     against the national need."""
     from rich.progress import Progress
 
-    from . import geography
-    from .executors import ExecutorError, SchedulerUnreachable
-    from .rollup import RollupInputError, check_size, load_plans, rollup
+    from .service.catalogue import (
+        ExecutorError,
+        RollupInputError,
+        SchedulerUnreachable,
+        geography,
+        rollup,
+    )
+    from .service.catalogue import check_rollup_size as check_size
+    from .service.catalogue import load_rollup_plans as load_plans
 
     for problem in (
         _out_of_range("--draws", draws, *DRAWS_RANGE),
@@ -1073,7 +1051,7 @@ def report_cmd(
     fmt = _report_format(fmt, output)
     target = Path(output or f"report.{fmt}")
     _check_new_file("--output", target, force, f"report.{fmt}")
-    from .report.html import appendix_name
+    from .service.catalogue import appendix_name
 
     extra = target.with_name(appendix_name(target))
     if fmt == "html" and audience == "public" and extra.exists() and not force:
@@ -1082,7 +1060,8 @@ def report_cmd(
         )
     others = None
     if national:
-        from .rollup import RollupInputError, load_plans
+        from .service.catalogue import RollupInputError
+        from .service.catalogue import load_rollup_plans as load_plans
 
         try:
             others = load_plans(plans_dir) if plans_dir else {}
@@ -1114,7 +1093,8 @@ def report_cmd(
 def _report_format(fmt: str | None, output: str | None) -> str:
     """--format, or else the format the -o suffix names (html when there is no suffix). A suffix
     that names another format than --format is refused: x.xlsx holding HTML opens as an error."""
-    from .report import FORMATS, SUFFIXES
+    from .service.catalogue import REPORT_FORMATS as FORMATS
+    from .service.catalogue import REPORT_SUFFIXES as SUFFIXES
 
     if fmt is not None and fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not allowed; allowed: {', '.join(FORMATS)}")
@@ -1136,7 +1116,7 @@ def _report_format(fmt: str | None, output: str | None) -> str:
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the plan document's JSON Schema."""
-    from .plan import schema
+    from .service.catalogue import plan_schema as schema
 
     _emit_json(schema())
 
@@ -1147,7 +1127,7 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
     and evidence with each effect's derivation."""
     from rich.markup import escape
 
-    from .interventions import effect_lines, library, library_document
+    from .service.catalogue import effect_lines, library, library_document
 
     if as_json:
         _emit_json(library_document())
@@ -1185,8 +1165,7 @@ def examples_cmd(
 ) -> None:
     """Copy the example plans (Greater Manchester, Cornwall, North West London and a roll-up
     folder) into FOLDER, to run, edit and learn from."""
-    from .reference import EXAMPLES_DIR
-    from .results import atomic_files
+    from .service.catalogue import EXAMPLES_DIR, atomic_files
 
     target = Path(folder)
     if target.exists() and not target.is_dir():
@@ -1224,8 +1203,7 @@ def data_template_cmd(
     name them in the plan's data: section."""
     from pathlib import Path
 
-    from . import geography
-    from .local_data import LocalDataError, write_template
+    from .service.catalogue import LocalDataError, geography, write_template
 
     if (footprint_ is None) == (plan_file is None):
         raise UserError("give one of --footprint CODE or --plan PLAN")

@@ -21,8 +21,8 @@ users_app = typer.Typer(help="Users of the shared store and their roles.", no_ar
 
 
 def _url(database: str | None) -> str:
-    from .cli import UserError
-    from .store.database import DatabaseError, database_url
+    from .cli_output import UserError
+    from .service.catalogue import DatabaseError, database_url
 
     try:
         return database_url(database)
@@ -31,8 +31,8 @@ def _url(database: str | None) -> str:
 
 
 def _upgraded(database: str | None) -> str:
-    from .cli import UserError
-    from .store.database import upgrade
+    from .cli_output import UserError
+    from .service.catalogue import upgrade_store as upgrade
 
     url = _url(database)
     try:
@@ -47,7 +47,7 @@ def _upgraded(database: str | None) -> str:
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
     """Create the store, or bring its schema up to date (Alembic migrations)."""
-    from .cli import out
+    from .cli_output import out
 
     url = _upgraded(database)
     out.print(f"The store at {url.split('@')[-1]} is up to date.")
@@ -64,7 +64,7 @@ def users_add(
     database: DatabaseOpt = None,
 ) -> None:
     """Add a user and print their API token once (only its hash is kept)."""
-    from .cli import UserError, out
+    from .cli_output import UserError, out
     from .service import Service, ServiceError
 
     url = _upgraded(database)
@@ -85,7 +85,7 @@ def users_password(
     hash). Reads one line from standard input when it is not a terminal."""
     import sys
 
-    from .cli import UserError, out
+    from .cli_output import UserError, out
     from .service import Service, ServiceError
 
     url = _upgraded(database)
@@ -133,9 +133,9 @@ def _serve_demo(host: str, port: int, database: str | None) -> None:
     import uvicorn
 
     from .api import create_app
-    from .cli import UserError, out
+    from .cli_output import UserError, out
     from .service import Service
-    from .web.demo import populate
+    from .service.demo import populate
 
     if database:
         raise UserError("--demo makes its own temporary store; leave out --database")

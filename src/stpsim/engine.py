@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import activity, assumptions, finance, geography
+from .adoption import Adopted, adopted_interventions
 from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS, five_year_band_of_age
 from .baseline import projection_of
 from .geography import Footprint
-from .interventions import Intervention, library
 from .parameters import NOISE_STREAM, Interval, draw, standard_normals
-from .plan import GROWTH_KEYS, Plan, default_ramp
+from .plan import GROWTH_KEYS, Plan
 from .results import Results
 
 CAPACITY = {
@@ -35,56 +35,6 @@ CAPACITY = {
     "physiotherapy_sessions": (("physiotherapy_contacts",), "physiotherapy_contacts_per_session"),
     "geriatrician_sessions": (("geriatrician_hours",), "geriatrician_hours_per_session"),
 }
-
-
-@dataclass(frozen=True)
-class Adopted:
-    """An intervention as a plan adopts it: effects, coverage and ramp by year."""
-
-    spec: Intervention
-    coverage: float
-    ramp: np.ndarray  # (year,) share of full coverage reached, for the plan's years
-    prior: float = 0.0  # share reached the year before the plan's first year
-    # (year, setting) share of each setting's full effect reached: the ramp, except that effects
-    # on stocks (care homes) build up as residents turn over (Intervention.build_up_years).
-    uptake: np.ndarray | None = None
-
-    def level(self) -> np.ndarray:
-        """Coverage times the share of the full effect reached, by (year, setting)."""
-        reached = self.ramp[:, None] if self.uptake is None else self.uptake
-        return self.coverage * np.broadcast_to(reached, (len(self.ramp), len(SETTINGS)))
-
-
-def adopted_interventions(plan: Plan) -> list[Adopted]:
-    years = list(range(plan.first_year, plan.last_year + 1))
-    custom = {c.name: c for c in plan.custom_interventions}
-    out = []
-    for a in plan.interventions:
-        spec = custom.get(a.name) or library()[a.name]
-        if a.effects:
-            spec = spec.model_copy(update={"effects": {**spec.effects, **a.effects}})
-        ramp_map = default_ramp(plan.last_year) if a.ramp is None else _step_ramp(a.ramp, plan.last_year)
-        prior = ramp_map.get(plan.first_year - 1, 0.0)
-        out.append(
-            Adopted(
-                spec=spec,
-                coverage=a.coverage,
-                ramp=np.array([ramp_map[y] for y in years]),
-                prior=prior,
-                uptake=spec.uptake(ramp_map, years),
-            )
-        )
-    return out
-
-
-def _step_ramp(points: dict[int, float], last_year: int) -> dict[int, float]:
-    """Shares given for some years, each held until the next, zero before the first; worked out
-    from 2016/17 so a ramp point before the reporting window still counts."""
-    out, level = {}, 0.0
-    for y in range(BASE_YEAR, last_year + 1):
-        level = points.get(y, level)
-        out[y] = level
-    return out
 
 
 def growth_interval(key: str, plan: Plan) -> Interval:

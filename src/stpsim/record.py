@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
-from . import __version__
+from .version import __version__
 
 if TYPE_CHECKING:
     import pandas as pd

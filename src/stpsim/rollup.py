@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from . import engine, finance, geography
+from .adoption import adopted_interventions
 from .axes import ALL_SETTINGS, BASE_YEAR, year_label
 from .baseline import projection_of
 from .executors import Task, chunks, guarded, run_tasks
 from .plan import Plan, PlanError, load
 from .reference import fact
-from .results import STATS, summarise
+from .summaries import STATS, summarise
 
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
 DO_NOTHING = "do nothing"
@@ -89,7 +90,7 @@ def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np
     planned = engine.central_plan_activity(plan)
     dn = engine.footprint_books(plan, arr, 0, draws, params, None, "do_nothing", planned)
     if plan.interventions or plan.name != DO_NOTHING:
-        adopted = engine.adopted_interventions(plan)
+        adopted = adopted_interventions(plan)
         books = engine.footprint_books(plan, arr, 0, draws, params, adopted, "plan", planned)
         plan_beds = engine.capacity(plan, arr.activity, draws)["beds"][:, :, 0]
     else:

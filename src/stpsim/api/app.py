@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import __version__
 from ..service import Actor, Invalid, Service, ServiceError
 from ..service.responses import BaselineResponse, RollupResponse, RunResponse
+from ..version import __version__
 
 log = logging.getLogger("stpsim.api")
 MAX_ID = 2**31 - 1  # ids are 32-bit in every store
@@ -156,7 +156,7 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         _who: Who, geography: Annotated[Literal["stp2017", "icb2022"], Query()] = "stp2017"
     ) -> list[dict]:
         """A geography's footprints: the 44 STPs (2017, the default) or the 42 ICBs (2022)."""
-        from ..geography import preset
+        from ..service.catalogue import preset_footprints as preset
 
         return [f.to_dict() for f in preset(geography)]
 
@@ -165,8 +165,9 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         code: str, _who: Who, year: Annotated[str, Query(pattern=r"^\d{4}/\d{2}$")] = "2016/17"
     ) -> dict:
         from ..axes import parse_year
-        from ..baseline import baseline as base
-        from ..footprint import UnknownFootprint, find
+        from ..service.catalogue import UnknownFootprint
+        from ..service.catalogue import baseline as base
+        from ..service.catalogue import find_footprint as find
 
         try:
             fp = find(code)

@@ -15,9 +15,10 @@ import plotly.io as pio
 import yaml
 from plotly.offline import get_plotlyjs
 
-from .. import __version__, assumptions
+from .. import assumptions
 from ..reference import DATA_DIR
 from ..story import Story, compare, tell
+from ..version import __version__
 from . import charts
 
 CSS = """

@@ -19,11 +19,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .. import __version__, assumptions
+from .. import assumptions
 from ..axes import BAND_LABELS, SETTING_UNITS, five_year_band_of_age
 from ..reference import DATA_DIR
-from ..results import atomic_files, summarise
+from ..results import atomic_files
 from ..story import tell
+from ..summaries import summarise
+from ..version import __version__
 from . import tables
 from .tables import CAPACITY_NAMES, MEASURES, OUTSIDE, SETTING_NAMES, human, millions
 
@@ -319,7 +321,7 @@ def _bridge(wb: Workbook, results) -> None:
 
 
 def _incentives(wb: Workbook, results) -> None:
-    from ..engine import adopted_interventions
+    from ..adoption import adopted_interventions
 
     last = results.year_labels[-1]
     s = _Sheet(

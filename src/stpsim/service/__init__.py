@@ -17,7 +17,16 @@ from .errors import (
     Unavailable,
 )
 
-_PLANS = ("Actor", "Service", "canonical", "data_version", "on_cluster", "run_document", "run_identity")
+_PLANS = (
+    "PUBLIC",
+    "Actor",
+    "Service",
+    "canonical",
+    "data_version",
+    "on_cluster",
+    "run_document",
+    "run_identity",
+)
 
 
 def __getattr__(name: str):
@@ -36,6 +45,7 @@ __all__ = [
     "Invalid",
     "NotAuthenticated",
     "NotFound",
+    "PUBLIC",
     "Service",
     "ServiceError",
     "Unavailable",

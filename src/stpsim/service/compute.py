@@ -20,27 +20,17 @@ def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> RunRecord:
     --json` prints and the API publishes. ``attestations``: the four tests attested on the
     stored version that is run (oldest first; see ``service_change.four_tests``), none for a
     plan file."""
+    from ..analysis import analyse
     from ..engine import RunTooLarge, run
-    from ..finance.payback import care_model_payback
     from ..record import RunRecord, identity
-    from ..sensitivity import drivers_and_centre
-    from ..service_change import evaluate
-    from ..workforce import workforce
 
     try:
         results = run(plan)
     except RunTooLarge as e:
         raise Invalid(f"draws: {e}") from None
-    drivers, centre = drivers_and_centre(plan)
-    extra = {
-        "gap_drivers": drivers,
-        "service_change": evaluate(plan, results, attestations),
-        "workforce": workforce(results),
-    }
-    if results.finance is not None and results.finance.incentives:
-        extra["investment"] = care_model_payback(results)
+    extra, kept = analyse(results, attestations)
     doc = RunResponse.model_validate(results.to_dict() | extra).model_dump(mode="json", exclude_none=True)
-    return RunRecord(results, doc, identity(plan), {"gap_centre": centre})
+    return RunRecord(results, doc, identity(plan), kept)
 
 
 def compare(a: Plan, b: Plan) -> CompareResponse:
@@ -57,7 +47,7 @@ def incentives(plan: Plan, presets: list[str | None]) -> tuple[IncentivesRespons
     from ..axes import year_label
     from ..contract_terms import PRESETS
     from ..engine import incentive_matrix
-    from ..results import STATS, summarise
+    from ..summaries import STATS, summarise
 
     bad = [m for m in presets if m is not None and m not in PRESETS]
     if bad:

@@ -31,10 +31,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from .. import __version__
 from ..cache import data_version  # the same hash keys the derived-table cache
 from ..store import models as m
 from ..store.database import database_url, sessions
+from ..version import __version__
 from .errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Unavailable
 
 
@@ -44,6 +44,10 @@ class Actor:
     name: str
     role: str
     footprints: frozenset[str]
+
+
+# An anonymous visitor (the public page, the England map): reads published versions only.
+PUBLIC = Actor(0, "(public)", "viewer", frozenset())
 
 
 def iso(dt) -> str:
@@ -112,7 +116,7 @@ def with_attestations(result: dict, plan, attestations: list[dict] | tuple) -> d
     sc = result.get("service_change")
     if not isinstance(sc, dict) or not isinstance(sc.get("four_tests"), dict):
         return result
-    from ..service_change import ATTESTED, four_tests
+    from ..analysis.service_change import ATTESTED, four_tests
 
     latest = four_tests(plan, attestations)
     tests = dict(sc["four_tests"]) | {k: latest[k] for k in ATTESTED}
@@ -215,7 +219,8 @@ class Service:
     # ---- permissions -------------------------------------------------------------------------
 
     @staticmethod
-    def _may_edit(actor: Actor, footprint: str) -> bool:
+    def may_edit(actor: Actor, footprint: str) -> bool:
+        """Whether ``actor`` may create and edit plans of ``footprint`` (its leads and analysts)."""
         return actor.role in ("lead", "analyst") and footprint in actor.footprints
 
     @staticmethod
@@ -273,7 +278,7 @@ class Service:
         if actor.role not in ("lead", "analyst"):
             raise Forbidden(f"{actor.name} ({actor.role}) may not create plans")
         clean, footprint = self._validated(doc)
-        if not self._may_edit(actor, footprint):
+        if not self.may_edit(actor, footprint):
             raise Forbidden(f"{actor.name} ({actor.role}) may not create plans for {footprint}")
         with self.Session.begin() as s:
             plan = m.Plan(footprint=footprint, name=clean["name"], created_by=actor.id)
@@ -290,7 +295,7 @@ class Service:
             plan = s.get(m.Plan, plan_id)
             if plan is None:
                 raise NotFound(f"plan {plan_id} not found")
-            if not self._may_edit(actor, plan.footprint):
+            if not self.may_edit(actor, plan.footprint):
                 raise Forbidden(f"{actor.name} ({actor.role}) may not edit plans of {plan.footprint}")
         clean, footprint = self._validated(doc)
         for attempt in range(WRITE_RETRIES):
@@ -299,7 +304,7 @@ class Service:
                     plan = s.get(m.Plan, plan_id, with_for_update=True)
                     if plan is None:
                         raise NotFound(f"plan {plan_id} not found")
-                    if not self._may_edit(actor, plan.footprint):
+                    if not self.may_edit(actor, plan.footprint):
                         raise Forbidden(f"{actor.name} ({actor.role}) may not edit plans of {plan.footprint}")
                     if footprint != plan.footprint:
                         raise Invalid(

@@ -51,8 +51,8 @@ def england(plans: dict[str, Plan], draws: int = 1000, seed: int = 1, last_year:
     given footprints' plans and do-nothing elsewhere; only the planned footprints are re-run."""
     from .. import footprint
     from ..baseline import projection
-    from ..results import STATS, summarise
     from ..rollup import footprint_work
+    from ..summaries import STATS, summarise
 
     with _LOCK:  # the first call builds the cache; concurrent callers wait for it
         base = _do_nothing(draws, seed, last_year)

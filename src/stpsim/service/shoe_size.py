@@ -20,7 +20,7 @@ from .. import geography
 from ..axes import year_label
 from ..finance import PlanFinance
 from ..plan import CustomFootprint, Plan
-from ..results import STATS, summarise
+from ..summaries import STATS, summarise
 from .errors import Invalid
 from .responses import Model, Summary
 

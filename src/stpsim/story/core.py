@@ -15,7 +15,7 @@ import numpy as np
 
 from ..axes import year_label
 from ..interventions import library
-from ..results import headline
+from ..summaries import headline
 
 AUDIENCES = ("board", "public")
 

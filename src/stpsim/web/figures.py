@@ -101,11 +101,11 @@ _england: England | None = None
 def england() -> England:
     """The do-nothing roll-up of the 44 footprints, computed once per process."""
     global _england
-    with _rollup_lock:  # the first visitors wait for one roll-up, not start one each
+    with _rollup_lock:
         if _england is None:
-            from ..rollup import rollup
+            from ..service.england import england_do_nothing
 
-            doc = rollup({}, DRAWS, SEED, LAST_YEAR, executor="serial").to_dict()
+            doc = england_do_nothing(DRAWS, SEED, LAST_YEAR)
             year = doc["years"][-1]
             rows = [
                 FootprintRow(
@@ -217,7 +217,11 @@ class FootprintView:
 
 def _do_nothing_only(fig, title: str):
     """A report chart of a do-nothing run without its plan lines: in a do-nothing run the plan
-    is do-nothing too, and two labels on one line would say there is a plan."""
+    is do-nothing too, and two labels on one line would say there is a plan. A copy: the
+    service keeps the figure it drew."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(fig)
     fig.data = tuple(t for t in fig.data if not (t.name or "").startswith("Plan"))
     fig.update_layout(title_text=title)
     return fig
@@ -228,20 +232,12 @@ def footprint(code: str) -> FootprintView:
     """One footprint if nothing changes, on national assumptions: its people, the pressure on
     each service, the beds it would need and its gap, from a do-nothing run at England's
     roll-up's draws and seed (the same numbers as the England map; cached per footprint)."""
-    from ..engine import run
-    from ..footprint import find
-    from ..report import charts
-    from ..rollup import do_nothing_plan
-    from ..story import facts
+    from ..service.catalogue import FAN_SETTINGS
+    from ..service.england import footprint_do_nothing
 
-    fp = find(code)
-    plan = do_nothing_plan(fp.code, LAST_YEAR)
     # England's roll-up's draws and seed: the page's do-nothing is the map's, draw for draw.
-    mc = plan.monte_carlo.model_copy(update={"draws": DRAWS, "seed": SEED})
-    plan = plan.model_copy(update={"monte_carlo": mc})
-    results = run(plan)
-    doc = results.to_dict()
-    f = facts(results)
+    run = footprint_do_nothing(code, DRAWS, SEED, LAST_YEAR)
+    doc, f, figs = run.document, run.facts, run.figures
     y0, y1 = doc["years"][0], doc["years"][-1]
 
     def row(title: str, by_year: dict) -> ServiceRow:
@@ -251,9 +247,9 @@ def footprint(code: str) -> FootprintView:
 
     activity = doc["do_nothing"]["activity"]
     return FootprintView(
-        code=fp.code,
-        name=fp.name,
-        region=fp.region,
+        code=run.code,
+        name=run.name,
+        region=run.region,
         first_year=y0,
         last_year=y1,
         draws=doc["draws"],
@@ -261,18 +257,16 @@ def footprint(code: str) -> FootprintView:
         people_last=f["population.last"],
         people_85_first=f["population.85plus.first"],
         people_85_last=f["population.85plus.last"],
-        services=tuple(row(title, activity[key]) for key, title in charts.FAN_SETTINGS),
+        services=tuple(row(title, activity[key]) for key, title in FAN_SETTINGS),
         beds=row("Hospital beds needed", doc["do_nothing"]["capacity"]["beds"]),
-        england=next(r for r in england().rows if r.code == fp.code),
+        england=next(r for r in england().rows if r.code == run.code),
         charts={
-            "people": figure_json(charts.pyramid(results)),
+            "people": figure_json(figs["people"]),
             "pressure": figure_json(
                 _do_nothing_only(
-                    charts.fans(results), "Demand by service if nothing changes: average and 80% interval"
+                    figs["pressure"], "Demand by service if nothing changes: average and 80% interval"
                 )
             ),
-            "beds": figure_json(
-                _do_nothing_only(charts.beds(results), "Hospital beds needed if nothing changes")
-            ),
+            "beds": figure_json(_do_nothing_only(figs["beds"], "Hospital beds needed if nothing changes")),
         },
     )

@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .. import __version__
-from ..service import Actor, Invalid, NotAuthenticated, Service, ServiceError, dashboard
+from ..service import PUBLIC, Actor, Invalid, NotAuthenticated, Service, ServiceError
+from ..version import __version__
 from . import figures
+from . import views as dashboard
 from .security import CSRF_FIELD, CSRF_HEADER, Session, SignInLimit
 
 MAX_ID = 2**31 - 1
@@ -33,7 +34,6 @@ GEOJSON_URL = f"/static/{figures.GEOJSON}"
 SUBMISSION_STATES = ("missing", "submitted", "returned", "accepted")
 # Anyone reading the public page reads it as a viewer does: published versions only. The
 # service's rules for viewers then decide what is public; id 0 is no stored user.
-PUBLIC = Actor(0, "(public)", "viewer", frozenset())
 
 
 class PageError(Exception):
@@ -259,7 +259,8 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
 
     @router.get("/footprints/{code}")
     def footprint(request: Request, code: Annotated[str, Path(max_length=100)]) -> Response:
-        from ..footprint import UnknownFootprint, find
+        from ..service.catalogue import UnknownFootprint
+        from ..service.catalogue import find_footprint as find
 
         try:
             fp = find(code)
@@ -497,7 +498,7 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
 
 @cache
 def _footprint_names() -> dict[str, str]:
-    from ..footprint import all_footprints
+    from ..service.catalogue import all_footprints
 
     return {f.code: f.name for f in all_footprints()}
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import year_label
-from ..results import STATS, summarise
+from ..summaries import STATS, summarise
 
 
 def npv(flows, rate: float) -> np.ndarray | float:
@@ -98,7 +98,7 @@ def care_model_payback(results) -> list[dict]:
     back), ``paid_back_share`` (share of draws whose cumulative net benefit is zero or more by the
     last year), ``npv`` ({mean, p10, p50, p90}), ``discount_rate`` (a fraction) and ``basis``.
     Needs a run with the incentive matrix (``engine.run(plan)``, not ``incentives=False``)."""
-    from ..engine import adopted_interventions
+    from ..adoption import adopted_interventions
 
     fin = results.finance
     adopted = adopted_interventions(results.plan)

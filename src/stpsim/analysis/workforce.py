@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import assumptions
-from .axes import year_label
-from .finance.params import assumed
-from .results import STATS, summarise
+from .. import assumptions
+from ..axes import year_label
+from ..finance.params import assumed
+from ..summaries import STATS, summarise
 
 STAFF_GROUPS = (
     "gps",

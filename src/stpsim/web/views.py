@@ -8,7 +8,7 @@ reading rules) and stores only through ``Service.add_version``, ``submit`` and `
 rule added here is the editor's: only those who may edit a footprint's plans (its leads and
 analysts) may open its editor or ask for its preview, as only they could save what they edit.
 
-The charts and tables are drawn from the service's documents by ``dashboard_charts``.
+The charts and tables are drawn from the service's documents by ``web.charts``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ..axes import BASE_YEAR, parse_year, year_label
-from ..contract_terms import PRESETS
-from .dashboard_charts import (
+from ..service import catalogue
+from ..service.errors import Forbidden, Invalid
+from .charts import (
     CONTRACT_LABELS,
     KIND_NAMES,
     Chart,
@@ -44,7 +45,6 @@ from .dashboard_charts import (
     services_chart,
     workforce_table,
 )
-from .errors import Forbidden, Invalid
 
 PREVIEW_DRAWS = 1000  # a preview's draws at most: about 70 ms for a footprint
 # Story sections (story.tell) and the charts that belong in each, as in the report.
@@ -124,9 +124,9 @@ class Editor:
 
 
 def _may_edit(actor, footprint: str) -> bool:
-    from .plans import Service
+    from ..service import Service
 
-    return Service._may_edit(actor, footprint)
+    return Service.may_edit(actor, footprint)
 
 
 def _editable(service, actor, plan_id: int, number: int) -> dict:
@@ -138,7 +138,7 @@ def _editable(service, actor, plan_id: int, number: int) -> dict:
 
 
 def _default_efficiency() -> tuple[float, float]:
-    from .. import assumptions
+    from ..service.catalogue import assumptions
 
     a = assumptions.get("provider_efficiency_achieved")
     return float(a.low), float(a.high)
@@ -151,7 +151,7 @@ def _number_text(x: float) -> str:
 def _full_year(ramp: Mapping | None, last_year: int) -> int | None:
     """The first year the care model reaches full coverage (ramps are held from each year given;
     no ramp is the default, a third a year from 2016/17)."""
-    from ..plan import default_ramp
+    from ..service.catalogue import default_ramp
 
     if ramp is None:
         points = default_ramp(last_year)
@@ -177,13 +177,13 @@ def _linear_ramp(full: int) -> dict[str, float] | None:
 
 
 def _document_plan(document: dict):
-    from ..plan import validate
+    from ..service.catalogue import validate_plan as validate
 
     return validate(document, source="stored plan")
 
 
 def _controls(document: dict, fields: Mapping[str, str] | None) -> tuple[list[ModelControl], list[str]]:
-    from ..interventions import library
+    from ..service.catalogue import library
 
     plan = _document_plan(document)
     adopted = {a.name: a for a in plan.interventions}
@@ -259,7 +259,7 @@ def editor(
         years=tuple(year_label(y) for y in range(BASE_YEAR, plan.last_year + 1)),
         contracts=shown.get("contracts", ""),
         custom_contracts=not isinstance(plan.finance.contracts, str),
-        presets=tuple((p, CONTRACT_LABELS.get(p, p)) for p in PRESETS),
+        presets=tuple((p, CONTRACT_LABELS.get(p, p)) for p in catalogue.CONTRACT_PRESETS),
         efficiency_low=shown.get("efficiency.low", ""),
         efficiency_high=shown.get("efficiency.high", ""),
         efficiency_default=_default_efficiency(),
@@ -297,7 +297,7 @@ def edited_document(document: dict, fields: Mapping[str, str]) -> dict:
 def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
     """``edited_document``'s work: the document with every readable field applied, and a line
     for each field it could not read (that field's value left as it was)."""
-    from ..interventions import library
+    from ..service.catalogue import library
 
     plan = _document_plan(document)
     doc = copy.deepcopy(document)
@@ -385,7 +385,8 @@ def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
 
 def _checked(document: dict):
     """The plan of ``document``, as the service checks it (its 422 lines when not valid)."""
-    from ..plan import PlanError, validate
+    from ..service.catalogue import PlanError
+    from ..service.catalogue import validate_plan as validate
 
     try:
         return validate(document, source="plan")
@@ -394,7 +395,7 @@ def _checked(document: dict):
 
 
 def _preview_of(plan) -> Preview:
-    from .preview import preview as run_preview
+    from ..service.preview import preview as run_preview
 
     draws = min(plan.monte_carlo.draws, PREVIEW_DRAWS)
     quick = plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update={"draws": draws})})
@@ -476,7 +477,7 @@ class Results:
 
 def story(service, actor, plan_id: int, number: int, audience: str = "board"):
     """The story of a version for ``audience``, told from its stored run record."""
-    from ..story import tell
+    from ..service.catalogue import tell
 
     return tell(service.run_record(actor, plan_id, number), audience)
 
@@ -490,7 +491,7 @@ def public_story(service, version: dict):
 def results(service, actor, plan_id: int, number: int) -> Results:
     """A version's results: ``Service.run`` (stored by the run's identity, with the incentive
     matrix and the gap drivers), its charts and tables, and the board's story."""
-    from ..story import tell
+    from ..service.catalogue import tell
 
     version = service.get_version(actor, plan_id, number)
     doc = service.run(actor, plan_id, number)  # the document, with the store's run id
@@ -612,7 +613,7 @@ def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Compariso
             ("Simulations", count(da["draws"]), count(db["draws"])),
         ),
     )
-    from ..story import compare as compare_story
+    from ..service.catalogue import compare_story
 
     told = compare_story(service.run_record(actor, *a), service.run_record(actor, *b))
     paragraphs = tuple(p for s in told.sections if s.key == "comparison" for p in s.paragraphs)
@@ -675,7 +676,7 @@ def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Compariso
 
 def choices(service, actor) -> list[tuple[str, str]]:
     """Every version ``actor`` may read, as (``PLAN:VERSION``, a label) for the compare form."""
-    from ..footprint import find
+    from ..service.catalogue import find_footprint as find
 
     out = []
     for p in service.list_plans(actor):
@@ -734,7 +735,7 @@ def version_status(service, actor, version: dict) -> VersionStatus:
     ]
     mine = [s for s in subs if s.version == version["version"] and s.current]
     current = mine[-1] if mine else None
-    from ..service_change import ATTESTED, FOUR_TESTS
+    from ..service.catalogue import ATTESTED, FOUR_TESTS
 
     attested = [a for a in service.attestations(actor, version["id"], version["version"]) if a["current"]]
     return VersionStatus(
@@ -763,7 +764,7 @@ class BoardRow:
 def service_flags(document: dict) -> tuple[str, ...]:
     """What a reviewer should see first about a plan's service changes: proposals likely to need
     formal consultation, and the beds it closes (no run needed)."""
-    from ..service_change import consultation
+    from ..service.catalogue import consultation
 
     plan = _document_plan(document)
     sc = plan.service_changes
@@ -788,7 +789,7 @@ class Board:
 
 def board(service, actor) -> Board:
     """Every footprint's current submission, for national reviewers (who accept or return)."""
-    from ..footprint import all_footprints
+    from ..service.catalogue import all_footprints
 
     if actor.role != "national":
         raise Forbidden(f"{actor.name} ({actor.role}) may not review submissions")
@@ -851,9 +852,9 @@ ENGLAND_DRAWS, ENGLAND_SEED = 200, 1  # as the England page's do-nothing roll-up
 
 
 def _public_reader():
-    from .plans import Actor
+    from ..service import PUBLIC
 
-    return Actor(0, "(public)", "viewer", frozenset())  # reads published versions only
+    return PUBLIC
 
 
 def england_plan_versions(service, actor) -> dict[str, dict]:
@@ -873,7 +874,7 @@ def england_plan_versions(service, actor) -> dict[str, dict]:
 
 def england_plans(service, actor) -> dict:
     """{footprint code: Plan} for England's plan view (``england_plan_versions``), validated."""
-    from ..plan import validate
+    from ..service.catalogue import validate_plan as validate
 
     return {
         code: validate(v["document"], source=f"plan {v['id']} version {v['version']}")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..report.charts import FAN_SETTINGS, waterfall_reach  # one list of the settings drawn as fans
+from ..service.catalogue import FAN_SETTINGS, waterfall_reach  # one list of the settings drawn as fans
 
 PLAN = "#0072B2"  # the report's palette (report/charts.py): the plan blue, solid
 DO_NOTHING = "#D55E00"  # do nothing vermillion, dashed
@@ -326,7 +326,7 @@ def services_chart(doc: dict) -> Chart:
 def bridge_chart(doc: dict, key: str = "bridge", label: str = "") -> Chart:
     """The gap bridge as a waterfall (the report's ``waterfall``): from 2016/17 through each
     driver to the gap if nothing changes, then the plan's care models and provider efficiency."""
-    from ..finance import BRIDGE_LINES, BRIDGE_SHORT, PLAN_LINES
+    from ..service.catalogue import BRIDGE_LINES, BRIDGE_SHORT, PLAN_LINES
 
     last = last_year(doc)
     bridge = doc["gap_bridge"]
@@ -475,7 +475,7 @@ def orgs_chart(doc: dict) -> Chart:
 
 
 def _model_title(name: str) -> str:
-    from ..interventions import library
+    from ..service.catalogue import library
 
     spec = library().get(name)
     return spec.title if spec else name.replace("_", " ")

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..reference import EXAMPLES_DIR
-from ..service import Service
+from .plans import Service
 
 GM, CORNWALL, NWL = "E54000007", "E54000036", "E54000027"
 EXAMPLES = EXAMPLES_DIR

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import engine
-from .parameters import Z90, Design, designed
-from .plan import Plan
+from .. import engine
+from ..parameters import Z90, Design, designed
+from ..plan import Plan
 
 
 def title(name: str) -> str:

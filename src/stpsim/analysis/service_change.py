@@ -1,0 +1,425 @@
+"""Service change, evaluated on a run: the beds test, formal-consultation flags and the four
+tests (the plan's statement of its changes, and the checks that need only the plan, stay with
+the plan in ``stpsim.service_change``; see that module for the rules).
+
+An analysis above the engine: it reads a run's Results and never reruns the plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import assumptions
+from ..axes import ALL_SETTINGS, parse_year, year_label
+from ..service_change import (
+    ADMISSION_SETTINGS,
+    ATTESTED,
+    BED_DAYS,
+    CAPACITY_MEASURES,
+    FOUR_TESTS,
+    SERVICE_KINDS,
+    BedChange,
+    ServiceChanges,
+    _find_trust,
+    trust_beds,
+)
+
+
+def _national_bed_use(t: dict[str, dict[str, float]]) -> tuple[float, float]:
+    """England's occupancy and occupied bed-days per emergency admission via A&E (trusts with
+    both figures)."""
+    # Trusts with a busy A&E only: a specialist trust with beds but few admissions via A&E would
+    # make England's figure look longer than a general hospital's.
+    floor = float(assumptions.value("beds_test_general_hospital_admissions"))
+    rows = [v for v in t.values() if np.isfinite(v["admissions_via_ae"]) and v["admissions_via_ae"] >= floor]
+    occupied = sum(v["occupied"] for v in rows)
+    open_ = sum(v["open"] for v in rows)
+    adm = sum(v["admissions_via_ae"] for v in rows)
+    return occupied / open_, occupied * 365.0 / adm
+
+
+def _capacity_added(sc: ServiceChanges, years: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Sessions a year added by measure, cumulative by year (in place from its year on)."""
+    out = {m: np.zeros(len(years)) for m in CAPACITY_MEASURES}
+    for c in sc.capacity:
+        y = parse_year(c.year)
+        out[c.measure] += np.array([c.sessions_per_year() if yr >= y else 0.0 for yr in years])
+    return out
+
+
+def _bed_days(results, f: int) -> np.ndarray:
+    idx = [ALL_SETTINGS.index(s) for s in BED_DAYS]
+    return results.activity[:, :, f][..., idx].sum(axis=-1)  # (draw, year)
+
+
+def _base_bed_days(fp) -> float:
+    from .. import activity
+    from ..baseline import projection_of
+
+    pop = projection_of([fp]).population[0, 0]
+    d = activity.demand(pop)
+    return float(sum(d[ALL_SETTINGS.index(s)] for s in BED_DAYS))
+
+
+def _occupancy_draws(plan, n: int) -> np.ndarray:
+    from ..parameters import Interval, draw
+
+    a = assumptions.get("bed_occupancy")
+    return draw(
+        Interval.of(float(a.low), float(a.high)),
+        plan.monte_carlo.seed,
+        "capacity/bed_occupancy",
+        range(n),
+        lower=1e-6,
+    )
+
+
+def beds_test(plan, results) -> list[dict]:
+    """The beds test for every bed change in the plan, with the probability of a shortfall."""
+    sc = plan.service_changes
+    if sc is None or not sc.beds:
+        return []
+    fps = plan.places
+    years = results.years
+    occ = _occupancy_draws(plan, results.activity.shape[0])[:, None]
+    significant = float(assumptions.value("beds_test_significant_beds"))
+    national_occ, national_los = _national_bed_use(trust_beds())
+    added = _capacity_added(sc, years)
+    out = []
+    for changes in _by_trust(sc.beds, fps).values():
+        f, trust, entries = changes
+        data = trust_beds().get(trust.code, {})
+        open_ = entries[0].beds_2016_17 or data.get("open")
+        occupied = data.get("occupied", open_ * float(assumptions.value("bed_occupancy")))
+        left = np.array([open_ + sum(b.change for b in entries if parse_year(b.year) <= y) for y in years])
+        bd = _bed_days(results, f)
+        needed = occupied * (bd / _base_bed_days(fps[f])) / occ  # (draw, year) at the target occupancy
+        p_short = (needed > left[None, :]).mean(axis=0)
+        short = np.maximum(needed - left[None, :], 0.0)
+        for b in entries:
+            y = parse_year(b.year)
+            t = years.index(y)
+            closed = -b.change
+            entry = {
+                "trust": trust.code,
+                "trust_name": trust.name,
+                "footprint": fps[f].code,
+                "year": b.year,
+                "change": b.change,
+                "beds_2016_17": round(open_, 1),
+                "beds_left": {year_label(yy): round(float(v), 1) for yy, v in zip(years, left, strict=True)},
+                "beds_needed": _summary_by_year(needed, years),
+                "probability_shortfall": {
+                    year_label(yy): round(float(v), 4) for yy, v in zip(years, p_short, strict=True)
+                },
+                "shortfall_beds": _summary_by_year(short, years),
+            }
+            if closed <= 0:
+                entry.update(significant=False, conditions={}, passes=None)
+                out.append(entry)
+                continue
+            cond = {
+                "a_alternative_provision": _condition_a(results, f, t, added),
+                "b_new_treatments": _condition_b(
+                    plan, results, f, t, closed, occ, _share(fps[f], trust.code)
+                ),
+                "c_bed_efficiency": _condition_c(b, data, national_occ, national_los),
+            }
+            entry.update(
+                significant=closed >= significant,
+                conditions=cond,
+                passes=any(c["holds"] for c in cond.values()),
+            )
+            out.append(entry)
+    return out
+
+
+def _by_trust(beds: list[BedChange], fps) -> dict[str, tuple[int, Any, list[BedChange]]]:
+    out: dict[str, tuple[int, Any, list[BedChange]]] = {}
+    for b in beds:
+        f, t = _find_trust(b.trust, fps)
+        out.setdefault(t.code, (f, t, []))[2].append(b)
+    return out
+
+
+def _summary_by_year(x: np.ndarray, years) -> dict:
+    from ..summaries import STATS, summarise
+
+    s = summarise(x)
+    return {year_label(y): {k: round(float(s[k][i]), 1) for k in STATS} for i, y in enumerate(years)}
+
+
+def _condition_a(results, f: int, t: int, added: dict[str, np.ndarray]) -> dict:
+    """(a) Alternative provision in place by the year of the closure: for every community or
+    primary-care measure, the sessions added by then cover the extra sessions the plan's care
+    models need (mean over draws)."""
+    rows = {}
+    for m in CAPACITY_MEASURES:
+        extra = float(np.mean(results.capacity[m][:, t, f] - results.do_nothing_capacity[m][:, t, f]))
+        rows[m] = {"extra_needed": round(max(extra, 0.0), 1), "added": round(float(added[m][t]), 1)}
+    needed_any = any(r["extra_needed"] > 0 for r in rows.values())
+    short = [m for m, r in rows.items() if r["added"] < r["extra_needed"]]
+    holds = needed_any and not short
+    if not needed_any:
+        why = "the plan's care models move no activity out of hospital, so nothing replaces the beds"
+    elif short:
+        why = "capacity added by then falls short for " + ", ".join(m.replace("_", " ") for m in short)
+    else:
+        why = (
+            "the community and primary-care capacity added by then covers what the plan moves out of hospital"
+        )
+    return {"holds": holds, "why": why, "short": why, "sessions_a_year": rows}
+
+
+def _share(fp, code: str, setting: str = "emergency_bed_days") -> float:
+    """The trust's share of the footprint's acute ``setting`` (by its published size)."""
+    from ..organisations import acute_size_shares
+
+    return float(acute_size_shares(fp)[setting].get(f"acute:{code}", 0.0))
+
+
+def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, share: float) -> dict:
+    """(b) Care models with at least moderate evidence for admissions or bed days avoid, for
+    this trust's share of the footprint, at least the bed days the closed beds gave."""
+    from ..adoption import adopted_interventions
+
+    good = []
+    for a in adopted_interventions(plan):
+        ev = a.spec.evidence
+        strengths = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
+        if any(strengths.get(k) in ("moderate", "strong") for k in ADMISSION_SETTINGS):
+            good.append(a.spec.name)
+    bd = float(
+        np.mean(
+            results.do_nothing[:, t, f][..., [ALL_SETTINGS.index(s) for s in BED_DAYS]].sum(-1)
+            - results.activity[:, t, f][..., [ALL_SETTINGS.index(s) for s in BED_DAYS]].sum(-1)
+        )
+    )
+    avoided_here = bd * share
+    given = closed * 365.0 * float(np.mean(occ))
+    holds = bool(good) and avoided_here >= given
+    if not good:
+        why = short = (
+            "no adopted care model has at least moderate evidence of reducing admissions or bed days"
+        )
+    elif avoided_here < given:
+        short = "the care models with evidence avoid fewer bed days than the beds gave"
+        why = (
+            f"care models with evidence ({', '.join(good)}) avoid about {avoided_here:,.0f} bed days "
+            "a year at "
+            f"this trust; the beds gave {given:,.0f}"
+        )
+    else:
+        why = short = (
+            f"care models with evidence ({', '.join(good)}) avoid at least the bed days the beds gave"
+        )
+    return {
+        "short": short,
+        "holds": holds,
+        "why": why,
+        "care_models": good,
+        "bed_days_avoided": round(avoided_here),
+        "bed_days_closed": round(given),
+    }
+
+
+def _condition_c(b: BedChange, data: dict, national_occ: float, national_los: float) -> dict:
+    """(c) The trust uses beds less efficiently than England (occupied bed-days per emergency
+    admission via A&E above the national figure: a length-of-stay proxy) and the plan's
+    improvement is no larger than that gap."""
+    floor = float(assumptions.value("beds_test_general_hospital_admissions"))
+    if (
+        not data
+        or not np.isfinite(data.get("admissions_via_ae", np.nan))
+        or data["admissions_via_ae"] < floor
+    ):
+        why = "no 2016/17 sitrep and A&E figures for this trust"
+        return {"holds": False, "why": why, "short": why, "gap_days": None}
+    los = data["occupied"] * 365.0 / data["admissions_via_ae"]
+    gap = los - national_los
+    claim = b.length_of_stay_reduction_days
+    base = {
+        "length_of_stay_proxy_days": round(los, 2),
+        "national_days": round(national_los, 2),
+        "gap_days": round(gap, 2),
+        "occupancy": round(data["occupancy"], 3),
+        "national_occupancy": round(national_occ, 3),
+        "claimed_days": claim,
+    }
+    if gap <= 0:
+        why = "the trust already uses beds at least as efficiently as England's average"
+        return base | {"holds": False, "why": why, "short": why}
+    if claim is None or claim <= 0:
+        why = "the plan claims no length-of-stay improvement at this trust"
+        return base | {"holds": False, "why": why, "short": why}
+    if claim > gap:
+        why = f"the claimed {claim:g} days exceeds the trust's gap to England of {gap:.2f} days"
+        short = "the claimed improvement is larger than the trust's gap to England"
+        return base | {"holds": False, "why": why, "short": short}
+    why = f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days"
+    return base | {
+        "holds": True,
+        "why": why,
+        "short": "the claimed improvement lies within the trust's gap to England",
+    }
+
+
+def consultation(plan) -> list[dict]:
+    """Proposals likely to be substantial variations needing formal consultation, with the
+    councils whose health scrutiny should be consulted."""
+    sc = plan.service_changes
+    if sc is None:
+        return []
+    fps = plan.places
+    bed_share = float(assumptions.value("consultation_bed_share"))
+    people_floor = float(assumptions.value("consultation_people_affected"))
+    out = []
+    for b in sc.beds:
+        if b.change >= 0:
+            continue
+        f, t = _find_trust(b.trust, fps)
+        open_ = b.beds_2016_17 or trust_beds().get(t.code, {}).get("open")
+        share = -b.change / open_
+        councils, people = _catchment_councils(fps[f], t)
+        if b.local_authorities:
+            councils = _named_councils(b.local_authorities)
+        reasons = []
+        if share >= bed_share:
+            reasons.append(
+                f"closes {-b.change} beds, {share:.0%} of the trust's beds (threshold {bed_share:.0%})"
+            )
+        if reasons:
+            out.append(
+                _flag("bed reduction", f"{-b.change} beds at {t.name}", b.year, reasons, councils, people)
+                | {"description": "a bed reduction"}
+            )
+    for s in sc.services:
+        hit = _find_trust(s.trust, fps) if s.trust else None
+        fp = fps[hit[0]] if hit else fps[0]
+        councils, people = _catchment_councils(fp, hit[1] if hit else None)
+        if s.local_authorities:
+            councils = _named_councils(s.local_authorities)
+        if s.people_affected is not None:
+            people = s.people_affected
+        reasons = [f"{SERVICE_KINDS[s.kind]}: a change of site or a closure is likely to be substantial"]
+        if people >= people_floor:
+            reasons.append(f"about {people:,.0f} people's access changes (threshold {people_floor:,.0f})")
+        out.append(
+            _flag(s.kind.replace("_", " "), s.name, s.year, reasons, councils, people)
+            | {"description": SERVICE_KINDS[s.kind]}
+        )
+    return out
+
+
+def _flag(kind: str, what: str, year: str, reasons: list[str], councils: list[dict], people: float) -> dict:
+    return {
+        "proposal": kind,
+        "what": what,
+        "year": year,
+        "likely_substantial_variation": True,
+        "why": reasons,
+        "consult": councils,
+        "joint_committee": len(councils) > 1,
+        "people_affected": round(people),
+        "notify_secretary_of_state": True,
+    }
+
+
+def _catchment_councils(fp, trust) -> tuple[list[dict], float]:
+    """Councils with health scrutiny (counties and unitaries) whose residents the trust serves,
+    with their share of the catchment: the trust's 2017 footprint within the plan's footprint
+    (assumption trust_catchment_by_population); councils under ``consultation_council_share``
+    of the catchment are left out."""
+    from ..geography import member_names, small_areas, trusts_by_stp
+
+    sa = small_areas()
+    idx = fp.lsoas
+    if trust is not None:
+        stps = {s for s, ts in trusts_by_stp().items() if any(t.code == trust.code for t in ts)}
+        idx = idx[np.isin(sa.codes["stp17cd"][idx], list(stps))]
+        served = _share(fp, trust.code, "emergency_admissions")
+    else:
+        served = 1.0
+    pop = sa.bands_2018[idx].sum(axis=1)
+    councils = sa.codes["council17cd"][idx]
+    names = member_names()["council17cd"]
+    floor = float(assumptions.value("consultation_council_share"))
+    total = pop.sum()
+    out = []
+    for c in np.unique(councils):
+        share = pop[councils == c].sum() / total
+        if share >= floor:
+            out.append(
+                {"code": str(c), "name": names.get(str(c), ("", str(c)))[1], "share": round(float(share), 3)}
+            )
+    out.sort(key=lambda r: -r["share"])
+    return out, float(total) * served
+
+
+def _named_councils(items: list[str]) -> list[dict]:
+    from ..geography import member_names, resolve_member
+
+    out = []
+    for text in items:
+        column, code = resolve_member("local_authorities", text)
+        out.append({"code": code, "name": member_names()[column].get(code, ("", code))[1], "share": None})
+    return out
+
+
+def four_tests(plan, attestations: list[dict] | tuple = ()) -> dict:
+    """The four tests as a checklist. Engagement, patient choice and commissioner support are
+    attested on a stored plan version by its lead (who, when); clinical evidence is the
+    evidence grade of each adopted care model from the library."""
+    from ..adoption import adopted_interventions
+
+    by_test: dict[str, dict] = {}
+    for a in attestations:
+        by_test[a["test"]] = a
+    out: dict[str, dict] = {}
+    for key in ATTESTED:
+        a = by_test.get(key)
+        out[key] = {
+            "title": FOUR_TESTS[key],
+            "status": "attested" if a else "not recorded",
+            **(
+                {"attested_by": a["attested_by"], "attested_at": a["attested_at"], "note": a.get("note", "")}
+                if a
+                else {}
+            ),
+        }
+    grades = []
+    for ad in adopted_interventions(plan):
+        ev = ad.spec.evidence
+        per = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
+        best = _best(per.values()) if per else (ev.strength if ev else "none")
+        grades.append({"care_model": ad.spec.name, "title": ad.spec.title, "grade": best, "by_setting": per})
+    weak = [g["care_model"] for g in grades if g["grade"] not in ("strong", "moderate")]
+    out["clinical_evidence"] = {
+        "title": FOUR_TESTS["clinical_evidence"],
+        "status": "no care models" if not grades else ("met" if not weak else "weak for some care models"),
+        "care_models": grades,
+        **({"weak": weak} if weak else {}),
+    }
+    return out
+
+
+_ORDER = {"strong": 3, "moderate": 2, "weak": 1, "null": 0}
+
+
+def _best(strengths) -> str:
+    vals = [s for s in strengths if s in _ORDER]
+    return max(vals, key=_ORDER.get) if vals else "none"
+
+
+def evaluate(plan, results, attestations: list[dict] | tuple = ()) -> dict:
+    """The ``service_change`` part of a run's JSON document."""
+    return {
+        "beds_test": beds_test(plan, results),
+        "consultation": consultation(plan),
+        "four_tests": four_tests(plan, attestations),
+    }
+
+
+__all__ = ["beds_test", "consultation", "evaluate", "four_tests"]

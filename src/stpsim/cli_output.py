@@ -1,0 +1,35 @@
+"""What every command of the ``stpsim`` command line shares: the console it prints to and the
+two errors a command raises (bad input: exit 2; failed work: exit 1). Its own module so the
+commands in ``cli`` and ``cli_server`` both use it without importing each other."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+PIPED_WIDTH = 120
+
+
+def _console_width() -> int | None:
+    """None in a terminal: Rich sizes tables to it (and honours COLUMNS). Piped output has no
+    terminal, and Rich's 80 columns would squeeze tables needlessly, so COLUMNS or 120."""
+    if sys.stdout is not None and sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+out = Console(width=_console_width())
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class UserError(Exception):
+    """Bad input from the user: reported on one line, exit status 2."""
+
+
+class RunFailed(Exception):
+    """The input was fine but the work failed (a worker crashed, say): one line, exit status 1."""
