@@ -265,11 +265,10 @@ def sources_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Where every shipped reference table came from and what was done to it."""
-    import yaml
 
-    from .service.catalogue import DATA_DIR
+    from .service.catalogue import shipped_sources
 
-    sources = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+    sources = shipped_sources()
     if as_json:
         _emit_json({"sources": sources})
         return

@@ -52,6 +52,13 @@ def _read(path: Path, mtime: float) -> pd.DataFrame:
     return pd.read_csv(path, dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""])
 
 
+@cache
+def sources() -> dict:
+    """The shipped tables' provenance (``data/sources.yaml``): table -> publisher, title, period,
+    licence, where found and how it was transformed. Parsed once per process."""
+    return yaml.load((DATA_DIR / "sources.yaml").read_text(encoding="utf-8"), Loader=SafeLoader)
+
+
 def table(name: str) -> pd.DataFrame:
     """The named table as a DataFrame (cached; treat it as read-only)."""
     path = table_path(name)

@@ -269,7 +269,7 @@ class Results:
         import yaml
 
         from . import assumptions
-        from .reference import DATA_DIR
+        from .reference import sources
 
         path = Path(path)
         with atomic_files([path]) as (tmp,), pd.ExcelWriter(tmp, engine="openpyxl") as xl:
@@ -281,7 +281,7 @@ class Results:
             pd.DataFrame(
                 [a.model_dump(mode="json") | {"value": str(a.value)} for a in assumptions.load().values()]
             ).to_excel(xl, sheet_name="assumptions", index=False)
-            src = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+            src = sources()
             pd.DataFrame([{"table": k, **v} for k, v in src.items()]).to_excel(
                 xl, sheet_name="sources", index=False
             )

@@ -12,11 +12,10 @@ from datetime import date
 from pathlib import Path
 
 import plotly.io as pio
-import yaml
 from plotly.offline import get_plotlyjs
 
 from .. import assumptions
-from ..reference import DATA_DIR
+from ..reference import sources
 from ..story import Story, compare, tell
 from ..version import __version__
 from . import charts
@@ -182,7 +181,7 @@ def _appendix(public: bool) -> str:
             f"<tr><td>{html.escape(a.id)}</td><td>{html.escape(str(a.value))} {html.escape(a.unit)}</td>"
             f"<td>{html.escape(str(rng))}</td><td>{html.escape(a.why)}</td></tr>"
         )
-    src = yaml.safe_load((DATA_DIR / "sources.yaml").read_text())
+    src = sources()
     srows = [
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(v['publisher'])}</td><td>{html.escape(v['title'])}</td>"
         f"<td>{html.escape(str(v['period']))}</td><td>{html.escape(v['licence'])}</td>"

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import assumptions
 from ..axes import BAND_LABELS, SETTING_UNITS, five_year_band_of_age
-from ..reference import DATA_DIR
+from ..reference import sources
 from ..results import atomic_files
 from ..story import tell
 from ..summaries import summarise
@@ -463,7 +463,7 @@ def _sources(wb: Workbook) -> None:
     )
     cols = ("publisher", "title", "period", "where_found", "licence", "transformation")
     s.header(["Table (file name)", *(human(c) for c in cols)])
-    for key, v in yaml.safe_load((DATA_DIR / "sources.yaml").read_text()).items():
+    for key, v in sources().items():
         s.add([key, *(None if v.get(c) is None else str(v[c]) for c in cols)])
     s.finish(label_cols=1)
 

@@ -37,6 +37,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "library_document": ("interventions", "library_document"),
     "assumptions": ("assumptions", ""),
     "DATA_DIR": ("reference", "DATA_DIR"),
+    "shipped_sources": ("reference", "sources"),
     "EXAMPLES_DIR": ("reference", "EXAMPLES_DIR"),
     "CONTRACT_PRESETS": ("contract_terms", "PRESETS"),
     # service change
