@@ -31,7 +31,9 @@ def med(f):
     return sorted(xs)[len(xs) // 2]
 D = range(draws)
 def activity_only():
-    a = engine.run_block(p, ["E54000007"], D); engine.capacity(p, a.activity, D)
+    x = engine.parameter_draws(p, D)
+    a = engine.run_block(p, ["E54000007"], D, x)
+    engine.capacity(a.activity, x)
 print(json.dumps({"cold": cold, "activity": med(activity_only),
                   "finance": med(lambda: engine.run(p, incentives=False)),
                   "warm": med(lambda: engine.run(p)),

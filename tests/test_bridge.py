@@ -12,7 +12,8 @@ from stpsim import engine, plan
 from stpsim.analysis import sensitivity
 from stpsim.contract_terms import PRESETS
 from stpsim.finance import BRIDGE_LINES, PLAN_LINES
-from stpsim.parameters import Z90, Design, designed
+from stpsim.parameters import Z90
+from stpsim.run_parameters import declare
 
 CORNWALL = "E54000036"
 GREATER_MANCHESTER = "E54000007"
@@ -238,8 +239,9 @@ def test_risk_share_moves_no_money_when_activity_is_as_planned_whatever_the_tari
     z = {"assumption/tariff_net_price_change": np.array([0.0, -Z90, Z90])}
     income = {}
     for preset in ("pbr", "risk_share"):
-        with designed(Design(z=z)):
-            _, fin = engine.plan_books(cornwall(preset, draws=3), incentives=False)
+        p = cornwall(preset, draws=3)
+        designed = declare(p).draw(p.monte_carlo.seed, range(3), z=z, noise=False)
+        _, fin = engine.plan_books(p, incentives=False, draws=designed)
         b = fin.do_nothing[0]
         income[preset] = b.income[[o.id for o in b.orgs].index("acute:REF")]
     moved = income["risk_share"] - income["pbr"]

@@ -132,9 +132,11 @@ def test_contract_defaults_are_the_published_2016_17_rules():
         column="item",
         period="2016/17",
     )
-    assert spec.mret_rate == pytest.approx(mret / 100)
     from stpsim.finance.payments import rule_book
 
+    # The rule book owns the year's rates; a contract states its own only to depart from them.
+    assert spec.mret_rate is None and spec.variable_rate is None and spec.up_rate is None
+    assert rule_book(2016).mret_rate == pytest.approx(mret / 100) == rule_book(2018).mret_rate
     assert spec.cquin_rate is None, "default terms follow the year's national CQUIN rate"
     assert rule_book(2016).cquin_rate == pytest.approx(cquin / 100) == finance.CQUIN_RATE
 

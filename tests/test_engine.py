@@ -53,7 +53,9 @@ def test_draw_zero_is_the_central_estimate():
 def test_admission_avoidance_lowers_admissions_in_every_draw_with_a_positive_effect():
     p = gm([{"name": "geriatricians_front_door", "coverage": 0.9}], draws=500)
     r = engine.run(p)
-    effect = engine.effect_draws(engine.adopted_interventions(p), p.monte_carlo.seed, range(500))[0, :, EM]
+    effect = engine.effect_draws(engine.adopted_interventions(p), engine.parameter_draws(p, range(500)))[
+        0, :, EM
+    ]
     years_on = np.array(engine.adopted_interventions(p)[0].ramp) > 0
     diff = (r.activity[..., EM] - r.do_nothing[..., EM]).sum(axis=2)  # (draw, year)
     assert (effect > 0).sum() > 400 and (effect < 0).any()
@@ -81,7 +83,9 @@ def test_more_coverage_never_increases_targeted_activity(c1, c2, name):
     a = engine.run_block(gm([{"name": name, "coverage": lo}], draws=64), ["E54000007"], range(64))
     b = engine.run_block(gm([{"name": name, "coverage": hi}], draws=64), ["E54000007"], range(64))
     p = gm([{"name": name, "coverage": hi}], draws=64)
-    effect = engine.effect_draws(engine.adopted_interventions(p), 11, range(64))[0, :, EM]
+    effect = engine.effect_draws(engine.adopted_interventions(p), engine.parameter_draws(p, range(64)))[
+        0, :, EM
+    ]
     pos = effect >= 0
     assert (b.expected[pos][..., EM] <= a.expected[pos][..., EM] + 1e-6).all()
 
@@ -119,7 +123,9 @@ def test_substitution_adds_the_documented_activity_elsewhere():
 def test_bed_days_fall_with_avoided_admissions():
     p = gm([{"name": "hospital_at_home", "coverage": 1.0}], draws=200)
     r = engine.run_block(p, ["E54000007"], range(200))
-    effect = engine.effect_draws(engine.adopted_interventions(p), 11, range(200))[0, :, EM]
+    effect = engine.effect_draws(engine.adopted_interventions(p), engine.parameter_draws(p, range(200)))[
+        0, :, EM
+    ]
     bd = ALL_SETTINGS.index("emergency_bed_days")
     pos = effect > 0
     assert (r.expected[pos, 1:, :, bd] < r.do_nothing_expected[pos, 1:, :, bd]).all()

@@ -14,6 +14,7 @@ from stpsim import cli, engine, plan
 from stpsim.axes import ALL_SETTINGS
 from stpsim.cli import main
 from stpsim.contract_terms import PRESETS
+from stpsim.run_parameters import declare
 
 CORNWALL = "E54000036"  # one acute trust (acute:REF), so "the acute trust" is unambiguous
 
@@ -296,7 +297,7 @@ def test_base_year_books_are_calibrated():
     assert abs(margin[ids.index("primary_care")]) < 0.01
     assert abs(margin[ids.index("commissioner")]) < 0.005
     # The 2016/17 position is exactly the trusts' deficit plus the social care market gap.
-    params = finance_parameters(p.finance, 3, range(200))
+    params = finance_parameters(declare(p).draw(3, range(200)))
     from stpsim.footprint import find
 
     area = find(CORNWALL).lsoas
@@ -349,7 +350,7 @@ def test_the_extensivist_shift_moves_cost_without_creating_money():
     p, _ = _books({"contracts": "pbr"})
     arr = engine.run_block(p, [CORNWALL], range(20))
     years = np.arange(2016, 2021)
-    params = finance.finance_parameters(p.finance, 3, range(20))
+    params = finance.finance_parameters(declare(p).draw(3, range(20)))
     central = engine.central_plan_activity(p)[:, 0]
     base = arr.do_nothing[:, :, 0]
     with_sessions = base.copy()

@@ -141,13 +141,12 @@ def test_care_model_costs_are_the_ones_the_books_paid(gm):
     from stpsim import finance
 
     invest, running = tables.care_model_costs(gm)
-    draws, seed = range(gm.draws), gm.plan.monte_carlo.seed
-    params = finance.finance_parameters(gm.plan.finance, seed, draws)
+    params = finance.finance_parameters(gm.parameters)  # the run's own parameter draws
     adopted = engine.adopted_interventions(gm.plan)
     assert all(a.spec.delivered_by != "commissioner" for a in adopted), "each is paid through the ledger"
     total = np.zeros_like(invest)
     for f, books in enumerate(gm.finance.footprints):
-        c = finance.care_model_costs(adopted, gm.targeted_people, f, np.array(gm.years), seed, draws, params)
+        c = finance.care_model_costs(adopted, gm.targeted_people, f, np.array(gm.years), params)
         for name, cost in zip(c.names, c.cost, strict=True):
             paid = sum(a for _, _, label, a in books.ledger.entries if label == f"care model: {name}")
             np.testing.assert_allclose(paid, np.maximum(cost, 0.0), rtol=1e-9, atol=1e-3)

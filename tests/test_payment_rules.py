@@ -17,6 +17,7 @@ from stpsim.finance.payments import (
     year_masks,
 )
 from stpsim.organisations import Organisation
+from stpsim.run_parameters import declare
 
 CORNWALL = "E54000036"
 ACUTE = Organisation("acute:TEST", "Test acute trust", "acute")
@@ -246,7 +247,7 @@ def cornwall_pbr_books():
     }
     p = plan.validate(doc)
     _, fin = engine.plan_books(p, incentives=False)
-    achieved = finance_parameters(p.finance, 11, range(20)).cquin_achievement
+    achieved = finance_parameters(declare(p).draw(11, range(20))).cquin_achievement
     return fin.do_nothing[0], achieved
 
 
@@ -317,3 +318,55 @@ def test_risk_share_transfer_is_per_draw_against_one_benchmark_a_year():
     # Draw 0: 2018/19 saving 5% -> +25,000; 2019/20 saving 20,000 = 1% -> 0.
     # Draw 1: 2018/19 saving 1% -> 0; 2019/20 saving 100,000 = 5% -> +50,000.
     assert got == pytest.approx(np.array([[234_860.0, 204_000.0], [209_860.0, 254_000.0]]), rel=1e-12)
+
+
+def test_national_tariff_takes_each_years_rates_from_the_rule_book(monkeypatch):
+    """One owner for each rule: change the rule book's MRET rate and the tariff pays by it; a
+    contract's own rate, where stated, wins."""
+    import dataclasses
+
+    import numpy as np
+
+    from stpsim.payment import mechanisms, rules
+    from stpsim.payment.mechanisms import Context, NationalTariff
+
+    years = np.array([2016, 2017])
+    ctx = Context(
+        years=years,
+        price_path=np.ones((1, 2)),
+        elapsed=np.array([[0, 1]]),
+        capitation_growth=np.ones((1, 2)),
+        capitation_base=0.0,
+        mret_baseline_ratio=np.array([0.5]),
+        population_cost=np.zeros((1, 2)),
+        population_benchmark=np.zeros((1, 2)),
+    )
+    settings = ["emergency_admissions"]
+    a = np.full((1, 2, 1), 1000.0)  # 1,000 admissions at GBP 100: value 100,000; baseline 50,000
+    prices = np.full((1, 2, 1), 100.0)
+    base_value = np.array([100_000.0])
+
+    def paid(contract) -> np.ndarray:
+        return contract.pay(a, a[:1], prices, settings, base_value, ctx)[0]
+
+    # 50,000 at full price + 70% of the 50,000 above the baseline
+    np.testing.assert_allclose(paid(NationalTariff(payee="acute")), [85_000.0, 85_000.0])
+    real = rules.rule_book
+
+    def halved(year):
+        return dataclasses.replace(real(year), mret_rate=0.5)
+
+    monkeypatch.setattr(mechanisms, "rule_book", halved)
+    monkeypatch.setattr(rules, "rule_book", halved)
+    np.testing.assert_allclose(paid(NationalTariff(payee="acute")), [75_000.0, 75_000.0])
+    np.testing.assert_allclose(paid(NationalTariff(payee="acute", mret_rate=1.0)), [100_000.0, 100_000.0])
+
+
+def test_presets_are_a_registry_with_titles_and_their_mechanisms_wording():
+    from stpsim.contract_terms import PRESET_REGISTRY, PRESETS, contracts_title, contracts_wording
+    from stpsim.payment import REGISTRY
+
+    assert PRESETS == tuple(PRESET_REGISTRY)
+    for name, spec in PRESET_REGISTRY.items():
+        assert spec.title and contracts_title(name) == spec.title
+        assert contracts_wording(name) == REGISTRY[spec.mechanism].wording != ""

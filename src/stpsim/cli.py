@@ -260,6 +260,35 @@ def assumptions_cmd(
     _show(t)
 
 
+@app.command("parameters")
+def parameters_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file (YAML or JSON).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Every parameter a run of PLAN draws, declared once: its range and where it comes from."""
+    from .service.compute import parameter_list
+
+    rows = parameter_list(_load_plan(plan_file, None, None))
+    if as_json:
+        _emit_json({"parameters": rows})
+        return
+    t = Table(title=f"The run's parameters ({len(rows)}): central value and 80% interval")
+    _prose(t, "id", "title")
+    _words(t, "value", "80% interval")
+    _prose(t, "unit", "source")
+    for r in rows:
+        iv = r["interval"]
+        t.add_row(
+            r["id"],
+            r["title"],
+            f"{r['value']:.4g}",
+            "fixed" if iv is None else f"{iv['low']:.4g} to {iv['high']:.4g}",
+            r["unit"],
+            r["source"],
+        )
+    _show(t)
+
+
 @app.command("sources")
 def sources_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,

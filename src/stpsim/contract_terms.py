@@ -7,6 +7,8 @@ checks, wording); :mod:`stpsim.finance` applies them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -14,17 +16,122 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .axes import ALL_SETTINGS
 from .organisations import DEFAULT_DELIVERY, Organisation
 from .parameters import Interval
-from .payment.mechanisms import EMERGENCY, Contract, contract
+from .payment.mechanisms import EMERGENCY, REGISTRY, Contract, contract
 from .payment.mechanisms import ContractSpec as PlanContract
 
-PRESETS = ("pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining")
-Preset = Literal["pbr", "block", "capitation", "risk_share", "blended", "aligned_payment", "declining"]
+ACUTE = DEFAULT_DELIVERY["acute"]
 
 
 def ContractSpec(**terms) -> Contract:  # noqa: N802 - reads like the type it makes
     """A contract of the registered mechanism ``terms["mechanism"]`` (see
     :mod:`stpsim.payment.mechanisms`)."""
     return contract(**terms)
+
+
+# ---- presets: a registry, one entry each -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PresetSpec:
+    """A preset: the payment model a plan names in one word. ``build`` gives the acute trusts'
+    contracts (community and general practice are then paid by block), or, for a ``whole``
+    preset, the complete contract list. ``mechanism`` is the registered mechanism whose wording
+    explains the preset to readers."""
+
+    name: str
+    title: str
+    mechanism: str
+    build: Callable[..., list[Contract]]
+    whole: bool = False
+
+    @property
+    def wording(self) -> str:
+        return REGISTRY[self.mechanism].wording
+
+
+PRESET_REGISTRY: dict[str, PresetSpec] = {}
+
+
+def preset(name: str, title: str, mechanism: str, whole: bool = False):
+    """Register ``build(acute_ids, orgs, options)`` as the preset ``name``."""
+
+    def add(build: Callable[..., list[Contract]]) -> Callable[..., list[Contract]]:
+        PRESET_REGISTRY[name] = PresetSpec(name, title, mechanism, build, whole)
+        return build
+
+    return add
+
+
+@preset("pbr", "Payment by results (national tariff)", "pbr")
+def _pbr(acute, orgs, options):
+    return [ContractSpec(payee=a, mechanism="pbr") for a in acute]
+
+
+@preset("block", "Block contracts", "block")
+def _block(acute, orgs, options):
+    return [ContractSpec(payee=a, mechanism="block") for a in acute]
+
+
+@preset("capitation", "Capitation (a whole-population budget)", "capitation", whole=True)
+def _capitation(acute, orgs, options):
+    # One budget for all acute and community care; every provider keeps a block for whatever
+    # else it delivers (general practice its consultations, say).
+    from .organisations import delivery_shares
+
+    covered = list(ACUTE) + list(DEFAULT_DELIVERY["community"])
+    c = [ContractSpec(payee=options.capitation_lead, mechanism="capitation", settings=covered)]
+    shares = delivery_shares(orgs, None, options.delivery)
+    for o in orgs:
+        if o.kind in ("acute", "community", "primary_care"):
+            rest = [k for k in all_settings_of(o, shares, orgs) if k not in covered]
+            if rest:
+                c.append(ContractSpec(payee=o.id, mechanism="block", settings=rest))
+    return c
+
+
+@preset("risk_share", "A two-sided risk share", "risk_share")
+def _risk_share(acute, orgs, options):
+    return [ContractSpec(payee=a, mechanism="risk_share") for a in acute]
+
+
+@preset("blended", "Blended payment", "blended")
+def _blended(acute, orgs, options):
+    planned = [s for s in ACUTE if s not in EMERGENCY]
+    return [ContractSpec(payee=a, mechanism="blended", settings=list(EMERGENCY)) for a in acute] + [
+        ContractSpec(payee=a, mechanism="pbr", settings=planned, mret_rate=1.0) for a in acute
+    ]
+
+
+@preset("aligned_payment", "Aligned payment and incentive", "aligned_payment")
+def _aligned(acute, orgs, options):
+    return [ContractSpec(payee=a, mechanism="aligned_payment") for a in acute]
+
+
+@preset("declining", "A contract that shrinks each year", "declining")
+def _declining(acute, orgs, options):
+    return [
+        ContractSpec(
+            payee=a, mechanism="declining", rate=options.declining_rate, recipient=options.declining_recipient
+        )
+        for a in acute
+    ]
+
+
+PRESETS = tuple(PRESET_REGISTRY)
+
+
+def contracts_title(contracts: str | list) -> str:
+    """How readers see a plan's ``finance.contracts``: its preset's title, or "Custom contracts"."""
+    return PRESET_REGISTRY[contracts].title if isinstance(contracts, str) else "Custom contracts"
+
+
+def contracts_wording(contracts: str | list) -> str:
+    """What a plan's contracts do, in the registered mechanisms' own words (one sentence per
+    mechanism a custom list uses)."""
+    if isinstance(contracts, str):
+        return PRESET_REGISTRY[contracts].wording
+    return " ".join(dict.fromkeys(REGISTRY[c.mechanism].wording for c in contracts))
+Preset = Literal[PRESETS]  # type: ignore[valid-type]
 
 
 class FinanceOptions(BaseModel):
@@ -94,54 +201,13 @@ class FinanceOptions(BaseModel):
     )
 
 
-ACUTE = DEFAULT_DELIVERY["acute"]
-
-
 def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOptions) -> list[Contract]:
     """The complete contract list a preset stands for."""
-    acute = [o.id for o in orgs if o.kind == "acute"]
-    others = ["community", "primary_care"]
-    c: list[Contract] = []
-    if name == "pbr":
-        c += [ContractSpec(payee=a, mechanism="pbr") for a in acute]
-    elif name == "block":
-        c += [ContractSpec(payee=a, mechanism="block") for a in acute]
-    elif name == "risk_share":
-        c += [ContractSpec(payee=a, mechanism="risk_share") for a in acute]
-    elif name == "blended":
-        planned = [s for s in ACUTE if s not in EMERGENCY]
-        c += [ContractSpec(payee=a, mechanism="blended", settings=list(EMERGENCY)) for a in acute]
-        c += [ContractSpec(payee=a, mechanism="pbr", settings=planned, mret_rate=1.0) for a in acute]
-    elif name == "aligned_payment":
-        c += [ContractSpec(payee=a, mechanism="aligned_payment") for a in acute]
-    elif name == "declining":
-        c += [
-            ContractSpec(
-                payee=a,
-                mechanism="declining",
-                rate=options.declining_rate,
-                recipient=options.declining_recipient,
-            )
-            for a in acute
-        ]
-    elif name == "capitation":
-        # One budget for all acute and community care; every provider keeps a block for whatever
-        # else it delivers (general practice its consultations, say).
-        from .organisations import delivery_shares
-
-        covered = list(ACUTE) + list(DEFAULT_DELIVERY["community"])
-        c.append(ContractSpec(payee=options.capitation_lead, mechanism="capitation", settings=covered))
-        shares = delivery_shares(orgs, None, options.delivery)
-        for o in orgs:
-            if o.kind in ("acute", "community", "primary_care"):
-                rest = [k for k in all_settings_of(o, shares, orgs) if k not in covered]
-                if rest:
-                    c.append(ContractSpec(payee=o.id, mechanism="block", settings=rest))
+    spec = PRESET_REGISTRY[name]
+    c = spec.build([o.id for o in orgs if o.kind == "acute"], orgs, options)
+    if spec.whole:
         return c
-    else:  # pragma: no cover - the Literal type stops other names
-        raise ValueError(name)
-    c += [ContractSpec(payee=o, mechanism="block") for o in others]
-    return c
+    return c + [ContractSpec(payee=o, mechanism="block") for o in ("community", "primary_care")]
 
 
 def all_settings_of(payee: Organisation, shares, orgs: list[Organisation]) -> list[str]:

@@ -14,46 +14,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import activity, assumptions, finance, geography
+from . import activity, finance, geography
 from .adoption import Adopted, adopted_interventions
 from .axes import AGES, ALL_SETTINGS, BASE_YEAR, SEGMENTS, SETTINGS, YEARS, five_year_band_of_age
 from .baseline import projection_of
+from .capacity import CAPACITY, capacity  # noqa: F401 - the engine's capacity step, re-exported
 from .geography import Footprint
-from .parameters import NOISE_STREAM, Interval, draw, standard_normals
+from .parameters import NOISE_STREAM, ParameterDraws, standard_normals
 from .plan import GROWTH_KEYS, Plan
 from .results import Results
-
-CAPACITY = {
-    # measure: (settings summed, assumption giving units per session or occupancy)
-    "beds": (("emergency_bed_days", "elective_bed_days"), "bed_occupancy"),
-    "gp_sessions": (("gp_consultations",), "gp_consultations_per_session"),
-    "practice_nurse_sessions": (
-        ("practice_nurse_consultations",),
-        "practice_nurse_consultations_per_session",
-    ),
-    "community_nursing_sessions": (("community_nursing_contacts",), "community_nursing_contacts_per_session"),
-    "physiotherapy_sessions": (("physiotherapy_contacts",), "physiotherapy_contacts_per_session"),
-    "geriatrician_sessions": (("geriatrician_hours",), "geriatrician_hours_per_session"),
-}
+from .run_parameters import declare
 
 
-def growth_interval(key: str, plan: Plan) -> Interval:
-    if key in plan.growth:
-        return plan.growth[key]
-    a = assumptions.get(f"growth_{key}")
-    return Interval.of(float(a.low), float(a.high))  # type: ignore[arg-type]
+def parameter_draws(plan: Plan, draws: range) -> ParameterDraws:
+    """Every parameter of ``plan`` (``run_parameters.declare``) drawn once for ``draws``."""
+    return declare(plan).draw(plan.monte_carlo.seed, draws)
 
 
-def growth_factors(plan: Plan, draws: range) -> np.ndarray:
+def growth_factors(plan: Plan, params: ParameterDraws) -> np.ndarray:
     """Multiplier on each setting's rate by (draw, year, setting) from non-demographic growth."""
-    seed = plan.monte_carlo.seed
-    # Truncated at -99% a year: a rate cannot fall below nothing.
-    g = {
-        k: draw(growth_interval(k, plan), seed, f"growth/{k}", draws, lower=-99.0) / 100.0
-        for k in GROWTH_KEYS
-    }
+    g = {k: params[f"growth/{k}"] / 100.0 for k in GROWTH_KEYS}
     elapsed = np.arange(plan.first_year, plan.last_year + 1) - BASE_YEAR
-    rate = np.zeros((len(draws), len(SETTINGS)))
+    rate = np.zeros((params.values.shape[0], len(SETTINGS)))
     for i, k in enumerate(SETTINGS):
         if k == "emergency_bed_days":
             rate[:, i] = (1 + g["emergency_admissions"]) * (1 + g["emergency_length_of_stay"]) - 1
@@ -67,27 +49,27 @@ def growth_factors(plan: Plan, draws: range) -> np.ndarray:
 _BED_DAYS_OF = {"emergency_bed_days": "emergency_admissions", "elective_bed_days": "elective_admissions"}
 
 
-def effect_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+def effect_draws(adopted: list[Adopted], params: ParameterDraws) -> np.ndarray:
     """Effect of each intervention on each setting's targeted rate, shape (intervention, draw,
     setting). Bed days fall with avoided admissions as well as with any length-of-stay effect."""
-    e = np.zeros((len(adopted), len(draws), len(SETTINGS)))
+    e = np.zeros((len(adopted), params.values.shape[0], len(SETTINGS)))
     for i, a in enumerate(adopted):
-        for k, iv in a.spec.effects.items():
-            e[i, :, SETTINGS.index(k)] = draw(iv, seed, f"effect/{a.spec.name}/{k}", draws, upper=0.95)
+        for k in a.spec.effects:
+            e[i, :, SETTINGS.index(k)] = params[f"effect/{a.spec.name}/{k}"]
         for bed, adm in _BED_DAYS_OF.items():
             b, m = SETTINGS.index(bed), SETTINGS.index(adm)
             e[i, :, b] = 1.0 - (1.0 - e[i, :, m]) * (1.0 - e[i, :, b])
     return e
 
 
-def substitution_draws(adopted: list[Adopted], seed: int, draws: range) -> np.ndarray:
+def substitution_draws(adopted: list[Adopted], params: ParameterDraws) -> np.ndarray:
     """Units of each setting created per unit avoided: (intervention, draw, from_setting, to_setting)."""
-    s = np.zeros((len(adopted), len(draws), len(SETTINGS), len(ALL_SETTINGS)))
+    s = np.zeros((len(adopted), params.values.shape[0], len(SETTINGS), len(ALL_SETTINGS)))
     for i, a in enumerate(adopted):
         for src, creates in a.spec.substitution.items():
-            for dst, iv in creates.items():
-                name = f"substitution/{a.spec.name}/{src}/{dst}"
-                s[i, :, SETTINGS.index(src), ALL_SETTINGS.index(dst)] = draw(iv, seed, name, draws, lower=0.0)
+            for dst in creates:
+                pid = f"substitution/{a.spec.name}/{src}/{dst}"
+                s[i, :, SETTINGS.index(src), ALL_SETTINGS.index(dst)] = params[pid]
     return s
 
 
@@ -121,9 +103,16 @@ def as_footprints(items: Sequence[str | Footprint]) -> list[Footprint]:
     return [x if isinstance(x, Footprint) else geography.find(x) for x in items]
 
 
-def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
-    """The core of a run for ``footprints`` over ``draws``."""
+def run_block(
+    plan: Plan,
+    footprints: Sequence[str | Footprint],
+    draws: range,
+    params: ParameterDraws | None = None,
+) -> RunArrays:
+    """The core of a run for ``footprints`` over ``draws``, with the run's parameter draws
+    (``params``, drawn here when not given)."""
     seed = plan.monte_carlo.seed
+    params = parameter_draws(plan, draws) if params is None else params.sliced(draws)
     fps = as_footprints(footprints)
     proj = projection_of(fps)
     t0 = plan.first_year - int(YEARS[0])
@@ -154,9 +143,9 @@ def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -
         else np.zeros((n_t, n_f, 0))
     )
 
-    growth = growth_factors(plan, draws)  # (D, T, K)
-    effects = effect_draws(adopted, seed, draws)  # (I, D, K)
-    subs = substitution_draws(adopted, seed, draws)  # (I, D, K, K_all)
+    growth = growth_factors(plan, params)  # (D, T, K)
+    effects = effect_draws(adopted, params)  # (I, D, K)
+    subs = substitution_draws(adopted, params)  # (I, D, K, K_all)
     n_d = len(draws)
     remaining = np.ones((n_d, n_t, len(SETTINGS), n_c))
     avoided = np.zeros((len(adopted), n_d, n_t, n_f, len(SETTINGS)))
@@ -185,6 +174,8 @@ def run_block(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -
         ],
         axis=2,
     )  # (D, T, F, K_all)
+    if not params.noise:  # a designed run (the tornado): expected activity, no noise
+        z = np.zeros_like(z)
     return RunArrays(
         expected=expected,
         do_nothing_expected=dn_expected,
@@ -205,34 +196,18 @@ def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.maximum(mean + np.sqrt(mean) * z, 0.0)
 
 
-def capacity(plan: Plan, activity_: np.ndarray, draws: range) -> dict[str, np.ndarray]:
-    """Capacity needed by (draw, year, footprint) from activity (draw, year, footprint, setting)."""
-    seed = plan.monte_carlo.seed
-    out = {}
-    for name, (settings, param) in CAPACITY.items():
-        a = assumptions.get(param)
-        units = activity_[..., [ALL_SETTINGS.index(s) for s in settings]].sum(axis=-1)
-        if a.low is None:
-            per = np.full(len(draws), float(a.value))  # a definition, not uncertain
-        else:
-            per = draw(Interval.of(float(a.low), float(a.high)), seed, f"capacity/{param}", draws, lower=1e-6)  # type: ignore[arg-type]
-        per = per[:, None, None]
-        out[name] = units / 365.0 / per if name == "beds" else units / per
-    return out
-
-
 def central_plan_activity(plan: Plan) -> np.ndarray:
     """Do-nothing expected activity at central growth by (year, footprint, setting): what
     contracts are planned on."""
     bare = plan.model_copy(update={"interventions": []})
-    return run_block(bare, plan.places, range(1)).do_nothing_expected[0]
+    central = declare(bare).draw(bare.monte_carlo.seed, range(1), z={})  # every parameter central
+    return run_block(bare, plan.places, range(1), central).do_nothing_expected[0]
 
 
 def footprint_books(
     plan: Plan,
     arr: RunArrays,
     f: int,
-    draws: range,
     params: finance.FinanceParams,
     chosen: list[Adopted] | None,
     scenario: str,
@@ -243,11 +218,7 @@ def footprint_books(
     matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity."""
     fp = plan.places[f]
     years = np.arange(plan.first_year, plan.last_year + 1)
-    cm = (
-        finance.care_model_costs(chosen, arr.targeted_people, f, years, plan.monte_carlo.seed, draws, params)
-        if chosen
-        else None
-    )
+    cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, params) if chosen else None
     dn = arr.do_nothing[:, :, f]
     sc = finance.Scenario(
         activity=dn if scenario == "do_nothing" else arr.activity[:, :, f],
@@ -260,28 +231,27 @@ def footprint_books(
     return finance.footprint_finance(fp, plan.finance, years, sc, params)
 
 
-def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool = True) -> finance.PlanFinance:
+def plan_finance(
+    plan: Plan, arrays: RunArrays, draws: ParameterDraws | range, incentives: bool = True
+) -> finance.PlanFinance:
     """Books of every organisation under the plan and under do-nothing, and the incentive matrix:
     each care model's effect, adopted alone, on each organisation's surplus in the last year
     (``incentives``) and in every year (``incentives_by_year``), with each care model's
-    investment and running cost by footprint (``care_model_costs``).
-    ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that)."""
-    params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
+    investment and running cost by footprint (``care_model_costs``). ``draws``: the run's
+    parameter draws, shared by every scenario and every care model's pass.
+    ``plan`` must start in 2016/17 (``run`` and ``incentive_matrix`` see to that). A range of
+    draws is drawn here."""
+    if isinstance(draws, range):
+        draws = parameter_draws(plan, draws)
+    params = finance.finance_parameters(draws)
     adopted = adopted_interventions(plan)
     n_f = len(plan.places)
     planned = central_plan_activity(plan)
-    with_plan = [
-        footprint_books(plan, arrays, f, draws, params, adopted, "plan", planned) for f in range(n_f)
-    ]
-    do_nothing = [
-        footprint_books(plan, arrays, f, draws, params, None, "do_nothing", planned) for f in range(n_f)
-    ]
+    with_plan = [footprint_books(plan, arrays, f, params, adopted, "plan", planned) for f in range(n_f)]
+    do_nothing = [footprint_books(plan, arrays, f, params, None, "do_nothing", planned) for f in range(n_f)]
     years = np.arange(plan.first_year, plan.last_year + 1)
     costs = tuple(
-        finance.care_model_costs(
-            adopted, arrays.targeted_people, f, years, plan.monte_carlo.seed, draws, params
-        )
-        for f in range(n_f)
+        finance.care_model_costs(adopted, arrays.targeted_people, f, years, params) for f in range(n_f)
     )
     gains: dict[tuple[str, str, str], np.ndarray] = {}
     by_year: dict[tuple[str, str, str], np.ndarray] = {}
@@ -291,7 +261,7 @@ def plan_finance(plan: Plan, arrays: RunArrays, draws: range, incentives: bool =
             arr = run_chunked(alone, plan.places, draws)
             chosen = adopted_interventions(alone)
             for f in range(n_f):
-                fin = footprint_books(alone, arr, f, draws, params, chosen, "care_model", planned)
+                fin = footprint_books(alone, arr, f, params, chosen, "care_model", planned)
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
                 every_year = fin.surplus - do_nothing[f].surplus  # (org, draw, year)
                 for o, org in enumerate(fin.orgs):
@@ -307,10 +277,15 @@ def from_base_year(plan: Plan) -> Plan:
     return plan if plan.first_year == BASE_YEAR else plan.model_copy(update={"start_year": BASE_YEAR})
 
 
-def plan_books(plan: Plan, incentives: bool = True) -> tuple[RunArrays, finance.PlanFinance]:
-    """Activity and books of ``plan`` from 2016/17 (not yet cut to its reporting window)."""
+def plan_books(
+    plan: Plan, incentives: bool = True, draws: ParameterDraws | None = None
+) -> tuple[RunArrays, finance.PlanFinance]:
+    """Activity and books of ``plan`` from 2016/17 (not yet cut to its reporting window), with
+    the run's parameter ``draws`` (drawn here once when not given). The one declared engine call
+    a counterfactual makes: the tornado passes designed draws (one parameter pinned, no noise)."""
     full = from_base_year(plan)
-    draws = range(plan.monte_carlo.draws)
+    if draws is None:
+        draws = parameter_draws(full, range(plan.monte_carlo.draws))
     arrays = run_chunked(full, plan.places, draws)
     return arrays, plan_finance(full, arrays, draws, incentives)
 
@@ -342,11 +317,17 @@ def check_size(plan: Plan) -> None:
         )
 
 
-def run_chunked(plan: Plan, footprints: Sequence[str | Footprint], draws: range) -> RunArrays:
-    """run_block over chunks of draws, joined. Identical to one block (draws are keyed)."""
+def run_chunked(
+    plan: Plan, footprints: Sequence[str | Footprint], draws: ParameterDraws | range
+) -> RunArrays:
+    """run_block over chunks of the draws (the run's parameter draws, or a range to draw here),
+    joined. Identical to one block (draws are keyed)."""
+    if isinstance(draws, range):
+        draws = parameter_draws(plan, draws)
+    span = draws.draws
     parts = [
-        run_block(plan, footprints, range(a, min(a + CHUNK, draws.stop)))
-        for a in range(draws.start, draws.stop, CHUNK)
+        run_block(plan, footprints, range(a, min(a + CHUNK, span.stop)), draws)
+        for a in range(span.start, span.stop, CHUNK)
     ]
     if len(parts) == 1:
         return parts[0]
@@ -359,18 +340,18 @@ def run_chunked(plan: Plan, footprints: Sequence[str | Footprint], draws: range)
 
 def run(plan: Plan, incentives: bool = True) -> Results:
     """Run ``plan`` with all its draws in this process and return its Results: activity,
-    capacity, every organisation's finances and (unless ``incentives`` is False) the incentive
-    matrix.
+    capacity, every organisation's finances, (unless ``incentives`` is False) the incentive
+    matrix, and the parameters drawn (every declared parameter, once).
 
     The work always starts from 2016/17 and is then cut to the plan's years, so the reporting
     window never changes the numbers (ramps, ward openings and base-year books all start there).
     """
     check_size(plan)
     full = from_base_year(plan)
-    draws = range(plan.monte_carlo.draws)
-    arrays, fin = plan_books(plan, incentives)
-    cap = capacity(full, arrays.activity, draws)
-    dn_cap = capacity(full, arrays.do_nothing, draws)
+    draws = parameter_draws(full, range(plan.monte_carlo.draws))
+    arrays, fin = plan_books(plan, incentives, draws)
+    cap = capacity(arrays.activity, draws)
+    dn_cap = capacity(arrays.do_nothing, draws)
     t0 = plan.first_year - BASE_YEAR
     if t0:
         arrays = RunArrays(
@@ -385,4 +366,4 @@ def run(plan: Plan, incentives: bool = True) -> Results:
         cap = {k: v[:, t0:] for k, v in cap.items()}
         dn_cap = {k: v[:, t0:] for k, v in dn_cap.items()}
         fin = fin.sliced(t0)
-    return Results.from_arrays(plan, arrays, cap, dn_cap, fin)
+    return Results.from_arrays(plan, arrays, cap, dn_cap, fin, draws)

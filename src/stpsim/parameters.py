@@ -10,10 +10,8 @@ Draw 0 is the central estimate.
 from __future__ import annotations
 
 import zlib
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -74,7 +72,7 @@ def standard_normals(
     Generated block by block from ``SeedSequence(seed, spawn_key=(stream, *key, block))`` so the
     value for draw i never depends on which other draws are requested. Draw 0 is zero (central).
     """
-    if len(draws) == 0 or (stream == NOISE_STREAM and _DESIGN.get() is not None):
+    if len(draws) == 0:
         return np.zeros((len(draws), width))
     first, last = draws.start // BLOCK, (draws.stop - 1) // BLOCK
     # A handful of cached blocks, not a loop over draws; the cache spares repeated passes (the
@@ -86,30 +84,6 @@ def standard_normals(
     return z
 
 
-@dataclass
-class Design:
-    """A set of chosen deviates instead of random ones: ``z[name]`` holds each draw's standard
-    normal deviate for that parameter (zero for every parameter not named), activity noise is
-    off, and every name asked for is recorded. Used for one-at-a-time sensitivity (the tornado):
-    draw j pins one parameter at its 10th or 90th percentile and leaves the rest central."""
-
-    z: dict[str, np.ndarray] = field(default_factory=dict)
-    seen: list[str] = field(default_factory=list)
-
-
-_DESIGN: ContextVar[Design | None] = ContextVar("stpsim_parameter_design", default=None)
-
-
-@contextmanager
-def designed(design: Design):
-    """Within the block, parameters come from ``design`` instead of the random streams."""
-    token = _DESIGN.set(design)
-    try:
-        yield design
-    finally:
-        _DESIGN.reset(token)
-
-
 def draw(
     interval: Interval,
     seed: int,
@@ -117,16 +91,163 @@ def draw(
     draws: range,
     lower: float | None = None,
     upper: float | None = None,
+    z: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Draws of one named parameter, shape (len(draws),), truncated to [lower, upper]."""
-    design = _DESIGN.get()
-    if design is None:
+    """Draws of one named parameter, shape (len(draws),), truncated to [lower, upper]. ``z``:
+    chosen standard normal deviates instead of the parameter's own random stream."""
+    if z is None:
         z = standard_normals(seed, PARAM_STREAM, (name_key(name),), draws)[:, 0]
-    else:
-        if name not in design.seen and interval.low != interval.high:
-            design.seen.append(name)
-        z = design.z.get(name, np.zeros(draws.stop))[draws.start : draws.stop]
     x = interval.central + interval.sd * z
     if lower is not None or upper is not None:
         x = np.clip(x, lower, upper)
     return x
+
+
+# ---- the registry: every uncertain parameter declared once, drawn once ------------------------
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a run. ``interval`` is its 80% interval (p10, p90 of a normal, truncated
+    to [lower, upper]) in the units the model uses; None when it is fixed at ``value``."""
+
+    id: str  # the draw's key: "growth/<setting>", "effect/<model>/<setting>", "assumption/<id>"...
+    title: str
+    unit: str
+    value: float  # the central value (the interval's middle), or the fixed value
+    interval: Interval | None = None
+    lower: float | None = None
+    upper: float | None = None
+    source: str = ""  # where its value and range come from
+    reaches_gap: bool = True  # False: capacity, workforce and appraisal only (not the tornado's)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.interval is not None and self.interval.low != self.interval.high
+
+    def draws(self, seed: int, draws: range, z: np.ndarray | None = None) -> np.ndarray:
+        if self.interval is None:
+            return np.full(len(draws), self.value)
+        return draw(self.interval, seed, self.id, draws, self.lower, self.upper, z)
+
+
+class Registry:
+    """The declared parameters of a run, in declaration order, each once."""
+
+    def __init__(self, parameters: list[Parameter] | tuple[Parameter, ...] = ()):
+        self._by_id: dict[str, Parameter] = {}
+        for p in parameters:
+            self.add(p)
+
+    def add(self, p: Parameter) -> None:
+        known = self._by_id.get(p.id)
+        if known is not None and known != p:
+            raise ValueError(f"parameter {p.id} declared twice, differently: {known} and {p}")
+        self._by_id[p.id] = p
+
+    def __iter__(self):
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __getitem__(self, pid: str) -> Parameter:
+        return self._by_id[pid]
+
+    def __contains__(self, pid: str) -> bool:
+        return pid in self._by_id
+
+    def draw(
+        self, seed: int, draws: range, z: dict[str, np.ndarray] | None = None, noise: bool = True
+    ) -> ParameterDraws:
+        """Every parameter's draws at once. ``z``: chosen deviates (draw,) by id, every other
+        parameter central (the tornado's design); without it each parameter's own stream."""
+        cols = []
+        for p in self:
+            chosen = None
+            if z is not None:
+                chosen = z.get(p.id, np.zeros(len(draws)))
+            cols.append(p.draws(seed, draws, chosen))
+        values = np.stack(cols, axis=1) if cols else np.zeros((len(draws), 0))
+        return ParameterDraws(tuple(self._by_id), values, draws.start, noise)
+
+
+@dataclass(frozen=True)
+class ParameterDraws:
+    """A run's parameters as drawn: ``values`` is (draw, parameter), columns named by ``ids``.
+    ``noise`` False switches off activity noise (a designed run: the tornado)."""
+
+    ids: tuple[str, ...]
+    values: np.ndarray
+    first: int = 0  # the index of the first draw held
+    noise: bool = True
+
+    def __getitem__(self, pid: str) -> np.ndarray:
+        return self.values[:, self._column[pid]]
+
+    def __contains__(self, pid: str) -> bool:
+        return pid in self._column
+
+    @cached_property
+    def _column(self) -> dict[str, int]:
+        return {pid: i for i, pid in enumerate(self.ids)}
+
+    @property
+    def draws(self) -> range:
+        return range(self.first, self.first + self.values.shape[0])
+
+    def sliced(self, draws: range) -> ParameterDraws:
+        """The same parameters for a block of ``draws`` inside these."""
+        a, b = draws.start - self.first, draws.stop - self.first
+        return ParameterDraws(self.ids, self.values[a:b], draws.start, self.noise)
+
+
+def title(pid: str) -> str:
+    """A reader's name for a parameter id (``assumption/cost_inflation`` and so on)."""
+    kind, _, rest = pid.partition("/")
+    parts = rest.split("/")
+    if kind == "assumption":
+        return rest.replace("_", " ").capitalize()
+    if kind == "growth":
+        return f"Other demand growth: {rest.replace('_', ' ')}"
+    if kind == "effect":
+        return f"Effect of {parts[0].replace('_', ' ')} on {parts[-1].replace('_', ' ')}"
+    if kind == "cost":
+        return f"{parts[-1].capitalize()} cost of {parts[0].replace('_', ' ')}"
+    if kind == "substitution":
+        model, avoided, created = (x.replace("_", " ") for x in parts)
+        return f"{model}: {created} per {avoided} avoided"
+    return rest.replace("_", " ").capitalize()
+
+
+def assumption(
+    name: str,
+    scale: float = 1.0,
+    lower: float | None = None,
+    upper: float | None = None,
+    override: Interval | None = None,
+    reaches_gap: bool = True,
+    kind: str = "assumption",
+) -> Parameter:
+    """A logged assumption as a parameter (its low-high range read as an 80% interval, times
+    ``scale``); ``override``: the plan's own interval for it (the same draws' deviates).
+    ``kind`` starts its id (``assumption/<name>``; capacity's are ``capacity/<name>``)."""
+    a = assumptions.get(name)
+    pid = f"{kind}/{name}"
+    unit = a.unit if scale == 1.0 else f"{a.unit} x {scale:g}"
+    if override is not None:
+        return Parameter(
+            pid, title(pid), unit, override.central, override, lower, upper, "the plan", reaches_gap
+        )
+    if a.low is None:
+        return Parameter(
+            pid,
+            title(pid),
+            unit,
+            float(a.value) * scale,
+            None,
+            source="assumptions.yaml",
+            reaches_gap=reaches_gap,
+        )
+    iv = Interval.of(float(a.low) * scale, float(a.high) * scale)  # type: ignore[arg-type]
+    return Parameter(pid, title(pid), unit, iv.central, iv, lower, upper, "assumptions.yaml", reaches_gap)

@@ -73,9 +73,12 @@ class Results:
     targeted_people: np.ndarray  # (year, footprint, intervention)
     finance: object = None  # finance.PlanFinance
     population: np.ndarray | None = None  # (year, footprint, sex, age) residents
+    parameters: object = None  # parameters.ParameterDraws: every declared parameter, as drawn
 
     @classmethod
-    def from_arrays(cls, plan: Plan, arrays, cap: dict, dn_cap: dict, finance=None) -> Results:
+    def from_arrays(
+        cls, plan: Plan, arrays, cap: dict, dn_cap: dict, finance=None, parameters=None
+    ) -> Results:
         codes = tuple(plan.codes)
         return cls(
             plan=plan,
@@ -93,6 +96,7 @@ class Results:
             targeted_people=arrays.targeted_people,
             finance=finance,
             population=_population(plan),
+            parameters=parameters,
         )
 
     @property

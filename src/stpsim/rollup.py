@@ -20,6 +20,7 @@ from . import engine, finance, geography
 from .adoption import adopted_interventions
 from .axes import ALL_SETTINGS, BASE_YEAR, year_label
 from .baseline import projection_of
+from .capacity import capacity
 from .executors import Task, chunks, guarded, run_tasks
 from .plan import Plan, PlanError, load
 from .reference import fact
@@ -84,18 +85,18 @@ def do_nothing_plan(code: str, last_year: int, geography_: str = geography.DEFAU
 def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
     """One task: a footprint's activity, beds and books for draws [first, stop). A footprint
     without a plan has one set of books (do-nothing), not two."""
-    draws = range(first, stop)
-    arr = engine.run_block(plan, plan.places, draws)
-    params = finance.finance_parameters(plan.finance, plan.monte_carlo.seed, draws)
+    draws = engine.parameter_draws(plan, range(first, stop))  # every parameter, drawn once
+    arr = engine.run_block(plan, plan.places, draws.draws, draws)
+    params = finance.finance_parameters(draws)
     planned = engine.central_plan_activity(plan)
-    dn = engine.footprint_books(plan, arr, 0, draws, params, None, "do_nothing", planned)
+    dn = engine.footprint_books(plan, arr, 0, params, None, "do_nothing", planned)
     if plan.interventions or plan.name != DO_NOTHING:
         adopted = adopted_interventions(plan)
-        books = engine.footprint_books(plan, arr, 0, draws, params, adopted, "plan", planned)
-        plan_beds = engine.capacity(plan, arr.activity, draws)["beds"][:, :, 0]
+        books = engine.footprint_books(plan, arr, 0, params, adopted, "plan", planned)
+        plan_beds = capacity(arr.activity, draws)["beds"][:, :, 0]
     else:
         books, plan_beds = dn, None
-    dn_beds = engine.capacity(plan, arr.do_nothing, draws)["beds"][:, :, 0]
+    dn_beds = capacity(arr.do_nothing, draws)["beds"][:, :, 0]
     dn_activity = arr.do_nothing[:, :, 0]
     # Without a plan the two scenarios are one: the same arrays go back once (pickle shares them).
     dn_surplus = dn.system_surplus

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import year_label
+from ..run_parameters import DISCOUNT_RATE
 from ..summaries import STATS, summarise
 
 
@@ -50,8 +51,12 @@ def payback_year(years: Sequence, cumulative, start: int = 0):
     return None
 
 
-def discount_rate() -> float:
-    """The Green Book discount rate as a fraction a year."""
+def discount_rate(params=None) -> float:
+    """The Green Book discount rate as a fraction a year: the run's declared parameter
+    (``run_parameters.DISCOUNT_RATE``, fixed in the log) when ``params`` (the run's parameter
+    draws) are given, else the log's value."""
+    if params is not None:
+        return float(params[DISCOUNT_RATE][0])
     return float(assumptions.value("discount_rate_green_book")) / 100.0
 
 
@@ -105,7 +110,7 @@ def care_model_payback(results) -> list[dict]:
     if adopted and not fin.incentives_by_year:
         raise ValueError("payback needs the incentive matrix: run the plan with incentives")
     labels = [year_label(y) for y in results.years]
-    rate = discount_rate()
+    rate = discount_rate(results.parameters)
     names = _org_names(fin, multi=len(fin.footprints) > 1)
     out = []
     for i, a in enumerate(adopted):

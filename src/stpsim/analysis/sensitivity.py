@@ -1,9 +1,11 @@
 """Which assumptions drive the gap: one-at-a-time sensitivity (the tornado).
 
-Every uncertain parameter of a run (growth, care-model effects and costs, every finance
-assumption) is set in turn to its 10th and then its 90th percentile with all the others at their
-central values and no activity noise, and the plan's gap in its last year is recorded. All the
-settings run as the draws of one vectorised run, not one run each.
+Every uncertain parameter in the run's registry that reaches the gap (growth, care-model effects,
+substitution and costs, every finance assumption, bed occupancy) is set in turn to its 10th and
+then its 90th percentile with all the others at their central values and no activity noise, and
+the plan's gap in its last year is recorded. All the settings run as the draws of one vectorised
+run (the engine's one declared counterfactual call, ``plan_books`` with designed draws), not one
+run each.
 """
 
 from __future__ import annotations
@@ -11,59 +13,38 @@ from __future__ import annotations
 import numpy as np
 
 from .. import engine
-from ..parameters import Z90, Design, designed
+from ..parameters import Z90, title
 from ..plan import Plan
+from ..run_parameters import declare
+
+__all__ = ["central_gap", "drivers_and_centre", "gap_drivers", "title"]
 
 
-def title(name: str) -> str:
-    """A reader's name for a parameter key (``assumption/cost_inflation`` and so on)."""
-    kind, _, rest = name.partition("/")
-    parts = rest.split("/")
-    if kind == "assumption":
-        return rest.replace("_", " ").capitalize()
-    if kind == "growth":
-        return f"Other demand growth: {rest.replace('_', ' ')}"
-    if kind == "effect":
-        return f"Effect of {parts[0].replace('_', ' ')} on {parts[-1].replace('_', ' ')}"
-    if kind == "cost":
-        return f"{parts[-1].capitalize()} cost of {parts[0].replace('_', ' ')}"
-    if kind == "substitution":
-        model, avoided, created = (x.replace("_", " ") for x in parts)
-        return f"{model}: {created} per {avoided} avoided"
-    return rest.replace("_", " ").capitalize()
-
-
-def _with_draws(plan: Plan, n: int) -> Plan:
+def _designed_gap(plan: Plan, z: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """The plan's last-year gap for ``n`` designed draws: parameter deviates ``z`` by id, every
+    other parameter central, no activity noise."""
     full = engine.from_base_year(plan)
-    return full.model_copy(update={"monte_carlo": full.monte_carlo.model_copy(update={"draws": n})})
-
-
-def _central(plan: Plan) -> tuple[list[str], float]:
-    """One run with every parameter central and no noise: the uncertain parameters it asked for
-    and the plan's last-year gap."""
-    found = Design()
-    with designed(found):
-        _, fin = engine.plan_books(_with_draws(plan, 1), incentives=False)
-    return list(found.seen), float(fin.gap("plan")[0, -1])
+    full = full.model_copy(update={"monte_carlo": full.monte_carlo.model_copy(update={"draws": n})})
+    draws = declare(full).draw(full.monte_carlo.seed, range(n), z=z, noise=False)
+    _, fin = engine.plan_books(full, incentives=False, draws=draws)
+    return fin.gap("plan")[:, -1]
 
 
 def drivers_and_centre(plan: Plan) -> tuple[list[dict], float]:
-    """The gap drivers (see ``gap_drivers``) and the all-central gap they swing about, from the
-    same two runs."""
-    names, centre = _central(plan)
+    """The gap drivers (see ``gap_drivers``) and the all-central gap they swing about, from one
+    designed run: draw 0 all central, then each parameter low and high."""
+    names = [p.id for p in declare(plan) if p.uncertain and p.reaches_gap]
     n = 2 * len(names) + 1
     z: dict[str, np.ndarray] = {}
     for j, name in enumerate(names):
         z[name] = np.zeros(n)
         z[name][2 * j + 1], z[name][2 * j + 2] = -Z90, Z90
-    with designed(Design(z=z)):
-        _, fin = engine.plan_books(_with_draws(plan, n), incentives=False)
-    gap = fin.gap("plan")[:, -1]
+    gap = _designed_gap(plan, z, n)
     rows = [
         {"parameter": name, "title": title(name), "low": float(gap[2 * j + 1]), "high": float(gap[2 * j + 2])}
         for j, name in enumerate(names)
     ]
-    return sorted(rows, key=lambda r: -abs(r["high"] - r["low"])), centre
+    return sorted(rows, key=lambda r: -abs(r["high"] - r["low"])), float(gap[0])
 
 
 def gap_drivers(plan: Plan) -> list[dict]:
@@ -74,4 +55,4 @@ def gap_drivers(plan: Plan) -> list[dict]:
 
 def central_gap(plan: Plan) -> float:
     """The plan's last-year gap with every parameter central (the tornado's centre line)."""
-    return _central(plan)[1]
+    return float(_designed_gap(plan, {}, 1)[0])

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import ALL_SETTINGS, parse_year, year_label
+from ..capacity import OCCUPANCY
 from ..service_change import (
     ADMISSION_SETTINGS,
     ATTESTED,
@@ -63,19 +64,6 @@ def _base_bed_days(fp) -> float:
     return float(sum(d[ALL_SETTINGS.index(s)] for s in BED_DAYS))
 
 
-def _occupancy_draws(plan, n: int) -> np.ndarray:
-    from ..parameters import Interval, draw
-
-    a = assumptions.get("bed_occupancy")
-    return draw(
-        Interval.of(float(a.low), float(a.high)),
-        plan.monte_carlo.seed,
-        "capacity/bed_occupancy",
-        range(n),
-        lower=1e-6,
-    )
-
-
 def beds_test(plan, results) -> list[dict]:
     """The beds test for every bed change in the plan, with the probability of a shortfall."""
     sc = plan.service_changes
@@ -83,7 +71,7 @@ def beds_test(plan, results) -> list[dict]:
         return []
     fps = plan.places
     years = results.years
-    occ = _occupancy_draws(plan, results.activity.shape[0])[:, None]
+    occ = results.parameters[OCCUPANCY][:, None]  # the run's one bed-occupancy parameter
     significant = float(assumptions.value("beds_test_significant_beds"))
     national_occ, national_los = _national_bed_use(trust_beds())
     added = _capacity_added(sc, years)

@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import year_label
-from ..finance.params import assumed
+from ..run_parameters import WORKFORCE_FACTORS as FACTORS
 from ..summaries import STATS, summarise
 
 STAFF_GROUPS = (
@@ -55,13 +55,6 @@ SESSION_GROUPS = {
     "community_nurses": "community_nursing_sessions",
     "physiotherapists": "physiotherapy_sessions",
 }
-FACTORS = (
-    "sessions_per_wte_per_year",
-    "consultant_clinical_sessions_per_wte_per_year",
-    "care_worker_hours_per_wte_per_year",
-    "home_care_contact_share_of_worked_time",
-    "care_home_care_hours_per_resident_week",
-)
 
 
 def wte_from_sessions(sessions, sessions_per_wte):
@@ -88,9 +81,9 @@ def care_home_wte(resident_weeks, care_hours_per_resident_week, worked_hours_per
     )
 
 
-def factor_draws(seed: int, draws: range) -> dict[str, np.ndarray]:
-    """Each conversion factor's draws (draw,), from its logged range."""
-    return {k: assumed(k, seed, draws, lower=1e-6) for k in FACTORS}
+def factor_draws(params) -> dict[str, np.ndarray]:
+    """Each conversion factor's draws (draw,), as the run drew them (``run_parameters``)."""
+    return {k: params[f"assumption/{k}"] for k in FACTORS}
 
 
 def wte_by_group(capacity: dict, activity: np.ndarray, settings, f: dict) -> dict[str, np.ndarray]:
@@ -163,7 +156,7 @@ def workforce(results) -> dict:
 
 def wte_arrays(results) -> dict[str, dict[str, np.ndarray]]:
     """{"plan": {group: (draw, year)}, "do_nothing": {...}} for ``results``."""
-    f = factor_draws(results.plan.monte_carlo.seed, range(results.draws))
+    f = factor_draws(results.parameters)
     return {
         "plan": wte_by_group(results.capacity, results.activity, results.settings, f),
         "do_nothing": wte_by_group(results.do_nothing_capacity, results.do_nothing, results.settings, f),

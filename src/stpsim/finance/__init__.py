@@ -20,7 +20,7 @@ from .ledger import (
     Ledger,
     PlanFinance,
 )
-from .params import FinanceParams, assumed, finance_parameters
+from .params import FinanceParams, finance_parameter_list, finance_parameters
 from .validation import acute_shares, check_options
 
 __all__ = [
@@ -38,9 +38,9 @@ __all__ = [
     "PlanFinance",
     "Scenario",
     "acute_shares",
-    "assumed",
     "care_model_costs",
     "check_options",
+    "finance_parameter_list",
     "finance_parameters",
     "footprint_finance",
     "prices_and_costs",

@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..axes import BASE_YEAR
-from ..parameters import draw
 from .ledger import CareModelCosts
 from .params import FinanceParams
 
@@ -17,8 +16,6 @@ def care_model_costs(
     targeted_people: np.ndarray,
     f: int,
     years: np.ndarray,
-    seed: int,
-    draws: range,
     params: FinanceParams,
 ) -> CareModelCosts:
     """Each adopted care model's cost by (draw, year) in footprint ``f``."""
@@ -29,12 +26,12 @@ def care_model_costs(
         level = a.coverage * a.ramp  # (year,)
         scale_up = np.maximum(np.diff(np.concatenate([[a.coverage * a.prior], level])), 0.0)
         people = targeted_people[:, f, i] / 1000.0
-        inv = draw(a.spec.costs.investment, seed, f"cost/{a.spec.name}/investment", draws)[:, None]
-        run = draw(a.spec.costs.running_cost, seed, f"cost/{a.spec.name}/running", draws)[:, None]
+        inv = params.draws[f"cost/{a.spec.name}/investment"][:, None]
+        run = params.draws[f"cost/{a.spec.name}/running"][:, None]
         out.append((inv * scale_up + run * level) * people * index)
         investment.append(inv * scale_up * people * index)
         running.append(run * level * people * index)
-    empty = np.zeros((0, len(draws), len(years)))
+    empty = np.zeros((0, params.n, len(years)))
     inv_arr = np.array(investment) if investment else empty
     run_arr = np.array(running) if running else empty
     return CareModelCosts(

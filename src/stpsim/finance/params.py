@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import assumptions
+from ..capacity import OCCUPANCY
 from ..contract_terms import FinanceOptions
 from ..organisations import DEFAULT_DELIVERY
-from ..parameters import Interval, draw
+from ..parameters import Parameter, ParameterDraws, assumption
 
 # The groups of settings that share one real unit-cost growth parameter (the settings each kind
 # of provider delivers by default); mental health and specialised services have their own.
@@ -25,29 +25,6 @@ REAL_GROWTH_GROUPS = {
     "primary_care": DEFAULT_DELIVERY["primary_care"],
 }
 PROVIDER_KINDS_WITH_MC = ("acute", "community", "mental_health", "primary_care", "social_care")
-
-
-def assumed(
-    name: str,
-    seed: int,
-    draws: range,
-    scale: float = 1.0,
-    lower: float | None = None,
-    upper: float | None = None,
-) -> np.ndarray:
-    """Draws of a logged assumption (its low-high range read as an 80% interval)."""
-    a = assumptions.get(name)
-    if a.low is None:
-        return np.full(len(draws), float(a.value) * scale)
-    iv = Interval.of(float(a.low) * scale, float(a.high) * scale)  # type: ignore[arg-type]
-    return draw(iv, seed, f"assumption/{name}", draws, lower=lower, upper=upper)
-
-
-def _overridden(iv: Interval | None, name: str, seed: int, draws: range, **kw) -> np.ndarray:
-    """The plan's interval for an assumption when it gives one (same key: same z), else the log's."""
-    if iv is None:
-        return assumed(name, seed, draws, **kw)
-    return draw(iv, seed, f"assumption/{name}", draws, **kw)
 
 
 @dataclass(frozen=True)
@@ -75,67 +52,85 @@ class FinanceParams:
     market_gap: np.ndarray  # 2016/17 social care provider-market gap, England, GBP
     deficit_loans_weight: np.ndarray  # share of the starting deficit placed by revenue-support loans
     mret_baseline_ratio: np.ndarray  # 2008/09 emergency admissions over 2016/17's
+    draws: ParameterDraws  # the run's every parameter (care models' costs read theirs here)
 
     @property
     def n(self) -> int:
         return len(self.inflation)
 
 
-def finance_parameters(options: FinanceOptions, seed: int, draws: range) -> FinanceParams:
-    """Draw every finance parameter once (assumptions plus the plan's overrides)."""
+def finance_parameter_list(options: FinanceOptions) -> list[Parameter]:
+    """Every finance parameter, declared (assumptions plus the plan's overrides)."""
 
-    def pct(name: str, **kw) -> np.ndarray:
-        return assumed(name, seed, draws, scale=0.01, **kw)
+    def pct(name: str) -> Parameter:
+        return assumption(name, scale=0.01)
 
-    def share(name: str) -> np.ndarray:
-        return assumed(name, seed, draws, lower=0.0, upper=1.0)
+    def share(name: str) -> Parameter:
+        return assumption(name, lower=0.0, upper=1.0)
 
-    marginal = {
-        kind: _overridden(
-            options.marginal_cost_share.get(kind),  # type: ignore[arg-type]
-            f"marginal_cost_share_{kind}",
-            seed,
-            draws,
-            lower=0.0,
-            upper=1.0,
-        )
-        for kind in PROVIDER_KINDS_WITH_MC
-    }
-    eff = _overridden(
-        options.provider_efficiency, "provider_efficiency_achieved", seed, draws, lower=-5.0, upper=10.0
-    )
+    return [
+        pct("cost_inflation"),
+        assumption(
+            "provider_efficiency_achieved", lower=-5.0, upper=10.0, override=options.provider_efficiency
+        ),
+        pct("tariff_net_price_change"),
+        share("cquin_achievement"),
+        share("out_of_area_share"),
+        *(
+            assumption(
+                f"marginal_cost_share_{kind}",
+                lower=0.0,
+                upper=1.0,
+                override=options.marginal_cost_share.get(kind),  # type: ignore[arg-type]
+            )
+            for kind in PROVIDER_KINDS_WITH_MC
+        ),
+        assumption("semi_fixed_share_acute", lower=0.0, upper=1.0, override=options.semi_fixed_share_acute),
+        assumption("beds_per_ward", lower=1.0),
+        pct("allocation_growth_after_2020_21"),
+        assumption("mental_health_share_of_ccg_allocation", lower=0.0),
+        pct("other_commissioned_real_growth"),
+        *(pct(f"real_unit_cost_growth_{g}") for g in (*REAL_GROWTH_GROUPS, "mental_health", "specialised")),
+        pct("mental_health_demand_growth"),
+        pct("specialised_demand_growth"),
+        pct("working_age_social_care_demand_growth"),
+        pct("social_care_price_inflation"),
+        pct("council_core_funding_growth"),
+        assumption("social_care_market_gap_2016_17", scale=1e9, lower=0.0),
+        share("starting_deficit_weight_on_loans"),
+        assumption("mret_baseline_ratio_2008_09", lower=0.5, upper=1.0),
+    ]
+
+
+def finance_parameters(draws: ParameterDraws) -> FinanceParams:
+    """The finance stages' view of a run's parameter draws."""
+
+    def a(name: str) -> np.ndarray:
+        return draws[f"assumption/{name}"]
+
     return FinanceParams(
-        inflation=pct("cost_inflation"),
-        efficiency=eff / 100.0,
-        tariff_change=pct("tariff_net_price_change"),
-        cquin_achievement=share("cquin_achievement"),
-        out_of_area=share("out_of_area_share"),
-        marginal=marginal,
-        semi_fixed_acute=_overridden(
-            options.semi_fixed_share_acute, "semi_fixed_share_acute", seed, draws, lower=0.0, upper=1.0
-        ),
-        occupancy=draw(
-            _interval("bed_occupancy"), seed, "capacity/bed_occupancy", draws, lower=0.5, upper=1.0
-        ),
-        beds_per_ward=assumed("beds_per_ward", seed, draws, lower=1.0),
-        allocation_growth_after_2020=pct("allocation_growth_after_2020_21"),
-        mental_health_share=assumed("mental_health_share_of_ccg_allocation", seed, draws, lower=0.0),
-        other_commissioned_growth=pct("other_commissioned_real_growth"),
+        inflation=a("cost_inflation"),
+        efficiency=a("provider_efficiency_achieved") / 100.0,
+        tariff_change=a("tariff_net_price_change"),
+        cquin_achievement=a("cquin_achievement"),
+        out_of_area=a("out_of_area_share"),
+        marginal={kind: a(f"marginal_cost_share_{kind}") for kind in PROVIDER_KINDS_WITH_MC},
+        semi_fixed_acute=a("semi_fixed_share_acute"),
+        occupancy=draws[OCCUPANCY],
+        beds_per_ward=a("beds_per_ward"),
+        allocation_growth_after_2020=a("allocation_growth_after_2020_21"),
+        mental_health_share=a("mental_health_share_of_ccg_allocation"),
+        other_commissioned_growth=a("other_commissioned_real_growth"),
         real_growth={
-            g: pct(f"real_unit_cost_growth_{g}")
-            for g in (*REAL_GROWTH_GROUPS, "mental_health", "specialised")
+            g: a(f"real_unit_cost_growth_{g}") for g in (*REAL_GROWTH_GROUPS, "mental_health", "specialised")
         },
-        mental_health_demand_growth=pct("mental_health_demand_growth"),
-        specialised_demand_growth=pct("specialised_demand_growth"),
-        working_age_care_growth=pct("working_age_social_care_demand_growth"),
-        social_care_price_inflation=pct("social_care_price_inflation"),
-        council_core_funding_growth=pct("council_core_funding_growth"),
-        market_gap=assumed("social_care_market_gap_2016_17", seed, draws, scale=1e9, lower=0.0),
-        deficit_loans_weight=share("starting_deficit_weight_on_loans"),
-        mret_baseline_ratio=assumed("mret_baseline_ratio_2008_09", seed, draws, lower=0.5, upper=1.0),
+        mental_health_demand_growth=a("mental_health_demand_growth"),
+        specialised_demand_growth=a("specialised_demand_growth"),
+        working_age_care_growth=a("working_age_social_care_demand_growth"),
+        social_care_price_inflation=a("social_care_price_inflation"),
+        council_core_funding_growth=a("council_core_funding_growth"),
+        market_gap=a("social_care_market_gap_2016_17"),
+        deficit_loans_weight=a("starting_deficit_weight_on_loans"),
+        mret_baseline_ratio=a("mret_baseline_ratio_2008_09"),
+        draws=draws,
     )
-
-
-def _interval(name: str) -> Interval:
-    a = assumptions.get(name)
-    return Interval.of(float(a.low), float(a.high))  # type: ignore[arg-type]

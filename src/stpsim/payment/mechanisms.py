@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import contracts
-from .rules import year_masks
+from .rules import rule_book, year_masks, year_rates
 
 EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
 Share = Field(ge=0.0, le=1.0)
@@ -87,18 +87,29 @@ def _planned_value(plan_a, prices) -> np.ndarray:
 @register
 class NationalTariff(Contract):
     mechanism: Literal["pbr"] = "pbr"
-    mret_rate: float = Field(
-        0.7,
+    # The year's rates are the rule book's (``payment.rules``): a contract states its own only to
+    # depart from the national rules.
+    mret_rate: float | None = Field(
+        None,
         ge=0.0,
         le=1.0,
         description="marginal rate above the 2008/09 emergency baseline while MRET applies (to "
-        "2018/19; 1 = MRET off)",
+        "2018/19); default the rule book's (70%); 1 = MRET off",
     )
     readmission_share: float = Field(0.0, ge=0.0, le=1.0, description="emergency readmissions share")
     avoidable_share: float = Field(0.0, ge=0.0, le=1.0, description="share of readmissions judged avoidable")
-    variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="blended years: share of price on variance")
-    up_rate: float = Field(0.75, ge=0.0, le=1.0, description="aligned-payment years: rate above plan")
-    down_rate: float = Field(0.5, ge=0.0, le=1.0, description="aligned-payment years: clawback below plan")
+    variable_rate: float | None = Field(
+        None, ge=0.0, le=1.0, description="blended years: share of price on variance; default the rule book's"
+    )
+    up_rate: float | None = Field(
+        None, ge=0.0, le=1.0, description="aligned-payment years: rate above plan; default the rule book's"
+    )
+    down_rate: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="aligned-payment years: clawback below plan; default the rule book's",
+    )
 
     wording: ClassVar[str] = (
         "Paid under the national rules of each year: a price for every unit of care, with emergency "
@@ -117,20 +128,24 @@ class NationalTariff(Contract):
             # The baseline is 2008/09's emergency activity valued at this year's prices.
             baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path
             ea = by_setting[..., j]
-            withheld = ea - contracts.mret(ea, baseline, self.mret_rate)
-            withheld = withheld + contracts.readmission_withholding(
-                ea, self.readmission_share, self.avoidable_share
+            withheld = ea - contracts.mret(ea, baseline, year_rates(ctx.years, "mret_rate", self.mret_rate))
+            readmissions = np.array([[rule_book(int(y)).readmission_rule for y in ctx.years]])
+            withheld = withheld + np.where(
+                readmissions,
+                contracts.readmission_withholding(ea, self.readmission_share, self.avoidable_share),
+                0.0,
             )
             paid = paid - np.where(masks["pbr"], withheld, 0.0)
         if em and masks["blended"].any():
-            blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], self.variable_rate).sum(
-                -1
-            )
+            rate = year_rates(ctx.years, "blended_variable_rate", self.variable_rate)[..., None]
+            blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], rate).sum(-1)
             paid = np.where(masks["blended"], paid - by_setting[..., em].sum(-1) + blended, paid)
         if masks["aligned_payment"].any():
-            api = contracts.aligned_payment_incentive(
-                plan_a * prices, a, plan_a, prices, self.up_rate, self.down_rate
-            ).sum(axis=-1)
+            up = year_rates(ctx.years, "aligned_up_rate", self.up_rate)[..., None]
+            down = year_rates(ctx.years, "aligned_down_rate", self.down_rate)[..., None]
+            api = contracts.aligned_payment_incentive(plan_a * prices, a, plan_a, prices, up, down).sum(
+                axis=-1
+            )
             paid = np.where(masks["aligned_payment"], api, paid)
         return paid
 

@@ -28,7 +28,9 @@ class RuleBook:
     mret_rate: float  # share of tariff paid above the baseline (1 = no MRET)
     readmission_rule: bool
     cquin_rate: float
-    blended_variable_rate: float = 0.2
+    blended_variable_rate: float = 0.2  # blended payment: share of price paid on the variance
+    aligned_up_rate: float = 0.75  # aligned payment: share of price paid above plan
+    aligned_down_rate: float = 0.5  # aligned payment: share of price clawed back below plan
 
     @property
     def label(self) -> str:
@@ -73,6 +75,14 @@ def rule_book(year: int) -> RuleBook:
 def _year_masks(years: tuple[int, ...]) -> dict[str, np.ndarray]:
     books = [rule_book(y) for y in years]
     return {e: np.array([[b.emergency == e for b in books]]) for e in ("pbr", "blended", "aligned_payment")}
+
+
+def year_rates(years: np.ndarray, name: str, own: float | None = None) -> np.ndarray:
+    """(1, year): the rule book's ``name`` in each of ``years``, or the contract's own rate
+    ``own`` in every year where a contract states one."""
+    if own is not None:
+        return np.full((1, len(years)), float(own))
+    return np.array([[float(getattr(rule_book(int(y)), name)) for y in years]])
 
 
 def year_masks(years: np.ndarray) -> dict[str, np.ndarray]:

@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 
 from .. import assumptions
 from ..axes import BAND_LABELS, SETTING_UNITS, five_year_band_of_age
+from ..contract_terms import contracts_title, contracts_wording
 from ..reference import sources
 from ..results import atomic_files
 from ..story import tell
@@ -60,15 +61,6 @@ SCENARIOS = {
     "difference": "Difference (plan less nothing changes)",
 }
 CAPACITY_UNITS = {"beds": "beds"}
-CONTRACTS = {
-    "pbr": "Payment by results (national tariff)",
-    "block": "Block contracts",
-    "capitation": "Capitation",
-    "risk_share": "Two-sided risk share",
-    "blended": "Blended payment",
-    "aligned_payment": "Aligned payment and incentive",
-    "declining": "Declining block",
-}
 NO_FINANCE = "This run has no finance."
 
 
@@ -180,8 +172,9 @@ def _summary(wb: Workbook, results) -> None:
         ("Seed", results.plan.monte_carlo.seed),
         (
             "Contracts",
-            CONTRACTS.get(contracts, human(contracts)) if isinstance(contracts, str) else "Custom",
+            contracts_title(contracts),
         ),
+        ("How they pay", contracts_wording(contracts)),
         ("Made by", f"stpsim {__version__} on {date.today().isoformat()}"),
     ):
         s.add([label, value])

@@ -40,6 +40,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "shipped_sources": ("reference", "sources"),
     "EXAMPLES_DIR": ("reference", "EXAMPLES_DIR"),
     "CONTRACT_PRESETS": ("contract_terms", "PRESETS"),
+    "contracts_title": ("contract_terms", "contracts_title"),
     # service change
     "ATTESTED": ("service_change", "ATTESTED"),
     "FOUR_TESTS": ("service_change", "FOUR_TESTS"),

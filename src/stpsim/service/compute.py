@@ -33,6 +33,28 @@ def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> RunRecord:
     return RunRecord(results, doc, identity(plan), kept)
 
 
+def parameter_list(plan: Plan) -> list[dict]:
+    """Every parameter a run of ``plan`` declares (``run_parameters.declare``): id, title, unit,
+    central value, 80% interval (p10, p90 of a normal) and the bounds it is truncated to, its
+    source and whether the tornado swings it; a fixed parameter has no interval."""
+    from ..run_parameters import declare
+
+    return [
+        {
+            "id": p.id,
+            "title": p.title,
+            "unit": p.unit,
+            "value": p.value,
+            "interval": None if p.interval is None else {"low": p.interval.low, "high": p.interval.high},
+            "lower": p.lower,
+            "upper": p.upper,
+            "source": p.source,
+            "in_tornado": p.uncertain and p.reaches_gap,
+        }
+        for p in declare(plan)
+    ]
+
+
 def compare(a: Plan, b: Plan) -> CompareResponse:
     """Two plans side by side; they must share at least one year."""
     if not set(range(a.first_year, a.last_year + 1)) & set(range(b.first_year, b.last_year + 1)):

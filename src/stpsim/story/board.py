@@ -3,7 +3,8 @@ the context's writer, so every one is recorded with the fact it came from."""
 
 from __future__ import annotations
 
-from .core import CONTRACT_WORDS, Section, _kind_name, council_names
+from ..contract_terms import contracts_title
+from .core import Section, _kind_name, council_names
 
 _CONDITIONS = {
     "a_alternative_provision": "enough care outside hospital is in place first",
@@ -128,11 +129,7 @@ def incentives(ctx, moves) -> Section:
         if parts:
             lines.append(f"{title_[0].upper() + title_[1:]}: {'; '.join(parts)}.")
     contracts = ctx.results.plan.finance.contracts
-    how = (
-        CONTRACT_WORDS.get(contracts, "the plan's own contracts")
-        if isinstance(contracts, str)
-        else "the plan's own contracts"
-    )
+    how = contracts_title(contracts).lower() if isinstance(contracts, str) else "the plan's own contracts"
     intro = f"Paid by {how}, each care model moves money between organisations. The effect of each model on its own, in {y1}:"
     return Section(
         "incentives",

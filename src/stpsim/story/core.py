@@ -33,15 +33,6 @@ PLAIN = {
     "back_office_and_estates": "sharing offices and buildings",
 }
 
-CONTRACT_WORDS = {
-    "pbr": "payment by results (national tariff)",
-    "block": "block contracts",
-    "capitation": "capitation (a whole-population budget)",
-    "risk_share": "a two-sided risk share",
-    "blended": "blended payment",
-    "aligned_payment": "aligned payment and incentive",
-    "declining": "a contract that shrinks each year",
-}
 
 MATERIAL = 50_000  # gains smaller than this (GBP a year) are not worth a sentence
 

@@ -36,15 +36,6 @@ KIND_NAMES = {
     "social_care": "Councils' social care",
     "external": "Out of area",
 }
-CONTRACT_LABELS = {
-    "pbr": "Payment by results (national tariff)",
-    "block": "Block contracts",
-    "capitation": "Capitation (a whole-population budget)",
-    "risk_share": "A two-sided risk share",
-    "blended": "Blended payment",
-    "aligned_payment": "Aligned payment and incentive",
-    "declining": "A contract that shrinks each year",
-}
 CHART_HEIGHTS = (360, 420, 460, 520, 560, 620)  # the page reserves one of these (dashboard.css)
 
 

@@ -22,7 +22,6 @@ from ..axes import BASE_YEAR, parse_year, year_label
 from ..service import catalogue
 from ..service.errors import Forbidden, Invalid
 from .charts import (
-    CONTRACT_LABELS,
     KIND_NAMES,
     Chart,
     Table,
@@ -259,7 +258,7 @@ def editor(
         years=tuple(year_label(y) for y in range(BASE_YEAR, plan.last_year + 1)),
         contracts=shown.get("contracts", ""),
         custom_contracts=not isinstance(plan.finance.contracts, str),
-        presets=tuple((p, CONTRACT_LABELS.get(p, p)) for p in catalogue.CONTRACT_PRESETS),
+        presets=tuple((p, catalogue.contracts_title(p)) for p in catalogue.CONTRACT_PRESETS),
         efficiency_low=shown.get("efficiency.low", ""),
         efficiency_high=shown.get("efficiency.high", ""),
         efficiency_default=_default_efficiency(),
@@ -562,6 +561,11 @@ class Comparison:
     charts: tuple[Chart, ...]
 
 
+def _contracts(name: str) -> str:
+    """A run document's ``finance.contracts`` (a preset, or "custom") as readers see it."""
+    return catalogue.contracts_title(name if name in catalogue.CONTRACT_PRESETS else [])
+
+
 def parse_ref(text: str, what: str) -> tuple[int, int]:
     """``PLAN:VERSION`` (``12:3``) as two numbers; Invalid naming ``what`` otherwise."""
     plan, sep, number = (text or "").partition(":")
@@ -607,8 +611,8 @@ def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Compariso
             ("Care models adopted", str(len(da["interventions"])), str(len(db["interventions"]))),
             (
                 "Contracts",
-                CONTRACT_LABELS.get(da["finance"]["contracts"], da["finance"]["contracts"]),
-                CONTRACT_LABELS.get(db["finance"]["contracts"], db["finance"]["contracts"]),
+                _contracts(da["finance"]["contracts"]),
+                _contracts(db["finance"]["contracts"]),
             ),
             ("Simulations", count(da["draws"]), count(db["draws"])),
         ),
