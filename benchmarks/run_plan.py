@@ -1,66 +1,105 @@
-"""Benchmark: one footprint's plan with every library care model on.
+"""Benchmark: one footprint's plan, computed once into a record and read back.
 
-Greater Manchester, 2016/17 to 2020/21, 1000 draws. Each repeat is a fresh process (cold:
-includes loading the reference data and projecting the population) followed by warm runs in the
-same process. Reports medians and peak resident memory.
+Greater Manchester, 2016/17 to 2020/21, 1,000 draws, every library care model at 80% coverage.
+Medians over fresh processes (each warm-runs several times after a first, cold run):
 
-    .venv/bin/python benchmarks/run_plan.py [--repeats 5] [--draws 1000]
+- ``activity_ms``: activity and capacity, plan and do-nothing, all draws (the engine's core);
+- ``finance_ms``: a run with every organisation's books (no incentive matrix);
+- ``full_ms``: the full engine run with the incentive matrix (one pass per care model);
+- ``record_ms``: the run record as `stpsim run` makes it (the full run plus the analyses:
+  service change, gap drivers, workforce, payback);
+- ``cli_ms``: `stpsim run examples/greater_manchester.yaml --json` from a fresh process (the
+  derived-table cache warm, as after the first run);
+- ``report_from_result_ms``: the board report (HTML) from a saved record, in process: load the
+  record and write the report, nothing rerun.
+
+    .venv/bin/python benchmarks/run_plan.py [--repeats 5] [--draws 1000] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, resource, sys, time
+import json, resource, sys, tempfile, time
+from pathlib import Path
 from stpsim import engine, plan
 from stpsim.interventions import library
+from stpsim.record import RunRecord
+from stpsim.service.compute import report, run_plan
 draws = int(sys.argv[1])
 p = plan.validate({"name": "bench", "footprints": ["E54000007"], "end_year": "2020/21",
                    "monte_carlo": {"draws": draws, "seed": 1},
                    "interventions": [{"name": n, "coverage": 0.8} for n in library()]})
 t = time.perf_counter(); engine.run(p); cold = time.perf_counter() - t
-def med(f):
+def med(f, n=5):
     xs = []
-    for _ in range(7):
+    for _ in range(n):
         t = time.perf_counter(); f(); xs.append(time.perf_counter() - t)
-    return sorted(xs)[len(xs) // 2]
+    return sorted(xs)[len(xs) // 2] * 1000
 D = range(draws)
 def activity_only():
     x = engine.parameter_draws(p, D)
     a = engine.run_block(p, ["E54000007"], D, x)
     engine.capacity(a.activity, x)
-print(json.dumps({"cold": cold, "activity": med(activity_only),
-                  "finance": med(lambda: engine.run(p, incentives=False)),
-                  "warm": med(lambda: engine.run(p)),
+    engine.capacity(a.do_nothing, x)
+folder = Path(tempfile.mkdtemp())
+run_plan(p).save(folder / "gm.stpsim")
+def report_from_result():
+    report([RunRecord.load(folder / "gm.stpsim")], folder / "gm.html", "board", "html")
+print(json.dumps({"cold_ms": cold * 1000, "activity_ms": med(activity_only),
+                  "finance_ms": med(lambda: engine.run(p, incentives=False)),
+                  "full_ms": med(lambda: engine.run(p)),
+                  "record_ms": med(lambda: run_plan(p)),
+                  "report_from_result_ms": med(report_from_result),
                   "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
+
+
+def cli_once(env: dict) -> float:
+    cmd = [str(Path(sys.executable).with_name("stpsim")), "run", "examples/greater_manchester.yaml", "--json"]
+    t = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, env=os.environ | env, stdout=subprocess.DEVNULL, check=True)
+    return (time.perf_counter() - t) * 1000
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
     args = ap.parse_args()
-    runs = []
-    for _ in range(args.repeats):
-        proc = subprocess.run(
-            [sys.executable, "-c", CHILD, str(args.draws)], capture_output=True, text=True, check=True
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", CHILD, str(args.draws)], capture_output=True, text=True, check=True
+            ).stdout
         )
-        runs.append(json.loads(proc.stdout))
-    med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        for _ in range(args.repeats)
+    ]
+    med = {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
+    cache = {"STPSIM_CACHE_DIR": tempfile.mkdtemp(), "STPSIM_CACHE": "1"}
+    cli_once(cache)  # fill the derived-table cache
+    med["cli_ms"] = round(statistics.median(cli_once(cache) for _ in range(args.repeats)), 1)
+    med["full_over_activity"] = round(med["full_ms"] / med["activity_ms"], 2)
+    med["report_over_record"] = round(med["report_from_result_ms"] / med["record_ms"], 2)
+    if args.json:
+        print(json.dumps(med, indent=2))
+        return
     print(f"run plan: Greater Manchester, 5 years, {args.draws} draws, all 10 library care models")
     print(f"({args.repeats} fresh processes; medians)")
-    print(f"  first full run (cold)        {med['cold'] * 1000:8.1f} ms   reads data, all below")
-    print(f"  activity and capacity        {med['activity'] * 1000:8.1f} ms   plan + do-nothing, all draws")
-    print(f"  + finance (every org)        {med['finance'] * 1000:8.1f} ms")
-    print(f"  + incentive matrix (warm)    {med['warm'] * 1000:8.1f} ms   one extra pass per care model")
-    print(f"  peak resident memory         {med['peak_rss_mib']:8.1f} MiB (whole process)")
-    print("  target (activity engine)     1000.0 ms, 1024 MiB")
+    for k, v in med.items():
+        print(f"  {k:<24} {v:10.2f}")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,9 @@ class RunArrays:
     avoided: np.ndarray  # (intervention, draw, year, footprint, setting) expected units avoided
     targeted_people: np.ndarray  # (year, footprint, intervention)
     demographic: np.ndarray  # (year, footprint, all_setting) expected from demography alone
+    # With ``alone``: each adopted care model adopted by itself, the same noise and draws (the
+    # incentive matrix's scenarios), worked out in the same pass instead of a run each.
+    alone: tuple[RunArrays, ...] = ()
 
 
 def as_footprints(items: Sequence[str | Footprint]) -> list[Footprint]:
@@ -108,9 +111,10 @@ def run_block(
     footprints: Sequence[str | Footprint],
     draws: range,
     params: ParameterDraws | None = None,
+    alone: bool = False,
 ) -> RunArrays:
     """The core of a run for ``footprints`` over ``draws``, with the run's parameter draws
-    (``params``, drawn here when not given)."""
+    (``params``, drawn here when not given); ``alone``: each care model by itself too."""
     seed = plan.monte_carlo.seed
     params = parameter_draws(plan, draws) if params is None else params.sliced(draws)
     fps = as_footprints(footprints)
@@ -176,15 +180,47 @@ def run_block(
     )  # (D, T, F, K_all)
     if not params.noise:  # a designed run (the tornado): expected activity, no noise
         z = np.zeros_like(z)
+    do_nothing = poisson_noise(dn_expected, z)
+    demographic = np.concatenate([by_class.sum(axis=-1), pad[0]], axis=-1)
+    each = ()
+    if alone:
+        each = tuple(
+            _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, do_nothing)
+            for i, a in enumerate(adopted)
+        )
+        each = tuple(
+            RunArrays(**fields, targeted_people=targeted[..., [i]], demographic=demographic)
+            for i, fields in enumerate(each)
+        )
     return RunArrays(
         expected=expected,
         do_nothing_expected=dn_expected,
         activity=poisson_noise(expected, z),
-        do_nothing=poisson_noise(dn_expected, z),
+        do_nothing=do_nothing,
         avoided=avoided,
         targeted_people=targeted,
-        demographic=np.concatenate([by_class.sum(axis=-1), pad[0]], axis=-1),
+        demographic=demographic,
+        alone=each,
     )
+
+
+def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, do_nothing) -> dict:
+    """Care model ``i`` adopted by itself: its effect on the activity of the cells it targets,
+    what it creates elsewhere, and the same noise as the plan's (common random numbers). Alone,
+    a model's avoided units are linear in its effect: effect x targeted activity x growth."""
+    x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
+    targeted = by_class @ members[:, i].astype(float)  # (T, F, K) activity of the cells it targets
+    avoided = x[:, :, None, :] * targeted[None] * growth[:, :, None, :]  # (D, T, F, K)
+    core = dn_expected[..., : avoided.shape[-1]] - avoided
+    created = np.einsum("dtfk,dkj->dtfj", np.maximum(avoided, 0.0), subs[i])
+    expected = np.concatenate([core, pad], axis=-1) + created
+    return {
+        "expected": expected,
+        "do_nothing_expected": dn_expected,
+        "activity": poisson_noise(expected, z),
+        "do_nothing": do_nothing,
+        "avoided": avoided[None],
+    }
 
 
 def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -258,7 +294,7 @@ def plan_finance(
     if incentives:
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
-            arr = run_chunked(alone, plan.places, draws)
+            arr = arrays.alone[i] if arrays.alone else run_chunked(alone, plan.places, draws)
             chosen = adopted_interventions(alone)
             for f in range(n_f):
                 fin = footprint_books(alone, arr, f, params, chosen, "care_model", planned)
@@ -286,7 +322,7 @@ def plan_books(
     full = from_base_year(plan)
     if draws is None:
         draws = parameter_draws(full, range(plan.monte_carlo.draws))
-    arrays = run_chunked(full, plan.places, draws)
+    arrays = run_chunked(full, plan.places, draws, alone=incentives)
     return arrays, plan_finance(full, arrays, draws, incentives)
 
 
@@ -318,7 +354,7 @@ def check_size(plan: Plan) -> None:
 
 
 def run_chunked(
-    plan: Plan, footprints: Sequence[str | Footprint], draws: ParameterDraws | range
+    plan: Plan, footprints: Sequence[str | Footprint], draws: ParameterDraws | range, alone: bool = False
 ) -> RunArrays:
     """run_block over chunks of the draws (the run's parameter draws, or a range to draw here),
     joined. Identical to one block (draws are keyed)."""
@@ -326,16 +362,21 @@ def run_chunked(
         draws = parameter_draws(plan, draws)
     span = draws.draws
     parts = [
-        run_block(plan, footprints, range(a, min(a + CHUNK, span.stop)), draws)
+        run_block(plan, footprints, range(a, min(a + CHUNK, span.stop)), draws, alone)
         for a in range(span.start, span.stop, CHUNK)
     ]
-    if len(parts) == 1:
-        return parts[0]
+    return parts[0] if len(parts) == 1 else _joined(parts)
+
+
+def _joined(parts: list[RunArrays]) -> RunArrays:
     join = {
         f: np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
         for f in ("expected", "do_nothing_expected", "activity", "do_nothing", "avoided")
     }
-    return RunArrays(**join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic)
+    each = tuple(_joined([p.alone[i] for p in parts]) for i in range(len(parts[0].alone)))
+    return RunArrays(
+        **join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic, alone=each
+    )
 
 
 def run(plan: Plan, incentives: bool = True) -> Results:
