@@ -70,3 +70,43 @@ def test_death_rates_reproduce_published_band_rates():
             got = np.average(m[s, lo : hi + 1], weights=pop[s, lo : hi + 1]) * 1000
             assert abs(got - published) < 1e-9
         assert np.all(np.diff(m[s, 45:]) > 0), "adult mortality rises with age"
+
+
+def test_a_folder_of_national_tables_replaces_the_shipped_ones(tmp_path):
+    """`stpsim --tables DIR` (or STPSIM_TABLES) reads a team's national tables in place of the
+    shipped ones of the same name, in a fresh process, with the derived-table cache keyed by them."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from stpsim.reference import TABLE_DIR
+
+    ours = tmp_path / "tables"
+    ours.mkdir()
+    text = (TABLE_DIR / "stp_footprints.csv").read_text(encoding="utf-8")
+    (ours / "stp_footprints.csv").write_text(
+        text.replace("E54000005,West Yorkshire,", "E54000005,Our Name,"),
+        encoding="utf-8",
+    )
+    stpsim = [sys.executable, "-m", "stpsim.cli"]
+    env = os.environ | {"STPSIM_CACHE_DIR": str(tmp_path / "cache")}
+
+    def names(*argv) -> dict[str, str]:
+        out = subprocess.run(
+            [*stpsim, *argv, "footprints", "--json"], env=env, capture_output=True, text=True
+        )
+        assert out.returncode == 0, out.stderr
+        return {f["code"]: f["name"] for f in json.loads(out.stdout)["footprints"]}
+
+    assert names()["E54000005"] == "West Yorkshire"
+    assert names("--tables", str(ours))["E54000005"] == "Our Name"
+    assert names()["E54000005"] == "West Yorkshire"  # the cache kept them apart
+    (ours / "no_such_table.csv").write_text("a\n1\n")
+    bad = subprocess.run(
+        [*stpsim, "--tables", str(ours), "footprints"], env=env, capture_output=True, text=True
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(
+        f"stpsim: error: --tables {ours}: no_such_table.csv is not a national table; allowed: "
+    )

@@ -165,7 +165,22 @@ def _root(
         # Eager, so it answers before click asks for the missing command.
         typer.Option("--version", is_eager=True, callback=_print_version, help="Print the version and exit."),
     ] = False,
+    tables: Annotated[
+        str | None,
+        typer.Option(
+            "--tables",
+            help="A folder of national tables (NAME.csv, the shipped schema) read in place of the "
+            "shipped ones; also STPSIM_TABLES.",
+        ),
+    ] = None,
 ) -> None:
+    if tables is not None:
+        from .service.catalogue import ReferenceDataError, use_tables
+
+        try:
+            use_tables(tables)
+        except ReferenceDataError as e:
+            raise UserError(str(e)) from None
     if ctx.invoked_subcommand is None:  # `stpsim` alone asks what it can do: that is not an error
         sys.stdout.write(ctx.get_help() + "\n")
         raise typer.Exit(0)

@@ -1,8 +1,10 @@
 """Shipped reference tables: loading, overrides and single-fact look-ups.
 
 Every table lives in ``stpsim/data/tables`` with its provenance in ``data/sources.yaml``. A user
-can replace any table with local data of the same schema by pointing ``STPSIM_TABLES`` at a
-folder holding a file of the same name; nothing here reads outside the package otherwise.
+can replace any national table with one of the same name and schema from a folder of their own:
+``stpsim --tables DIR COMMAND`` (or ``STPSIM_TABLES=DIR`` in the environment, which worker
+processes inherit), chosen before any table is read. Nothing here reads outside the package
+otherwise. (A footprint's own tables for one plan go in the plan's ``data:`` section instead.)
 """
 
 from __future__ import annotations
@@ -30,6 +32,38 @@ EXAMPLES_DIR = DATA_DIR / "examples"
 
 class ReferenceDataError(RuntimeError):
     """A shipped or overriding table is missing, malformed or lacks an expected fact."""
+
+
+def shipped_tables() -> list[str]:
+    """The names of the shipped tables (a file ``NAME.csv`` or ``NAME.csv.gz``)."""
+    return sorted(p.name.removesuffix(".gz").removesuffix(".csv") for p in TABLE_DIR.glob("*.csv*"))
+
+
+def use_tables(folder: str | Path) -> Path:
+    """Read national tables from ``folder`` in place of the shipped ones of the same name, for
+    the rest of this process and the workers it starts. Every ``.csv`` there must be named after
+    a shipped table; it must be chosen before any table is read (the derived tables are cached
+    under the tables' hash, so a later change would mix two sets)."""
+    d = Path(folder)
+    if not d.is_dir():
+        raise ReferenceDataError(f"--tables {folder}: not a folder; give a folder of CSV tables")
+    known = set(shipped_tables())
+    files = sorted(d.glob("*.csv")) + sorted(d.glob("*.csv.gz"))
+    unknown = [f.name for f in files if f.name.removesuffix(".gz").removesuffix(".csv") not in known]
+    if unknown:
+        raise ReferenceDataError(
+            f"--tables {folder}: {unknown[0]} is not a national table; allowed: "
+            + ", ".join(f"{n}.csv" for n in sorted(known))
+        )
+    if not files:
+        raise ReferenceDataError(f"--tables {folder}: holds no .csv table")
+    if _read.cache_info().currsize:
+        raise ReferenceDataError("--tables must be chosen before any table is read")
+    os.environ["STPSIM_TABLES"] = str(d.resolve())
+    from .cache import data_version
+
+    data_version.cache_clear()  # the derived tables' cache key includes the chosen tables
+    return d
 
 
 def table_path(name: str) -> Path:

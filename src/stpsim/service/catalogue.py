@@ -38,6 +38,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "assumptions": ("assumptions", ""),
     "DATA_DIR": ("reference", "DATA_DIR"),
     "shipped_sources": ("reference", "sources"),
+    "use_tables": ("reference", "use_tables"),
+    "ReferenceDataError": ("reference", "ReferenceDataError"),
     "EXAMPLES_DIR": ("reference", "EXAMPLES_DIR"),
     "CONTRACT_PRESETS": ("contract_terms", "PRESETS"),
     "contracts_title": ("contract_terms", "contracts_title"),
