@@ -53,7 +53,7 @@ def test_the_identity_names_the_plan_draws_seed_and_versions():
     record = stpsim.run(small("cornwall.yaml", 5, 7))
     ident = record.identity
     assert (ident["draws"], ident["seed"], ident["code_version"]) == (5, 7, stpsim.__version__)
-    assert len(ident["plan_hash"]) == 64 and len(ident["data_version"]) == 16
+    assert len(ident["plan_hash"]) == 64 and len(ident["data_version"]) == len(ident["code_hash"]) == 16
     other = stpsim.run(small("cornwall.yaml", 5, 8)).identity
     assert other["plan_hash"] != ident["plan_hash"]  # the seed is part of the plan document
 

@@ -56,8 +56,9 @@ def plan_hash(plan: Plan) -> str:
 
 
 def identity(plan: Plan) -> dict[str, Any]:
-    """What makes a run reproducible: the plan's hash, draws, seed, data and code versions."""
-    from .cache import data_version
+    """What makes a run reproducible: the plan's hash, draws, seed, data and code versions (the
+    release and the hash of stpsim's source, which tells two builds of one release apart)."""
+    from .cache import code_version, data_version
 
     return {
         "plan_hash": plan_hash(plan),
@@ -65,6 +66,7 @@ def identity(plan: Plan) -> dict[str, Any]:
         "seed": plan.monte_carlo.seed,
         "data_version": data_version(),
         "code_version": __version__,
+        "code_hash": code_version(),
     }
 
 
