@@ -12,7 +12,13 @@ mkdir -p "$work/dist" "$work/elsewhere"
 step() { echo "wheel-smoke: $*" >&2; }
 
 step "building the wheel"
-"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" "$root" >&2
+# From a copy of the sources: setuptools writes build/ and *.egg-info beside them.
+"$python" - "$root" "$work/source" <<'PY'
+import shutil, sys
+skip = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", "artefacts")
+shutil.copytree(sys.argv[1], sys.argv[2], symlinks=True, ignore=skip)
+PY
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$work/dist" "$work/source" >&2
 wheel=$(ls "$work"/dist/stpsim-*.whl)
 step "installing $(basename "$wheel") into a fresh virtual environment"
 "$python" -m venv "$work/venv"

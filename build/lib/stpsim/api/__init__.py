@@ -1,5 +1,0 @@
-"""The REST API (FastAPI): thin routes over :mod:`stpsim.service`."""
-
-from .app import create_app
-
-__all__ = ["create_app"]
