@@ -408,6 +408,19 @@ def _load_plan(path: str, draws: int | None, seed: int | None):
         raise PlanError(path, e.lines) from None
 
 
+def _load_plans(paths: list[str], draws: int | None, seed: int | None) -> list:
+    """Each plan file, every problem in all of them reported at once (exit 2)."""
+    plans, errors = [], []
+    for path in paths:
+        try:
+            plans.append(_load_plan(path, draws, seed))
+        except PlanError as e:
+            errors.extend(f"{e.source}: {line}" for line in e.lines)
+    if errors:
+        raise UserError("\n".join(errors))
+    return plans
+
+
 def _fmt_money_summary(x: dict) -> str:
     """GBP m: mean and 80% interval, one decimal."""
     mean, p10, p90 = (round(x[k], 1) + 0.0 for k in ("mean", "p10", "p90"))  # no "-0.0"
@@ -688,14 +701,7 @@ def compare_cmd(
     """Two plans side by side at their last common year."""
     from .service.compute import compare
 
-    plans, errors = [], []
-    for path in (plan_a, plan_b):
-        try:
-            plans.append(_load_plan(path, draws, seed))
-        except PlanError as e:
-            errors.extend(f"{e.source}: {line}" for line in e.lines)
-    if errors:
-        raise UserError("\n".join(errors))
+    plans = _load_plans([plan_a, plan_b], draws, seed)
     response = _document(_served(compare, plans[0], plans[1]))
     if as_json:
         _emit_json(response)
@@ -1113,14 +1119,7 @@ def report_cmd(
     if result:
         records = [_load_record(path) for path in result]
     else:
-        plans, errors = [], []
-        for path in plan_files or []:
-            try:
-                plans.append(_load_plan(path, draws, seed))
-            except PlanError as e:
-                errors.extend(f"{e.source}: {line}" for line in e.lines)
-        if errors:
-            raise UserError("\n".join(errors))
+        plans = _load_plans(plan_files or [], draws, seed)
         if len(plans) > 2:
             raise UserError(f"give one plan, or two to compare; got {len(plans)}")
         records = [_served(run_plan, p) for p in plans]
