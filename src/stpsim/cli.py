@@ -655,6 +655,14 @@ def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) 
         )
 
 
+def _position(gap: dict) -> str:
+    """A gap's mean in words with the right sign: a shortfall, a surplus, or about balance."""
+    x = gap["mean"] / 1e6
+    if round(abs(x), 1) == 0:
+        return "about balance"
+    return f"a {'shortfall' if x > 0 else 'surplus'} of GBP {abs(x):,.1f}m"
+
+
 def _print_finance(doc: dict) -> None:
     last = doc["years"][-1]
     fin = doc["finance"]
@@ -678,6 +686,10 @@ def _print_finance(doc: dict) -> None:
         b.add_row(line["title"], m(line[last]))
     b.add_row("The plan's gap (shortfall +)", m(fin["system"]["gap"][last]))
     _show(b)
+    out.print(
+        f"In {last}, if nothing changes: {_position(fin['do_nothing']['system']['gap'][last])}; "
+        f"with the plan: {_position(fin['system']['gap'][last])} (means)."
+    )
     if doc.get("gap_drivers"):
         d = Table(
             title=f"What drives the plan's gap in {last}: each assumption at its 10th and 90th percentile"

@@ -93,10 +93,12 @@ def _cards(results, story: Story) -> str:
         )
     if "do_nothing.beds.last" in f:
         cards.append(("Beds needed if nothing changes", f["do_nothing.beds.last"], "warn"))
-    if "gap.do_nothing.last" in f:
-        cards.append(("Shortfall if nothing changes", f["gap.do_nothing.last"], "warn"))
-    if "gap.plan.last" in f:
-        cards.append(("Shortfall with the plan", f["gap.plan.last"], ""))
+    for scenario, when in (("do_nothing", "if nothing changes"), ("plan", "with the plan")):
+        key = f"gap.{scenario}.last"
+        if key in f:  # the story prints the amount; the card's word carries its sign
+            surplus = results.finance.gap(scenario)[:, -1].mean() < 0
+            cls = "" if surplus or scenario == "plan" else "warn"
+            cards.append((f"{'Surplus' if surplus else 'Shortfall'} {when}", f[key], cls))
     return (
         '<div class="cards">'
         + "".join(

@@ -90,16 +90,23 @@ def money(ctx, has_efficiency: bool) -> Section:
             f"by {w.efficiency(ctx.results)} a year, which the plan assumes; the care models, net of their own "
             "costs, account for the rest."
         )
-    if f["gap.closed_by_plan.last"] > 0:
+    if f["gap.closed_by_plan.last"] > 0 and f["gap.plan.last"] < 0:
+        closing = (
+            f"The plan turns the shortfall into {w.position('gap.plan.last', pm=True)}, closing "
+            f"{w.money_pm('gap.closed_by_plan.last')}."
+        )
+    elif f["gap.closed_by_plan.last"] > 0:
         closing = f"The plan brings the shortfall to {w.money_pm('gap.plan.last')}, closing {w.money_pm('gap.closed_by_plan.last')}."
     else:
         closing = "Without care models or provider efficiency, nothing closes the gap."
+    short = "short" if f["gap.do_nothing.last"] > 0 else "in surplus"
+    start = "short" if f["gap.first"] > 0 else "in surplus"
     return Section(
         "money",
         "What it costs and saves",
         [
             f"Doing nothing leaves the footprint's NHS organisations and councils {w.money_pm('gap.do_nothing.last')} "
-            f"short in {y1}, against {w.money('gap.first')} in {y0}. {closing}{eff}",
+            f"{short} in {y1}, against {w.money('gap.first')} {start} in {y0}. {closing}{eff}",
             "The money counted is what reaches the footprint: its share of the NHS allocations "
             "for local, general practice and specialised care, and its councils' funding for adult "
             "social care. The gap grows because more and older people, more care per person, dearer "
@@ -249,8 +256,8 @@ def comparison(w, verdict: str | None, name_a: str, name_b: str) -> Section:
     diff = []
     if verdict is not None:
         shortfalls = (
-            f"In the last year the shortfall is {w.money('A.gap.plan.last')} under option A ({name_a}) and "
-            f"{w.money('B.gap.plan.last')} under option B ({name_b})"
+            f"In the last year option A ({name_a}) leaves {w.position('A.gap.plan.last')} and option B "
+            f"({name_b}) {w.position('B.gap.plan.last')}"
         )
         spread = (
             f" (80% interval {w.money('diff.gap.last.p10', sign=True)} to {w.money('diff.gap.last.p90', sign=True)})"
@@ -261,7 +268,7 @@ def comparison(w, verdict: str | None, name_a: str, name_b: str) -> Section:
             said = ": the two options are level at this rounding."
         elif verdict == "unsure":
             said = (
-                f": option B's shortfall is {w.money('diff.gap.last', sign=True)} against option A's on average{spread}, "
+                f": option B's gap is {w.money('diff.gap.last', sign=True)} against option A's on average{spread}, "
                 "so either could leave less to find."
             )
         else:

@@ -206,6 +206,15 @@ class _Writer:
         text = money_text(abs(v) if not sign else v)
         return self._note(key, abs(v) if not sign else v, text, "money")
 
+    def position(self, key: str, pm: bool = False) -> str:
+        """A gap in words with the right sign: 'a shortfall of £41m', 'a surplus of £12m', or
+        'about balance' when it rounds to nothing (``pm``: with its give-or-take)."""
+        v = self.f[key]
+        if money_text(abs(v)) in ("£0", "£1"):
+            return "about balance"
+        amount = self.money_pm(key) if pm else self.money(key)
+        return f"a {'shortfall' if v > 0 else 'surplus'} of {amount}"
+
     def money_pm(self, key: str) -> str:
         """'£41m, give or take £9m'."""
         main = self.money(key)

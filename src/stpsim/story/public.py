@@ -63,14 +63,18 @@ def plan(ctx, models) -> Section:
 
 def money(ctx, has_efficiency: bool) -> Section:
     w, f, y1 = ctx.w, ctx.f, ctx.y1
+    more = "more than they get" if f["gap.do_nothing.last"] > 0 else "less than they get"
     text = (
         f"If nothing changes, the {_gloss('NHS', ctx.story)} and the councils here would spend about {w.money('gap.do_nothing.last')} "
-        f"more than they get in {y1}. "
+        f"{more} in {y1}. "
     )
     if f["gap.closed_by_plan.last"] > 0:
-        text += f"With the plan, the shortfall would be about {w.money('gap.plan.last')}. " + _range(
-            w, f, "gap.plan.last"
+        after = (
+            f"the shortfall would be about {w.money('gap.plan.last')}"
+            if f["gap.plan.last"] > 0
+            else f"there would be {w.position('gap.plan.last')} instead"
         )
+        text += f"With the plan, {after}. " + _range(w, f, "gap.plan.last")
         if has_efficiency and f["gap.closed_by_efficiency.last"] > 0:
             most = f["gap.closed_by_efficiency.last"] > 0.5 * f["gap.closed_by_plan.last"]
             text += (
@@ -84,6 +88,8 @@ def money(ctx, has_efficiency: bool) -> Section:
 
 def _range(w, f: dict, key: str) -> str:
     """The 80% interval in words: 'It could be as low as £X or as high as £Y.'"""
+    if f[f"{key}.p90"] < 0:  # a surplus either way: told as a surplus, smaller to larger
+        return f"The surplus could be anything from about {w.money(f'{key}.p90')} to {w.money(f'{key}.p10')}. "
     high = w.money(f"{key}.p90")
     if f[f"{key}.p10"] < 0:
         return (
@@ -202,8 +208,8 @@ def comparison(w, verdict: str | None, name_a: str, name_b: str) -> Section:
             "B": "Option B leaves less to find.",
         }[verdict]
         diff.append(
-            f"With option A ({name_a}) the shortfall would be about {w.money('A.gap.plan.last')}. With option B "
-            f"({name_b}) it would be about {w.money('B.gap.plan.last')}. {said}"
+            f"With option A ({name_a}) there would be {w.position('A.gap.plan.last')}. With option B "
+            f"({name_b}) there would be {w.position('B.gap.plan.last')}. {said}"
         )
     diff.append(
         f"Emergency hospital stays: about {w.count('A.plan.emergency_admissions.last')} a year with option A and "

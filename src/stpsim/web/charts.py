@@ -651,6 +651,23 @@ def drivers_chart(doc: dict, centre: float, top: int = 10) -> Chart | None:
     )
 
 
+def _position_row(plan: dict, do_nothing: dict) -> tuple[str, str, str]:
+    """The gap's row, named by its sign: a shortfall (spending above income) or a surplus, each
+    shown as a positive amount; a row whose intervals cross nought says which sign is which."""
+    lows = (plan["p10"], do_nothing["p10"])
+    highs = (plan["p90"], do_nothing["p90"])
+    if min(lows) >= 0:
+        return ("Shortfall (spending above income)", interval(plan), interval(do_nothing))
+    if max(highs) <= 0:
+        flip = {"mean": "mean", "p10": "p90", "p50": "p50", "p90": "p10"}
+
+        def surplus(s: dict) -> str:
+            return interval({k: -s[flip[k]] for k in flip})
+
+        return ("Surplus (income above spending)", surplus(plan), surplus(do_nothing))
+    return ("Shortfall (+) or surplus (−)", interval(plan), interval(do_nothing))
+
+
 def key_numbers(doc: dict) -> Table:
     """The numbers a board asks first, last year: with the plan against doing nothing."""
     last = last_year(doc)
@@ -663,11 +680,7 @@ def key_numbers(doc: dict) -> Table:
         (
             ("Emergency admissions a year", interval(plan_adm[last], count), interval(dn_adm[last], count)),
             ("Hospital beds needed", interval(plan_beds[last], count), interval(dn_beds[last], count)),
-            (
-                "Shortfall (spending above income)",
-                interval(gap(fin["system"], last)),
-                interval(gap(fin["do_nothing"]["system"], last)),
-            ),
+            _position_row(gap(fin["system"], last), gap(fin["do_nothing"]["system"], last)),
             ("Care models' net saving", interval(fin["care_models_net_saving"][last]), "none"),
             ("Provider efficiency saving", interval(fin["provider_efficiency"][last]), "none"),
         ),
