@@ -40,34 +40,55 @@ def test_rule_book_to_2018_19_is_tariff_with_mret_and_the_readmission_rule(year)
     assert book.cquin_rate == pytest.approx(0.025, rel=1e-12)
 
 
-@pytest.mark.parametrize("year", [2019, 2020, 2021])
-def test_rule_book_2019_20_to_2021_22_is_blended_payment(year):
+def test_rule_book_2019_20_is_blended_payment_with_cquin_moved_into_prices():
     # 2019/20: MRET and the readmission rule abolished, blended payment (20% of price on the
-    # variance) for emergency care, CQUIN halved to 1.25%.
-    book = rule_book(year)
-    assert book.year == year
+    # variance) for emergency care, CQUIN halved to 1.25% and the other 1.25% moved into prices.
+    book = rule_book(2019)
     assert book.emergency == "blended"
     assert book.mret_rate == 1.0, "MRET abolished from 2019/20: the full price is paid"
     assert book.readmission_rule is False
     assert book.cquin_rate == pytest.approx(0.0125, rel=1e-12)
+    assert book.cquin_in_prices == pytest.approx(0.0125, rel=1e-12)
+    assert book.cquin_in_block == 0.0
     assert book.blended_variable_rate == pytest.approx(0.20, rel=1e-12)
 
 
-@pytest.mark.parametrize("year", [2022, 2023, 2025, 2030, 2035])
-def test_rule_book_from_2022_23_is_aligned_payment_and_incentive(year):
+@pytest.mark.parametrize("year", [2020, 2021])
+def test_rule_book_2020_21_and_2021_22_is_block_payments_with_cquin_inside(year):
+    # The COVID-19 financial regime: block payments within system envelopes, whatever the
+    # activity; CQUIN suspended, an allowance for it (1.25%) paid inside the blocks.
     book = rule_book(year)
-    assert book.year == year
+    assert book.emergency == "block"
+    assert book.mret_rate == 1.0 and book.readmission_rule is False
+    assert book.cquin_rate == 0.0
+    assert book.cquin_in_block == pytest.approx(0.0125, rel=1e-12)
+    assert book.cquin_in_prices == pytest.approx(0.0125, rel=1e-12)
+    assert book.blended_variable_rate == 0.0
+
+
+@pytest.mark.parametrize(("year", "up", "down"), [(2022, 0.75, 0.5), (2023, 1.0, 1.0), (2030, 1.0, 1.0)])
+def test_rule_book_from_2022_23_is_aligned_payment_for_elective_care(year, up, down):
+    # 2022/23: the variable element pays 75% of price above the baseline and claws back 50%
+    # below it, for elective activity only; from 2023/24 elective activity is paid at 100%.
+    book = rule_book(year)
     assert book.emergency == "aligned_payment"
-    assert book.mret_rate == 1.0
-    assert book.readmission_rule is False
-    assert book.cquin_rate == pytest.approx(0.0125, rel=1e-12)
+    assert book.mret_rate == 1.0 and book.readmission_rule is False
+    assert book.cquin_rate == pytest.approx(0.0125, rel=1e-12) and book.cquin_in_block == 0.0
+    assert (book.aligned_up_rate, book.aligned_down_rate) == (up, down)
 
 
-def test_year_masks_switch_rules_at_2019_20_and_2022_23():
-    masks = year_masks(np.array([2018, 2019, 2022]))
-    assert masks["pbr"].tolist() == [[True, False, False]]
-    assert masks["blended"].tolist() == [[False, True, False]]
-    assert masks["aligned_payment"].tolist() == [[False, False, True]]
+def test_every_rule_in_force_has_its_source():
+    for year in range(2016, 2036):
+        book = rule_book(year)
+        assert "regime" in book.sources and all(book.sources.values()), year
+
+
+def test_year_masks_switch_rules_at_2019_20_2020_21_and_2022_23():
+    masks = year_masks(np.array([2018, 2019, 2020, 2021, 2022]))
+    assert masks["pbr"].tolist() == [[True, False, False, False, False]]
+    assert masks["blended"].tolist() == [[False, True, False, False, False]]
+    assert masks["block"].tolist() == [[False, False, True, True, False]]
+    assert masks["aligned_payment"].tolist() == [[False, False, False, False, True]]
 
 
 # ---- national tariff under each year's rules ------------------------------------------------
@@ -96,10 +117,10 @@ def context(years, price_path=None, ratio=(0.862,), cost=None, benchmark=None, w
 # Two settings: emergency admissions (price 100) and elective admissions (price 50). The same
 # activity in every year: 1,200 emergency (plan 1,000) and 2,000 elective (plan 2,200).
 SETTINGS = ["emergency_admissions", "elective_admissions"]
-SWITCH_YEARS = [2018, 2019, 2022]
-A = np.array([[[1200.0, 2000.0]] * 3])  # (draw, year, setting)
-PLAN_A = np.array([[[1000.0, 2200.0]] * 3])  # (1, year, setting)
-PRICES = np.array([[[100.0, 50.0]] * 3])
+SWITCH_YEARS = [2018, 2019, 2020, 2022, 2023]
+A = np.array([[[1200.0, 2000.0]] * 5])  # (draw, year, setting)
+PLAN_A = np.array([[[1000.0, 2200.0]] * 5])  # (1, year, setting)
+PRICES = np.array([[[100.0, 50.0]] * 5])
 BASE_VALUE = np.array([100_000.0, 80_000.0])  # 2016/17 value of each setting (at 2016/17 prices)
 
 
@@ -112,17 +133,29 @@ def test_national_tariff_follows_each_years_rules_in_one_call():
     #   -> 109,860 - 6,000 + 100,000 = 203,860.
     # 2019/20 (blended emergency care, no MRET, no readmission rule): 1,000 x 100 + 0.2 x 100 x
     #   (1,200 - 1,000) = 104,000; electives at full tariff 100,000 -> 204,000.
-    # 2022/23 (aligned payment for the whole contract): fixed = 1,000 x 100 + 2,200 x 50 =
-    #   210,000; + 0.75 x 100 x 200 over = 15,000; - 0.5 x 50 x 200 under = 5,000 -> 220,000.
-    assert got.shape == (1, 3)
-    assert got[0] == pytest.approx([203_860.0, 204_000.0, 220_000.0], rel=1e-12)
+    # 2020/21 (block): the planned value, 1,000 x 100 + 2,200 x 50 = 210,000, whatever was done.
+    # 2022/23 (aligned payment): fixed = 1,000 x 100 + 2,200 x 50 = 210,000; emergency care is
+    #   all in the fixed element; electives 200 under plan: - 0.5 x 50 x 200 = 5,000 -> 205,000.
+    # 2023/24: electives at 100% either way: 210,000 - 1.0 x 50 x 200 = 200,000.
+    assert got.shape == (1, 5)
+    assert got[0] == pytest.approx([203_860.0, 204_000.0, 210_000.0, 205_000.0, 200_000.0], rel=1e-12)
 
 
 def test_national_tariff_without_readmission_withholding():
     spec = ContractSpec(payee="acute", mechanism="pbr")  # readmission share 0 by default
     got = national_tariff(spec, A, PLAN_A, PRICES, SETTINGS, BASE_VALUE, context(SWITCH_YEARS))
     # 2018/19: 109,860 + 100,000 = 209,860; later years as above.
-    assert got[0] == pytest.approx([209_860.0, 204_000.0, 220_000.0], rel=1e-12)
+    assert got[0] == pytest.approx([209_860.0, 204_000.0, 210_000.0, 205_000.0, 200_000.0], rel=1e-12)
+
+
+def test_aligned_payment_pays_elective_care_above_plan_at_the_years_rate():
+    # 2,400 electives against a plan of 2,200 and emergency care over plan too: only the
+    # electives move the payment. 2022/23: 210,000 + 0.75 x 50 x 200 = 217,500; 2023/24:
+    # 210,000 + 1.0 x 50 x 200 = 220,000.
+    spec = ContractSpec(payee="acute", mechanism="pbr")
+    a = np.array([[[1300.0, 2400.0]] * 2])
+    got = national_tariff(spec, a, PLAN_A[:, :2], PRICES[:, :2], SETTINGS, BASE_VALUE, context([2022, 2023]))
+    assert got[0] == pytest.approx([217_500.0, 220_000.0], rel=1e-12)
 
 
 def test_mret_baseline_is_the_2008_09_value_at_this_years_prices_per_draw():
@@ -162,10 +195,10 @@ def test_blended_years_blend_every_emergency_setting_and_pay_the_rest_at_tariff(
     plan_a = np.array([[[500.0, 1000.0, 250.0]] * 2])
     prices = np.array([[[150.0, 100.0, 700.0]] * 2])
     base = np.array([70_000.0, 100_000.0, 200_000.0])
-    got = national_tariff(spec, a, plan_a, prices, settings, base, context([2018, 2020]))
+    got = national_tariff(spec, a, plan_a, prices, settings, base, context([2018, 2019]))
     # 2018/19: A&E at full tariff 450 x 150 = 67,500 (MRET is on admissions only); admissions
     #   109,860 - 6,000 withheld = 103,860; day cases 300 x 700 = 210,000 -> 381,360.
-    # 2020/21: A&E 500 x 150 + 0.2 x 150 x (450 - 500) = 73,500; admissions 104,000 (no
+    # 2019/20: A&E 500 x 150 + 0.2 x 150 x (450 - 500) = 73,500; admissions 104,000 (no
     #   withholding); day cases at full tariff 210,000 -> 387,500.
     assert got[0] == pytest.approx([381_360.0, 387_500.0], rel=1e-12)
 
@@ -182,8 +215,9 @@ def test_planned_care_only_contract_has_no_mret():
         BASE_VALUE[1:],
         context(SWITCH_YEARS),
     )
-    # 2018/19 and 2019/20: 2,000 x 50 = 100,000. 2022/23: 2,200 x 50 - 0.5 x 50 x 200 = 105,000.
-    assert got[0] == pytest.approx([100_000.0, 100_000.0, 105_000.0], rel=1e-12)
+    # 2018/19 and 2019/20: 2,000 x 50 = 100,000. 2020/21 (block): 2,200 x 50 = 110,000.
+    # 2022/23: 2,200 x 50 - 0.5 x 50 x 200 = 105,000. 2023/24: 110,000 - 50 x 200 = 100,000.
+    assert got[0] == pytest.approx([100_000.0, 100_000.0, 110_000.0, 105_000.0, 100_000.0], rel=1e-12)
 
 
 def test_a_pbr_contract_is_paid_the_national_tariff():
@@ -208,7 +242,8 @@ def test_general_practice_earns_no_cquin_in_any_year(rate):
     assert (got == 0.0).all()
 
 
-EXPECTED_CQUIN = np.where(YEARS <= 2018, 0.025, 0.0125)
+# 2.5% to 2018/19, 1.25% in 2019/20, suspended in 2020/21-2021/22 (paid inside the blocks), 1.25%.
+EXPECTED_CQUIN = np.select([YEARS <= 2018, YEARS == 2019, YEARS <= 2021], [0.025, 0.0125, 0.0], 0.0125)
 
 
 def test_the_years_cquin_rate_applies_when_the_spec_gives_none():
@@ -220,8 +255,8 @@ def test_the_years_cquin_rate_applies_when_the_spec_gives_none():
 
 @pytest.mark.parametrize("mechanism", ["pbr", "block", "risk_share"])
 def test_an_acute_contract_on_default_terms_earns_the_years_cquin_rate(mechanism):
-    # 2.5% to 2018/19, 1.25% from 2019/20 (payments.py: "other mechanisms keep their terms,
-    # with CQUIN at the year's rate").
+    # The year's rate (payments.py: "other mechanisms keep their terms, with CQUIN at the
+    # year's rate").
     spec = ContractSpec(payee="acute", mechanism=mechanism)
     got = cquin_rates(YEARS, spec, ACUTE)[0]
     assert got == pytest.approx(EXPECTED_CQUIN, rel=1e-12), (
@@ -259,13 +294,47 @@ def test_the_books_pay_the_acute_trust_the_years_cquin_rate(cornwall_pbr_books):
         if payee == "acute:REF" and label.startswith("contract")
     )
     cquin = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label == "CQUIN")
+    # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% in 2019/20.
     rate = cquin / (contract * achieved[:, None])
-    # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% from 2019/20.
     assert rate[:, :3] == pytest.approx(np.full((20, 3), 0.025), rel=1e-9)
-    assert rate[:, 3:] == pytest.approx(np.full((20, 3), 0.0125), rel=1e-9), (
-        "regression (bug at 6f6220b): the acute trust is paid 2.5% CQUIN in 2019/20-2021/22, not "
-        "the rule book's 1.25%"
+    assert rate[:, 3] == pytest.approx(np.full(20, 0.0125), rel=1e-9)
+    # 2020/21 and 2021/22: CQUIN suspended, its 1.25% allowance paid inside the blocks whatever
+    # was achieved.
+    assert cquin[:, 4:] / contract[:, 4:] == pytest.approx(np.full((20, 2), 0.0125), rel=1e-9)
+
+
+def test_prices_carry_the_cquin_moved_into_them_from_2019_20():
+    from stpsim.finance.payments import price_uplift
+
+    assert price_uplift(np.array([2018, 2019, 2020, 2023]), ACUTE)[0] == pytest.approx(
+        [1.0, 1.0125, 1.0125, 1.0125]
     )
+    assert price_uplift(np.array([2019, 2023]), GENERAL_PRACTICE)[0] == pytest.approx([1.0, 1.0])
+
+
+def test_in_the_block_years_the_acute_trust_is_paid_the_same_whatever_the_plan_does():
+    """Care models that cut emergency admissions cost the acute trust income under PbR (2018/19)
+    and blended payment (2019/20), but not under the 2020/21-2021/22 blocks."""
+    doc = {
+        "name": "blocks",
+        "footprints": [CORNWALL],
+        "end_year": "2021/22",
+        "monte_carlo": {"draws": 10, "seed": 4},
+        "finance": {"contracts": "pbr"},
+        "interventions": [{"name": "hospital_at_home", "coverage": 0.8}],
+    }
+    _, fin = engine.plan_books(plan.validate(doc), incentives=False)
+
+    def contract(b) -> np.ndarray:
+        return sum(
+            m
+            for _, payee, label, m in b.ledger.entries
+            if payee == "acute:REF" and label.startswith("contract")
+        )
+
+    moved = contract(fin.footprints[0]) - contract(fin.do_nothing[0])  # (draw, year)
+    assert (moved[:, 2:4] < -1e5).all(), "PbR and blended payment pay less for fewer admissions"
+    assert np.abs(moved[:, 4:]).max() < 1e-6, "a block pays the planned value whatever is done"
 
 
 def test_the_books_pay_general_practice_no_cquin(cornwall_pbr_books):
@@ -370,3 +439,40 @@ def test_presets_are_a_registry_with_titles_and_their_mechanisms_wording():
     for name, spec in PRESET_REGISTRY.items():
         assert spec.title and contracts_title(name) == spec.title
         assert contracts_wording(name) == REGISTRY[spec.mechanism].wording != ""
+
+
+def test_the_rules_command_prints_each_years_rules_with_sources(capsys):
+    import json
+
+    from stpsim.cli import main
+
+    assert main(["rules", "--json"]) == 0
+    rules = json.loads(capsys.readouterr().out)["rules"]
+    assert [r["year"] for r in rules] == [
+        "2016/17",
+        "2017/18",
+        "2018/19",
+        "2019/20",
+        "2020/21",
+        "2021/22",
+        "2022/23",
+        "2023/24",
+    ]
+    assert [r["regime"] for r in rules] == ["pbr"] * 3 + [
+        "blended",
+        "block",
+        "block",
+        "aligned_payment",
+        "aligned_payment",
+    ]
+    assert rules[6]["elective_settings"] == [
+        "elective_admissions",
+        "elective_bed_days",
+        "day_cases",
+        "outpatient_first",
+    ]
+    assert all(r["sources"]["regime"] for r in rules)
+    assert main(["rules", "--year", "2020/21", "--json"]) == 0
+    (one,) = json.loads(capsys.readouterr().out)["rules"]
+    assert (one["regime"], one["cquin_rate"], one["cquin_in_block"]) == ("block", 0.0, 0.0125)
+    assert main(["rules", "--year", "1999"]) == 2

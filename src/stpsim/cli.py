@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 from rich.cells import cell_len
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -301,6 +302,50 @@ def parameters_cmd(
             r["unit"],
             r["source"],
         )
+    _show(t)
+
+
+@app.command("rules")
+def rules_cmd(
+    year: Annotated[
+        str | None,
+        typer.Option("--year", help="One financial year (2016/17 to 2035/36); default all to 2023/24."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The national payment rules in force each year (the rule book), each with its source."""
+    from .service.catalogue import rules_document
+
+    years = [_year_option("--year", year)] if year else list(range(2016, 2024))
+    doc = rules_document(years)
+    if as_json:
+        _emit_json({"rules": doc})
+        return
+    t = Table(title="The national payment rules in force (the rule book)", show_lines=True)
+    _whole(t, "year", justify="left")
+    _prose(t, "regime", "rates", "sources")
+
+    def pct(x: float) -> str:
+        return f"{100 * x:g}%"
+
+    for r in doc:
+        rates = [
+            f"MRET {pct(r['mret_rate'])} above baseline" if r["mret_rate"] < 1 else "no MRET",
+            "readmission rule" if r["readmission_rule"] else "no readmission rule",
+            f"CQUIN {pct(r['cquin_rate'])}" if r["cquin_rate"] else "CQUIN suspended",
+        ]
+        if r["cquin_in_prices"]:
+            rates.append(f"{pct(r['cquin_in_prices'])} of CQUIN in prices")
+        if r["cquin_in_block"]:
+            rates.append(f"{pct(r['cquin_in_block'])} CQUIN allowance in the blocks")
+        if r["regime"] == "blended":
+            rates.append(f"{pct(r['blended_variable_rate'])} of price on the variance")
+        if r["regime"] == "aligned_payment":
+            rates.append(
+                f"elective: {pct(r['aligned_up_rate'])} above plan, {pct(r['aligned_down_rate'])} back below"
+            )
+        sources = "\n".join(f"{k}: {v}" for k, v in r["sources"].items())
+        t.add_row(r["year"], r["label"], "; ".join(rates), escape(sources))
     _show(t)
 
 
@@ -1179,7 +1224,6 @@ def schema_cmd() -> None:
 def interventions_cmd(as_json: JsonOpt = False) -> None:
     """The care-model library: targets, effects (central and 80% interval), substitution, costs
     and evidence with each effect's derivation."""
-    from rich.markup import escape
 
     from .service.catalogue import effect_lines, library, library_document
 

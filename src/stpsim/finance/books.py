@@ -26,7 +26,7 @@ from . import councils, provider_costs
 from .allocations import PUBLISHED_TO, national_allocation, need_share, population_index
 from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
 from .params import FinanceParams
-from .payments import Context, contract_value, contracts_for, cquin_rates, rule_book
+from .payments import Context, contract_value, contracts_for, cquin_paid, price_uplift, rule_book
 from .starting import footprint_deficit
 
 IDX = {k: i for i, k in enumerate(ALL_SETTINGS)}
@@ -274,7 +274,8 @@ def pay_contracts(
                     spec.settings if spec.settings is not None else all_settings_of(payee, s.shares, s.orgs)
                 )
                 k = [IDX[x] for x in settings]
-                prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None]
+                uplift = price_uplift(s.years, payee)[..., None]  # CQUIN moved into prices
+                prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None] * uplift
                 base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
                 value = contract_value(
                     spec,
@@ -293,13 +294,8 @@ def pay_contracts(
                         "commissioner", recipient, "released from contract", spec.released(base_k, ctx)
                     )
             ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
-            rate = cquin_rates(s.years, spec, payee)
-            ledger.pay(
-                "commissioner",
-                payee.id,
-                "CQUIN",
-                contracts.cquin(value, rate, s.p.cquin_achievement[:, None]),
-            )
+            share = cquin_paid(s.years, spec, payee, s.p.cquin_achievement)
+            ledger.pay("commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0))
     ooa = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., ~cov].sum(axis=-1)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
 
@@ -307,11 +303,12 @@ def pay_contracts(
 def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec) -> None:
     """The budget holder pays every other provider of covered care at tariff (passing CQUIN on)
     and pays for its population's out-of-area care in full (the Alzira rule)."""
-    cq = 1 + cquin_rates(s.years, spec, lead) * s.p.cquin_achievement[:, None]
+    cq = 1 + cquin_paid(s.years, spec, lead, s.p.cquin_achievement)
     for i, o in enumerate(s.orgs):
         if o.id == lead.id or o.kind not in ACTIVITY_KINDS:
             continue
-        v = dot(s.org_activity(resident, i, k), s.price[k]) * s.tariff_index * s.mff(o) * cq
+        at_tariff = s.tariff_index * s.mff(o) * price_uplift(s.years, o)
+        v = dot(s.org_activity(resident, i, k), s.price[k]) * at_tariff * cq
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
     out = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., cov]

@@ -13,7 +13,17 @@ from ..organisations import Organisation, resolve
 from ..payment import Context, Contract, RuleBook, contract, rule_book, year_masks
 from ..payment.mechanisms import NationalTariff
 
-__all__ = ["Context", "RuleBook", "contract_value", "contracts_for", "cquin_rates", "rule_book", "year_masks"]
+__all__ = [
+    "Context",
+    "RuleBook",
+    "contract_value",
+    "contracts_for",
+    "cquin_paid",
+    "cquin_rates",
+    "price_uplift",
+    "rule_book",
+    "year_masks",
+]
 
 
 def cquin_rates(years: np.ndarray, spec: Contract, payee: Organisation) -> np.ndarray:
@@ -23,6 +33,24 @@ def cquin_rates(years: np.ndarray, spec: Contract, payee: Organisation) -> np.nd
     if spec.cquin_rate is not None:
         return np.full((1, len(years)), spec.cquin_rate)
     return np.array([[rule_book(int(y)).cquin_rate for y in years]])
+
+
+def cquin_paid(years: np.ndarray, spec: Contract, payee: Organisation, achievement: np.ndarray) -> np.ndarray:
+    """(draw, year) CQUIN as a share of contract value: the year's rate by the achievement drawn,
+    plus, in the block years, the allowance paid inside the blocks whatever was achieved (NHS
+    England, CQUIN 2020/21). General practice (GMS and PMS contracts) has neither."""
+    rate = cquin_rates(years, spec, payee) * achievement[:, None]
+    if payee.kind == "primary_care":
+        return rate
+    return rate + np.array([[rule_book(int(y)).cquin_in_block for y in years]])
+
+
+def price_uplift(years: np.ndarray, payee: Organisation) -> np.ndarray:
+    """(1, year) factor on national prices: 1.0125 from 2019/20, when 1.25% of CQUIN moved into
+    core prices; 1 for general practice, which never had CQUIN."""
+    if payee.kind == "primary_care":
+        return np.ones((1, len(years)))
+    return 1.0 + np.array([[rule_book(int(y)).cquin_in_prices for y in years]])
 
 
 def contracts_for(options: FinanceOptions, orgs: list[Organisation]) -> list[Contract]:

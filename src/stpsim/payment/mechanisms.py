@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import contracts
-from .rules import rule_book, year_masks, year_rates
+from .rules import ELECTIVE, rule_book, year_masks, year_rates
 
 EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
 Share = Field(ge=0.0, le=1.0)
@@ -113,8 +113,10 @@ class NationalTariff(Contract):
 
     wording: ClassVar[str] = (
         "Paid under the national rules of each year: a price for every unit of care, with emergency "
-        "admissions above the 2008/09 level paid at 70% until 2018/19, then a fixed sum for planned "
-        "emergency care plus a fifth of the price for more or less, then aligned payment."
+        "admissions above the 2008/09 level paid at 70% until 2018/19; then a fixed sum for planned "
+        "emergency care plus a fifth of the price for more or less; block payments whatever the "
+        "activity in the pandemic years 2020/21 and 2021/22; then a fixed sum for planned care with "
+        "elective care paid on the difference."
     )
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -140,12 +142,19 @@ class NationalTariff(Contract):
             rate = year_rates(ctx.years, "blended_variable_rate", self.variable_rate)[..., None]
             blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], rate).sum(-1)
             paid = np.where(masks["blended"], paid - by_setting[..., em].sum(-1) + blended, paid)
+        if masks["block"].any():  # paid the planned value, whatever the activity
+            paid = np.where(masks["block"], _planned_value(plan_a, prices), paid)
         if masks["aligned_payment"].any():
-            up = year_rates(ctx.years, "aligned_up_rate", self.up_rate)[..., None]
-            down = year_rates(ctx.years, "aligned_down_rate", self.down_rate)[..., None]
-            api = contracts.aligned_payment_incentive(plan_a * prices, a, plan_a, prices, up, down).sum(
-                axis=-1
-            )
+            # The fixed element pays for planned activity; the variable element only for elective
+            # care, above and below its baseline (the plan) at the year's rates.
+            api = np.broadcast_to(_planned_value(plan_a, prices), paid.shape)
+            el = [i for i, s in enumerate(settings) if s in ELECTIVE]
+            if el:
+                up = year_rates(ctx.years, "aligned_up_rate", self.up_rate)[..., None]
+                down = year_rates(ctx.years, "aligned_down_rate", self.down_rate)[..., None]
+                api = api + contracts.aligned_payment_incentive(
+                    0.0, a[..., el], plan_a[..., el], prices[..., el], up, down
+                ).sum(axis=-1)
             paid = np.where(masks["aligned_payment"], api, paid)
         return paid
 

@@ -43,6 +43,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "EXAMPLES_DIR": ("reference", "EXAMPLES_DIR"),
     "CONTRACT_PRESETS": ("contract_terms", "PRESETS"),
     "contracts_title": ("contract_terms", "contracts_title"),
+    "rules_document": ("payment.rules", "rules_document"),
     # service change
     "ATTESTED": ("service_change", "ATTESTED"),
     "FOUR_TESTS": ("service_change", "FOUR_TESTS"),
