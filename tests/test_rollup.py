@@ -132,3 +132,28 @@ def test_bad_plan_folders_are_refused_before_any_work(tmp_path, capsys):
     empty.mkdir()
     assert main(["rollup", "--plans", str(empty), "--serial"]) == 2
     assert "no plan files" in capsys.readouterr().err
+
+
+def test_books_by_kind_partition_england_and_each_footprint_draw_by_draw(serial):
+    """Issue 19, item 12: each kind of organisation's position, summed over the footprints
+    draw by draw; the kinds add up exactly to the system's surplus, with the plans and without."""
+    from stpsim.organisations import KINDS
+
+    assert set(serial.by_kind) == set(KINDS) == set(serial.do_nothing_by_kind)
+    np.testing.assert_allclose(sum(serial.by_kind.values()), serial.surplus, rtol=1e-12, atol=1e-3)
+    np.testing.assert_allclose(
+        sum(serial.do_nothing_by_kind.values()), serial.do_nothing_surplus, rtol=1e-12, atol=1e-3
+    )
+    doc = serial.to_dict()["england"]
+    kinds = doc["books_by_kind"]
+    assert list(kinds) == list(KINDS)
+    acute = kinds["acute"]
+    assert acute["title"] == "acute trusts"
+    england_acute = serial.by_kind["acute"].sum(axis=0)[:, 0]
+    assert acute["2016/17"]["mean"] == pytest.approx(england_acute.mean(), abs=0.01)
+    assert acute["2016/17"]["p10"] <= acute["2016/17"]["p50"] <= acute["2016/17"]["p90"]
+    total = sum(k["2020/21"]["mean"] for k in kinds.values())
+    assert total == pytest.approx(doc["system_surplus"]["2020/21"]["mean"], abs=0.1)
+    # Without a plan a footprint's two sets of books are one.
+    f = serial.codes.index("E54000005")
+    assert np.array_equal(serial.by_kind["acute"][f], serial.do_nothing_by_kind["acute"][f])

@@ -1117,6 +1117,19 @@ def _print_rollup(doc: dict) -> None:
             f"{r['gap_per_head'][last]['mean']:,.0f}",
         )
     _show(f)
+    kinds = doc["england"].get("books_by_kind")
+    if kinds:
+        first = doc["years"][0]
+        k = Table(
+            title="England's books by kind of organisation: surplus +, deficit -, GBP m "
+            "(mean and 80% interval)"
+        )
+        _prose(k, "organisations")
+        _words(k, first, last)
+        for row in kinds.values():
+            m = [{s: v / 1e6 for s, v in row[y].items()} for y in (first, last)]
+            k.add_row(row["title"], _fmt_money_summary(m[0]), _fmt_money_summary(m[1]))
+        _show(k)
 
 
 @app.command("report")

@@ -143,6 +143,11 @@ class Intervention(BaseModel):
     substitution: dict[str, dict[str, Interval]] = Field(default_factory=dict)
     costs: Costs = Costs()
     evidence: Evidence | None = None
+    new_treatment: bool = Field(
+        False,
+        description="a new treatment or therapy that cuts a category of admissions (the beds test's "
+        "condition b counts these, not new ways of organising care)",
+    )
 
     @field_validator("effects")
     @classmethod

@@ -22,6 +22,7 @@ from .axes import ALL_SETTINGS, BASE_YEAR, year_label
 from .baseline import projection_of
 from .capacity import capacity
 from .executors import Task, chunks, guarded, run_tasks
+from .organisations import KINDS
 from .plan import Plan, PlanError, load
 from .reference import fact
 from .summaries import STATS, summarise
@@ -100,7 +101,11 @@ def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np
     dn_activity = arr.do_nothing[:, :, 0]
     # Without a plan the two scenarios are one: the same arrays go back once (pickle shares them).
     dn_surplus = dn.system_surplus
+    dn_kinds = _by_kind(dn)
+    kinds = dn_kinds if plan_beds is None else _by_kind(books)
     return {
+        **{f"kind:{k}": v for k, v in kinds.items()},
+        **{f"do_nothing_kind:{k}": v for k, v in dn_kinds.items()},
         "activity": dn_activity if plan_beds is None else arr.activity[:, :, 0],
         "do_nothing": dn_activity,
         "surplus": dn_surplus if plan_beds is None else books.system_surplus,
@@ -110,6 +115,25 @@ def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np
         "do_nothing_beds": dn_beds,
         **{f"bridge:{k}": v for k, v in dn.bridge.items()},
     }
+
+
+# How the roll-up names each kind (ambulance services are inside the acute trusts' activity here).
+KIND_TITLES = {
+    "acute": "acute trusts",
+    "mental_health": "mental health trusts",
+    "community": "community providers",
+    "primary_care": "general practice",
+    "specialised": "specialised services",
+    "commissioner": "commissioners (CCGs)",
+    "social_care": "councils' adult social care",
+}
+
+
+def _by_kind(books) -> dict[str, np.ndarray]:
+    """Each kind of organisation's surplus (draw, year), summed over the footprint's
+    organisations of that kind: the kinds partition the system's surplus."""
+    kinds = np.array([o.kind for o in books.orgs])
+    return {k: books.surplus[kinds == k].sum(axis=0) for k in KINDS}
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,9 @@ class Rollup:
     efficiency_saving: np.ndarray  # (footprint, draw, year) provider efficiency in the plans
     bridge: dict[str, np.ndarray]  # do-nothing line -> (footprint, draw, year)
     geography: str = geography.DEFAULT_GEOGRAPHY
+    # kind of organisation -> (footprint, draw, year) surplus: with the plans, and do-nothing
+    by_kind: dict[str, np.ndarray] | None = None
+    do_nothing_by_kind: dict[str, np.ndarray] | None = None
 
     @property
     def plan_gap(self) -> np.ndarray:
@@ -142,6 +169,11 @@ class Rollup:
     def _by_year(self, x: np.ndarray) -> dict:
         s = summarise(x)
         return {year_label(y): {k: round(float(s[k][t]), 2) for k in STATS} for t, y in enumerate(self.years)}
+
+    def _books_by_kind(self, by_kind: dict[str, np.ndarray]) -> dict:
+        """England's position (surplus +, deficit -) of each kind of organisation by year,
+        summed over the footprints draw by draw: mean and 80% interval."""
+        return {k: {"title": KIND_TITLES[k]} | self._by_year(v.sum(axis=0)) for k, v in by_kind.items()}
 
     def top_gap_per_head(self, n: int = 10) -> list[int]:
         """Footprint indices with the largest mean plan gap per head in the last year."""
@@ -179,6 +211,9 @@ class Rollup:
             "national_requirement": req,
             "note": NOTE,
         }
+        if self.by_kind is not None and self.do_nothing_by_kind is not None:
+            england["books_by_kind"] = self._books_by_kind(self.by_kind)
+            england["do_nothing_books_by_kind"] = self._books_by_kind(self.do_nothing_by_kind)
         planned = [f for f, p in enumerate(self.plan_names) if p is not None]
         if planned:
             pg = self.plan_gap[planned].sum(axis=0)
@@ -427,4 +462,6 @@ def rollup(
         efficiency_saving=gather("efficiency_saving"),
         bridge={k: gather(f"bridge:{k}") for k in finance.BRIDGE_LINES},
         geography=geography_,
+        by_kind={k: gather(f"kind:{k}") for k in KINDS},
+        do_nothing_by_kind={k: gather(f"do_nothing_kind:{k}") for k in KINDS},
     )

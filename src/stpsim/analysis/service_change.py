@@ -108,11 +108,13 @@ def beds_test(plan, results) -> list[dict]:
                 entry.update(significant=False, conditions={}, passes=None)
                 out.append(entry)
                 continue
+            # The bed days the closed beds gave, at the target occupancy, against those the
+            # plan moves out of this trust by the closure year.
+            given = closed * 365.0 * float(np.mean(occ))
+            moved = _bed_days_moved(results, f, t, _share(fps[f], trust.code))
             cond = {
-                "a_alternative_provision": _condition_a(results, f, t, added),
-                "b_new_treatments": _condition_b(
-                    plan, results, f, t, closed, occ, _share(fps[f], trust.code)
-                ),
+                "a_alternative_provision": _condition_a(results, f, t, added, moved, given),
+                "b_new_treatments": _condition_b(plan, moved, given),
                 "c_bed_efficiency": _condition_c(b, data, national_occ, national_los),
             }
             entry.update(
@@ -139,26 +141,48 @@ def _summary_by_year(x: np.ndarray, years) -> dict:
     return {year_label(y): {k: round(float(s[k][i]), 1) for k in STATS} for i, y in enumerate(years)}
 
 
-def _condition_a(results, f: int, t: int, added: dict[str, np.ndarray]) -> dict:
-    """(a) Alternative provision in place by the year of the closure: for every community or
-    primary-care measure, the sessions added by then cover the extra sessions the plan's care
-    models need (mean over draws)."""
+def _bed_days_moved(results, f: int, t: int, share: float) -> float:
+    """Bed days a year the plan moves out of this trust's beds in year ``t`` (its share of the
+    footprint's do-nothing less plan bed days, mean over draws)."""
+    k = [ALL_SETTINGS.index(s) for s in BED_DAYS]
+    moved = results.do_nothing[:, t, f][..., k].sum(-1) - results.activity[:, t, f][..., k].sum(-1)
+    return float(np.mean(moved)) * share
+
+
+def _condition_a(results, f: int, t: int, added: dict[str, np.ndarray], moved: float, given: float) -> dict:
+    """(a) Alternative provision in place by the year of the closure that replaces the bed days
+    closed: the care models move at least the closed beds' bed days out of this trust, and the
+    community and primary-care sessions added by then cover the extra sessions they need (mean
+    over draws)."""
     rows = {}
     for m in CAPACITY_MEASURES:
         extra = float(np.mean(results.capacity[m][:, t, f] - results.do_nothing_capacity[m][:, t, f]))
         rows[m] = {"extra_needed": round(max(extra, 0.0), 1), "added": round(float(added[m][t]), 1)}
     needed_any = any(r["extra_needed"] > 0 for r in rows.values())
     short = [m for m, r in rows.items() if r["added"] < r["extra_needed"]]
-    holds = needed_any and not short
+    holds = needed_any and not short and moved >= given
     if not needed_any:
         why = "the plan's care models move no activity out of hospital, so nothing replaces the beds"
     elif short:
         why = "capacity added by then falls short for " + ", ".join(m.replace("_", " ") for m in short)
+    elif moved < given:
+        why = (
+            f"the care the added capacity takes on replaces about {moved:,.0f} bed days a year at this "
+            f"trust; the closed beds gave {given:,.0f}"
+        )
     else:
         why = (
-            "the community and primary-care capacity added by then covers what the plan moves out of hospital"
+            "the community and primary-care capacity added by then covers what the plan moves out of "
+            "hospital, at least the bed days the closed beds gave"
         )
-    return {"holds": holds, "why": why, "short": why, "sessions_a_year": rows}
+    return {
+        "holds": holds,
+        "why": why,
+        "short": why,
+        "sessions_a_year": rows,
+        "bed_days_replaced": round(moved),
+        "bed_days_closed": round(given),
+    }
 
 
 def _share(fp, code: str, setting: str = "emergency_bed_days") -> float:
@@ -168,47 +192,42 @@ def _share(fp, code: str, setting: str = "emergency_bed_days") -> float:
     return float(acute_size_shares(fp)[setting].get(f"acute:{code}", 0.0))
 
 
-def _condition_b(plan, results, f: int, t: int, closed: int, occ: np.ndarray, share: float) -> dict:
-    """(b) Care models with at least moderate evidence for admissions or bed days avoid, for
-    this trust's share of the footprint, at least the bed days the closed beds gave."""
+def _condition_b(plan, moved: float, given: float) -> dict:
+    """(b) New treatments or therapies (care models marked ``new_treatment``, with at least
+    moderate evidence for admissions or bed days) avoid at least the bed days the closed beds
+    gave. New ways of organising care do not count: NHS England's condition names treatments
+    that reduce specific categories of admissions."""
     from ..adoption import adopted_interventions
 
     good = []
     for a in adopted_interventions(plan):
         ev = a.spec.evidence
         strengths = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
-        if any(strengths.get(k) in ("moderate", "strong") for k in ADMISSION_SETTINGS):
+        evidenced = any(strengths.get(k) in ("moderate", "strong") for k in ADMISSION_SETTINGS)
+        if a.spec.new_treatment and evidenced:
             good.append(a.spec.name)
-    bd = float(
-        np.mean(
-            results.do_nothing[:, t, f][..., [ALL_SETTINGS.index(s) for s in BED_DAYS]].sum(-1)
-            - results.activity[:, t, f][..., [ALL_SETTINGS.index(s) for s in BED_DAYS]].sum(-1)
-        )
-    )
-    avoided_here = bd * share
-    given = closed * 365.0 * float(np.mean(occ))
-    holds = bool(good) and avoided_here >= given
+    # The bed days they avoid cannot be told apart from the other care models': all the plan
+    # moves out counts, which favours the plan.
+    holds = bool(good) and moved >= given
     if not good:
         why = short = (
-            "no adopted care model has at least moderate evidence of reducing admissions or bed days"
+            "no adopted care model is a new treatment or therapy with at least moderate evidence "
+            "(new ways of organising care do not meet condition b)"
         )
-    elif avoided_here < given:
-        short = "the care models with evidence avoid fewer bed days than the beds gave"
+    elif moved < given:
+        short = "the new treatments avoid fewer bed days than the beds gave"
         why = (
-            f"care models with evidence ({', '.join(good)}) avoid about {avoided_here:,.0f} bed days "
-            "a year at "
-            f"this trust; the beds gave {given:,.0f}"
+            f"the new treatments ({', '.join(good)}) avoid about {moved:,.0f} bed days a year; "
+            f"the beds gave {given:,.0f}"
         )
     else:
-        why = short = (
-            f"care models with evidence ({', '.join(good)}) avoid at least the bed days the beds gave"
-        )
+        why = short = f"new treatments ({', '.join(good)}) avoid at least the bed days the beds gave"
     return {
         "short": short,
         "holds": holds,
         "why": why,
         "care_models": good,
-        "bed_days_avoided": round(avoided_here),
+        "bed_days_avoided": round(moved),
         "bed_days_closed": round(given),
     }
 
@@ -246,11 +265,28 @@ def _condition_c(b: BedChange, data: dict, national_occ: float, national_los: fl
         why = f"the claimed {claim:g} days exceeds the trust's gap to England of {gap:.2f} days"
         short = "the claimed improvement is larger than the trust's gap to England"
         return base | {"holds": False, "why": why, "short": short}
-    why = f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days"
+    # Beds the shorter stays free: days saved per admission x admissions a year, at the trust's
+    # own occupancy.
+    freed = claim * data["admissions_via_ae"] / 365.0 / data["occupancy"]
+    base |= {"beds_freed": round(freed), "beds_closed": -b.change}
+    if freed < -b.change:
+        why = (
+            f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days but "
+            f"frees about {freed:,.0f} beds, fewer than the {-b.change:,} closed"
+        )
+        return base | {
+            "holds": False,
+            "why": why,
+            "short": "the shorter stays free fewer beds than are closed",
+        }
+    why = (
+        f"the claimed {claim:g} days lies within the trust's gap to England of {gap:.2f} days and frees "
+        f"about {freed:,.0f} beds, at least the {-b.change:,} closed"
+    )
     return base | {
         "holds": True,
         "why": why,
-        "short": "the claimed improvement lies within the trust's gap to England",
+        "short": "the claimed improvement lies within the trust's gap to England and frees the beds closed",
     }
 
 
