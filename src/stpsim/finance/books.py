@@ -208,11 +208,15 @@ def base_year(s: _Setup) -> BaseYear:
     ccg0 = s.allocation("CCGs", y0)[:, 0]
     pc0 = s.allocation("Primary care", y0)[:, 0]
     sp0 = s.allocation("Specialised commissioning", y0)[:, 0]
-    cq = 1 + rule_book(BASE_YEAR).cquin_rate * p.cquin_achievement
+    rules = rule_book(BASE_YEAR)
+    cq = 1 + rules.cquin_rate * p.cquin_achievement
     income = np.zeros((len(s.orgs), p.n))
     for i, o in enumerate(s.orgs):
         if o.kind in ACTIVITY_KINDS:
-            income[i] = dot(org_base[i], s.price) * s.mff(o) * (cq if o.kind != "primary_care" else 1.0)
+            value = dot(org_base[i], s.price) * s.mff(o)
+            if o.kind == "acute":  # 2016/17's published positions are after MRET: net it out
+                value = value - _mret_withheld(s, o, org_base[i], rules.mret_rate)
+            income[i] = value * (cq if o.kind != "primary_care" else 1.0)
         elif o.kind == "mental_health":
             income[i] = p.mental_health_share * ccg0 * cq
         elif o.kind == "specialised":
@@ -226,6 +230,16 @@ def base_year(s: _Setup) -> BaseYear:
         0
     )
     return BaseYear(org_base, income, cost, ccg0 + pc0, out_of_area + nhs_paid)
+
+
+def _mret_withheld(s: _Setup, o: Organisation, base: np.ndarray, rate: float) -> np.ndarray:
+    """(draw,) What MRET withheld from acute trust ``o`` in 2016/17: the value of its emergency
+    admissions above the 2008/09 baseline, less the marginal rate paid on them (the payment's
+    own formula, ``contracts.mret``, at 2016/17's expected activity)."""
+    j = IDX["emergency_admissions"]
+    value = base[:, j] * s.price[j] * s.mff(o)
+    baseline = (s.shares[s.ids[o.id], j] * s.base_act[j] * s.keep_central[j]) * s.price[j] * s.mff(o)
+    return value - contracts.mret(value, baseline * s.p.mret_baseline_ratio, rate)
 
 
 # ---- the stages -----------------------------------------------------------------------------
