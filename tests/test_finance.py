@@ -303,7 +303,9 @@ def test_base_year_books_are_calibrated():
     from stpsim.footprint import find
 
     area = find(CORNWALL).lsoas
-    expected = footprint_deficit(area, params.deficit_loans_weight) + councils.market_gap(area, params)
+    expected = footprint_deficit(
+        area, params.deficit_loans_weight, params.national_deficit
+    ) + councils.market_gap(area, params)
     assert np.allclose(b.bridge["starting_deficit"][:, 0], expected, rtol=1e-12)
 
 

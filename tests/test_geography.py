@@ -169,9 +169,10 @@ def test_need_spend_and_deficit_of_the_parts_add_up_to_the_whole(index, k, seed,
     assert ws.total > 0
 
     w = np.array([0.0, weight, 1.0])
+    national = np.array([3.5e9, 3.7e9, 3.9e9])
     np.testing.assert_allclose(
-        sum(starting.footprint_deficit(p, w) for p in parts),
-        starting.footprint_deficit(whole.lsoas, w),
+        sum(starting.footprint_deficit(p, w, national) for p in parts),
+        starting.footprint_deficit(whole.lsoas, w, national),
         rtol=1e-12,
     )
 
@@ -180,10 +181,11 @@ def test_englands_need_spend_and_deficit_are_the_sum_over_all_small_areas():
     everyone = np.arange(geography.small_areas().n)
     np.testing.assert_allclose(allocations.need_weighted(everyone), allocations.england_need(), rtol=1e-12)
     np.testing.assert_allclose(councils.base_spend(everyone).total, councils.england_spend(), rtol=1e-12)
+    national = starting.national_underlying_deficit(np.array([0.6e9, 0.8e9]), np.array([0.2e9, 0.3e9]))
+    # GBP 791m reported + GBP 1.8bn STF + the one-offs + the accounting changes
+    np.testing.assert_allclose(national, [0.791e9 + 1.8e9 + 0.8e9, 0.791e9 + 1.8e9 + 1.1e9], rtol=1e-12)
     np.testing.assert_allclose(
-        starting.footprint_deficit(everyone, np.array([0.0, 0.5, 1.0])),
-        starting.national_underlying_deficit(),
-        rtol=1e-12,
+        starting.footprint_deficit(everyone, np.array([0.0, 0.5]), national), national, rtol=1e-12
     )
 
 

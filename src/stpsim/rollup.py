@@ -175,6 +175,57 @@ class Rollup:
         summed over the footprints draw by draw: mean and 80% interval."""
         return {k: {"title": KIND_TITLES[k]} | self._by_year(v.sum(axis=0)) for k, v in by_kind.items()}
 
+    def base_year_tie_out(self) -> list[dict]:
+        """Each published 2016/17 national figure beside the modelled one (England, summed over
+        the footprints draw by draw; GBP, surplus +): what the calibration reproduces and what
+        it does not yet."""
+        from .finance.starting import reported_and_stf
+        from .parameters import assumption
+
+        def pos(kinds: tuple[str, ...]) -> dict:
+            x = sum(self.do_nothing_by_kind[k] for k in kinds).sum(axis=0)[:, 0]
+            s = summarise(x)
+            return {k: round(float(s[k]), 0) for k in STATS}
+
+        stf = national_check("STF_to_providers") * 1e6
+        reported = national_check("provider_sector_reported_deficit") * 1e6
+        one_offs, accounting = (
+            assumption(name, scale=1e9).value
+            for name in ("provider_one_off_savings_2016_17", "provider_accounting_changes_2016_17")
+        )
+        underlying = -(reported_and_stf() + one_offs + accounting)
+        trusts = ("acute", "community", "mental_health", "specialised")
+        modelled = pos(trusts)
+        return [
+            {
+                "measure": "NHS trusts' underlying position",
+                "published": round(underlying, 0),
+                "modelled": modelled,
+                "how": "reported position less STF support, one-off savings and accounting changes "
+                "(Nuffield Trust, The bottom line, 2017; the last two assumptions with ranges)",
+            },
+            {
+                "measure": "NHS trusts' reported position",
+                "published": round(reported, 0),
+                "modelled": {k: round(v + stf + one_offs + accounting, 0) for k, v in modelled.items()},
+                "how": "the modelled underlying position plus STF support, one-off savings and accounting "
+                "changes (central values)",
+            },
+            {
+                "measure": "CCGs' position before the 1% risk reserve",
+                "published": round(national_check("CCG_aggregate_overspend_before_risk_reserve") * 1e6, 0),
+                "modelled": pos(("commissioner",)),
+                "how": "the model's commissioners break even in 2016/17 (assumption "
+                "commissioner_base_year_balance): not yet placed",
+            },
+            {
+                "measure": "General practice",
+                "published": None,
+                "modelled": pos(("primary_care",)),
+                "how": "no published national position; general practice breaks even",
+            },
+        ]
+
     def top_gap_per_head(self, n: int = 10) -> list[int]:
         """Footprint indices with the largest mean plan gap per head in the last year."""
         per_head = self.plan_gap[:, :, -1].mean(axis=1) / self.population[:, -1]
@@ -214,6 +265,8 @@ class Rollup:
         if self.by_kind is not None and self.do_nothing_by_kind is not None:
             england["books_by_kind"] = self._books_by_kind(self.by_kind)
             england["do_nothing_books_by_kind"] = self._books_by_kind(self.do_nothing_by_kind)
+            if self.years[0] == BASE_YEAR:
+                england["base_year_tie_out"] = self.base_year_tie_out()
         planned = [f for f, p in enumerate(self.plan_names) if p is not None]
         if planned:
             pg = self.plan_gap[planned].sum(axis=0)
@@ -269,6 +322,11 @@ class Rollup:
         }
 
 
+def national_check(item: str) -> float:
+    """A published 2016/17 national finance figure (``national_finance_checks_2016_17``), GBP m."""
+    return fact("national_finance_checks_2016_17", item, column="item", period="2016/17")
+
+
 def fyfv_on_scope(years: tuple[int, ...]) -> dict:
     """The Five Year Forward View's arithmetic (4% a year real growth in demand against the money
     available) applied to the money in stpsim's scope from 2016/17, at the model's central pay
@@ -277,6 +335,7 @@ def fyfv_on_scope(years: tuple[int, ...]) -> dict:
     from . import assumptions
     from .finance.allocations import KINDS, published_allocations
     from .finance.starting import national_underlying_deficit
+    from .parameters import assumption
 
     pressure = (
         fact(
@@ -296,7 +355,11 @@ def fyfv_on_scope(years: tuple[int, ...]) -> dict:
         period="2016/17",
     )
     in_scope = {y: sum(alloc[(k, y)] for k in KINDS) for y in years if y <= 2020}
-    start = in_scope[BASE_YEAR] + national_underlying_deficit()
+    one_offs, accounting = (
+        np.array([assumption(name, scale=1e9).value])
+        for name in ("provider_one_off_savings_2016_17", "provider_accounting_changes_2016_17")
+    )
+    start = in_scope[BASE_YEAR] + float(national_underlying_deficit(one_offs, accounting)[0])
     gap = {
         year_label(y): round(start * ((1 + pressure) * (1 + inflation)) ** (y - BASE_YEAR) - a, 0)
         for y, a in in_scope.items()

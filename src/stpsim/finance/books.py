@@ -222,7 +222,7 @@ def base_year(s: _Setup) -> BaseYear:
         elif o.kind == "specialised":
             income[i] = sp0
     trusts = np.array([o.kind in TRUST_KINDS for o in s.orgs])
-    deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight)
+    deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight, p.national_deficit)
     weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
     cost = income + weight * deficit[None, :]
     out_of_area = dot(s.base_act * (1 - s.keep), s.price)

@@ -51,8 +51,17 @@ class FinanceParams:
     council_core_funding_growth: np.ndarray
     market_gap: np.ndarray  # 2016/17 social care provider-market gap, England, GBP
     deficit_loans_weight: np.ndarray  # share of the starting deficit placed by revenue-support loans
+    provider_one_offs: np.ndarray  # 2016/17 one-off savings in the providers' reported position, GBP
+    provider_accounting: np.ndarray  # 2016/17 accounting changes in it, GBP
     mret_baseline_ratio: np.ndarray  # 2008/09 emergency admissions over 2016/17's
     draws: ParameterDraws  # the run's every parameter (care models' costs read theirs here)
+
+    @property
+    def national_deficit(self) -> np.ndarray:
+        """England's providers' 2016/17 underlying deficit by draw, GBP."""
+        from .starting import national_underlying_deficit
+
+        return national_underlying_deficit(self.provider_one_offs, self.provider_accounting)
 
     @property
     def n(self) -> int:
@@ -98,6 +107,8 @@ def finance_parameter_list(options: FinanceOptions) -> list[Parameter]:
         pct("council_core_funding_growth"),
         assumption("social_care_market_gap_2016_17", scale=1e9, lower=0.0),
         share("starting_deficit_weight_on_loans"),
+        assumption("provider_one_off_savings_2016_17", scale=1e9, lower=0.0),
+        assumption("provider_accounting_changes_2016_17", scale=1e9, lower=0.0),
         assumption("mret_baseline_ratio_2008_09", lower=0.5, upper=1.0),
     ]
 
@@ -131,6 +142,8 @@ def finance_parameters(draws: ParameterDraws) -> FinanceParams:
         council_core_funding_growth=a("council_core_funding_growth"),
         market_gap=a("social_care_market_gap_2016_17"),
         deficit_loans_weight=a("starting_deficit_weight_on_loans"),
+        provider_one_offs=a("provider_one_off_savings_2016_17"),
+        provider_accounting=a("provider_accounting_changes_2016_17"),
         mret_baseline_ratio=a("mret_baseline_ratio_2008_09"),
         draws=draws,
     )
