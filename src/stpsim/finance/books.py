@@ -498,23 +498,34 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + base_gap[:, None]
 
 
-def care_model_stage(s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts | None, resident) -> None:
-    """Care models' costs fall on the organisations that run them; the commissioners fund them.
-    Consultant sessions in the community are hospital consultants' time: their cost moves from
-    the acute trusts to the community provider."""
+def care_model_stage(
+    s: _Setup, costs: Costs, ledger: Ledger, cm: CareModelCosts | None, resident, base: BaseYear
+) -> None:
+    """Care models' costs fall on the organisations that run them, shared between organisations
+    of one kind by their 2016/17 size (a back office shared by many trusts saves most at the
+    largest); the commissioners fund them. Consultant sessions in the community are hospital
+    consultants' time: their cost moves from the acute trusts, by size, to the community provider."""
     moved = s.in_area(resident, IDX["community_consultant_sessions"]) * s.session_cost * s.prices_index
-    acute = [i for i, o in enumerate(s.orgs) if o.kind == "acute"]
-    for i in acute:
-        costs.own[i] -= moved / len(acute)
+    for i, w in _by_size(s, base, "acute"):
+        costs.own[i] -= moved * w
     costs.own[s.ids["community"]] += moved
     if cm is None:
         return
     for name, kind, cost in zip(cm.names, cm.bearer, cm.cost, strict=True):
-        bearers = [o for o in s.orgs if o.kind == kind]
-        for o in bearers:
-            costs.own[s.ids[o.id]] += cost / len(bearers)
+        for i, w in _by_size(s, base, kind):
+            costs.own[i] += cost * w
             if s.options.commissioner_funds_care_models and kind != "commissioner":
-                ledger.pay("commissioner", o.id, f"care model: {name}", np.maximum(cost, 0.0) / len(bearers))
+                ledger.pay("commissioner", s.orgs[i].id, f"care model: {name}", np.maximum(cost, 0.0) * w)
+
+
+def _by_size(s: _Setup, base: BaseYear, kind: str) -> list[tuple[int, np.ndarray]]:
+    """The organisations of ``kind`` with each one's share of their 2016/17 cost, (draw, 1)."""
+    rows = [i for i, o in enumerate(s.orgs) if o.kind == kind]
+    if len(rows) == 1:
+        return [(rows[0], np.ones((1, 1)))]
+    size = np.abs(base.cost[rows])  # (org, draw); a kind with no 2016/17 cost shares equally
+    size = np.where(size.sum(axis=0) > 0, size, 1.0)
+    return [(i, (size[n] / size.sum(axis=0))[:, None]) for n, i in enumerate(rows)]
 
 
 def efficiency_stage(s: _Setup, costs: Costs) -> np.ndarray:
@@ -563,7 +574,7 @@ def footprint_finance(
     block_costs(s, costs, base, alloc)
     committed_investment(s, costs, ledger, base, alloc)
     council_costs(s, costs, ledger, sc, base)
-    care_model_stage(s, costs, ledger, sc.care_models, sc.activity)
+    care_model_stage(s, costs, ledger, sc.care_models, sc.activity, base)
     saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
 
     received, paid = ledger.totals()
