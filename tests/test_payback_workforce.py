@@ -127,9 +127,21 @@ def test_payback_document_shape_and_consistency(gm):
         # Organisations by name, not id: every non-external organisation of the footprint.
         names = {o.name for b in fin.footprints for o in b.orgs if o.kind != "external"}
         assert set(m["savings_by_organisation"]) == names
-        # NPV from the draws by hand, with t counted from the plan's first year.
+        # The Green Book NPV from the draws by hand: real at the first year's prices, costs
+        # raised by optimism bias, 10 years with the last year's recurrent flows carried on.
         net = sum(v for (n, _, _), v in fin.incentives_by_year.items() if n == m["name"])
-        by_hand = sum(net[:, t] / (1 + rate) ** t for t in range(len(labels)))
+        i = list(gm.interventions).index(m["name"])
+        inv = sum(c.investment[i] for c in fin.care_model_costs)
+        run = sum(c.running[i] for c in fin.care_model_costs)
+        savings = net + inv + run
+        bias = gm.parameters["assumption/optimism_bias_care_model_costs"]
+        g = gm.parameters["assumption/gdp_deflator_growth"]
+        by_hand = np.zeros(gm.draws)
+        for t in range(10):
+            k = min(t, len(labels) - 1)
+            flow = savings[:, k] - run[:, k] * (1 + bias) - (inv[:, k] * (1 + bias) if t == k else 0.0)
+            by_hand += flow / (1 + g) ** k / (1 + rate) ** t
+        assert m["appraisal_years"] == 10
         assert m["npv"]["mean"] == pytest.approx(by_hand.mean(), rel=1e-9, abs=1e-3)
         cum = [m["cumulative_net_benefit"][y]["mean"] for y in labels]
         if m["payback_year"] is None:
@@ -181,3 +193,25 @@ def test_do_nothing_workforce_grows_with_demand(gm):
     sessions = gm.do_nothing_capacity["gp_sessions"].sum(axis=2)
     ratio = arrays["gps"] / sessions
     assert np.allclose(ratio, ratio[:, :1])
+
+
+def test_the_green_book_appraisal_worked_by_hand():
+    """Two years of a plan, 2% GDP deflator, 20% optimism bias, a 4-year horizon: year 0 saves
+    100 and costs 50 set-up + 10 running; year 1 saves 120 (cash) and costs 10 running.
+    Real flows: 100 - 60 x 1.2 = 28; (120 - 12) / 1.02 = 105.88...; then 105.88 carried on."""
+    from types import SimpleNamespace
+
+    from stpsim.parameters import ParameterDraws
+
+    draws = ParameterDraws(
+        ("assumption/optimism_bias_care_model_costs", "assumption/gdp_deflator_growth"),
+        np.array([[0.2, 0.02]]),
+    )
+    results = SimpleNamespace(parameters=draws)
+    flows = payback.appraised_flows(
+        results, np.array([[100.0, 120.0]]), np.array([[10.0, 10.0]]), np.array([[50.0, 0.0]]), 4
+    )
+    second = (120.0 - 10.0 * 1.2) / 1.02
+    np.testing.assert_allclose(flows, [[28.0, second, second, second]], rtol=1e-12)
+    expected = 28.0 + second / 1.035 + second / 1.035**2 + second / 1.035**3
+    assert payback.npv(flows, 0.035)[0] == pytest.approx(expected, rel=1e-12)

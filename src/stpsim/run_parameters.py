@@ -25,6 +25,8 @@ WORKFORCE_FACTORS = (
     "care_home_care_hours_per_resident_week",
 )
 DISCOUNT_RATE = "assumption/discount_rate_green_book"
+DEFLATOR = "assumption/gdp_deflator_growth"
+OPTIMISM_BIAS = "assumption/optimism_bias_care_model_costs"
 
 
 def growth_parameters(plan: Plan) -> list[Parameter]:
@@ -79,7 +81,9 @@ def capacity_parameters() -> list[Parameter]:
 def analysis_parameters() -> list[Parameter]:
     """Read by the analyses of a run only: workforce factors and the discount rate."""
     return [assumption(k, lower=1e-6, reaches_gap=False) for k in WORKFORCE_FACTORS] + [
-        assumption("discount_rate_green_book", scale=0.01, reaches_gap=False)
+        assumption("discount_rate_green_book", scale=0.01, reaches_gap=False),
+        assumption("gdp_deflator_growth", scale=0.01, reaches_gap=False),
+        assumption("optimism_bias_care_model_costs", lower=0.0, reaches_gap=False),
     ]
 
 

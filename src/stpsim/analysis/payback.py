@@ -7,10 +7,14 @@ exactly to the plan's: care models that target the same people overlap.
 
 Conventions, used throughout and in the worked examples of the tests:
 
-* Flows are by financial year, the plan's first year is year ``t = 0`` and is not discounted;
-  year ``t`` is divided by ``(1 + r) ** t``. ``r`` is the Green Book rate
-  (``discount_rate_green_book``, 3.5% a year). Amounts are cash (pay and prices are in them) and
-  the assumptions log has no GDP deflator, so cash flows are discounted as given.
+* The appraisal follows the Green Book: cash flows are deflated to the plan's first year's prices
+  by the GDP deflator (``gdp_deflator_growth``), costs are raised by optimism bias
+  (``optimism_bias_care_model_costs``), and the real net benefit is discounted at the Green
+  Book's 3.5% a year real (``discount_rate_green_book``): year ``t`` from the plan's first
+  (``t = 0``, undiscounted) is divided by ``(1 + r) ** t``. The appraisal runs for
+  ``appraisal_horizon_years`` (10) from the plan's first year; years after the plan's last carry
+  on its last year's recurrent savings and running cost in real terms (the set-up investment
+  does not recur). The payback year and the yearly figures are cash, as the books are.
 * The net benefit to the system in a year is the change in the surplus of every organisation of
   the footprint(s) (NHS and councils, not out-of-area providers) with the care model against
   without it: savings less the care model's costs. ``savings_by_organisation`` holds each
@@ -29,7 +33,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import year_label
-from ..run_parameters import DISCOUNT_RATE
+from ..run_parameters import DEFLATOR, DISCOUNT_RATE, OPTIMISM_BIAS
 from ..summaries import STATS, summarise
 
 
@@ -49,6 +53,21 @@ def payback_year(years: Sequence, cumulative, start: int = 0):
         if c[t] >= 0.0:
             return years[t]
     return None
+
+
+def appraised_flows(results, savings, running, investment, horizon: int) -> np.ndarray:
+    """(draw, year) the real net benefit the Green Book appraises, over ``horizon`` years from the
+    plan's first: savings less costs raised by optimism bias, deflated to the first year's prices
+    by the GDP deflator; after the plan's last year, the last year's recurrent savings less
+    running cost (real) carried on. Inputs are cash (draw, year) over the plan's years."""
+    draws = results.parameters
+    bias = draws[OPTIMISM_BIAS][:, None]
+    growth = draws[DEFLATOR][:, None]
+    n = savings.shape[1]
+    deflator = (1.0 + growth) ** np.arange(n)[None, :]
+    real = (savings - (running + investment) * (1.0 + bias)) / deflator
+    recurrent = ((savings - running * (1.0 + bias)) / deflator)[:, -1:]
+    return np.concatenate([real, np.repeat(recurrent, horizon - n, axis=1)], axis=1)
 
 
 def discount_rate(params=None) -> float:
@@ -111,6 +130,7 @@ def care_model_payback(results) -> list[dict]:
         raise ValueError("payback needs the incentive matrix: run the plan with incentives")
     labels = [year_label(y) for y in results.years]
     rate = discount_rate(results.parameters)
+    horizon = max(int(assumptions.value("appraisal_horizon_years")), len(results.years))
     names = _org_names(fin, multi=len(fin.footprints) > 1)
     out = []
     for i, a in enumerate(adopted):
@@ -151,11 +171,13 @@ def care_model_payback(results) -> list[dict]:
                 "payback_year": year,
                 "payback_reason": reason,
                 "paid_back_share": float((cumulative[:, -1] >= 0).mean()),
-                "npv": _stats(npv(net, rate)),
+                "npv": _stats(npv(appraised_flows(results, net + cost, run, inv, horizon), rate)),
                 "discount_rate": rate,
+                "appraisal_years": horizon,
                 "basis": (
-                    f"cash flows from {labels[0]} (year 0, undiscounted) discounted at "
-                    f"{rate:.1%} a year as given (no GDP deflator in the assumptions)"
+                    f"Green Book: real net benefit at {labels[0]} prices (GDP deflator), costs raised by "
+                    f"optimism bias, {horizon} years from {labels[0]} (year 0, undiscounted), the last "
+                    f"year's recurrent savings and running cost carried on, discounted at {rate:.1%} a year"
                 ),
             }
         )
