@@ -59,22 +59,35 @@ def test_gp_and_nurse_split_in_hobbs_2013_14_ratio(england_demand):
     assert sum(split) == pytest.approx(published), "the split must divide the shipped 5.16"
 
 
-def test_ae_attendances_reproduce_the_shipped_age_shares(england_cells):
-    # Issue 9: shares come from pooled counts in ae_attendances_by_age.csv (2011, the nearest
-    # full distribution found to 2016/17) rather than the mean of two months' rounded percentages.
+def test_ae_attendances_keep_the_2011_shapes_with_2016_17s_older_share(england_cells):
+    # The age shapes come from pooled counts in ae_attendances_by_age.csv (2011, the nearest full
+    # distribution found to 2016/17); the share aged 65 and over is calibrated to 2016/17's
+    # (assumption ae_share_aged_65plus_2016_17: 21%, between NHS Digital's 19% in 2010-11 and 22%
+    # in 2019-20). Each side of 65 keeps its 2011 shape; England's total is NHS England's.
+    from stpsim import assumptions
+
+    ae = activity.demand_by_age(england_cells)[SETTINGS.index("ae_attendances")]
+    assert ae.sum() == pytest.approx(23_362_301, rel=1e-9)
+    older = AGES >= 65
+    target = float(assumptions.value("ae_share_aged_65plus_2016_17")) / 100
+    assert target == 0.21
+    assert ae[older].sum() / ae.sum() == pytest.approx(target, rel=1e-9)
     df = table("ae_attendances_by_age")
     rows = df[
         (df["measure"] == "attendances")
         & (df["period"] == activity.AE_AGE_PERIOD)
         & (df["age_band"] != "all ages")
     ]
-    ae = activity.demand_by_age(england_cells)[SETTINGS.index("ae_attendances")]
-    assert ae.sum() == pytest.approx(23_362_301, rel=1e-9)
     covered = np.zeros(AGES.shape, dtype=int)
+    # Bands wholly under 65 keep their 2011 shares relative to each other.
+    young = [r for r in rows.itertuples() if not pd.isna(r.age_max) and int(r.age_max) < 65]
+    bands = [band_index(int(r.age_min), int(r.age_max)) for r in young]
+    in_young = sum(ae[b].sum() for b in bands)
+    total_young = sum(r.value for r in young)
+    for r, band in zip(young, bands, strict=True):
+        assert ae[band].sum() / in_young == pytest.approx(r.value / total_young, rel=1e-9)
     for r in rows.itertuples():
-        band = band_index(int(r.age_min), None if pd.isna(r.age_max) else int(r.age_max))
-        covered += band
-        assert ae[band].sum() / ae.sum() == pytest.approx(r.value / rows["value"].sum(), rel=1e-9)
+        covered += band_index(int(r.age_min), None if pd.isna(r.age_max) else int(r.age_max))
     assert (covered == 1).all(), "the shipped groups cover every age once"
 
 

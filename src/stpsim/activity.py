@@ -142,6 +142,12 @@ def _ae(pop: np.ndarray) -> np.ndarray:
         shape[mask] = share / persons[mask].sum()
     if np.isnan(shape).any():
         raise ValueError(f"ae_attendances_by_age.csv: {AE_AGE_PERIOD} does not cover ages 0..{MAX_AGE}")
+    # Calibrated to 2016/17's older share: each side of 65 keeps its 2011 shape, scaled so the
+    # over-65s' share is the published 2016/17 one; the total stays one attendance.
+    older = AGES >= 65
+    share_older = (shape * persons)[older].sum() / (shape * persons).sum()
+    target = float(assumptions.value("ae_share_aged_65plus_2016_17")) / 100.0
+    shape = np.where(older, shape * target / share_older, shape * (1 - target) / (1 - share_older))
     return np.ones((2, 1)) * shape
 
 
