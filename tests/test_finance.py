@@ -416,3 +416,25 @@ def test_more_bad_finance_is_rejected(finance, must_say):
     with pytest.raises(plan.PlanError) as e:
         plan.validate({"name": "x", "footprints": [CORNWALL], "finance": finance})
     assert must_say in str(e.value)
+
+
+def test_social_care_prices_follow_the_national_living_wage_worked_by_hand():
+    """Issue 19, item 5: care prices rise by the labour share of the Living Wage's rise plus the
+    rest at pay and prices, to 2023/24; then at the assumed care price inflation."""
+    from types import SimpleNamespace
+
+    from stpsim.finance import councils
+
+    p = SimpleNamespace(
+        social_care_labour_share=np.array([0.6]),
+        inflation=np.array([0.02]),
+        social_care_price_inflation=np.array([0.03]),
+    )
+    got = councils.price_index(np.array([2016, 2017, 2018, 2023, 2024]), p)[0]
+    # 2017/18: GBP 7.20 -> 7.50 is +4.1667%: 0.6 x 4.1667% + 0.4 x 2% = 3.3%.
+    y17 = 1 + 0.6 * (7.50 / 7.20 - 1) + 0.4 * 0.02
+    y18 = y17 * (1 + 0.6 * (7.83 / 7.50 - 1) + 0.4 * 0.02)
+    assert got[0] == 1.0
+    assert got[1] == pytest.approx(y17, rel=1e-12) and got[2] == pytest.approx(y18, rel=1e-12)
+    # 2024/25 is past the published rates: the assumed 3% on top of 2023/24's index.
+    assert got[4] == pytest.approx(got[3] * 1.03, rel=1e-12)

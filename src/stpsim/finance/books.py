@@ -472,7 +472,7 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     b = councils.base_spend(s.lsoas)
     t = s.years - BASE_YEAR
     idx = s.index
-    price = (1 + s.p.social_care_price_inflation[:, None]) ** s.elapsed
+    price = councils.price_index(s.years, s.p)  # the National Living Wage in care workers' pay
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     uc = s.unit_cost[k]
     v0 = dot(base.org_base[i][:, k], uc)[:, None]

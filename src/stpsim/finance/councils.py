@@ -77,6 +77,37 @@ def funding(lsoas: np.ndarray, years: np.ndarray, params: FinanceParams, elapsed
     return core + share * add[None, :]
 
 
+@persistent
+def living_wage() -> dict[int, float]:
+    """The National Living Wage by financial year (2016 = 2016/17), GBP an hour, to 2023/24."""
+    from ..axes import parse_year
+
+    return {
+        parse_year(str(r.year)): float(r.rate_gbp_per_hour)
+        for r in table("national_living_wage").itertuples()
+    }
+
+
+def price_index(years: np.ndarray, params: FinanceParams) -> np.ndarray:
+    """(draw, year) adult social care prices from 2016/17: each year's rise is the labour share of
+    the National Living Wage's rise plus the rest at pay and prices, while the published rates
+    run (to 2023/24); then the assumed care price inflation. ``years``: consecutive, from
+    2016/17 (the books' years)."""
+    nlw = living_wage()
+    labour = params.social_care_labour_share[:, None]
+    steps = []
+    for y in years:
+        y = int(y)
+        if y <= min(nlw):
+            steps.append(np.zeros_like(params.inflation))
+        elif y in nlw:
+            rise = nlw[y] / nlw[y - 1] - 1
+            steps.append(labour[:, 0] * rise + (1 - labour[:, 0]) * params.inflation)
+        else:
+            steps.append(params.social_care_price_inflation)
+    return np.cumprod(1 + np.stack(steps, axis=1), axis=1)
+
+
 def market_gap(lsoas: np.ndarray, params: FinanceParams) -> np.ndarray:
     """The footprint's share of England's 2016/17 provider-market gap, by draw, GBP."""
     return params.market_gap * base_spend(lsoas).total / england_spend()

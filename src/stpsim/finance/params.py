@@ -47,7 +47,8 @@ class FinanceParams:
     mental_health_demand_growth: np.ndarray
     specialised_demand_growth: np.ndarray
     working_age_care_growth: np.ndarray
-    social_care_price_inflation: np.ndarray
+    social_care_price_inflation: np.ndarray  # after the published living wage (2023/24 on)
+    social_care_labour_share: np.ndarray  # care workers' pay in social care providers' costs
     council_core_funding_growth: np.ndarray
     market_gap: np.ndarray  # 2016/17 social care provider-market gap, England, GBP
     deficit_loans_weight: np.ndarray  # share of the starting deficit placed by revenue-support loans
@@ -104,6 +105,7 @@ def finance_parameter_list(options: FinanceOptions) -> list[Parameter]:
         pct("specialised_demand_growth"),
         pct("working_age_social_care_demand_growth"),
         pct("social_care_price_inflation"),
+        share("social_care_labour_share"),
         pct("council_core_funding_growth"),
         assumption("social_care_market_gap_2016_17", scale=1e9, lower=0.0),
         share("starting_deficit_weight_on_loans"),
@@ -139,6 +141,7 @@ def finance_parameters(draws: ParameterDraws) -> FinanceParams:
         specialised_demand_growth=a("specialised_demand_growth"),
         working_age_care_growth=a("working_age_social_care_demand_growth"),
         social_care_price_inflation=a("social_care_price_inflation"),
+        social_care_labour_share=a("social_care_labour_share"),
         council_core_funding_growth=a("council_core_funding_growth"),
         market_gap=a("social_care_market_gap_2016_17"),
         deficit_loans_weight=a("starting_deficit_weight_on_loans"),
