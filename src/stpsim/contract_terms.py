@@ -62,14 +62,17 @@ def preset(name: str, title: str, mechanism: str, whole: bool = False):
     return add
 
 
-@preset("pbr", "Payment by results (national tariff)", "pbr")
-def _pbr(acute, orgs, options):
-    return [ContractSpec(payee=a, mechanism="pbr") for a in acute]
+def _one_each(mechanism: str) -> Callable[..., list[Contract]]:
+    """Every acute trust on its own contract of ``mechanism``, on default terms."""
+
+    def build(acute, orgs, options):
+        return [ContractSpec(payee=a, mechanism=mechanism) for a in acute]
+
+    return build
 
 
-@preset("block", "Block contracts", "block")
-def _block(acute, orgs, options):
-    return [ContractSpec(payee=a, mechanism="block") for a in acute]
+preset("pbr", "Payment by results (national tariff)", "pbr")(_one_each("pbr"))
+preset("block", "Block contracts", "block")(_one_each("block"))
 
 
 @preset("capitation", "Capitation (a whole-population budget)", "capitation", whole=True)
@@ -89,9 +92,7 @@ def _capitation(acute, orgs, options):
     return c
 
 
-@preset("risk_share", "A two-sided risk share", "risk_share")
-def _risk_share(acute, orgs, options):
-    return [ContractSpec(payee=a, mechanism="risk_share") for a in acute]
+preset("risk_share", "A two-sided risk share", "risk_share")(_one_each("risk_share"))
 
 
 @preset("blended", "Blended payment", "blended")
@@ -102,9 +103,7 @@ def _blended(acute, orgs, options):
     ]
 
 
-@preset("aligned_payment", "Aligned payment and incentive", "aligned_payment")
-def _aligned(acute, orgs, options):
-    return [ContractSpec(payee=a, mechanism="aligned_payment") for a in acute]
+preset("aligned_payment", "Aligned payment and incentive", "aligned_payment")(_one_each("aligned_payment"))
 
 
 @preset("declining", "A contract that shrinks each year", "declining")
@@ -131,6 +130,8 @@ def contracts_wording(contracts: str | list) -> str:
     if isinstance(contracts, str):
         return PRESET_REGISTRY[contracts].wording
     return " ".join(dict.fromkeys(REGISTRY[c.mechanism].wording for c in contracts))
+
+
 Preset = Literal[PRESETS]  # type: ignore[valid-type]
 
 
