@@ -660,3 +660,24 @@ def test_template_writes_nothing_when_one_table_is_already_there(tmp_path):
     ]
     assert [p.name for p in folder.iterdir()] == ["allocations.csv"]
     assert (folder / "allocations.csv").read_text() == "mine\n"
+
+
+def test_a_loaded_plan_reads_its_tables_once_and_its_places_read_no_file(tmp_path, gm_template, monkeypatch):
+    """Issue 18: the local tables are read when the plan is loaded (the I/O boundary); asking a
+    plan for its places afterwards reads nothing, even when the file has gone."""
+    import stpsim.local_data as local_data
+
+    pop = read_table(gm_template / "population.csv")
+    path = with_tables(tmp_path, gm_template, {"population": pop})
+    p = plan_mod.load(path)
+    first = p.places
+    (tmp_path / "mine" / "population.csv").unlink()
+
+    def no_reads(*a, **k):
+        raise AssertionError("places read a file")
+
+    monkeypatch.setattr(local_data, "_read_file", no_reads)
+    monkeypatch.setattr(plan_mod, "_stamp", no_reads)
+    assert p.places is first and p.places[0].local is not None
+    copied = p.model_copy(update={"name": "a copy"})  # the same footprints and data
+    assert copied.places is first

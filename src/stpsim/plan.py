@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictInt,
     Tag,
     ValidationError,
@@ -194,6 +195,8 @@ class Plan(BaseModel):
     """A footprint's plan: footprints, horizon, uncertainty, growth and care models."""
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
+    # (key of geography, footprints and data; their resolved footprints), set by resolve_places
+    _resolved: tuple[str, tuple[Footprint, ...]] | None = PrivateAttr(default=None)
 
     name: str = Field(min_length=1)
     description: str = ""
@@ -259,16 +262,36 @@ class Plan(BaseModel):
             raise ValueError("; ".join(problems))
         return self
 
-    @property
-    def places(self) -> tuple[Footprint, ...]:
-        """The plan's footprints, resolved to their small areas."""
+    def resolve_places(self) -> tuple[Footprint, ...]:
+        """Resolve the footprints to their small areas and read the plan's own tables (``data``),
+        once: the I/O boundary. ``validate`` and ``load`` call it, so ``places`` reads no file."""
         refs = [x if isinstance(x, str) else x.model_dump(exclude_none=True) for x in self.footprints]
         fps = tuple(_resolve(self.geography, json.dumps(r, sort_keys=True)) for r in refs)
         if self.data:
             fps = (
                 _with_local(fps[0], json.dumps(self.data, sort_keys=True, default=str), _stamp(self.data)),
             )
+        self._resolved = (self._places_key(), fps)
         return fps
+
+    def _places_key(self) -> str:
+        return json.dumps(
+            [
+                self.geography,
+                [x if isinstance(x, str) else x.model_dump() for x in self.footprints],
+                self.data,
+            ],
+            sort_keys=True,
+            default=str,
+        )
+
+    @property
+    def places(self) -> tuple[Footprint, ...]:
+        """The plan's footprints, resolved to their small areas: as ``resolve_places`` found them
+        (no file is read here), or resolved now for a plan copied with other footprints or data."""
+        if self._resolved is not None and self._resolved[0] == self._places_key():
+            return self._resolved[1]
+        return self.resolve_places()
 
     @property
     def codes(self) -> list[str]:
@@ -541,7 +564,7 @@ def _validate(doc: Any, source: str, base_dir: Path | None = None) -> Plan:
             source, [f"data: local tables are for one footprint; this plan has {len(plan.footprints)}"]
         )
     try:
-        places = plan.places  # reads and checks local tables, before any work
+        places = plan.resolve_places()  # reads and checks local tables, before any work
     except LocalDataError as e:
         raise PlanError(source, e.lines) from None
     from .service_change import check as check_service_changes
