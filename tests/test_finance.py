@@ -438,3 +438,41 @@ def test_social_care_prices_follow_the_national_living_wage_worked_by_hand():
     assert got[1] == pytest.approx(y17, rel=1e-12) and got[2] == pytest.approx(y18, rel=1e-12)
     # 2024/25 is past the published rates: the assumed 3% on top of 2023/24's index.
     assert got[4] == pytest.approx(got[3] * 1.03, rel=1e-12)
+
+
+def test_committed_investment_reaches_the_providers_income_and_moves_no_system_money():
+    """Issue 19, item 4: general practice's income follows the GP Forward View's path and mental
+    health's the Mental Health Investment Standard from 2017/18; the commissioners pay it, so the
+    system's position is what the costs make it (the top-ups are transfers)."""
+    from stpsim.finance.books import _gpfv_index
+
+    p, fin = _books({"contracts": "pbr"}, draws=30)
+    b = fin.do_nothing[0]
+    ids = [o.id for o in b.orgs]
+    years = np.arange(2016, 2021)
+    gp = b.income[ids.index("primary_care")]
+    path = _gpfv_index(years)
+
+    def topped_up(kind: str) -> np.ndarray:
+        return sum(
+            m for _, payee, label, m in b.ledger.entries if payee == kind and label == "committed investment"
+        )
+
+    # Where the commissioners top general practice up, its income is exactly its 2016/17 income on
+    # the Forward View's path: income / path is one number a draw over those years.
+    on_path = topped_up("primary_care") > 0
+    assert on_path[:, -1].mean() > 0.5, "most draws need the top-up by 2020/21"
+    ratio = np.where(on_path, gp / path[None, :], np.nan)
+    np.testing.assert_allclose(np.nanmax(ratio, axis=1), np.nanmin(ratio, axis=1), rtol=1e-9)
+    assert (topped_up("mental_health")[:, -1] > 0).all(), "the Forward View for Mental Health's new money"
+    topped = sum(m for _, payee, label, m in b.ledger.entries if label == "committed investment")
+    assert (topped[:, 0] == 0).all(), "2016/17 is the calibrated base year"
+    # Money conserved: every organisation's surplus, commissioners included, sums to the
+    # system's, and the system's is income from outside less own costs.
+    outside = sum(
+        m for payer, payee, _l, m in b.ledger.entries if payer in ("nhs_england", "local_government")
+    ) - sum(m for payer, payee, _l, m in b.ledger.entries if payee == "out_of_area")
+    internal = [i for i, o in enumerate(b.orgs) if o.kind != "external"]
+    np.testing.assert_allclose(
+        b.system_surplus, outside - b.own_costs[internal].sum(axis=0), rtol=1e-9, atol=1.0
+    )

@@ -412,27 +412,34 @@ def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
 
 
 def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear, alloc: dict) -> None:
-    """Spending the NHS committed to, as a floor under modelled cost in every scenario: general
-    practice grows at least as the GP Forward View's national path, and mental health at least
-    as the CCG allocation (the Mental Health Investment Standard) plus its share of the Five
-    Year Forward View for Mental Health. The commissioners pay the excess to the provider."""
+    """Money the NHS committed, which follows the commitment to the providers that carry it:
+    general practice's income grows at least as the GP Forward View's national path, and mental
+    health's at least as the CCG allocation (the Mental Health Investment Standard) plus its
+    share of the Five Year Forward View for Mental Health's new money. The commissioners top the
+    provider's contract income up to the commitment; the provider spends at least it (a floor
+    under its modelled cost, the bridge's committed-investment line)."""
     gpfv = _gpfv_index(s.years)
     # The GBP 1bn a year by 2020/21 rose a fifth a year from 2015/16: four fifths of it came
     # after 2016/17, held in cash after 2020/21.
-    mh_extra = 0.8 * _mh_investment()
-    ramp = np.clip(s.elapsed / 4.0, 0.0, 1.0)
-    floors = {
-        "primary_care": base.cost[s.ids["primary_care"]][:, None] * gpfv[None, :],
-        "mental_health": base.cost[s.ids["mental_health"]][:, None] * alloc["CCGs"] / alloc["CCGs"][:, :1]
-        + mh_extra * ramp * need_share(s.lsoas, s.years)[None, :],
-    }
+    mh_extra = (
+        0.8 * _mh_investment() * np.clip(s.elapsed / 4.0, 0.0, 1.0) * need_share(s.lsoas, s.years)[None, :]
+    )
+    growth = {"primary_care": gpfv[None, :], "mental_health": alloc["CCGs"] / alloc["CCGs"][:, :1]}
+    extra = {"primary_care": 0.0, "mental_health": mh_extra}
+    received, _ = ledger.totals()
     total = 0.0
-    for kind, floor in floors.items():
+    for kind in ("primary_care", "mental_health"):
         i = s.ids[kind]
-        extra = np.maximum(floor - costs.own[i], 0.0)
-        costs.own[i] += extra
-        ledger.pay("commissioner", kind, "committed investment", extra)
-        total = total + extra
+        income = base.income[i][:, None] * growth[kind] + extra[kind]
+        floor = base.cost[i][:, None] * growth[kind] + extra[kind]
+        # From 2017/18: in 2016/17 the provider has what it was paid (the calibrated base year).
+        after = (s.elapsed > 0).astype(float)
+        ledger.pay(
+            "commissioner", kind, "committed investment", np.maximum(income - received[i], 0.0) * after
+        )
+        more = np.maximum(floor - costs.own[i], 0.0)
+        costs.own[i] += more
+        total = total + more
     costs.lines["committed_investment"] = costs.lines["committed_investment"] + total
 
 
