@@ -102,4 +102,8 @@ def test_the_board_report_and_workbook_carry_the_finance_leads_tables(gm, tmp_pa
     assert inv.freeze_panes is not None
     wf = wb["Workforce"]
     groups = {wf.cell(r, 1).value for r in range(5, wf.max_row + 1)}
-    assert {"GPs", "Community nurses", "Care workers (home care and care homes)"} <= groups
+    assert {
+        "GPs",
+        "Community nurses",
+        "Care workers (council-funded home care and care homes only)",
+    } <= groups

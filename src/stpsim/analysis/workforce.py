@@ -45,8 +45,8 @@ TITLES = {
     "practice_nurses": "Practice nurses",
     "community_nurses": "Community nurses",
     "consultants_and_geriatricians": "Consultants and geriatricians (in the care models)",
-    "physiotherapists": "Physiotherapists",
-    "care_workers": "Care workers (home care and care homes)",
+    "physiotherapists": "Physiotherapists (community and direct-access contacts only)",
+    "care_workers": "Care workers (council-funded home care and care homes only)",
 }
 # Staff groups counted from the run's sessions: group -> capacity measure.
 SESSION_GROUPS = {
@@ -148,8 +148,11 @@ def workforce(results) -> dict:
         "factors": factors,
         "notes": (
             "Whole-time equivalents needed to deliver the modelled activity, summed over the "
-            "footprints. Consultants and geriatricians count only the consultant time the care "
-            "models deploy; hospital-at-home patient days are not turned into staff."
+            "footprints. Each group covers only the activity modelled: physiotherapists the "
+            "community and direct-access contacts (not hospital physiotherapy), care workers the "
+            "home care and care homes councils fund (not self-funded care). Consultants and "
+            "geriatricians count only the consultant time the care models deploy; "
+            "hospital-at-home patient days are not turned into staff."
         ),
     }
 
