@@ -396,7 +396,7 @@ def test_national_tariff_takes_each_years_rates_from_the_rule_book(monkeypatch):
 
     import numpy as np
 
-    from stpsim.payment import mechanisms, rules
+    from stpsim.payment import rules
     from stpsim.payment.mechanisms import Context, NationalTariff
 
     years = np.array([2016, 2017])
@@ -425,7 +425,6 @@ def test_national_tariff_takes_each_years_rates_from_the_rule_book(monkeypatch):
     def halved(year):
         return dataclasses.replace(real(year), mret_rate=0.5)
 
-    monkeypatch.setattr(mechanisms, "rule_book", halved)
     monkeypatch.setattr(rules, "rule_book", halved)
     np.testing.assert_allclose(paid(NationalTariff(payee="acute")), [75_000.0, 75_000.0])
     np.testing.assert_allclose(paid(NationalTariff(payee="acute", mret_rate=1.0)), [100_000.0, 100_000.0])

@@ -179,21 +179,15 @@ class Rollup:
         """Each published 2016/17 national figure beside the modelled one (England, summed over
         the footprints draw by draw; GBP, surplus +): what the calibration reproduces and what
         it does not yet."""
-        from .finance.starting import reported_and_stf
-        from .parameters import assumption
+        from .finance.starting import central_underlying_deficit
 
         def pos(kinds: tuple[str, ...]) -> dict:
             x = sum(self.do_nothing_by_kind[k] for k in kinds).sum(axis=0)[:, 0]
             s = summarise(x)
             return {k: round(float(s[k]), 0) for k in STATS}
 
-        stf = national_check("STF_to_providers") * 1e6
         reported = national_check("provider_sector_reported_deficit") * 1e6
-        one_offs, accounting = (
-            assumption(name, scale=1e9).value
-            for name in ("provider_one_off_savings_2016_17", "provider_accounting_changes_2016_17")
-        )
-        underlying = -(reported_and_stf() + one_offs + accounting)
+        underlying = -central_underlying_deficit()
         trusts = ("acute", "community", "mental_health", "specialised")
         modelled = pos(trusts)
         return [
@@ -207,7 +201,7 @@ class Rollup:
             {
                 "measure": "NHS trusts' reported position",
                 "published": round(reported, 0),
-                "modelled": {k: round(v + stf + one_offs + accounting, 0) for k, v in modelled.items()},
+                "modelled": {k: round(v - underlying + reported, 0) for k, v in modelled.items()},
                 "how": "the modelled underlying position plus STF support, one-off savings and accounting "
                 "changes (central values)",
             },
@@ -334,8 +328,7 @@ def fyfv_on_scope(years: tuple[int, ...]) -> dict:
     by the in-scope share of NHS England's revenue allocation. Context, computed not drawn."""
     from . import assumptions
     from .finance.allocations import KINDS, published_allocations
-    from .finance.starting import national_underlying_deficit
-    from .parameters import assumption
+    from .finance.starting import central_underlying_deficit
 
     pressure = (
         fact(
@@ -355,11 +348,7 @@ def fyfv_on_scope(years: tuple[int, ...]) -> dict:
         period="2016/17",
     )
     in_scope = {y: sum(alloc[(k, y)] for k in KINDS) for y in years if y <= 2020}
-    one_offs, accounting = (
-        np.array([assumption(name, scale=1e9).value])
-        for name in ("provider_one_off_savings_2016_17", "provider_accounting_changes_2016_17")
-    )
-    start = in_scope[BASE_YEAR] + float(national_underlying_deficit(one_offs, accounting)[0])
+    start = in_scope[BASE_YEAR] + central_underlying_deficit()
     gap = {
         year_label(y): round(start * ((1 + pressure) * (1 + inflation)) ** (y - BASE_YEAR) - a, 0)
         for y, a in in_scope.items()

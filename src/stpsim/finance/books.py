@@ -427,13 +427,13 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     growth = {"primary_care": gpfv[None, :], "mental_health": alloc["CCGs"] / alloc["CCGs"][:, :1]}
     extra = {"primary_care": 0.0, "mental_health": mh_extra}
     received, _ = ledger.totals()
+    # From 2017/18: in 2016/17 the provider has what it was paid (the calibrated base year).
+    after = (s.elapsed > 0).astype(float)
     total = 0.0
     for kind in ("primary_care", "mental_health"):
         i = s.ids[kind]
         income = base.income[i][:, None] * growth[kind] + extra[kind]
         floor = base.cost[i][:, None] * growth[kind] + extra[kind]
-        # From 2017/18: in 2016/17 the provider has what it was paid (the calibrated base year).
-        after = (s.elapsed > 0).astype(float)
         ledger.pay(
             "commissioner", kind, "committed investment", np.maximum(income - received[i], 0.0) * after
         )

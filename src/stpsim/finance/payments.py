@@ -12,6 +12,7 @@ from ..contract_terms import FinanceOptions, preset_contracts
 from ..organisations import Organisation, resolve
 from ..payment import Context, Contract, RuleBook, contract, rule_book, year_masks
 from ..payment.mechanisms import NationalTariff
+from ..payment.rules import year_rates
 
 __all__ = [
     "Context",
@@ -32,7 +33,7 @@ def cquin_rates(years: np.ndarray, spec: Contract, payee: Organisation) -> np.nd
         return np.zeros((1, len(years)))
     if spec.cquin_rate is not None:
         return np.full((1, len(years)), spec.cquin_rate)
-    return np.array([[rule_book(int(y)).cquin_rate for y in years]])
+    return year_rates(years, "cquin_rate")
 
 
 def cquin_paid(years: np.ndarray, spec: Contract, payee: Organisation, achievement: np.ndarray) -> np.ndarray:
@@ -42,7 +43,7 @@ def cquin_paid(years: np.ndarray, spec: Contract, payee: Organisation, achieveme
     rate = cquin_rates(years, spec, payee) * achievement[:, None]
     if payee.kind == "primary_care":
         return rate
-    return rate + np.array([[rule_book(int(y)).cquin_in_block for y in years]])
+    return rate + year_rates(years, "cquin_in_block")
 
 
 def price_uplift(years: np.ndarray, payee: Organisation) -> np.ndarray:
@@ -50,7 +51,7 @@ def price_uplift(years: np.ndarray, payee: Organisation) -> np.ndarray:
     core prices; 1 for general practice, which never had CQUIN."""
     if payee.kind == "primary_care":
         return np.ones((1, len(years)))
-    return 1.0 + np.array([[rule_book(int(y)).cquin_in_prices for y in years]])
+    return 1.0 + year_rates(years, "cquin_in_prices")
 
 
 def contracts_for(options: FinanceOptions, orgs: list[Organisation]) -> list[Contract]:

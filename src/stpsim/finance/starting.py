@@ -45,6 +45,18 @@ def national_underlying_deficit(one_offs: np.ndarray, accounting: np.ndarray) ->
     return reported_and_stf() + one_offs + accounting
 
 
+def central_underlying_deficit() -> float:
+    """England's providers' 2016/17 underlying deficit at the central one-offs and accounting
+    changes, GBP: context for the national arithmetic, not a draw."""
+    from ..parameters import assumption
+
+    one_offs, accounting = (
+        np.array([assumption(name, scale=1e9).value])
+        for name in ("provider_one_off_savings_2016_17", "provider_accounting_changes_2016_17")
+    )
+    return float(national_underlying_deficit(one_offs, accounting)[0])
+
+
 def footprint_deficit(lsoas: np.ndarray, loans_weight: np.ndarray, national: np.ndarray) -> np.ndarray:
     """An area's 2016/17 underlying trust deficit by draw, GBP: its share (of England's
     ``national`` by draw) of the loans its trusts drew (spread over their 2017 footprint by

@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .. import contracts
-from .rules import ELECTIVE, rule_book, year_masks, year_rates
+from .rules import ELECTIVE, year_masks, year_rates
 
 EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
 Share = Field(ge=0.0, le=1.0)
@@ -131,7 +131,7 @@ class NationalTariff(Contract):
             baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path
             ea = by_setting[..., j]
             withheld = ea - contracts.mret(ea, baseline, year_rates(ctx.years, "mret_rate", self.mret_rate))
-            readmissions = np.array([[rule_book(int(y)).readmission_rule for y in ctx.years]])
+            readmissions = year_rates(ctx.years, "readmission_rule") > 0
             withheld = withheld + np.where(
                 readmissions,
                 contracts.readmission_withholding(ea, self.readmission_share, self.avoidable_share),

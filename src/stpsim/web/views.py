@@ -861,13 +861,18 @@ def _public_reader():
     return PUBLIC
 
 
+def _plan_view_reader(actor):
+    """Who reads England's plan view: national users themselves, everyone else as the public."""
+    return actor if actor is not None and actor.role == "national" else _public_reader()
+
+
 def england_plan_versions(service, actor) -> dict[str, dict]:
     """Each footprint's plan for England's plan view, as ``Service.get_version`` documents by
     footprint code: the latest submission that was not returned (as ``rollup_submissions``
     chooses them) for national users; for everyone else (anonymous visitors too: ``actor`` None)
     the latest accepted, published one."""
-    national = actor is not None and actor.role == "national"
-    reader = actor if national else _public_reader()
+    reader = _plan_view_reader(actor)
+    national = reader is actor
     latest: dict[str, dict] = {}
     for sub in service.list_submissions(reader):  # oldest first: the last one kept is the latest
         if sub["state"] == "returned" or (not national and sub["state"] != "accepted"):
@@ -904,7 +909,7 @@ def footprint_plan(service, actor, code: str) -> FootprintPlan | None:
     v = england_plan_versions(service, actor).get(code)
     if v is None:
         return None
-    reader = actor if actor is not None and actor.role == "national" else _public_reader()
+    reader = _plan_view_reader(actor)
     doc = service.run(reader, v["id"], v["version"])
     return FootprintPlan(v["id"], v["version"], v["name"], doc["draws"], doc["seed"], key_numbers(doc))
 
@@ -913,7 +918,7 @@ def england_with_plans(service, actor, year: str) -> dict[str, float]:
     """{footprint code: its plan's gap in ``year`` (or the plan's last year if it stops
     earlier), £, mean} for England's plan view, each read from the plan version's stored run
     record: the figure its results page, report and API show, at the plan's own draws and seed."""
-    reader = actor if actor is not None and actor.role == "national" else _public_reader()
+    reader = _plan_view_reader(actor)
     out = {}
     for code, v in england_plan_versions(service, actor).items():
         gap = service.run(reader, v["id"], v["version"])["finance"]["system"]["gap"]
