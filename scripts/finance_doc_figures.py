@@ -73,11 +73,18 @@ def per_head(doc: dict) -> str:
     rows.sort()
     low, high = rows[0], rows[-1]
     median = statistics.median(v for v, _ in rows)
+    drivers = doc["england"]["gap_per_head_drivers"]
+    top = list(drivers["share_of_spread"].values())
+    cv = drivers["spread"]["coefficient_of_variation"]
     return (
         f"**Across footprints**, the do-nothing gap in 2020/21 runs from £{low[0]:,.0f} a head "
         f"({low[1]}) to £{high[0]:,.0f} ({high[1]}), with a median of £{median:,.0f} "
-        f"(max/min {high[0] / low[0]:.2f}). IPPR's reading of the STPs' own do-nothing gaps gave "
-        "£216 to £769 a head (*STPs: kill or cure?*, 2017)."
+        f"(max/min {high[0] / low[0]:.2f}, coefficient of variation {cv:.2f}). IPPR's reading of "
+        "the STPs' own do-nothing gaps gave £216 to £769 a head (*STPs: kill or cure?*, 2017; "
+        "coefficient of variation about 0.28), but the plans measured their gaps in different "
+        "ways. Shares of the modelled spread (a negative share narrows it): "
+        + "; ".join(f"{t['title']} {100 * t['share']:+.0f}%" for t in top[:3])
+        + "."
     )
 
 

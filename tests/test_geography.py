@@ -121,9 +121,10 @@ def test_presets_partition_england_and_share_its_need(geo, n):
     np.testing.assert_allclose(proj.population.sum(axis=(1, 2, 3, 4)), ons.sum(axis=(1, 2)), rtol=1e-9)
 
     years = np.array([2016, 2020])
-    shares = np.stack([allocations.need_share(f.lsoas, years) for f in fps])
-    assert (shares > 0).all()
-    np.testing.assert_allclose(shares.sum(axis=0), [1.0, 1.0], rtol=1e-9)
+    for kind in allocations.KINDS:  # need alone, or need and distance from target (CCGs)
+        shares = np.stack([allocations.allocation_share(kind, f.lsoas, years) for f in fps])
+        assert (shares > 0).all()
+        np.testing.assert_allclose(shares.sum(axis=0), [1.0, 1.0], rtol=1e-9)
 
 
 def test_icb_presets_are_found_by_ods_code_and_shared_codes_are_the_same_area():
@@ -161,6 +162,11 @@ def test_need_spend_and_deficit_of_the_parts_add_up_to_the_whole(index, k, seed,
         allocations.need_share(whole.lsoas, years),
         rtol=1e-12,
     )
+    np.testing.assert_allclose(
+        sum(allocations.allocation_share("CCGs", p, years) for p in parts),
+        allocations.allocation_share("CCGs", whole.lsoas, years),
+        rtol=1e-12,
+    )
 
     spends = [councils.base_spend(p) for p in parts]
     ws = councils.base_spend(whole.lsoas)
@@ -180,6 +186,9 @@ def test_need_spend_and_deficit_of_the_parts_add_up_to_the_whole(index, k, seed,
 def test_englands_need_spend_and_deficit_are_the_sum_over_all_small_areas():
     everyone = np.arange(geography.small_areas().n)
     np.testing.assert_allclose(allocations.need_weighted(everyone), allocations.england_need(), rtol=1e-12)
+    np.testing.assert_allclose(
+        allocations.funded_need(everyone), allocations.england_funded_need(), rtol=1e-12
+    )
     np.testing.assert_allclose(councils.base_spend(everyone).total, councils.england_spend(), rtol=1e-12)
     national = starting.national_underlying_deficit(np.array([0.6e9, 0.8e9]), np.array([0.2e9, 0.3e9]))
     # GBP 791m reported + GBP 1.8bn STF + the one-offs + the accounting changes

@@ -157,3 +157,21 @@ def test_books_by_kind_partition_england_and_each_footprint_draw_by_draw(serial)
     # Without a plan a footprint's two sets of books are one.
     f = serial.codes.index("E54000005")
     assert np.array_equal(serial.by_kind["acute"][f], serial.do_nothing_by_kind["acute"][f])
+
+
+def test_gap_per_head_drivers_split_each_footprints_difference_from_england_exactly(serial):
+    """Issue 19, item 2: what makes footprints differ per head. Each footprint's difference from
+    England's do-nothing gap per head is split by bridge line, and the lines' shares of the spread
+    across footprints sum to one."""
+    d = serial.to_dict()["england"]["gap_per_head_drivers"]
+    pop = serial.population[:, -1]
+    gap = serial.do_nothing_gap[:, :, -1].mean(axis=1) / pop
+    england = serial.do_nothing_gap[:, :, -1].mean(axis=1).sum() / pop.sum()
+    assert d["year"] == "2020/21" and d["england_gap_per_head"] == round(float(england), 2)
+    for f, code in enumerate(serial.codes):
+        assert sum(d["footprints"][code].values()) == pytest.approx(gap[f] - england, abs=0.06)
+    assert sum(v["share"] for v in d["share_of_spread"].values()) == pytest.approx(1.0, abs=0.005)
+    assert d["spread"]["min"] == round(float(gap.min()), 2)
+    assert d["spread"]["max"] == round(float(gap.max()), 2)
+    shares = [abs(v["share"]) for v in d["share_of_spread"].values()]
+    assert shares == sorted(shares, reverse=True)

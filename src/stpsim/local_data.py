@@ -529,7 +529,7 @@ def template_rows(fp) -> dict[str, list[dict]]:
     """Each table's rows filled with ``fp``'s national defaults (floats written in full, so the
     template read back gives identical numbers)."""
     from . import costs
-    from .finance.allocations import national_allocation, need_share
+    from .finance.allocations import allocation_share, national_allocation
     from .organisations import footprint_shares, organisations
 
     pop = default_population(fp)
@@ -561,13 +561,13 @@ def template_rows(fp) -> dict[str, list[dict]]:
         if shares[i, j] > 0
     ]
     years = np.array(ALLOCATION_YEARS)
-    share = need_share(fp.lsoas, years)
     zero = np.zeros(1)
+    share = {kind: allocation_share(kind, fp.lsoas, years) for kind in ALLOCATION_KINDS}
     rows["allocations"] = [
         {
             "year": year_label(int(y)),
             "kind": kind,
-            "allocation_gbp": repr(float((national_allocation(kind, years, zero) * share[None, :])[0, t])),
+            "allocation_gbp": repr(float((national_allocation(kind, years, zero) * share[kind])[0, t])),
         }
         for kind in ALLOCATION_KINDS
         for t, y in enumerate(years)

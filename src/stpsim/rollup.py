@@ -220,6 +220,44 @@ class Rollup:
             },
         ]
 
+    def gap_per_head_drivers(self) -> dict:
+        """What makes footprints' do-nothing gaps per head differ, in the last year: each
+        footprint's difference from England's gap per head split exactly by bridge line (the
+        lines sum to the gap), and each line's share of the spread across footprints (its
+        covariance with the gap per head over the gap's variance; the shares sum to one). The
+        2016/17 position carries where the trusts in deficit were; allocation growth carries
+        need, deprivation and each CCG's distance from target; demography the ageing."""
+        pop = self.population[:, -1]
+        lines = {k: v[:, :, -1].mean(axis=1) / pop for k, v in self.bridge.items()}  # per head
+        england = {k: float(v[:, :, -1].mean(axis=1).sum() / pop.sum()) for k, v in self.bridge.items()}
+        gap = self.do_nothing_gap[:, :, -1].mean(axis=1) / pop
+        var = float(((gap - gap.mean()) ** 2).mean())
+        share = {
+            k: float(((v - v.mean()) * (gap - gap.mean())).mean() / var) if var else 0.0
+            for k, v in lines.items()
+        }
+        return {
+            "year": year_label(self.years[-1]),
+            "england_gap_per_head": round(
+                float(self.do_nothing_gap[:, :, -1].mean(axis=1).sum() / pop.sum()), 2
+            ),
+            "spread": {
+                "min": round(float(gap.min()), 2),
+                "median": round(float(np.median(gap)), 2),
+                "max": round(float(gap.max()), 2),
+                "max_over_min": round(float(gap.max() / gap.min()), 3) if gap.min() > 0 else None,
+                "coefficient_of_variation": round(float(gap.std() / gap.mean()), 3) if gap.mean() else None,
+            },
+            "share_of_spread": {
+                k: {"title": finance.BRIDGE_TITLES[k], "share": round(v, 3)}
+                for k, v in sorted(share.items(), key=lambda kv: -abs(kv[1]))
+            },
+            "footprints": {
+                code: {k: round(float(lines[k][f] - england[k]), 2) for k in lines}
+                for f, code in enumerate(self.codes)
+            },
+        }
+
     def top_gap_per_head(self, n: int = 10) -> list[int]:
         """Footprint indices with the largest mean plan gap per head in the last year."""
         per_head = self.plan_gap[:, :, -1].mean(axis=1) / self.population[:, -1]
@@ -261,6 +299,8 @@ class Rollup:
             england["do_nothing_books_by_kind"] = self._books_by_kind(self.do_nothing_by_kind)
             if self.years[0] == BASE_YEAR:
                 england["base_year_tie_out"] = self.base_year_tie_out()
+        if self.bridge:
+            england["gap_per_head_drivers"] = self.gap_per_head_drivers()
         planned = [f for f, p in enumerate(self.plan_names) if p is not None]
         if planned:
             pg = self.plan_gap[planned].sum(axis=0)

@@ -2,9 +2,11 @@
 
 CCG, primary care and specialised commissioning allocations (published for England to 2020/21)
 are shared between footprints by need-weighted population: each person-year weighted by the
-expected NHS cost of their age, sex and frailty segment at 2016/17 rates and unit costs. That is
-the method assumption ``allocation_share_by_need``; NHS England's own formula adds deprivation
-and unmet need, which the reference data cannot give by footprint.
+expected NHS cost of their age, sex and frailty segment at 2016/17 rates and unit costs, and
+for deprivation (method assumption ``allocation_share_by_need``). CCG allocations then follow
+each CCG's published distance from its target allocation and the pace at which it closed
+(``ccg_distance_from_target_2018_19``; assumption ``distance_from_target_path``): an area over
+target gets more than its need, and less growth, than an area under it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from .. import activity, assumptions, geography, population
 from ..axes import AGES, SETTINGS, YEARS, year_label
 from ..cache import persistent
 from ..costs import BED_DAYS, unit_cost_vector
-from ..reference import fact
+from ..reference import fact, table
 
 KINDS = ("CCGs", "Primary care", "Specialised commissioning")
 PUBLISHED_TO = 2020
@@ -108,3 +110,84 @@ def need_share(lsoas: np.ndarray, years: np.ndarray) -> np.ndarray:
     """An area's share of England's need-weighted population by year."""
     t = years - int(YEARS[0])
     return need_weighted(lsoas)[t] / england_need()[t]
+
+
+DFT_YEAR = 2018  # the year whose distances from target are published (2018/19)
+
+
+def distance_path(opening: np.ndarray, closing: np.ndarray, pace: float) -> np.ndarray:
+    """(ccg, year 2016..2035) each CCG's distance from target relative to England's (fractions,
+    + over target), from its 2018/19 distance before (``opening``) and after (``closing``) pace of
+    change, each relative to England's. The 2017/18 allocation is the 2018/19 one before pace of
+    change; 2016/17 is one more step of the same size back. After 2018/19 the step continues
+    (times ``pace``) until the distance reaches zero, never crossing it; a CCG whose step moved
+    it away from target holds its 2018/19 distance. From 2020/21, the last published year, the
+    distance holds."""
+    step = opening - closing  # how far pace of change moved the CCG in 2018/19
+    years = np.arange(int(YEARS[0]), int(YEARS[-1]) + 1)
+    back = np.clip(DFT_YEAR - years, 0, None)[None, :]  # 2, 1, 0, 0 ...
+    ahead = np.clip(np.minimum(years, PUBLISHED_TO) - DFT_YEAR, 0, None)[None, :]
+    converging = (np.sign(step) == np.sign(closing))[:, None]
+    towards = np.sign(closing)[:, None] * np.maximum(
+        np.abs(closing)[:, None] - pace * np.abs(step)[:, None] * ahead, 0
+    )
+    later = np.where(converging, towards, closing[:, None])
+    return np.where(back > 0, closing[:, None] + step[:, None] * back, later)
+
+
+@persistent
+def small_area_distance() -> np.ndarray:
+    """(lsoa, year 2016..2035) each small area's CCG's distance from target, relative to
+    England's (published 2018/19 figures, ``distance_path``; a CCG with none is at target)."""
+    assumptions.get("distance_from_target_path")
+    pace = float(assumptions.value("distance_from_target_path"))
+    df = table("ccg_distance_from_target_2018_19")
+    target = df["target_allocation_gbp000"].to_numpy(float, na_value=0.0)
+    opening = df["opening_dft_pct"].to_numpy(float, na_value=0.0) / 100
+    closing = df["closing_dft_pct"].to_numpy(float, na_value=0.0) / 100
+
+    def relative(d: np.ndarray) -> np.ndarray:  # against England's target-weighted distance
+        return (1 + d) / (1 + (d * target).sum() / target.sum()) - 1
+
+    by_ccg = distance_path(relative(opening), relative(closing), pace)
+    index = {c: i for i, c in enumerate(df["ccg16cd"].astype(str))}
+    rows = np.array([index[c] for c in geography.small_areas().codes["ccg16cd"]])
+    return by_ccg[rows]
+
+
+@persistent
+def small_area_need() -> np.ndarray:
+    """(lsoa, year 2016..2035) each small area's need-weighted population."""
+    sa = geography.small_areas()
+    bands = sa.bands_2018 * geography.deprivation_weights() * population.band_scale()
+    return bands @ need_per_band()
+
+
+_FUNDED: dict[str, np.ndarray] = {}
+
+
+def funded_need(lsoas: np.ndarray) -> np.ndarray:
+    """An area's need-weighted population by year, 2016..2035, each small area's raised or
+    lowered by its CCG's distance from target: what CCG allocations follow (additive over areas)."""
+    key = geography.area_key(lsoas)
+    if key not in _FUNDED:
+        if len(_FUNDED) > 512:
+            _FUNDED.clear()
+        _FUNDED[key] = (small_area_need()[lsoas] * (1 + small_area_distance()[lsoas])).sum(axis=0)
+        _FUNDED[key].flags.writeable = False
+    return _FUNDED[key]
+
+
+@persistent
+def england_funded_need() -> np.ndarray:
+    return (small_area_need() * (1 + small_area_distance())).sum(axis=0)
+
+
+def allocation_share(kind: str, lsoas: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """An area's share of England's allocation of ``kind`` by year: CCG allocations by need
+    and distance from target; primary care and specialised commissioning by need alone (their
+    own distances are not published by CCG in the reference data)."""
+    if kind != "CCGs":
+        return need_share(lsoas, years)
+    t = years - int(YEARS[0])
+    return funded_need(lsoas)[t] / england_funded_need()[t]

@@ -23,7 +23,7 @@ from ..geography import Footprint
 from ..organisations import Organisation, footprint_shares, organisations, resolve
 from ..reference import fact
 from . import councils, provider_costs
-from .allocations import PUBLISHED_TO, national_allocation, need_share, population_index
+from .allocations import PUBLISHED_TO, allocation_share, national_allocation, need_share, population_index
 from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
 from .params import FinanceParams
 from .payments import Context, contract_value, contracts_for, cquin_paid, price_uplift, rule_book
@@ -124,7 +124,7 @@ class _Setup:
             last = np.minimum(years, PUBLISHED_TO)
             base = np.array([self.local_allocations[(kind, int(y))] for y in last])
             return base[None, :] * (1 + g[:, None]) ** (years - last)[None, :]
-        return national_allocation(kind, years, g) * need_share(self.lsoas, years)[None, :]
+        return national_allocation(kind, years, g) * allocation_share(kind, self.lsoas, years)[None, :]
 
     def mff(self, o: Organisation) -> float:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
