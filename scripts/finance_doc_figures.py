@@ -60,11 +60,14 @@ def reconciliation(doc: dict) -> str:
 def starting(doc: dict) -> str:
     tie = {r["measure"]: r for r in doc["england"]["base_year_tie_out"]}
     trusts = tie["NHS trusts' underlying position"]
+    ccgs = tie["CCGs' position before the 1% risk reserve"]
     gap0 = doc["england"]["do_nothing_gap"]["2016/17"]["mean"]
     return (
         f"England's do-nothing gap in 2016/17 is £{gap0 / 1e9:.2f}bn: the trusts' underlying deficit "
         f"(modelled £{-trusts['modelled']['mean'] / 1e9:.2f}bn against the published "
-        f"£{-trusts['published'] / 1e9:.2f}bn) and the social care market gap."
+        f"£{-trusts['published'] / 1e9:.2f}bn), the CCGs' overspend (modelled "
+        f"£{-ccgs['modelled']['mean'] / 1e6:,.0f}m against £{-ccgs['published'] / 1e6:,.0f}m; the year's "
+        "activity noise moves it) and the social care market gap."
     )
 
 

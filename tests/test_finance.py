@@ -282,6 +282,7 @@ def _books(doc_finance, draws=20, interventions=None, custom=None):
 
 def test_base_year_books_are_calibrated():
     from stpsim.finance import councils, finance_parameters
+    from stpsim.finance.books import commissioner_position
     from stpsim.finance.starting import footprint_deficit
 
     # Under the rules in force in 2016/17 (payment by results with MRET): the published
@@ -293,19 +294,31 @@ def test_base_year_books_are_calibrated():
     margin = np.full(len(ids), np.nan)
     margin[internal] = b.surplus[internal, :, 0].mean(axis=1) / b.income[internal, :, 0].mean(axis=1)
     # Trusts carry the footprint's share of the underlying deficit alike; general practice (not
-    # a trust) and the commissioners break even: MRET is not counted twice.
+    # a trust) breaks even: MRET is not counted twice.
     trusts = [margin[ids.index(o)] for o in ("acute:REF", "community", "mental_health", "specialised")]
     assert max(trusts) < -0.005 and max(trusts) - min(trusts) < 0.01
     assert abs(margin[ids.index("primary_care")]) < 0.01
-    assert abs(margin[ids.index("commissioner")]) < 0.005
-    # The 2016/17 position is exactly the trusts' deficit plus the social care market gap.
-    params = finance_parameters(declare(p).draw(3, range(200)))
+    # The commissioners start at their share of the CCGs' published GBP 556m overspend, by CCG
+    # allocation: Cornwall's CCG allocation over England's, times 556m.
+    from stpsim.finance.allocations import allocation_share, national_allocation
     from stpsim.footprint import find
 
     area = find(CORNWALL).lsoas
-    expected = footprint_deficit(
-        area, params.deficit_loans_weight, params.national_deficit
-    ) + councils.market_gap(area, params)
+    y0 = np.array([2016])
+    share = allocation_share("CCGs", area, y0)[0]
+    ccgs = -556e6 * share
+    assert commissioner_position(national_allocation("CCGs", y0, np.zeros(1))[:, 0] * share)[
+        0
+    ] == pytest.approx(ccgs, rel=1e-12)
+    assert b.surplus[ids.index("commissioner"), :, 0].mean() == pytest.approx(ccgs, rel=0.1)
+    # The 2016/17 position is exactly the trusts' deficit, the CCGs' overspend and the social
+    # care market gap.
+    params = finance_parameters(declare(p).draw(3, range(200)))
+    expected = (
+        footprint_deficit(area, params.deficit_loans_weight, params.national_deficit)
+        + councils.market_gap(area, params)
+        - ccgs
+    )
     assert np.allclose(b.bridge["starting_deficit"][:, 0], expected, rtol=1e-12)
 
 

@@ -209,8 +209,8 @@ class Rollup:
                 "measure": "CCGs' position before the 1% risk reserve",
                 "published": round(national_check("CCG_aggregate_overspend_before_risk_reserve") * 1e6, 0),
                 "modelled": pos(("commissioner",)),
-                "how": "the model's commissioners break even in 2016/17 (assumption "
-                "commissioner_base_year_balance): not yet placed",
+                "how": "the published overspend shared by CCG allocation (assumption "
+                "commissioner_base_year_position)",
             },
             {
                 "measure": "General practice",

@@ -195,13 +195,21 @@ class BaseYear:
     cost: np.ndarray  # (org, draw) own cost: income plus its share of the trusts' deficit
     allocation: np.ndarray  # (draw,) CCG and primary care
     paid: np.ndarray  # (draw,) what the commissioners spent on modelled care
+    commissioner_start: np.ndarray  # (draw,) the commissioners' 2016/17 position (- overspent)
+
+    @property
+    def other_spending(self) -> np.ndarray:
+        """(draw,) The commissioners' 2016/17 spending on care not modelled (prescribing,
+        continuing care and the rest): what their allocation leaves after the modelled care,
+        plus what they overspent."""
+        return self.allocation - self.paid - self.commissioner_start
 
 
 def base_year(s: _Setup) -> BaseYear:
     """The 2016/17 books: providers' costs are their contract income (tariff at that year's
     activity, CQUIN under the NHS Standard Contract) plus their share of the footprint's
-    underlying deficit; whatever the allocation leaves is the commissioners' other spending, so
-    they break even (assumption ``commissioner_base_year_balance``)."""
+    underlying deficit; the commissioners' other spending is whatever the allocation leaves, plus
+    their share of the CCGs' published overspend (``commissioner_position``)."""
     p = s.p
     org_base = s.shares[:, None, :] * (s.base_act * s.keep)[None]
     y0 = np.array([BASE_YEAR])
@@ -229,7 +237,21 @@ def base_year(s: _Setup) -> BaseYear:
     nhs_paid = income[[i for i, o in enumerate(s.orgs) if o.kind in (*ACTIVITY_KINDS, "mental_health")]].sum(
         0
     )
-    return BaseYear(org_base, income, cost, ccg0 + pc0, out_of_area + nhs_paid)
+    start = commissioner_position(ccg0)
+    return BaseYear(org_base, income, cost, ccg0 + pc0, out_of_area + nhs_paid, start)
+
+
+def commissioner_position(ccg0: np.ndarray) -> np.ndarray:
+    """(draw,) The commissioners' 2016/17 position: the CCGs' published aggregate overspend
+    before the 1% risk reserve was released (GBP 556m: the reserve was non-recurrent, so this is
+    the underlying position), shared by CCG allocation (``ccg0``, by draw). No CCG-level outturn
+    was found; assumption ``commissioner_base_year_position``."""
+    assumptions.get("commissioner_base_year_position")
+    national = fact(
+        "national_finance_checks_2016_17", "CCG_aggregate_overspend_before_risk_reserve", column="item"
+    )
+    england = national_allocation("CCGs", np.array([BASE_YEAR]), np.zeros(1))[0, 0]
+    return national * 1e6 * ccg0 / england
 
 
 def _mret_withheld(s: _Setup, o: Organisation, base: np.ndarray, rate: float) -> np.ndarray:
@@ -397,7 +419,7 @@ def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
                 grow(s.p.real_growth["specialised"]),
             )
         elif o.kind == "commissioner":
-            other0 = base.allocation - base.paid
+            other0 = base.other_spending
             lines = provider_costs.index_lines(
                 other0, idx["need"][t] * one, grow(s.p.other_commissioned_growth), one, s.prices_index
             )
@@ -608,7 +630,7 @@ def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
     commissioners' other spending and out-of-area care, less the 2016/17 allocations. By
     construction it is the footprint's share of the trusts' underlying deficit."""
     nhs = [i for i, o in enumerate(s.orgs) if o.kind not in ("external", "social_care", "commissioner")]
-    other0 = base.allocation - base.paid
+    other0 = base.other_spending
     y0 = np.array([BASE_YEAR])
     alloc0 = base.allocation + s.allocation("Specialised commissioning", y0)[:, 0]
     return base.cost[nhs].sum(axis=0) + other0 + ooa_base - alloc0
