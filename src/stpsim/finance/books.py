@@ -246,12 +246,16 @@ def commissioner_position(ccg0: np.ndarray) -> np.ndarray:
     before the 1% risk reserve was released (GBP 556m: the reserve was non-recurrent, so this is
     the underlying position), shared by CCG allocation (``ccg0``, by draw). No CCG-level outturn
     was found; assumption ``commissioner_base_year_position``."""
-    assumptions.get("commissioner_base_year_position")
-    national = fact(
-        "national_finance_checks_2016_17", "CCG_aggregate_overspend_before_risk_reserve", column="item"
-    )
     england = national_allocation("CCGs", np.array([BASE_YEAR]), np.zeros(1))[0, 0]
-    return national * 1e6 * ccg0 / england
+    return _ccg_overspend() * ccg0 / england
+
+
+@persistent
+def _ccg_overspend() -> float:
+    """England's CCGs' 2016/17 position before the risk reserve, GBP (table read once)."""
+    assumptions.get("commissioner_base_year_position")
+    item = "CCG_aggregate_overspend_before_risk_reserve"
+    return fact("national_finance_checks_2016_17", item, column="item") * 1e6
 
 
 def _mret_withheld(s: _Setup, o: Organisation, base: np.ndarray, rate: float) -> np.ndarray:
