@@ -137,3 +137,26 @@ def test_older_people_drive_emergency_demand():
     r = activity.rates().age_sex[SETTINGS.index("emergency_admissions")]
     assert r[0, 90] > 3 * r[0, 40]
     assert activity.rates().age_sex[SETTINGS.index("care_home_weeks")][:, :65].sum() == 0
+
+
+def test_englands_2016_17_bed_days_are_kh03s_general_and_acute_beds():
+    """Issue 19, item 9: bed days are calibrated to KH03 (general and acute beds open overnight,
+    January to March 2017, times occupancy, times the year's average over winter), so at KH03's
+    own occupancy England's 2016/17 beds are KH03's beds less the winter peak."""
+    from stpsim.axes import SETTINGS
+    from stpsim.demography import england_base
+
+    r = activity.rates()
+    pop = england_base()
+    days = sum(
+        (r.age_sex[SETTINGS.index(k)] * pop).sum() for k in ("emergency_bed_days", "elective_bed_days")
+    )
+    expected = 103_666 * 0.914 * 0.97 * 365
+    assert days == pytest.approx(expected, rel=1e-12)
+    assert r.targets["general_and_acute_bed_days"].value == pytest.approx(expected, rel=1e-12)
+    assert days / 365 / 0.914 == pytest.approx(103_666 * 0.97, rel=1e-12)
+    # The age profile is HES's: the over-85s stay longer per admission than the under-65s.
+    i = SETTINGS.index("emergency_bed_days")
+    j = SETTINGS.index("emergency_admissions")
+    los = r.age_sex[i] / np.where(r.age_sex[j] > 0, r.age_sex[j], np.nan)
+    assert np.nanmean(los[:, 85:]) > 2 * np.nanmean(los[:, 20:65])

@@ -46,6 +46,14 @@ def _national(measure: str, period: str) -> float:
     return fact("national_activity_totals", measure, period=period)
 
 
+def general_acute_occupied_bed_days() -> float:
+    """England's 2016/17 general and acute bed days: KH03's January to March 2017 beds open
+    overnight times their occupancy, times the year's average over winter, times 365."""
+    beds = fact("general_acute_beds_2016_17", "kh03_general_acute_beds_available_overnight")
+    occupancy = fact("general_acute_beds_2016_17", "kh03_general_acute_occupancy_overnight") / 100
+    return beds * occupancy * float(assumptions.value("kh03_year_over_winter_occupied_beds")) * 365
+
+
 def _unit_cost_count(item: str, year: str = "2016/17") -> float:
     return fact("unit_costs", item, column="item", value="activity_count", year=year)
 
@@ -266,6 +274,13 @@ def rates() -> ActivityRates:
     gp, nurse, gp_total = _gp_and_nurse(pop)
     op_first, op_follow, op_total, _ = _outpatients(pop, adm["_all_admissions"])
     los = _banded("mean_length_of_stay_ordinary_admissions_days", "2017-18")
+    elective_los = float(assumptions.value("los_elective_to_all_ratio"))
+    occupied = general_acute_occupied_bed_days()
+    # HES's length of stay gives the age profile; KH03 the level (general and acute beds only).
+    hes_bed_days = (
+        (adm["emergency_admissions"] + adm["elective_admissions"] * elective_los) * los * pop
+    ).sum()
+    bed_scale = occupied / hes_bed_days
     weeks = float(assumptions.value("weeks_per_year"))
     clients, client_total = _long_term_support(pop)
     dn = _unit_cost_count("District nurse visit, adult, face-to-face (community health services)")
@@ -293,10 +308,8 @@ def rates() -> ActivityRates:
         "day_cases": adm["day_cases"],
         "outpatient_first": op_first,
         "outpatient_followup": op_follow,
-        "emergency_bed_days": adm["emergency_admissions"] * los,
-        "elective_bed_days": adm["elective_admissions"]
-        * los
-        * float(assumptions.value("los_elective_to_all_ratio")),
+        "emergency_bed_days": adm["emergency_admissions"] * los * bed_scale,
+        "elective_bed_days": adm["elective_admissions"] * los * elective_los * bed_scale,
         "home_care_hours": clients * home_share * home_hours * weeks,
         "care_home_weeks": care_home * weeks,
     }
@@ -318,6 +331,12 @@ def rates() -> ActivityRates:
             f"NHS England A&E attendances, all types, 2016/17; age shares HES A&E {AE_AGE_PERIOD}",
         ),
         "emergency_admissions": Target(_national("Emergency admissions (FAEs)", _HES_12M), hes),
+        "general_and_acute_bed_days": Target(
+            occupied,
+            "NHS England KH03, January to March 2017: 103,666 general and acute beds open overnight, "
+            "91.4% occupied, x 365, x the year's average over winter "
+            "(assumption kh03_year_over_winter_occupied_beds)",
+        ),
         "elective_admissions": Target(
             _national("Reference cost activity: Elective Inpatients (EL)", "2016/17"),
             "NHS Reference Costs 2016/17: elective inpatient FCEs (EL)",
