@@ -110,11 +110,24 @@ def forward_view(doc: dict) -> str:
     )
 
 
+def social_care(doc: dict) -> str:
+    rows = ["| Year | Publisher | Measure | Published, £m | Modelled councils' gap, £m (80% interval) |"]
+    rows.append("|---|---|---|---:|---:|")
+    for r in doc["england"]["social_care_check"]:
+        m = r["modelled_gap"]
+        rows.append(
+            f"| {r['period']} | {r['publisher']} | {r['measure']} | {r['published'] / 1e6:,.0f} | "
+            f"{m['mean'] / 1e6:,.0f} ({m['p10'] / 1e6:,.0f} to {m['p90'] / 1e6:,.0f}) |"
+        )
+    return "\n".join(rows)
+
+
 BLOCKS = {
     "reconciliation": reconciliation,
     "starting": starting,
     "per_head": per_head,
     "forward_view": forward_view,
+    "social_care": social_care,
 }
 
 

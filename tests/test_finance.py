@@ -490,3 +490,31 @@ def test_committed_investment_reaches_the_providers_income_and_moves_no_system_m
     np.testing.assert_allclose(
         b.system_surplus, outside - b.own_costs[internal].sum(axis=0), rtol=1e-9, atol=1.0
     )
+
+
+def test_all_adults_need_for_social_care_grows_as_adass_reported():
+    """Issue 19, item 5: demography plus the assumed growth in older people's need per head
+    gives all adults' need growth of about the 2.8% a year ADASS reported for 2017/18."""
+    from stpsim import assumptions, baseline, geography
+    from stpsim.axes import AGES, ALL_SETTINGS
+    from stpsim.costs import unit_cost_vector
+    from stpsim.finance import councils
+
+    fps = geography.preset("stp2017")
+    p = plan.validate({"name": "x", "footprints": [f.code for f in fps], "end_year": "2020/21"})
+    arr = engine.run_block(p, p.places, range(1), declare(p).draw(1, range(1), z={}))
+    k = [ALL_SETTINGS.index(x) for x in ("home_care_hours", "care_home_weeks")]
+    uc = unit_cost_vector()[k]
+    older = (arr.do_nothing_expected[0][:, :, k].sum(axis=1) * uc).sum(axis=1)  # (year,)
+    pop = baseline.projection_of(fps).population.sum(axis=(1, 2, 4))
+    working = pop[:, (AGES >= 18) & (AGES <= 64)].sum(axis=1)
+    everyone = pop.sum(axis=1)
+    base = councils.base_spend(np.arange(geography.small_areas().n))
+    wa_growth = float(assumptions.value("working_age_social_care_demand_growth")) / 100
+    need = (
+        base.older * older / older[0]
+        + base.working_age * working[:5] / working[0] * (1 + wa_growth) ** np.arange(5)
+        + base.other * everyone[:5] / everyone[0]
+    )
+    growth = need[1:4] / need[:3] - 1  # 2017/18 to 2019/20
+    assert ((growth > 0.027) & (growth < 0.029)).all(), growth

@@ -175,3 +175,17 @@ def test_gap_per_head_drivers_split_each_footprints_difference_from_england_exac
     assert d["spread"]["max"] == round(float(gap.max()), 2)
     shares = [abs(v["share"]) for v in d["share_of_spread"].values()]
     assert shares == sorted(shares, reverse=True)
+
+
+def test_social_care_check_sets_each_published_estimate_beside_the_modelled_councils_gap(serial):
+    """Issue 19, item 5: the LGA's and ADASS's figures, each beside the councils' modelled
+    do-nothing gap (England, summed draw by draw) for the same year."""
+    rows = serial.to_dict()["england"]["social_care_check"]
+    lga = [r for r in rows if r["publisher"] == "LGA" and r["period"] == "2019/20"]
+    assert sorted(r["published"] for r in lga) == [1.0e9, 2.2e9, 2.3e9]
+    t = serial.years.index(2019)
+    gap = -serial.do_nothing_by_kind["social_care"].sum(axis=0)[:, t]
+    for r in lga:
+        assert r["modelled_gap"]["mean"] == round(float(gap.mean()), 0)
+        assert r["includes"] and r["source"]
+    assert {r["period"] for r in rows} == {"2016/17", "2017/18", "2019/20"}

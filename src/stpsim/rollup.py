@@ -258,6 +258,34 @@ class Rollup:
             },
         }
 
+    def social_care_check(self) -> list[dict]:
+        """Each published estimate of adult social care's gap, overspend or savings beside the
+        councils' modelled do-nothing gap in the same year (England, summed draw by draw): the
+        published figures measure different things, each row says what it includes."""
+        from .reference import table
+
+        if self.do_nothing_by_kind is None:
+            return []
+        gap = -self.do_nothing_by_kind["social_care"].sum(axis=0)  # (draw, year), + a shortfall
+        rows = []
+        for r in table("social_care_gap_estimates").itertuples():
+            year = next((t for t, y in enumerate(self.years) if year_label(y) == r.period), None)
+            if year is None:
+                continue
+            s = summarise(gap[:, year])
+            rows.append(
+                {
+                    "period": r.period,
+                    "publisher": r.publisher,
+                    "measure": r.measure,
+                    "published": float(r.value_gbp_m) * 1e6,
+                    "includes": r.includes,
+                    "source": r.source,
+                    "modelled_gap": {k: round(float(s[k]), 0) for k in STATS},
+                }
+            )
+        return rows
+
     def top_gap_per_head(self, n: int = 10) -> list[int]:
         """Footprint indices with the largest mean plan gap per head in the last year."""
         per_head = self.plan_gap[:, :, -1].mean(axis=1) / self.population[:, -1]
@@ -301,6 +329,8 @@ class Rollup:
                 england["base_year_tie_out"] = self.base_year_tie_out()
         if self.bridge:
             england["gap_per_head_drivers"] = self.gap_per_head_drivers()
+        if self.do_nothing_by_kind is not None:
+            england["social_care_check"] = self.social_care_check()
         planned = [f for f, p in enumerate(self.plan_names) if p is not None]
         if planned:
             pg = self.plan_gap[planned].sum(axis=0)
