@@ -518,3 +518,33 @@ def test_all_adults_need_for_social_care_grows_as_adass_reported():
     )
     growth = need[1:4] / need[:3] - 1  # 2017/18 to 2019/20
     assert ((growth > 0.027) & (growth < 0.029)).all(), growth
+
+
+def test_back_office_savings_count_within_provider_efficiency_not_on_top():
+    """Issue 19, item 8: one efficiency line. Shared back offices are one of the ways trusts
+    meet their cost improvement: under a plan's provider efficiency, what the back office saves
+    counts within that efficiency. Once its investment is made (2020/21 at full coverage from
+    the start), the plan's gap is exactly the gap with the efficiency alone, and the efficiency
+    line is smaller by exactly the back office's running saving. Alone (the incentive matrix,
+    no efficiency) the back office saves its full amount."""
+    base = {
+        "name": "x",
+        "footprints": ["E54000007"],
+        "end_year": "2020/21",
+        "monte_carlo": {"draws": 50, "seed": 1},
+        "finance": {"provider_efficiency": {"low": 1.0, "high": 2.0}},
+    }
+    bo = [{"name": "back_office_and_estates", "coverage": 1.0, "ramp": {"2017/18": 1.0}}]
+    _, without = engine.plan_books(plan.validate(base), incentives=False)
+    _, with_bo = engine.plan_books(plan.validate(dict(base, interventions=bo)))
+    a, b = without.footprints[0], with_bo.footprints[0]
+    cm = with_bo.care_model_costs[0]
+    assert cm.part_of_efficiency == (True,)
+    assert np.all(cm.investment[0][:, -1] == 0.0)
+    saved = -cm.running[0][:, -1]  # (draw,) the back office's running saving, 2020/21
+    assert (saved > 0).all()
+    np.testing.assert_allclose(b.system_surplus[:, -1], a.system_surplus[:, -1], rtol=1e-12)
+    np.testing.assert_allclose(a.efficiency_saving[:, -1] - b.efficiency_saving[:, -1], saved, rtol=1e-9)
+    # Alone, against do-nothing, the back office saves the acute trusts its whole running saving.
+    gain = sum(v[:, -1] for k, v in with_bo.incentives_by_year.items() if k[2].startswith("acute:"))
+    np.testing.assert_allclose(gain, saved, rtol=1e-9)

@@ -174,6 +174,26 @@ def test_workforce_document_shape(gm):
     assert set(w["factors"]) == set(workforce.FACTORS)
 
 
+def test_workforce_is_checked_against_englands_published_general_practice_staff(gm):
+    """Issue 19, item 8: the do-nothing's 2016/17 GPs and practice nurses beside England's
+    published full-time equivalents (HSCIC, September 2015) scaled by the footprint's share of
+    England's people; the modelled staff are within a fifth of the published."""
+    from stpsim.demography import england_base
+
+    checks = {c["group"]: c for c in workforce.workforce(gm)["checks"]}
+    assert list(checks) == list(workforce.STAFF_GROUPS)
+    share = gm.population[0].sum() / england_base().sum()
+    gps = checks["gps"]
+    assert gps["published_england"] == 34_100 and checks["practice_nurses"]["published_england"] == 15_400
+    assert gps["expected"] == round(34_100 * share)
+    modelled = workforce.wte_arrays(gm)["do_nothing"]["gps"][:, 0].mean()
+    assert gps["modelled"] == round(modelled)
+    assert gps["ratio"] == round(modelled / (34_100 * share), 3)
+    for g in ("gps", "practice_nurses"):
+        assert 0.8 < checks[g]["ratio"] < 1.25, checks[g]
+    assert checks["care_workers"]["published_england"] is None
+
+
 def test_plan_adds_community_nurses_with_hospital_at_home_or_extensivist(gm):
     adopted = set(gm.interventions)
     assert adopted & {"hospital_at_home", "community_extensivist"}

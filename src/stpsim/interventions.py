@@ -148,6 +148,12 @@ class Intervention(BaseModel):
         description="a new treatment or therapy that cuts a category of admissions (the beds test's "
         "condition b counts these, not new ways of organising care)",
     )
+    part_of_efficiency: bool = Field(
+        False,
+        description="its running saving is one of the ways trusts deliver their cost improvement "
+        "(shared back offices, estates): under a plan's provider efficiency it counts within that "
+        "efficiency, not on top of it",
+    )
 
     @field_validator("effects")
     @classmethod

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import assumptions
 from ..axes import year_label
+from ..cache import persistent
 from ..run_parameters import WORKFORCE_FACTORS as FACTORS
 from ..summaries import STATS, summarise
 
@@ -146,6 +147,7 @@ def workforce(results) -> dict:
         "years": labels,
         "groups": groups,
         "factors": factors,
+        "checks": plausibility(results, arrays),
         "notes": (
             "Whole-time equivalents needed to deliver the modelled activity, summed over the "
             "footprints. Each group covers only the activity modelled: physiotherapists the "
@@ -155,6 +157,56 @@ def workforce(results) -> dict:
             "hospital-at-home patient days are not turned into staff."
         ),
     }
+
+
+# Published England totals to check the modelled staff against: group -> measure.
+PUBLISHED = {"gps": "gp_fte_excluding_locums", "practice_nurses": "practice_nurse_fte"}
+
+
+@persistent
+def published_staff() -> dict[str, dict]:
+    """England's published general practice staff (``general_practice_workforce_2015``)."""
+    from ..reference import table
+
+    return {
+        r.measure: {"value": float(r.value), "period": r.period, "source": r.source}
+        for r in table("general_practice_workforce_2015").itertuples()
+    }
+
+
+def plausibility(results, arrays: dict) -> list[dict]:
+    """The do-nothing's staff in the run's first year beside England's published total for the
+    group, scaled by the run's share of England's people (groups with no published total say
+    so). A ratio far from one says the conversion factors or the activity are off."""
+    from ..demography import england_base
+
+    published = published_staff()
+    people = results.population[0].sum() if results.population is not None else np.nan
+    share = float(people / england_base().sum())
+    out = []
+    for g in STAFF_GROUPS:
+        modelled = float(arrays["do_nothing"][g][:, 0].mean())
+        row = {
+            "group": g,
+            "title": TITLES[g],
+            "year": year_label(results.years[0]),
+            "modelled": round(modelled),
+        }
+        if g in PUBLISHED:
+            r = published[PUBLISHED[g]]
+            expected = r["value"] * share
+            row |= {
+                "published_england": r["value"],
+                "as_at": r["period"],
+                "source": r["source"],
+                "population_share": round(share, 5),
+                "expected": round(expected),
+                "ratio": round(modelled / expected, 3) if expected else None,
+            }
+        else:
+            row["published_england"] = None
+        out.append(row)
+    return out
 
 
 def wte_arrays(results) -> dict[str, dict[str, np.ndarray]]:

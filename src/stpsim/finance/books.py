@@ -364,6 +364,8 @@ class Costs:
 
     own: np.ndarray
     lines: dict[str, np.ndarray]
+    # (org, draw, year) what care models that are part of efficiency already saved each trust
+    efficiency_credit: np.ndarray | None = None
 
     def add(self, lines: dict[str, np.ndarray]) -> None:
         for k, v in lines.items():
@@ -544,9 +546,15 @@ def care_model_stage(
     costs.own[s.ids["community"]] += moved
     if cm is None:
         return
-    for name, kind, cost in zip(cm.names, cm.bearer, cm.cost, strict=True):
+    running = cm.running if cm.running is not None else cm.cost
+    flags = cm.part_of_efficiency or (False,) * len(cm.names)
+    for name, kind, cost, run, flag in zip(cm.names, cm.bearer, cm.cost, running, flags, strict=True):
         for i, w in _by_size(s, base, kind):
             costs.own[i] += cost * w
+            if flag:  # its running saving is one of the ways the trust meets its efficiency
+                if costs.efficiency_credit is None:
+                    costs.efficiency_credit = np.zeros_like(costs.own)
+                costs.efficiency_credit[i] += np.maximum(-run, 0.0) * w
             if s.options.commissioner_funds_care_models and kind != "commissioner":
                 ledger.pay("commissioner", s.orgs[i].id, f"care model: {name}", np.maximum(cost, 0.0) * w)
 
@@ -563,12 +571,20 @@ def _by_size(s: _Setup, base: BaseYear, kind: str) -> list[tuple[int, np.ndarray
 
 def efficiency_stage(s: _Setup, costs: Costs) -> np.ndarray:
     """The cost improvement a plan assumes on NHS trusts' costs (general practice and councils
-    are not trusts); returns the saving by (draw, year)."""
+    are not trusts); returns the saving by (draw, year). One efficiency line: what care models
+    that are part of efficiency (shared back offices) already saved a trust counts towards its
+    cost improvement, which is worked out on its cost before that saving; only the rest is cut,
+    and nothing more where those care models saved more than the efficiency asks. A draw of
+    negative efficiency (costs rise) leaves their saving standing."""
     factor = 1.0 - (1.0 - s.p.efficiency[:, None]) ** s.elapsed
     saving = np.zeros((s.p.n, len(s.years)))
+    credit = costs.efficiency_credit
     for i, o in enumerate(s.orgs):
         if o.kind in TRUST_KINDS:
-            cut = costs.own[i] * factor
+            done = credit[i] if credit is not None else 0.0
+            asked = (costs.own[i] + done) * factor
+            # A draw of negative efficiency raises costs and the care models' saving stands.
+            cut = np.where(asked < 0, asked, np.maximum(asked - done, 0.0))
             costs.own[i] -= cut
             saving = saving + cut
     return saving

@@ -40,4 +40,5 @@ def care_model_costs(
         cost=np.array(out) if out else empty,
         investment=inv_arr,
         running=run_arr,
+        part_of_efficiency=tuple(a.spec.part_of_efficiency for a in adopted),
     )

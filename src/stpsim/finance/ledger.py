@@ -151,6 +151,7 @@ class CareModelCosts:
     cost: np.ndarray  # (intervention, draw, year)
     investment: np.ndarray | None = None  # (intervention, draw, year) non-recurrent
     running: np.ndarray | None = None  # (intervention, draw, year) recurrent
+    part_of_efficiency: tuple[bool, ...] = ()  # per care model: its saving counts within efficiency
 
     def sliced(self, t0: int) -> CareModelCosts:
         def cut(x: np.ndarray | None) -> np.ndarray | None:
