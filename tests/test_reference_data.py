@@ -110,3 +110,51 @@ def test_a_folder_of_national_tables_replaces_the_shipped_ones(tmp_path):
     assert bad.stderr.startswith(
         f"stpsim: error: --tables {ours}: no_such_table.csv is not a national table; allowed: "
     )
+
+
+def test_reference_data_is_one_object_passed_to_a_run_and_never_mixed(tmp_path):
+    """Issue 18, item 6: the national tables are one object (``ReferenceData``), loaded once
+    and passed to the run; a run given a team's tables reads them, the next run given none reads
+    the shipped ones, in one process, and each record says which it used."""
+    import numpy as np
+
+    from stpsim import engine, plan
+    from stpsim.reference import TABLE_DIR, ReferenceData, current
+    from stpsim.service.compute import run_plan
+
+    ours = tmp_path / "tables"
+    ours.mkdir()
+    text = (TABLE_DIR / "national_finance_checks_2016_17.csv").read_text(encoding="utf-8")
+    assert "CCG_aggregate_overspend_before_risk_reserve,2016/17,-556.0," in text
+    (ours / "national_finance_checks_2016_17.csv").write_text(
+        text.replace(
+            "CCG_aggregate_overspend_before_risk_reserve,2016/17,-556.0,",
+            "CCG_aggregate_overspend_before_risk_reserve,2016/17,-1556.0,",
+        ),
+        encoding="utf-8",
+    )
+    reference = ReferenceData.of(ours)
+    assert ReferenceData.of(None) is current()
+    p = plan.validate(
+        {
+            "name": "x",
+            "footprints": ["E54000007"],
+            "end_year": "2017/18",
+            "monte_carlo": {"draws": 20, "seed": 3},
+        }
+    )
+
+    def commissioners_2016_17(**kw) -> np.ndarray:
+        books = engine.run(p, incentives=False, **kw).finance.do_nothing[0]
+        return books.surplus[[o.kind for o in books.orgs].index("commissioner"), :, 0]
+
+    shipped = commissioners_2016_17()
+    theirs = commissioners_2016_17(reference=reference)
+    again = commissioners_2016_17()
+    assert np.array_equal(shipped, again), "the team's tables leaked into a later run"
+    share = (shipped - theirs) / 1e9  # GBP 1bn more overspend, shared by CCG allocation
+    assert np.allclose(share, share[0]) and 0.04 < share[0] < 0.07
+    assert current() is ReferenceData.of(None)
+    a = run_plan(p).identity["data_version"]
+    b = run_plan(p, reference=reference).identity["data_version"]
+    assert a != b and b.startswith(a)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -14,6 +13,7 @@ from . import activity, demography, footprint, population
 from .axes import BAND_LABELS, BASE_YEAR, LAST_YEAR, SETTINGS, five_year_band_of_age, parse_year, year_label
 from .cache import persistent
 from .geography import Footprint
+from .reference import derived
 
 
 @persistent
@@ -40,7 +40,7 @@ def projection_of(fps: Sequence[Footprint]) -> population.Projection:
     return _projection_of(tuple(fps))
 
 
-@functools.lru_cache(maxsize=64)
+@derived(64)
 def _projection_of(fps: tuple[Footprint, ...]) -> population.Projection:
     england = population.cells_of(demography.england_base())
     cells = np.concatenate([population.cells_of(footprint_people(fps)), england[None]])

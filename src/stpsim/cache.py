@@ -1,4 +1,4 @@
-"""A disk cache of derived tables, keyed by the shipped data and the code that derives them.
+"""A disk cache of derived tables, keyed by the reference data and the code that derives them.
 
 Building the projection, the activity rates, the footprints and the finance facts from the CSV
 tables costs a new process about half a second (pandas alone a quarter). ``persistent`` keeps
@@ -32,21 +32,12 @@ def _digest(paths: list[Path], root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-@functools.lru_cache(maxsize=1)
 def data_version() -> str:
-    """Hash of every shipped table and YAML file (and of local tables that override them)."""
-    data = PACKAGE / "data"
-    # The example plans are not reference data: editing one must not rebuild every cache.
-    paths = sorted(
-        p
-        for p in data.rglob("*")
-        if p.is_file()
-        and p.suffix in (".csv", ".gz", ".yaml")
-        and "examples" not in p.relative_to(data).parts
-    )
-    override = os.environ.get("STPSIM_TABLES")
-    extra = _digest(sorted(Path(override).glob("*.csv")), Path(override)) if override else ""
-    return _digest(paths, data) + extra
+    """Hash of the current reference data: every shipped table and YAML file, and the tables of
+    a folder that overlays them (``reference.ReferenceData.version``)."""
+    from .reference import current
+
+    return current().version
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,11 +56,11 @@ def cache_dir() -> Path | None:
 
 
 def persistent(fn: Callable[[], T]) -> Callable[[], T]:
-    """Cache a zero-argument builder in memory and on disk (see the module docstring)."""
+    """Cache a zero-argument builder in memory and on disk, per reference data (see the module
+    docstring)."""
+    memo: dict[str, T] = {}
 
-    @functools.lru_cache(maxsize=1)
-    @functools.wraps(fn)
-    def cached() -> T:
+    def build() -> T:
         folder = cache_dir()
         if folder is None:
             return fn()
@@ -90,5 +81,12 @@ def persistent(fn: Callable[[], T]) -> Callable[[], T]:
             pass  # a read-only or full disk only costs speed
         return value
 
-    cached.cache_clear = cached.cache_clear  # type: ignore[attr-defined]
+    @functools.wraps(fn)
+    def cached() -> T:
+        version = data_version()
+        if version not in memo:
+            memo[version] = build()
+        return memo[version]
+
+    cached.cache_clear = memo.clear  # type: ignore[attr-defined]
     return cached

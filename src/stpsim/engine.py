@@ -22,6 +22,7 @@ from .capacity import CAPACITY, capacity  # noqa: F401 - the engine's capacity s
 from .geography import Footprint
 from .parameters import NOISE_STREAM, ParameterDraws, standard_normals
 from .plan import GROWTH_KEYS, Plan
+from .reference import ReferenceData, use
 from .results import Results
 from .run_parameters import declare
 
@@ -379,14 +380,20 @@ def _joined(parts: list[RunArrays]) -> RunArrays:
     )
 
 
-def run(plan: Plan, incentives: bool = True) -> Results:
+def run(plan: Plan, incentives: bool = True, reference: ReferenceData | None = None) -> Results:
     """Run ``plan`` with all its draws in this process and return its Results: activity,
     capacity, every organisation's finances, (unless ``incentives`` is False) the incentive
-    matrix, and the parameters drawn (every declared parameter, once).
+    matrix, and the parameters drawn (every declared parameter, once). ``reference``: the
+    national tables to read (default: the current ones, ``reference.current``).
 
     The work always starts from 2016/17 and is then cut to the plan's years, so the reporting
     window never changes the numbers (ramps, ward openings and base-year books all start there).
     """
+    with use(reference):
+        return _run(plan, incentives)
+
+
+def _run(plan: Plan, incentives: bool) -> Results:
     check_size(plan)
     full = from_base_year(plan)
     draws = parameter_draws(full, range(plan.monte_carlo.draws))

@@ -15,14 +15,13 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import numpy as np
 
 from . import assumptions
 from .cache import persistent
-from .reference import table
+from .reference import derived, table
 
 PRESETS = {
     "stp2017": "the 44 STP footprints (ONS, April 2017)",
@@ -198,7 +197,7 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", str(text).replace("&", "and")).strip().casefold()
 
 
-@cache
+@derived()
 def _index(column: str) -> dict[str, str]:
     """Every accepted spelling (ONS code, ODS code, name, name without 'NHS ... CCG') -> code."""
     out: dict[str, str] = {}

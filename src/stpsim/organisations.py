@@ -9,7 +9,6 @@ footprint (out-of-area treatment).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ from . import assumptions
 from .axes import ALL_SETTINGS
 from .cache import persistent
 from .footprint import Footprint
-from .reference import table
+from .reference import derived, table
 
 KINDS = ("commissioner", "acute", "community", "mental_health", "primary_care", "social_care", "specialised")
 EXTERNAL = ("nhs_england", "local_government", "out_of_area")
@@ -138,7 +137,7 @@ def footprint_shares(
     return delivery_shares(orgs, acute_shares, overrides, None if acute_shares else acute_size_shares(fp))
 
 
-@functools.lru_cache(maxsize=256)
+@derived(256)
 def acute_size_shares(fp: Footprint) -> dict[str, dict[str, float]]:
     """Each acute setting's split between ``fp``'s trusts, {setting: {acute:CODE: share}}: by the
     trusts' published size within each 2017 footprint, weighted by the area's people in each

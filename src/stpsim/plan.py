@@ -7,7 +7,6 @@ problem at once with its field path and the allowed values (:class:`PlanError`).
 from __future__ import annotations
 
 import difflib
-import functools
 import json
 import re
 from pathlib import Path
@@ -35,7 +34,7 @@ from .contract_terms import FinanceOptions
 from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
 from .parameters import Interval
-from .reference import SafeLoader
+from .reference import SafeLoader, derived
 from .service_change import ServiceChanges
 
 # Non-demographic growth is set per setting; bed days grow with their admissions times a
@@ -89,7 +88,7 @@ def _footprint_ref(v: Any, info: ValidationInfo) -> Any:
     return v
 
 
-@functools.lru_cache(maxsize=512)
+@derived(512)
 def _resolve(geography: str, ref: str) -> Footprint:
     doc = json.loads(ref)
     if isinstance(doc, str):
@@ -110,7 +109,7 @@ def _stamp(data: dict) -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=64)
+@derived(64)
 def _with_local(fp: Footprint, data: str, stamp: tuple) -> Footprint:
     import dataclasses
 

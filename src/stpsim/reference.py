@@ -1,19 +1,33 @@
-"""Shipped reference tables: loading, overrides and single-fact look-ups.
+"""The national reference data: one object holding the shipped tables (or a folder of a team's
+own overlaying them), their provenance and the assumptions log, loaded once and handed to a run.
 
 Every table lives in ``stpsim/data/tables`` with its provenance in ``data/sources.yaml``. A user
 can replace any national table with one of the same name and schema from a folder of their own:
-``stpsim --tables DIR COMMAND`` (or ``STPSIM_TABLES=DIR`` in the environment, which worker
-processes inherit), chosen before any table is read. Nothing here reads outside the package
-otherwise. (A footprint's own tables for one plan go in the plan's ``data:`` section instead.)
+``stpsim --tables DIR COMMAND``, or ``ReferenceData.of(DIR)`` passed to ``engine.run``,
+``rollup.rollup`` or the service. (A footprint's own tables for one plan go in the plan's
+``data:`` section instead, and overlay these for that footprint.)
+
+A run reads the reference data it was given through :func:`current`: ``with use(reference):``
+makes ``reference`` the current one for the code inside, in this thread or task; outside any
+``use`` the process's default is current (the shipped tables, or the folder the environment
+variable ``STPSIM_TABLES`` names: that is how ``--tables`` reaches worker processes, which
+inherit the environment). Every cache of derived tables is keyed by the current reference's
+``version``, so two references never mix.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import os
-from functools import cache
+import threading
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -28,6 +42,7 @@ TABLE_DIR = DATA_DIR / "tables"
 # The example plans: shipped in the package so an installed copy has them (``stpsim examples``
 # copies them out; ``serve --demo`` loads them); the repository's examples/ links here.
 EXAMPLES_DIR = DATA_DIR / "examples"
+T = TypeVar("T")
 
 
 class ReferenceDataError(RuntimeError):
@@ -39,54 +54,178 @@ def shipped_tables() -> list[str]:
     return sorted(p.name.removesuffix(".gz").removesuffix(".csv") for p in TABLE_DIR.glob("*.csv*"))
 
 
-def use_tables(folder: str | Path) -> Path:
-    """Read national tables from ``folder`` in place of the shipped ones of the same name, for
-    the rest of this process and the workers it starts. Every ``.csv`` there must be named after
-    a shipped table; it must be chosen before any table is read (the derived tables are cached
-    under the tables' hash, so a later change would mix two sets)."""
-    d = Path(folder)
-    if not d.is_dir():
-        raise ReferenceDataError(f"--tables {folder}: not a folder; give a folder of CSV tables")
-    known = set(shipped_tables())
-    files = sorted(d.glob("*.csv")) + sorted(d.glob("*.csv.gz"))
-    unknown = [f.name for f in files if f.name.removesuffix(".gz").removesuffix(".csv") not in known]
-    if unknown:
-        raise ReferenceDataError(
-            f"--tables {folder}: {unknown[0]} is not a national table; allowed: "
-            + ", ".join(f"{n}.csv" for n in sorted(known))
-        )
-    if not files:
-        raise ReferenceDataError(f"--tables {folder}: holds no .csv table")
-    if _read.cache_info().currsize:
-        raise ReferenceDataError("--tables must be chosen before any table is read")
-    os.environ["STPSIM_TABLES"] = str(d.resolve())
-    from .cache import data_version
+def _digest(paths: list[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for path in paths:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
 
-    data_version.cache_clear()  # the derived tables' cache key includes the chosen tables
-    return d
+
+@functools.lru_cache(maxsize=1)
+def _shipped_version() -> str:
+    # The example plans are not reference data: editing one must not rebuild every cache.
+    paths = sorted(
+        p
+        for p in DATA_DIR.rglob("*")
+        if p.is_file()
+        and p.suffix in (".csv", ".gz", ".yaml")
+        and "examples" not in p.relative_to(DATA_DIR).parts
+    )
+    return _digest(paths, DATA_DIR)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceData:
+    """The national tables a run reads: the shipped ones, with any of them replaced by the
+    table of the same name in ``folder``. Each table is read once per object (pandas loads on
+    first use: a process whose derived tables come from the disk cache never pays for it)."""
+
+    folder: Path | None = None
+    _tables: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:  # to a worker: the folder, not the tables read or the lock
+        return {"folder": self.folder}
+
+    def __setstate__(self, state: dict) -> None:
+        object.__setattr__(self, "folder", state["folder"])
+        object.__setattr__(self, "_tables", {})
+        object.__setattr__(self, "_lock", threading.Lock())
+
+    @classmethod
+    def of(cls, folder: str | Path | None) -> ReferenceData:
+        """The shipped tables overlaid by the national tables in ``folder`` (checked: a folder
+        holding only ``.csv`` files named after shipped tables)."""
+        if folder is None:
+            return SHIPPED
+        d = Path(folder)
+        if not d.is_dir():
+            raise ReferenceDataError(f"--tables {folder}: not a folder; give a folder of CSV tables")
+        known = set(shipped_tables())
+        files = sorted(d.glob("*.csv")) + sorted(d.glob("*.csv.gz"))
+        unknown = [f.name for f in files if f.name.removesuffix(".gz").removesuffix(".csv") not in known]
+        if unknown:
+            raise ReferenceDataError(
+                f"--tables {folder}: {unknown[0]} is not a national table; allowed: "
+                + ", ".join(f"{n}.csv" for n in sorted(known))
+            )
+        if not files:
+            raise ReferenceDataError(f"--tables {folder}: holds no .csv table")
+        return cls(d.resolve())
+
+    @functools.cached_property
+    def version(self) -> str:
+        """Hash of the shipped tables and YAML files and of the overlaying folder's tables: what
+        the run record's ``data_version`` says and every derived-table cache is keyed by."""
+        if self.folder is None:
+            return _shipped_version()
+        return _shipped_version() + _digest(sorted(self.folder.glob("*.csv*")), self.folder)
+
+    def path(self, name: str) -> Path:
+        folders = ([self.folder] if self.folder is not None else []) + [TABLE_DIR]
+        for folder in folders:
+            for suffix in (".csv", ".csv.gz"):  # large tables ship gzipped
+                candidate = folder / f"{name}{suffix}"
+                if candidate.exists():
+                    return candidate
+        raise ReferenceDataError(f"reference table {name!r} not found at {TABLE_DIR / name}.csv")
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The named table as a DataFrame (read once; treat it as read-only)."""
+        if name not in self._tables:
+            import pandas as pd
+
+            path = self.path(name)
+            df = pd.read_csv(path, dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""])
+            with self._lock:
+                self._tables.setdefault(name, df)
+        return self._tables[name]
+
+    def fact(
+        self, name: str, measure: str, *, column: str = "measure", value: str = "value", **where: str
+    ) -> float:
+        """The single value in table ``name`` whose ``column`` equals ``measure`` and whose other
+        columns match ``where``. Fails loudly if there is not exactly one such row, because a
+        silent wrong pick would put an unsourced number into the model."""
+        df = self.table(name)
+        mask = df[column] == measure
+        for col, want in where.items():
+            mask &= df[col].astype(str) == want
+        rows = df[mask]
+        if len(rows) != 1:
+            raise ReferenceDataError(
+                f"expected one row in {name}.csv with {column}={measure!r} and {where}, found {len(rows)}"
+            )
+        return float(rows.iloc[0][value])
+
+
+SHIPPED = ReferenceData()
+_DEFAULTS: dict[str, ReferenceData] = {}
+_CURRENT: ContextVar[ReferenceData | None] = ContextVar("stpsim_reference", default=None)
+
+
+def _process_default() -> ReferenceData:
+    folder = os.environ.get("STPSIM_TABLES")
+    if not folder:
+        return SHIPPED
+    if folder not in _DEFAULTS:  # one object per folder, so its tables are read once
+        _DEFAULTS[folder] = ReferenceData.of(folder)
+    return _DEFAULTS[folder]
+
+
+def current() -> ReferenceData:
+    """The reference data the code running now reads: the one a run was given (``use``), else
+    the process's default."""
+    return _CURRENT.get() or _process_default()
+
+
+@contextlib.contextmanager
+def use(reference: ReferenceData | None) -> Iterator[ReferenceData]:
+    """Make ``reference`` current inside the block (``None``: leave the current one)."""
+    if reference is None:
+        yield current()
+        return
+    token = _CURRENT.set(reference)
+    try:
+        yield reference
+    finally:
+        _CURRENT.reset(token)
+
+
+def use_tables(folder: str | Path) -> ReferenceData:
+    """Make the national tables in ``folder`` this process's default (and its workers': they
+    inherit ``STPSIM_TABLES``) and return that reference data."""
+    reference = ReferenceData.of(folder)
+    os.environ["STPSIM_TABLES"] = str(reference.folder)
+    _DEFAULTS[str(reference.folder)] = reference
+    return reference
+
+
+def derived(maxsize: int = 128) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``functools.lru_cache`` for a builder of derived tables, keyed also by the current
+    reference data's version, so a run given other tables never sees these ones' results."""
+
+    def wrap(fn: Callable[..., T]) -> Callable[..., T]:
+        @functools.lru_cache(maxsize=maxsize)
+        def keyed(version: str, *args: Any) -> T:
+            return fn(*args)
+
+        @functools.wraps(fn)
+        def call(*args: Any) -> T:
+            return keyed(current().version, *args)
+
+        call.cache_clear = keyed.cache_clear  # type: ignore[attr-defined]
+        return call
+
+    return wrap
 
 
 def table_path(name: str) -> Path:
-    override = os.environ.get("STPSIM_TABLES")
-    folders = ([Path(override)] if override else []) + [TABLE_DIR]
-    for folder in folders:
-        for suffix in (".csv", ".csv.gz"):  # large tables ship gzipped
-            candidate = folder / f"{name}{suffix}"
-            if candidate.exists():
-                return candidate
-    raise ReferenceDataError(f"reference table {name!r} not found at {TABLE_DIR / name}.csv")
+    return current().path(name)
 
 
-@cache
-def _read(path: Path, mtime: float) -> pd.DataFrame:
-    # mtime is part of the key so an edited override is re-read. pandas loads on first use: a
-    # process whose derived tables come from the cache (stpsim.cache) never pays for it.
-    import pandas as pd
-
-    return pd.read_csv(path, dtype_backend="numpy_nullable", keep_default_na=False, na_values=[""])
-
-
-@cache
+@functools.cache
 def sources() -> dict:
     """The shipped tables' provenance (``data/sources.yaml``): table -> publisher, title, period,
     licence, where found and how it was transformed. Parsed once per process."""
@@ -94,22 +233,10 @@ def sources() -> dict:
 
 
 def table(name: str) -> pd.DataFrame:
-    """The named table as a DataFrame (cached; treat it as read-only)."""
-    path = table_path(name)
-    return _read(path, path.stat().st_mtime)
+    """The named table of the current reference data (read once; treat it as read-only)."""
+    return current().table(name)
 
 
 def fact(name: str, measure: str, *, column: str = "measure", value: str = "value", **where: str) -> float:
-    """The single value in table ``name`` whose ``column`` equals ``measure`` and whose other
-    columns match ``where``. Fails loudly if there is not exactly one such row, because a silent
-    wrong pick would put an unsourced number into the model."""
-    df = table(name)
-    mask = df[column] == measure
-    for col, want in where.items():
-        mask &= df[col].astype(str) == want
-    rows = df[mask]
-    if len(rows) != 1:
-        raise ReferenceDataError(
-            f"expected one row in {name}.csv with {column}={measure!r} and {where}, found {len(rows)}"
-        )
-    return float(rows.iloc[0][value])
+    """The single value of table ``name`` in the current reference data (``ReferenceData.fact``)."""
+    return current().fact(name, measure, column=column, value=value, **where)

@@ -24,7 +24,7 @@ from .capacity import capacity
 from .executors import Task, chunks, guarded, run_tasks
 from .organisations import KINDS
 from .plan import Plan, PlanError, load
-from .reference import fact
+from .reference import ReferenceData, fact, use
 from .summaries import STATS, summarise
 
 PLAN_SUFFIXES = (".yaml", ".yml", ".json")
@@ -83,9 +83,17 @@ def do_nothing_plan(code: str, last_year: int, geography_: str = geography.DEFAU
     )
 
 
-def footprint_work(code: str, plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
-    """One task: a footprint's activity, beds and books for draws [first, stop). A footprint
-    without a plan has one set of books (do-nothing), not two."""
+def footprint_work(
+    code: str, plan: Plan, first: int, stop: int, tables: str | None = None
+) -> dict[str, np.ndarray]:
+    """One task: a footprint's activity, beds and books for draws [first, stop), read from the
+    national tables overlaid by the folder ``tables`` (none: the worker's current ones). A
+    footprint without a plan has one set of books (do-nothing), not two."""
+    with use(ReferenceData.of(tables) if tables else None):
+        return _footprint_work(plan, first, stop)
+
+
+def _footprint_work(plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
     draws = engine.parameter_draws(plan, range(first, stop))  # every parameter, drawn once
     arr = engine.run_block(plan, plan.places, draws.draws, draws)
     params = finance.finance_parameters(draws)
@@ -507,9 +515,40 @@ def rollup(
     chunk_size: int | None = None,
     on_footprint_done=None,
     geography_: str = geography.DEFAULT_GEOGRAPHY,
+    reference: ReferenceData | None = None,
 ) -> Rollup:
     """Run every footprint of ``geography_`` (the 44 STPs or the 42 ICBs; their plan, or
-    do-nothing) and collect the results per draw."""
+    do-nothing) and collect the results per draw, from the national tables ``reference``
+    (default: the current ones; workers are sent its folder)."""
+    with use(reference) as ref:
+        return _rollup(
+            plans,
+            draws,
+            seed,
+            last_year,
+            executor,
+            workers,
+            scheduler,
+            chunk_size,
+            on_footprint_done,
+            geography_,
+            ref,
+        )
+
+
+def _rollup(
+    plans: dict[str, tuple[str, Plan]],
+    draws: int,
+    seed: int,
+    last_year: int,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    chunk_size: int | None,
+    on_footprint_done,
+    geography_: str,
+    ref: ReferenceData,
+) -> Rollup:
     fps = geography.preset(geography_)
     check_size(draws, last_year, n_footprints=len(fps))
     codes = [f.code for f in fps]
@@ -535,8 +574,9 @@ def rollup(
                 "monte_carlo": base.monte_carlo.model_copy(update={"draws": draws, "seed": seed}),
             }
         )
+    tables = str(ref.folder) if ref.folder is not None else None
     tasks = [
-        Task((code, a, b), (footprint_work, code, prepared[code], a, b))
+        Task((code, a, b), (footprint_work, code, prepared[code], a, b, tables))
         for code in codes
         for a, b in chunks(draws, chunk_size)
     ]

@@ -17,7 +17,7 @@ from .. import activity, assumptions, geography, population
 from ..axes import AGES, SETTINGS, YEARS, year_label
 from ..cache import persistent
 from ..costs import BED_DAYS, unit_cost_vector
-from ..reference import fact, table
+from ..reference import current, fact, table
 
 KINDS = ("CCGs", "Primary care", "Specialised commissioning")
 PUBLISHED_TO = 2020
@@ -60,7 +60,7 @@ _NEED: dict[str, np.ndarray] = {}  # by area: the books ask for it many times a 
 
 def need_weighted(lsoas: np.ndarray) -> np.ndarray:
     """An area's need-weighted population by year, 2016..2035 (additive over areas)."""
-    key = geography.area_key(lsoas)
+    key = current().version + geography.area_key(lsoas)
     if key not in _NEED:
         if len(_NEED) > 512:
             _NEED.clear()
@@ -169,7 +169,7 @@ _FUNDED: dict[str, np.ndarray] = {}
 def funded_need(lsoas: np.ndarray) -> np.ndarray:
     """An area's need-weighted population by year, 2016..2035, each small area's raised or
     lowered by its CCG's distance from target: what CCG allocations follow (additive over areas)."""
-    key = geography.area_key(lsoas)
+    key = current().version + geography.area_key(lsoas)
     if key not in _FUNDED:
         if len(_FUNDED) > 512:
             _FUNDED.clear()

@@ -9,7 +9,6 @@ do-nothing gap splits exactly into the bridge's lines (``ledger.BRIDGE_LINES``).
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ from ..contract_terms import FinanceOptions, all_settings_of
 from ..costs import BED_DAYS, unit_cost_vector
 from ..geography import Footprint
 from ..organisations import Organisation, footprint_shares, organisations, resolve
-from ..reference import fact
+from ..reference import derived, fact
 from . import councils, provider_costs
 from .allocations import PUBLISHED_TO, allocation_share, national_allocation, need_share, population_index
 from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
@@ -130,7 +129,7 @@ class _Setup:
         return self.options.mff.get(o.id, self.options.mff.get(o.kind, 1.0))
 
 
-@functools.lru_cache(maxsize=256)
+@derived(256)
 def _population_index(fp: Footprint) -> dict[str, np.ndarray]:
     return population_index(fp)
 

@@ -18,12 +18,12 @@ every year-dependent rate (``data/tables/payment_rules.csv``, each rule with its
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from ..axes import parse_year, year_label
 from ..cache import persistent
+from ..reference import derived
 
 REGIMES = ("pbr", "blended", "block", "aligned_payment")
 LABELS = {
@@ -65,12 +65,10 @@ def rules_table() -> list[dict]:
     from ..reference import table
 
     rows = table("payment_rules").to_dict(orient="records")
-    return [
-        r | {"from": parse_year(str(r["from_year"])), "to": parse_year(str(r["to_year"]))} for r in rows
-    ]
+    return [r | {"from": parse_year(str(r["from_year"])), "to": parse_year(str(r["to_year"]))} for r in rows]
 
 
-@lru_cache(maxsize=64)
+@derived(64)
 def rule_book(year: int) -> RuleBook:
     """The rules of financial year ``year`` (2016 = 2016/17); the last year's rules carry on."""
     in_force = {r["rule"]: r for r in rules_table() if r["from"] <= year <= r["to"]}
@@ -103,7 +101,7 @@ def year_rates(years: np.ndarray, name: str, own: float | None = None) -> np.nda
     return np.array([[float(getattr(rule_book(int(y)), name)) for y in years]])
 
 
-@lru_cache(maxsize=64)
+@derived(64)
 def _year_masks(years: tuple[int, ...]) -> dict[str, np.ndarray]:
     books = [rule_book(y) for y in years]
     return {e: np.array([[b.emergency == e for b in books]]) for e in REGIMES}

@@ -14,12 +14,20 @@ if TYPE_CHECKING:
     from ..record import RunRecord
 
 
-def run_plan(plan: Plan, attestations: list[dict] | tuple = ()) -> RunRecord:
+def run_plan(plan: Plan, attestations: list[dict] | tuple = (), reference=None) -> RunRecord:
     """Run ``plan`` once into its record: the engine's arrays, the analyses that read them
     (service change, gap drivers, workforce, payback) and the response document that `run
     --json` prints and the API publishes. ``attestations``: the four tests attested on the
     stored version that is run (oldest first; see ``service_change.four_tests``), none for a
-    plan file."""
+    plan file. ``reference``: the national tables (``reference.ReferenceData``; default the
+    current ones), read by the run, its analyses and its record's identity alike."""
+    from ..reference import use
+
+    with use(reference):
+        return _run_plan(plan, attestations)
+
+
+def _run_plan(plan: Plan, attestations: list[dict] | tuple) -> RunRecord:
     from ..analysis import analyse
     from ..engine import RunTooLarge, run
     from ..record import RunRecord, identity
