@@ -7,6 +7,7 @@ partial version behind.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import signal
@@ -216,3 +217,73 @@ def test_killed_server_leaves_no_partial_version(tmp_path):
     after = Service(url).add_version(Service(url).authenticate(token), pid, gm_plan("after the crash"))
     assert after["version"] == len(rows) + 1
     assert time.monotonic() - began < 30
+
+
+SUBMIT_TRIALS = 12
+
+
+def _at_once(*calls) -> list:
+    """Run each call in its own thread, released together by a barrier; each call's result, or
+    the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    out: list = [None] * len(calls)
+
+    def run(k: int) -> None:
+        barrier.wait(timeout=30)
+        try:
+            out[k] = calls[k]()
+        except Exception as e:  # noqa: BLE001 - returned to the test to judge
+            out[k] = e
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return out
+
+
+def test_one_current_submission_per_footprint_when_two_plans_are_submitted_at_once(store_url):
+    """Issue 24: two plans of one footprint submitted at the same moment (two threads behind a
+    barrier, each with its own service on the same store), many times. Every time, exactly one
+    submission is current for the footprint and the other is superseded by it."""
+    setup = Service(store_url)
+    lead = setup.authenticate(setup.add_user("gm_lead", "lead", [GM]))
+    plans = [setup.create_plan(lead, gm_plan(f"option {k}"))["id"] for k in range(2 * SUBMIT_TRIALS)]
+    for trial in range(SUBMIT_TRIALS):
+        pair = plans[2 * trial : 2 * trial + 2]
+        got = _at_once(*(functools.partial(Service(store_url).submit, lead, p, 1) for p in pair))
+        assert not [g for g in got if isinstance(g, Exception)], got
+        with setup.Session() as s:
+            current = s.scalars(
+                select(m.Submission).where(m.Submission.footprint == GM, m.Submission.superseded_by.is_(None))
+            ).all()
+            mine = s.scalars(select(m.Submission).where(m.Submission.plan_id.in_(pair))).all()
+        assert len(current) == 1, f"trial {trial}: {len(current)} current submissions for {GM}"
+        assert current[0].plan_id in pair
+        other = next(x for x in mine if x.id != current[0].id)
+        assert other.superseded_by == current[0].id
+
+
+def test_accept_and_return_of_one_submission_at_once_decide_it_once(store_url):
+    """Issue 24: two national reviewers decide the same submission at the same moment, one
+    accepting and one returning it: exactly one decision is taken, the other is refused as a
+    conflict, and the submission's state is the decision taken."""
+    from stpsim.service import Conflict
+
+    setup = Service(store_url)
+    lead = setup.authenticate(setup.add_user("gm_lead", "lead", [GM]))
+    a = setup.authenticate(setup.add_user("reviewer_a", "national", []))
+    b = setup.authenticate(setup.add_user("reviewer_b", "national", []))
+    for trial in range(SUBMIT_TRIALS):
+        plan_id = setup.create_plan(lead, gm_plan(f"decide {trial}"))["id"]
+        sub = setup.submit(lead, plan_id, 1)["id"]
+        got = _at_once(
+            functools.partial(Service(store_url).decide, a, sub, True, None),
+            functools.partial(Service(store_url).decide, b, sub, False, "please revise"),
+        )
+        states = sorted("conflict" if isinstance(g, Conflict) else g["state"] for g in got)
+        assert states in (["accepted", "conflict"], ["conflict", "returned"]), got
+        taken = next(x for x in states if x != "conflict")
+        with setup.Session() as s:
+            assert s.get(m.Submission, sub).state == taken

@@ -520,11 +520,12 @@ class Service:
         """Send a version to the centre. The submission never changes; it supersedes the
         footprint's earlier submissions."""
         with self.Session.begin() as s:
-            plan = s.get(m.Plan, plan_id, with_for_update=True)
+            plan = s.get(m.Plan, plan_id)
             if plan is None:
                 raise NotFound(f"plan {plan_id} not found")
             if not (actor.role == "lead" and plan.footprint in actor.footprints):
                 raise Forbidden(f"{actor.name} ({actor.role}) may not submit plans of {plan.footprint}")
+            self._lock_footprint(s, plan.footprint)
             v = s.scalar(
                 select(m.PlanVersion).where(m.PlanVersion.plan_id == plan_id, m.PlanVersion.number == number)
             )
@@ -546,6 +547,17 @@ class Service:
                 c.superseded_by = sub.id
             self._audit(s, actor.name, "submit", f"submission:{sub.id}", f"plan:{plan_id}:v{number}")
             return self._submission_doc(sub)
+
+    @staticmethod
+    def _lock_footprint(s, footprint: str) -> None:
+        """Serialise a footprint's submissions: lock every plan row of the footprint, in id order
+        (so two submitters never deadlock), before its current submissions are read. A second
+        submitter waits for the first to commit and then reads the first's submission, so it
+        supersedes it: one current submission per footprint. (SQLite's writers are serialised by
+        BEGIN IMMEDIATE already; FOR UPDATE is not emitted there.)"""
+        s.scalars(
+            select(m.Plan.id).where(m.Plan.footprint == footprint).order_by(m.Plan.id).with_for_update()
+        ).all()
 
     @staticmethod
     def _submission_doc(sub: m.Submission, comments: list[m.Comment] | None = None) -> dict:
