@@ -78,3 +78,27 @@ def test_users_password_sets_an_argon2_hash_and_refuses_short_ones(tmp_path, cap
     monkeypatch.setattr("sys.stdin", io.StringIO("correct horse battery staple\n"))
     assert main(["users", "password", "nobody", "--database", url]) == 2
     assert capsys.readouterr().err.strip() == "stpsim: error: user 'nobody' not found"
+
+
+def test_text_that_looks_like_rich_markup_prints_as_typed(tmp_path, capsys):
+    """Issue 20, item 5: a user name or plan name containing "[/bold]" is text. `users add`
+    creates the user and prints its token (before: created, then crashed before the token);
+    `run` prints the plan's name as typed."""
+    from pathlib import Path
+
+    import yaml
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    assert main(["users", "add", "[/bold]x", "--role", "viewer", "--database", url]) == 0
+    printed = capsys.readouterr().out
+    assert "Added [/bold]x (viewer)." in printed
+    token = printed.strip().splitlines()[-1]
+    assert len(token) >= 32 and " " not in token
+    doc = yaml.safe_load(
+        (Path(__file__).parent.parent / "examples" / "cornwall.yaml").read_text(encoding="utf-8")
+    )
+    doc["name"] = "[/x] [bold]Cornwall"
+    plan_file = tmp_path / "p.yaml"
+    plan_file.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    assert main(["run", str(plan_file), "--draws", "20"]) == 0
+    assert "[/x] [bold]" in capsys.readouterr().out

@@ -16,7 +16,6 @@ from typing import Annotated
 import typer
 from rich.cells import cell_len
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -149,7 +148,7 @@ def _show(table: Table) -> None:
         column.width = max(width, 1)
         column.header = _header(_plain(column.header), column.width)
     needed = sum(widths) + frame
-    (out if needed <= out.width else Console(width=needed, file=out.file)).print(table)
+    (out if needed <= out.width else Console(width=needed, file=out.file, markup=False)).print(table)
 
 
 def _print_version(value: bool) -> None:
@@ -345,7 +344,7 @@ def rules_cmd(
                 f"elective: {pct(r['aligned_up_rate'])} above plan, {pct(r['aligned_down_rate'])} back below"
             )
         sources = "\n".join(f"{k}: {v}" for k, v in r["sources"].items())
-        t.add_row(r["year"], r["label"], "; ".join(rates), escape(sources))
+        t.add_row(r["year"], r["label"], "; ".join(rates), sources)
     _show(t)
 
 
@@ -744,7 +743,7 @@ def _print_finance(doc: dict) -> None:
         for r in doc["gap_drivers"][:10]:
             d.add_row(r["title"], f"{r['low'] / 1e6:,.1f}", f"{r['high'] / 1e6:,.1f}")
         _show(d)
-    out.print(f"[dim]{fin['scope']}[/dim]")
+    out.print(fin["scope"], style="dim")
 
 
 @app.command("compare")
@@ -993,7 +992,7 @@ def rollup_cmd(
     executor = "dask" if address else ("serial" if serial else "local")
     # No bar when stderr is not a terminal: a log would get its residue (a stray blank line).
     quiet = as_json or not sys.stderr.isatty()
-    with Progress(console=Console(stderr=True), transient=True, disable=quiet) as bar:
+    with Progress(console=Console(stderr=True, markup=False), transient=True, disable=quiet) as bar:
         job = bar.add_task("footprints done", total=n_fps)
         try:
             result = rollup(
@@ -1264,8 +1263,7 @@ def interventions_cmd(as_json: JsonOpt = False) -> None:
             or "none"
         )
         ev = f"{i.evidence.effect_size} [{i.evidence.strength}] {i.evidence.source}" if i.evidence else ""
-        # Escaped: "[moderate]" and "[52]" are text here, not Rich markup.
-        t.add_row(*(escape(c) for c in (f"{i.name}\n{i.title}", who, eff, sub, ev)))
+        t.add_row(f"{i.name}\n{i.title}", who, eff, sub, ev)  # text: the console reads no markup
     _show(t)
 
 

@@ -21,7 +21,9 @@ def _console_width() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
 
 
-out = Console(width=_console_width())
+# No Rich markup: everything printed is text, so a name or plan containing "[/bold]" or "[52]"
+# prints as typed instead of being read as a style (or crashing the print after the action).
+out = Console(width=_console_width(), markup=False)
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
