@@ -285,6 +285,27 @@ BAD = {
         lambda t: _write(_set(read_table(t / "unit_costs.csv"), 0, "setting", "gp_visits")),
         [f"{{p}}: row 2, column setting: 'gp_visits' is not a setting; allowed: {ALLOWED_SETTINGS}"],
     ),
+    # Issue 20, item 5: numbers no footprint could have are refused, not run into a traceback.
+    "implausible population": (
+        "population",
+        lambda t: _write(_set(_population_rows(t), 4, "population", "1e15")),
+        ["{p}: row 6, column population: '1e15' is implausibly large; expected at most 2,000,000"],
+    ),
+    "nobody": (
+        "population",
+        lambda t: _write(_population_rows(t).assign(population="0")),
+        ["{p}: population: every count is 0; a footprint needs its people"],
+    ),
+    "implausible unit cost": (
+        "unit_costs",
+        lambda t: _write(_set(read_table(t / "unit_costs.csv"), 0, "unit_cost_gbp", "1e300")),
+        ["{p}: row 2, column unit_cost_gbp: '1e300' is implausibly large; expected at most 10,000,000"],
+    ),
+    "zero allocation": (
+        "allocations",
+        lambda t: _write(_set(read_table(t / "allocations.csv"), 0, "allocation_gbp", "0")),
+        ["{p}: row 2, column allocation_gbp: '0' is 0; an allocation must be more than 0"],
+    ),
     "empty file": (
         "population",
         lambda t: b"",

@@ -334,3 +334,18 @@ def test_the_package_version_matches_pyproject():
 
     meta = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
     assert stpsim.__version__ == meta["project"]["version"]
+
+
+def test_json_output_is_strict_and_names_a_number_that_is_not_finite():
+    """Issue 20, item 5: no bare NaN reaches a JSON reader; the refusal names where it is."""
+    import json
+
+    from stpsim.cli import strict_json
+    from stpsim.cli_output import RunFailed
+
+    assert json.loads(strict_json({"a": [1.0, {"b": 2.5}]})) == {"a": [1.0, {"b": 2.5}]}
+    with pytest.raises(RunFailed) as e:
+        strict_json({"finance": {"orgs": [{"surplus": 1.0}, {"surplus": float("nan")}]}})
+    assert str(e.value).startswith("the results hold a number that is not finite at finance.orgs.1.surplus: ")
+    with pytest.raises(RunFailed, match="not finite at x"):
+        strict_json({"x": float("inf")})

@@ -7,6 +7,7 @@ line on stderr naming the bad value and what is allowed; no traceback.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sys
@@ -64,7 +65,36 @@ def _document(response) -> dict:
 
 
 def _emit_json(doc: object) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+    """Strict JSON: a number that is not finite is refused with its path, never printed as a bare
+    NaN that no JSON reader accepts."""
+    sys.stdout.write(strict_json(doc) + "\n")
+
+
+def _not_finite(x: object, path: str = "") -> str | None:
+    """The path of the first number in ``x`` that is NaN or infinite, or None."""
+    if isinstance(x, float):
+        return None if math.isfinite(x) else (path or "(document)")
+    if isinstance(x, dict):
+        items = x.items()
+    elif isinstance(x, (list, tuple)):
+        items = enumerate(x)
+    else:
+        return None
+    for k, v in items:
+        found = _not_finite(v, f"{path}.{k}" if path else str(k))
+        if found:
+            return found
+    return None
+
+
+def strict_json(doc: object, indent: int | None = 2) -> str:
+    try:
+        return json.dumps(doc, indent=indent, allow_nan=False)
+    except ValueError:
+        raise RunFailed(
+            f"the results hold a number that is not finite at {_not_finite(doc)}: check the plan's "
+            "numbers and its local tables (population, unit costs, allocations)"
+        ) from None
 
 
 # Three kinds of column. Codes and single numbers never break; a value with its interval breaks
@@ -604,7 +634,7 @@ def _write_run(results, doc: dict, out_dir: str, created: bool) -> None:
         "summary.parquet": lambda p: summary.to_parquet(p, index=False),
         "results.parquet": lambda p: results.to_frame().to_parquet(p, index=False),
         "results.xlsx": results.to_excel,
-        "results.json": lambda p: p.write_text(json.dumps(doc, indent=2), encoding="utf-8"),
+        "results.json": lambda p: p.write_text(strict_json(doc), encoding="utf-8"),
     }
     try:
         with atomic_files([d / name for name in RUN_OUTPUTS]) as tmps:

@@ -167,6 +167,16 @@ def _text(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
 
 
+# The most a value may be: far beyond any real footprint's, well short of overflowing the books.
+# England had about 450,000 people of any one sex and single year of age in 2016; the dearest
+# unit in the schedules costs tens of thousands of pounds; England's CCG allocation was GBP 74bn.
+HIGHEST = {
+    "population": 2_000_000.0,
+    "unit_cost_gbp": 10_000_000.0,
+    "allocation_gbp": 100e9,
+}
+
+
 def _number(raw: _Raw, p: _Problems, n: int, col: str, v: Any, low: float = 0.0) -> float | None:
     text = _text(v)
     try:
@@ -179,6 +189,10 @@ def _number(raw: _Raw, p: _Problems, n: int, col: str, v: Any, low: float = 0.0)
         return None
     if x < low:
         p.at(raw, n, col, v, f"is negative; expected {low:g} or more")
+        return None
+    high = HIGHEST.get(col)
+    if high is not None and x > high:
+        p.at(raw, n, col, v, f"is implausibly large; expected at most {high:,.0f}")
         return None
     return x
 
@@ -289,6 +303,8 @@ def _population(raw: _Raw, p: _Problems) -> np.ndarray | None:
                 f"{raw.source}: population: ages {shown} missing for {sex}; every "
                 f"age from 0 to {top - 1} and '{top}+' are needed (0 to 90+)"
             )
+    if len(p) == before and out.sum() <= 0:
+        p.append(f"{raw.source}: population: every count is 0; a footprint needs its people")
     return out if len(p) == before else None
 
 
@@ -441,7 +457,9 @@ def _allocations(raw: _Raw, p: _Problems) -> dict[tuple[str, int], float] | None
             continue
         keys.append((n, (year_label(year), kind)))
         x = _number(raw, p, n, "allocation_gbp", r["allocation_gbp"])
-        if x is not None:
+        if x is not None and x <= 0:
+            p.at(raw, n, "allocation_gbp", r["allocation_gbp"], "is 0; an allocation must be more than 0")
+        elif x is not None:
             out[(kind, year)] = x
     _duplicates(raw, p, ("year", "kind"), keys)
     for kind in sorted({k for k, _ in out}):
