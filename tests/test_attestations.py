@@ -17,6 +17,7 @@ from sqlalchemy import inspect, text
 from stpsim.api.app import create_app
 from stpsim.cli import main
 from stpsim.service import Actor, Service
+from stpsim.store import models as m
 from stpsim.store.database import MIGRATIONS, engine, upgrade
 
 from .conftest_store import GM, add_users, bearer, fresh_postgres, gm_plan
@@ -248,9 +249,16 @@ def _alembic(url: str, action: str, target: str) -> None:
 
 def _at_0001_with_a_plan(url: str) -> tuple[int, Actor]:
     assert "attestations" not in inspect(engine(url)).get_table_names()
-    svc = Service(url)
-    actor = svc.authenticate(svc.add_user("lead", "lead", [GM]))
-    return svc.create_plan(actor, gm_plan("made at 0001"))["id"], actor
+    # The user is written with 0001's columns only (today's model has more).
+    with engine(url).begin() as conn:
+        uid = conn.execute(
+            m.User.__table__.insert()
+            .values(name="lead", role="lead", token_hash="0" * 64, created_at=m.now())
+            .returning(m.User.__table__.c.id)
+        ).scalar_one()
+        conn.execute(m.UserFootprint.__table__.insert().values(user_id=uid, footprint=GM))
+    actor = Actor(uid, "lead", "lead", frozenset({GM}))
+    return Service(url).create_plan(actor, gm_plan("made at 0001"))["id"], actor
 
 
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
@@ -259,7 +267,7 @@ def test_the_migration_upgrades_a_0001_store(store, tmp_path):
         plan_id, actor = _at_0001_with_a_plan(url)
         upgrade_to_head()
         with engine(url).connect() as conn:
-            assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0003"
+            assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0004"
         cols = {c["name"] for c in inspect(engine(url)).get_columns("attestations")}
         assert cols == {"id", "version_id", "test", "attested_by", "attested_at", "note"}
         svc = Service(url)

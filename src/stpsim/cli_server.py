@@ -16,6 +16,10 @@ DatabaseOpt = Annotated[
     ),
 ]
 
+DaysOpt = Annotated[
+    int, typer.Option("--days", min=1, max=366, help="Days the API token is valid (1 to 366).")
+]
+
 db_app = typer.Typer(help="The shared store's database.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the shared store and their roles.", no_args_is_help=True)
 
@@ -61,19 +65,82 @@ def users_add(
         list[str] | None,
         typer.Option("--footprint", help="Footprint the user works for (code or name); repeat for several."),
     ] = None,
+    days: DaysOpt = 90,
     database: DatabaseOpt = None,
 ) -> None:
     """Add a user and print their API token once (only its hash is kept)."""
-    from .cli_output import UserError, out
+    from .cli_output import out
+
+    token = _on_store(database, "add_user", name, role, footprint or [], days)
+    out.print(f"Added {name} ({role}). API token, shown once, valid {days} days; keep it secret:")
+    print(token)
+
+
+def _on_store(database: str | None, method: str, *args):
+    """Call a ``Service`` method on the (upgraded) store; a refusal is a one-line error."""
+    from .cli_output import UserError
     from .service import Service, ServiceError
 
     url = _upgraded(database)
     try:
-        token = Service(url).add_user(name, role, footprint or [])
+        return getattr(Service(url), method)(*args)
     except ServiceError as e:
         raise UserError(str(e)) from None
-    out.print(f"Added {name} ({role}). API token, shown once; keep it secret:")
+
+
+@users_app.command("role")
+def users_role(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    role: Annotated[str, typer.Argument(help="The new role: national, lead, analyst or viewer.")],
+    footprint: Annotated[
+        list[str] | None,
+        typer.Option("--footprint", help="Footprint the user works for (code or name); repeat for several."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Change a user's role and footprints. Their signed-in sessions end at once."""
+    from .cli_output import out
+
+    _on_store(database, "set_role", name, role, footprint or [])
+    out.print(f"{name} is now {role}; their sessions have ended.")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Remove a user: their token and sessions stop working; their name stays in the history."""
+    from .cli_output import out
+
+    _on_store(database, "remove_user", name)
+    out.print(f"{name} is removed; their token and sessions no longer work.")
+
+
+@users_app.command("token")
+def users_token(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    days: DaysOpt = 90,
+    database: DatabaseOpt = None,
+) -> None:
+    """Give a user a new API token (printed once); the old one stops working."""
+    from .cli_output import out
+
+    token = _on_store(database, "new_token", name, days)
+    out.print(f"A new API token for {name}, shown once, valid {days} days; keep it secret:")
     print(token)
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Stop a user's API token working (a new one: stpsim users token NAME)."""
+    from .cli_output import out
+
+    _on_store(database, "revoke_token", name)
+    out.print(f"The API token of {name} no longer works.")
 
 
 @users_app.command("password")
@@ -112,6 +179,15 @@ def serve(
             "random passwords (printed), the example plans, one of them published.",
         ),
     ] = False,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="Address of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto to believe; "
+            "repeat for several. Without it those headers are ignored, so no client can choose the "
+            "address its sign-in attempts are counted against.",
+        ),
+    ] = None,
 ) -> None:
     """Run the REST API (OpenAPI at /docs and /openapi.json) and the web pages over the shared store."""
     import uvicorn
@@ -122,7 +198,16 @@ def serve(
         _serve_demo(host, port, database)
         return
     url = _upgraded(database)
-    uvicorn.run(create_app(url=url), host=host, port=port, log_level="info", access_log=True)
+    proxies = ",".join(trusted_proxy or [])
+    uvicorn.run(
+        create_app(url=url),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=True,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def _serve_demo(host: str, port: int, database: str | None) -> None:
@@ -154,4 +239,11 @@ def _serve_demo(host: str, port: int, database: str | None) -> None:
             where = f" of {', '.join(login.footprints)}" if login.footprints else ""
             print(f"  {login.name:<{width}}  password {login.password}   ({login.role}{where})")
         out.print(f"Open http://127.0.0.1:{port}/ ; stop with Ctrl+C.")
-        uvicorn.run(create_app(url=url), host="127.0.0.1", port=port, log_level="info", access_log=True)
+        uvicorn.run(
+            create_app(url=url),
+            host="127.0.0.1",
+            port=port,
+            log_level="info",
+            access_log=True,
+            proxy_headers=False,
+        )

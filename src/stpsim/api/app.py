@@ -279,8 +279,13 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         return Response(content=body, media_type=media)
 
     @app.get("/api/audit")
-    def audit(who: Who) -> list[dict]:
-        return svc.audit_log(who)
+    def audit(
+        who: Who,
+        after: Annotated[int, Query(ge=0, description="the last entry's id of the page before")] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000, description="entries in this page")] = 500,
+    ) -> list[dict]:
+        """The audit log, oldest first, a page at a time (sign-ins and refusals included)."""
+        return svc.audit_log(who, after, limit)
 
     from ..web import install as install_web
 

@@ -14,6 +14,7 @@ from .errors import (
     NotAuthenticated,
     NotFound,
     ServiceError,
+    TooManyAttempts,
     Unavailable,
 )
 
@@ -54,4 +55,5 @@ __all__ = [
     "on_cluster",
     "run_document",
     "run_identity",
+    "TooManyAttempts",
 ]

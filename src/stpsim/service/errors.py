@@ -34,3 +34,13 @@ class Invalid(ServiceError):
 
 class Unavailable(ServiceError):
     status = 503
+
+
+class TooManyAttempts(ServiceError):
+    """Sign-in refused for now: too many failures for this user (or from this address)."""
+
+    status = 429
+
+    def __init__(self, message: str, wait: int):
+        super().__init__(message)
+        self.wait = wait

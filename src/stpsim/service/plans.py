@@ -35,6 +35,7 @@ from ..cache import data_version  # the same hash keys the derived-table cache
 from ..store import models as m
 from ..store.database import database_url, sessions
 from ..version import __version__
+from .access import TOKEN_DAYS, AccessMixin
 from .errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Unavailable
 
 
@@ -142,7 +143,7 @@ def on_cluster(fn, *args):
         return client.submit(fn, *args, pure=False).result()
 
 
-class Service:
+class Service(AccessMixin):
     """The service over one store (``url``: SQLite file or PostgreSQL)."""
 
     def __init__(self, url: str | None = None):
@@ -151,8 +152,35 @@ class Service:
 
     # ---- users -------------------------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, footprints: list[str] | None = None) -> str:
-        """Create a user and return their API token (shown once; only its hash is kept)."""
+    def add_user(
+        self, name: str, role: str, footprints: list[str] | None = None, days: int = TOKEN_DAYS
+    ) -> str:
+        """Create a user and return their API token (shown once; only its hash is kept), valid
+        ``days`` days."""
+        from datetime import timedelta
+
+        codes = self._footprint_codes(role, footprints)
+        if not 1 <= days <= 366:
+            raise Invalid(f"days: {days} is not allowed; a token lasts 1 to 366 days")
+        token = secrets.token_urlsafe(32)
+        with self.Session.begin() as s:
+            if s.scalar(select(m.User).where(m.User.name == name)):
+                raise Conflict(f"user {name!r} exists already")
+            user = m.User(
+                name=name,
+                role=role,
+                token_hash=token_hash(token),
+                token_expires_at=m.now() + timedelta(days=days),
+            )
+            user.footprints = [m.UserFootprint(footprint=c) for c in codes]
+            s.add(user)
+            s.flush()
+            self._audit(s, name, "add_user", f"user:{user.id}", f"role={role} footprints={','.join(codes)}")
+        return token
+
+    @staticmethod
+    def _footprint_codes(role: str, footprints: list[str] | None) -> list[str]:
+        """The role checked and the footprints found (a lead or analyst needs at least one)."""
         from ..footprint import UnknownFootprint, find
 
         if role not in m.ROLES:
@@ -165,37 +193,35 @@ class Service:
                 raise Invalid(f"footprint {f!r}: {e}") from None
         if role in ("lead", "analyst") and not codes:
             raise Invalid(f"a {role} needs at least one --footprint")
-        token = secrets.token_urlsafe(32)
-        with self.Session.begin() as s:
-            if s.scalar(select(m.User).where(m.User.name == name)):
-                raise Conflict(f"user {name!r} exists already")
-            user = m.User(name=name, role=role, token_hash=token_hash(token))
-            user.footprints = [m.UserFootprint(footprint=c) for c in codes]
-            s.add(user)
-            s.flush()
-            self._audit(s, name, "add_user", f"user:{user.id}", f"role={role} footprints={','.join(codes)}")
-        return token
+        return sorted(set(codes))
+
+    @staticmethod
+    def _actor_of(user: m.User) -> Actor:
+        return Actor(user.id, user.name, user.role, frozenset(user.footprint_codes))
 
     def set_password(self, name: str, password: str) -> None:
-        """Set a user's password for the web pages, kept only as an argon2 hash."""
+        """Set a user's password for the web pages, kept only as an argon2 hash. Every session
+        the user has ends."""
         from argon2 import PasswordHasher
 
         if len(password) < 12:
             raise Invalid("password: use at least 12 characters")
         with self.Session.begin() as s:
-            user = s.scalar(select(m.User).where(m.User.name == name))
-            if user is None:
-                raise NotFound(f"user {name!r} not found")
+            user = self._user(s, name)
             user.password_hash = PasswordHasher().hash(password)
-            self._audit(s, name, "set_password", f"user:{user.id}")
+            ended = self._revoke_sessions(s, user.id)
+            self._audit(s, name, "set_password", f"user:{user.id}", f"{ended} sessions ended")
 
     def check_password(self, name: str, password: str) -> Actor:
-        """The user, if ``password`` is theirs (argon2 verification); else NotAuthenticated."""
+        """The user, if ``password`` is theirs (argon2 verification); else NotAuthenticated. A
+        removed user is refused as an unknown one is."""
         from argon2 import PasswordHasher
         from argon2.exceptions import VerificationError
 
         with self.Session() as s:
             user = s.scalar(select(m.User).where(m.User.name == name))
+            if user is not None and user.removed_at is not None:
+                user = None
             try:
                 # An unknown user is checked against a dummy hash too, so the time taken does
                 # not tell whether a user name exists.
@@ -205,16 +231,20 @@ class Service:
                     raise VerificationError
             except VerificationError:
                 raise NotAuthenticated("the user name or password is not right") from None
-            return Actor(user.id, user.name, user.role, frozenset(user.footprint_codes))
+            return self._actor_of(user)
 
     def authenticate(self, token: str | None) -> Actor:
+        from .access import _aware
+
         if not token:
             raise NotAuthenticated("a bearer token is required (Authorization: Bearer TOKEN)")
         with self.Session() as s:
             user = s.scalar(select(m.User).where(m.User.token_hash == token_hash(token)))
-            if user is None:
+            if user is None or user.removed_at is not None:
                 raise NotAuthenticated("the token is not valid")
-            return Actor(user.id, user.name, user.role, frozenset(user.footprint_codes))
+            if user.token_expires_at is not None and _aware(user.token_expires_at) <= m.now():
+                raise NotAuthenticated("the token has expired; ask for a new one (stpsim users token NAME)")
+            return self._actor_of(user)
 
     # ---- permissions -------------------------------------------------------------------------
 
@@ -814,12 +844,27 @@ class Service:
     def _audit(s: Session, user: str, action: str, target: str, detail: str = "") -> None:
         s.add(m.Audit(user=user, action=action, target=target, detail=detail))
 
-    def audit_log(self, actor: Actor) -> list[dict]:
+    def audit_log(self, actor: Actor, after: int = 0, limit: int = 500) -> list[dict]:
+        """The audit log from the entry after ``after`` (0: the start), oldest first, at most
+        ``limit`` entries (1 to 1,000); each entry's ``id`` is the next page's ``after``."""
         if actor.role != "national":
             raise Forbidden(f"{actor.name} ({actor.role}) may not read the audit log")
+        if not 1 <= limit <= 1000:
+            raise Invalid(f"limit: {limit} is not allowed; give 1 to 1000")
+        if after < 0:
+            raise Invalid(f"after: {after} is not allowed; give 0 or an entry's id")
         with self.Session() as s:
-            rows = s.scalars(select(m.Audit).order_by(m.Audit.id)).all()
+            rows = s.scalars(
+                select(m.Audit).where(m.Audit.id > after).order_by(m.Audit.id).limit(limit)
+            ).all()
             return [
-                {"at": iso(r.at), "user": r.user, "action": r.action, "target": r.target, "detail": r.detail}
+                {
+                    "id": r.id,
+                    "at": iso(r.at),
+                    "user": r.user,
+                    "action": r.action,
+                    "target": r.target,
+                    "detail": r.detail,
+                }
                 for r in rows
             ]

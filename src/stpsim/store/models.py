@@ -45,6 +45,10 @@ class User(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the API token
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)  # argon2
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    # The API token stops working then (None: a token from before expiry was kept).
+    token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A removed user keeps their name in the history but can no longer sign in or use a token.
+    removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     footprints: Mapped[list[UserFootprint]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
     )
@@ -154,6 +158,33 @@ class RunRecordRow(Base):
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random secret, the store its hash. A session
+    ends at sign-out, at its absolute expiry, or when its user's password, role or footprints
+    change or the user is removed (``revoked_at``)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's secret
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SignInAttempt(Base):
+    """One attempt to sign in, counted before the password is checked (a failure until it
+    succeeds), so parallel guesses cannot outrun the limit and every server process shares it."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_name: Mapped[str] = mapped_column(String(200), index=True)  # as typed, case-folded
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Audit(Base):

@@ -21,7 +21,6 @@ from .pages import PageError, SignInRequired, build_router, environment, error_p
 from .security import (
     SECURITY_HEADERS,
     Sessions,
-    SignInLimit,
     WebMiddleware,
     content_security_policy,
     is_api,
@@ -42,14 +41,14 @@ TITLES = {
 }
 
 
-def install(
-    app: FastAPI, service: Service, sessions: Sessions | None = None, limit: SignInLimit | None = None
-) -> None:
+def install(app: FastAPI, service: Service, sessions: Sessions | None = None) -> None:
     env = environment()
-    app.include_router(build_router(service, limit))
+    app.include_router(build_router(service))
     static = resources.files("stpsim.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    app.add_middleware(WebMiddleware, sessions=sessions or Sessions())
+    sessions = sessions or Sessions()
+    sessions.resolve = service.session_actor  # who is signed in is read from the store
+    app.add_middleware(WebMiddleware, sessions=sessions)
 
     def page(request: Request, status: int, lines: list[str], title: str | None = None):
         if is_page_json(request.url.path):  # the pages' scripts read JSON

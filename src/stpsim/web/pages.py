@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..service import PUBLIC, Actor, Invalid, NotAuthenticated, Service, ServiceError
+from ..service import PUBLIC, Actor, Invalid, NotAuthenticated, Service, ServiceError, TooManyAttempts
 from ..version import __version__
 from . import figures
 from . import views as dashboard
-from .security import CSRF_FIELD, CSRF_HEADER, Session, SignInLimit
+from .security import CSRF_FIELD, CSRF_HEADER, Session
 
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -94,10 +94,9 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def build_router(service: Service, limit: SignInLimit | None = None) -> APIRouter:
+def build_router(service: Service) -> APIRouter:
     """The pages over ``service``; ``limit`` counts failed sign-ins (5 in 5 minutes)."""
     env = environment()
-    limit = limit or SignInLimit()
 
     async def check_csrf(request: Request) -> None:
         """Every POST must carry the session's form token: a page on another site cannot."""
@@ -186,20 +185,19 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
         if not password:
             errors.append(("password", "Enter your password"))
         address = client_address(request)
-        status = 200
-        if not errors and (wait := limit.wait(user_name, address)):
-            errors.append(("user-name", f"Too many failed sign-ins. Try again in {wait} s."))
-            status = 429
-        elif not errors:
+        status, wait = 200, 0
+        if not errors:
             try:
-                actor = service.check_password(user_name.strip(), password)
+                actor = service.sign_in(user_name, password, address)
+            except TooManyAttempts as e:
+                wait = e.wait
+                errors.append(("user-name", f"Too many failed sign-ins. Try again in {wait} s."))
+                status = 429
             except NotAuthenticated as e:
-                limit.failed(user_name, address)
                 # The service says the same for an unknown user and a wrong password.
                 errors.append(("user-name", str(e).capitalize()))
             else:
-                limit.succeeded(user_name)
-                session(request).sign_in(actor)
+                session(request).sign_in(service.start_session(actor))
                 return RedirectResponse(safe_next(next), status_code=303)
         response = render(
             request,
@@ -223,6 +221,7 @@ def build_router(service: Service, limit: SignInLimit | None = None) -> APIRoute
     @router.post("/logout")
     def logout(request: Request) -> Response:
         s = session(request)
+        service.end_session(s.secret)  # the session ends in the store: the cookie is worthless
         s.sign_out()
         s.flash("You have signed out.")
         return RedirectResponse("/", status_code=303)

@@ -12,9 +12,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -87,10 +84,15 @@ def is_api(path: str) -> bool:
 
 @dataclass
 class Session:
-    """What the cookie holds: the form token, the signed-in user (if any) and a one-off message."""
+    """What the cookie holds: the form token, the secret of the signed-in session (if any) and
+    a one-off message. Who is signed in is read from the store through ``resolve`` (the
+    session's secret -> its user as they are now, or None when the session has ended), so a
+    session ends everywhere at sign-out, expiry, or a change to its user."""
 
     data: dict[str, Any] = field(default_factory=dict)
     changed: bool = False
+    resolve: Callable[[str], Actor | None] | None = None
+    _resolved: tuple[Actor | None] | None = None
 
     @property
     def csrf(self) -> str:
@@ -100,27 +102,30 @@ class Session:
         return self.data["csrf"]
 
     @property
-    def actor(self) -> Actor | None:
-        u = self.data.get("user")
-        if not u:
-            return None
-        return Actor(u["id"], u["name"], u["role"], frozenset(u["footprints"]))
+    def secret(self) -> str | None:
+        sid = self.data.get("sid")
+        return sid if isinstance(sid, str) else None
 
-    def sign_in(self, actor: Actor) -> None:
+    @property
+    def actor(self) -> Actor | None:
+        if self._resolved is None:
+            sid = self.secret
+            actor = self.resolve(sid) if sid and self.resolve else None
+            if sid and actor is None:  # ended in the store: this browser is signed out
+                self.data.pop("sid", None)
+                self.changed = True
+            self._resolved = (actor,)
+        return self._resolved[0]
+
+    def sign_in(self, secret: str) -> None:
         # A new token on signing in, so a token planted before (session fixation) is worthless.
-        self.data = {
-            "csrf": secrets.token_urlsafe(32),
-            "user": {
-                "id": actor.id,
-                "name": actor.name,
-                "role": actor.role,
-                "footprints": sorted(actor.footprints),
-            },
-        }
+        self.data = {"csrf": secrets.token_urlsafe(32), "sid": secret}
+        self._resolved = None
         self.changed = True
 
     def sign_out(self) -> None:
         self.data = {"csrf": secrets.token_urlsafe(32)}
+        self._resolved = (None,)
         self.changed = True
 
     def flash(self, message: str) -> None:
@@ -158,24 +163,26 @@ def secret_key() -> str:
 
 
 class Sessions:
-    """Reads and writes the signed session cookie."""
+    """Reads and writes the signed session cookie; ``resolve`` reads a session's user from the
+    store (``Service.session_actor``)."""
 
-    def __init__(self, key: str | None = None):
+    def __init__(self, key: str | None = None, resolve: Callable[[str], Actor | None] | None = None):
         self.signer = URLSafeTimedSerializer(key or secret_key(), salt="stpsim.web.session")
+        self.resolve = resolve
 
     def load(self, cookie_header: str | None) -> Session:
         if not cookie_header:
-            return Session()
+            return Session(resolve=self.resolve)
         # Starlette's parser reads cookies as browsers send them: another site's odd cookie on the
         # same host does not hide ours (http.cookies stops at the first it cannot parse).
         value = cookie_parser(cookie_header).get(COOKIE)
         if not value:
-            return Session()
+            return Session(resolve=self.resolve)
         try:
             data = self.signer.loads(value, max_age=SESSION_SECONDS)
         except BadSignature:  # forged, from another key, or expired (a subclass)
-            return Session(changed=True)
-        return Session(data if isinstance(data, dict) else {})
+            return Session(changed=True, resolve=self.resolve)
+        return Session(data if isinstance(data, dict) else {}, resolve=self.resolve)
 
     def cookie(self, session: Session, https: bool) -> bytes:
         value = self.signer.dumps(session.data)
@@ -216,67 +223,12 @@ class WebMiddleware:
                     headers.append((b"content-security-policy", policy.encode()))
                 if session is not None and session.changed:
                     headers.append((b"set-cookie", self.sessions.cookie(session, https)))
-                    # A page that sets a session is one visitor's: no shared cache may keep it.
+                if session is not None and (session.changed or session.secret):
+                    # A page that sets a session, or is shown to a signed-in user, is one
+                    # visitor's: no shared cache (nor the browser's back button) may keep it.
                     headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, sending)
-
-
-# ---- the sign-in rate limit ------------------------------------------------------------------
-
-
-class SignInLimit:
-    """At most ``failures`` failed sign-ins in ``window`` seconds per user name and per client
-    address; the next attempt is refused until the oldest failure is older than the window.
-
-    The counts live in this process's memory: several server processes each limit on their own
-    (so an attacker spread over N processes gets N times the attempts), and a restart forgets.
-    """
-
-    def __init__(self, failures: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic):
-        self.failures = failures
-        self.window = window
-        self.clock = clock
-        self._seen: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _keys(user_name: str, address: str) -> list[tuple[str, str]]:
-        return [("user", user_name.strip().casefold()[:200]), ("address", address)]
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        times = self._seen.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def wait(self, user_name: str, address: str) -> int:
-        """Seconds to wait before another attempt (0: go ahead)."""
-        now = self.clock()
-        with self._lock:
-            waits = [
-                times[0] + self.window - now
-                for key in self._keys(user_name, address)
-                if len(times := self._recent(key, now)) >= self.failures
-            ]
-        return max(1, int(max(waits) + 0.999)) if waits else 0
-
-    def failed(self, user_name: str, address: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in self._keys(user_name, address):
-                times = self._recent(key, now)
-                times.append(now)
-                self._seen[key] = times
-            if len(self._seen) > 10_000:  # forget quiet keys so guessed names cannot fill memory
-                for key in [k for k, t in self._seen.items() if not self._recent(k, now)]:
-                    del self._seen[key]
-
-    def succeeded(self, user_name: str) -> None:
-        # The user's own count starts again; the address's does not, or one known account could
-        # be used to reset the limit while guessing others from the same address.
-        with self._lock:
-            self._seen.pop(self._keys(user_name, "")[0], None)
