@@ -109,6 +109,8 @@ GM_PRIVATE = expect(200, cw_lead=403, viewer=403)
 CW_PRIVATE = expect(403, nat=200, cw_lead=200)
 GM_DRAFT_VERSION = expect(200, cw_lead=403, viewer=404)  # a viewer sees no unpublished version
 RUN = {"draws": 20, "seed": 1}
+# Issue 20, item 4: a viewer reads a version's own run only; asking for other draws is refused.
+GM_RUN_OTHER_DRAWS = expect(200, cw_lead=403, viewer=403)
 
 READS = [
     ("healthz", "GET", "/healthz", None, ALL_200),
@@ -124,7 +126,7 @@ READS = [
     ("GM draft plan v1", "GET", "/api/plans/{gm_draft}/versions/1", None, GM_PRIVATE),
     ("Cornwall v1", "GET", "/api/plans/{cw}/versions/1", None, CW_PRIVATE),
     ("list submissions", "GET", "/api/submissions", None, ALL_200),
-    ("run GM v1", "POST", "/api/runs", {"plan_id": "{gm}", "version": 1} | RUN, GM_READERS),
+    ("run GM v1", "POST", "/api/runs", {"plan_id": "{gm}", "version": 1} | RUN, GM_RUN_OTHER_DRAWS),
     ("run GM v2 (draft)", "POST", "/api/runs", {"plan_id": "{gm}", "version": 2} | RUN, GM_DRAFT_VERSION),
     ("run Cornwall v1", "POST", "/api/runs", {"plan_id": "{cw}", "version": 1} | RUN, CW_PRIVATE),
     ("stored run GM v1", "GET", "/api/runs/{run_gm}", None, GM_READERS),

@@ -198,7 +198,9 @@ class Plan(BaseModel):
     _resolved: tuple[str, tuple[Footprint, ...]] | None = PrivateAttr(default=None)
 
     name: str = Field(min_length=1)
-    description: str = ""
+    description: str = Field(
+        "", max_length=5000, description="what the plan does, in words (at most 5,000 characters)"
+    )
     geography: Literal["stp2017", "icb2022"] = Field(
         "stp2017", description="the preset footprints' geography: 44 STPs (2017) or 42 ICBs (2022)"
     )

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..service import Actor, Invalid, Service, ServiceError
 from ..service.responses import BaselineResponse, RollupResponse, RunResponse
 from ..version import __version__
+from .limits import BodyLimit, RunSlots
 
 log = logging.getLogger("stpsim.api")
 MAX_ID = 2**31 - 1  # ids are 32-bit in every store
@@ -120,11 +121,17 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     """The API over ``service`` (or a Service on ``url``)."""
     svc = service or Service(url)
     pool = ThreadPoolExecutor(max_workers=2)
+    slots = RunSlots()
+    try:
+        svc.fail_stuck_runs()  # runs left "running" by a server that stopped
+    except Exception:  # a store not yet upgraded is reported by the first request, not here
+        log.warning("could not check for stuck runs")
     app = FastAPI(
         title="stpsim",
         version=__version__,
         description="Plans, versions, submissions, runs and the national roll-up of England's STPs.",
     )
+    app.add_middleware(BodyLimit)
     bearer = HTTPBearer(auto_error=False)
 
     @app.exception_handler(ServiceError)
@@ -239,14 +246,22 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         responses={202: {"model": RunStarted, "description": "a long run, computed in the background"}},
     )
     def runs(request: RunRequest, who: Who):
-        draws = request.draws
-        if draws is not None and draws > SYNC_DRAWS:
-            rid = svc.start_run(who, request.plan_id, request.version, draws, request.seed)
-            pool.submit(svc.finish_run, who, request.plan_id, request.version, draws, request.seed)
+        draws, seed = request.draws, request.seed
+        # Large whichever set the draws, the request or the plan itself.
+        if svc.run_draws(who, request.plan_id, request.version, draws) > SYNC_DRAWS:
+            slots.acquire(who.id)
+            try:
+                rid = svc.start_run(who, request.plan_id, request.version, draws, seed)
+                future = pool.submit(svc.finish_run, who, request.plan_id, request.version, draws, seed)
+            except BaseException:
+                slots.release(who.id)
+                raise
+            future.add_done_callback(lambda _f: slots.release(who.id))
             return JSONResponse(
                 status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
             )
-        return svc.run(who, request.plan_id, request.version, draws, request.seed)
+        with slots.take(who.id):
+            return svc.run(who, request.plan_id, request.version, draws, seed)
 
     @app.get("/api/runs/{rid}")
     def get_run(rid: str, who: Who) -> dict:

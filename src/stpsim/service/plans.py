@@ -143,6 +143,9 @@ def on_cluster(fn, *args):
         return client.submit(fn, *args, pure=False).result()
 
 
+MAX_DRAWS = 20_000  # the most draws one run on the server may ask for (memory and time)
+
+
 class Service(AccessMixin):
     """The service over one store (``url``: SQLite file or PostgreSQL)."""
 
@@ -696,10 +699,11 @@ class Service(AccessMixin):
 
     def _run_request(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None):
         """The plan a run of a version runs, its identity and the version's attestations; the
-        reader's rights and the run's size are checked here."""
+        reader's rights, what their role may run and the run's size are checked here."""
         from ..engine import RunTooLarge, check_size
 
-        plan = self._plan_for_run(actor, plan_id, number, draws, seed)
+        plan = self._plan_for_run(actor, plan_id, number, draws, seed)  # 404 for what you may not see
+        self._may_run(actor, draws, seed)
         try:
             check_size(plan)
         except RunTooLarge as e:
@@ -713,6 +717,44 @@ class Service(AccessMixin):
         result, data = on_cluster(run_and_pack, plan, attested)
         self._store_run(actor, rid, plan_id, number, result, data)
         return result, data
+
+    @staticmethod
+    def _may_run(actor: Actor, draws: int | None, seed: int | None) -> None:
+        """Viewers (and the public) read a version's own run, computed once and stored; they may
+        not ask for other draws or seeds. Everyone else may ask for up to ``MAX_DRAWS``."""
+        if actor.role == "viewer" and (draws is not None or seed is not None):
+            raise Forbidden(
+                f"{actor.name} (viewer) may not choose a run's draws or seed; "
+                "a viewer reads the version's own run"
+            )
+        if draws is not None and draws > MAX_DRAWS:
+            raise Invalid(f"draws: {draws} is more than the {MAX_DRAWS:,} a run on the server may have")
+
+    def run_draws(self, actor: Actor, plan_id: int, number: int, draws: int | None) -> int:
+        """The draws a run of a version would have (the request's, else the plan's own), after
+        the same checks as the run itself: the API answers 202 for a large run whichever set
+        them."""
+        plan = self._plan_for_run(actor, plan_id, number, draws, None)
+        self._may_run(actor, draws, None)
+        return plan.monte_carlo.draws
+
+    def fail_stuck_runs(self, older_than_minutes: int = 60) -> int:
+        """Mark runs still "running" after ``older_than_minutes`` (their server stopped) as failed,
+        so nobody polls them for ever; returns how many. Called when a server starts."""
+        from datetime import timedelta
+
+        cutoff = m.now() - timedelta(minutes=older_than_minutes)
+        with self.Session.begin() as s:
+            stuck = s.scalars(
+                # (result holds JSON null while running, so the status alone says it)
+                select(m.Run).where(m.Run.status == "running", m.Run.created_at < cutoff)
+            ).all()
+            for row in stuck:
+                row.status = "failed: stopped"
+                self._audit(
+                    s, "(server)", "run_failed", f"run:{row.id[:12]}", "still running when a server started"
+                )
+            return len(stuck)
 
     def run_identity_of(
         self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
