@@ -192,8 +192,21 @@ def test_report_command_and_compare(tmp_path, capsys):
     assert "Option A" in text and "Option B" in text and "The two options compared" in text
     assert main(["report", str(EXAMPLES / "cornwall.yaml"), "--audience", "kids"]) == 2
     assert main(["report", str(EXAMPLES / "cornwall.yaml"), "--format", "pdf"]) == 2
-    assert main(["report", str(EXAMPLES / "cornwall.yaml"), "-o", str(tmp_path / "no" / "r.html")]) == 2
-    assert "does not exist" in capsys.readouterr().err
+    # A missing folder is made, as run --out makes its own (issue 20, item 5).
+    assert (
+        main(
+            [
+                "report",
+                str(EXAMPLES / "cornwall.yaml"),
+                "--draws",
+                "20",
+                "-o",
+                str(tmp_path / "new" / "r.html"),
+            ]
+        )
+        == 0
+    )
+    assert (tmp_path / "new" / "r.html").is_file()
 
 
 def _chromium():

@@ -349,3 +349,63 @@ def test_json_output_is_strict_and_names_a_number_that_is_not_finite():
     assert str(e.value).startswith("the results hold a number that is not finite at finance.orgs.1.surplus: ")
     with pytest.raises(RunFailed, match="not finite at x"):
         strict_json({"x": float("inf")})
+
+
+def test_outputs_are_created_exclusively_and_never_replace_a_device(capsys, tmp_path):
+    """Issue 20, item 5: a file that appears while a run writes is not overwritten without
+    --force (exclusive creation, not check-then-write); a device or pipe is never replaced, even
+    with --force; a missing folder is made."""
+    import os
+
+    from stpsim.results import NotARegularFile, atomic_files, overwriting
+
+    target = tmp_path / "deep" / "er" / "r.json"
+    target.parent.mkdir(parents=True)
+    with pytest.raises(FileExistsError), overwriting(False), atomic_files([target]) as (tmp,):
+        tmp.write_text("mine")
+        target.write_text("theirs, written meanwhile")
+    assert target.read_text() == "theirs, written meanwhile"
+    assert [p.name for p in target.parent.iterdir()] == ["r.json"]  # no temporary left
+    with overwriting(True), atomic_files([target]) as (tmp,):
+        tmp.write_text("mine")
+    assert target.read_text() == "mine"
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    with pytest.raises(NotARegularFile), atomic_files([fifo]) as (tmp,):
+        tmp.write_text("x")
+    plan = str(Path(__file__).parent.parent / "examples" / "cornwall.yaml")
+    assert main(["report", plan, "--draws", "20", "-o", str(fifo), "--force"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == f"stpsim: error: --output {fifo}: is not a regular file (a device or a pipe); give a file name"
+    )
+    assert main(["run", plan, "--draws", "20", "--save", str(tmp_path / "a" / "b" / "run.stpsim")]) == 0
+    assert (tmp_path / "a" / "b" / "run.stpsim").is_file()
+
+
+@pytest.mark.parametrize(
+    ("make", "line"),
+    [
+        (
+            lambda d: (d / "bomb.yaml").write_text(
+                'a: &a ["lol", "lol"]\nb: &b [*a, *a]\nc: [*b, *b]\nname: x\n', encoding="utf-8"
+            ),
+            "line 2: YAML aliases (*a) are not allowed in a plan; write the value out",
+        ),
+        (
+            lambda d: (d / "big.yaml").write_bytes(b"# " + b"a" * (2**20 + 10)),
+            "the file is larger than 1024 KiB; a plan is far smaller",
+        ),
+    ],
+)
+def test_a_plan_file_that_would_take_the_machine_is_refused_in_one_line(capsys, tmp_path, make, line):
+    """Issue 20, item 5: a YAML alias bomb and an enormous file are refused before parsing them
+    into memory; so is a device (``stpsim run /dev/zero``)."""
+    make(tmp_path)
+    path = next(tmp_path.iterdir())
+    assert main(["run", str(path)]) == 2
+    assert capsys.readouterr().err.strip() == f"stpsim: error: {path}: {line}"
+    assert main(["run", "/dev/zero"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "stpsim: error: /dev/zero: cannot read the file: it is not a regular file but a device, a pipe or a folder"
+    )

@@ -6,6 +6,7 @@ line on stderr naming the bad value and what is allowed; no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -545,11 +546,13 @@ def run_cmd(
     record = _served(run_plan, plan)
     if save:
         try:
-            record.save(save)
+            with _writing("--save", save, force):
+                record.save(save)
         except OSError as e:
             raise UserError(f"--save {save}: cannot write ({e.strerror or e})") from None
     if out_dir:
-        _write_run(record.results, record.document, out_dir, created)
+        with _writing("--out", out_dir, force):
+            _write_run(record.results, record.document, out_dir, created)
     _print_record(record.document, as_json)
     if out_dir:
         out.print(
@@ -572,13 +575,38 @@ def _print_record(doc: dict, as_json: bool) -> None:
 
 
 def _check_new_file(option: str, target: Path, force: bool, example: str = "run.stpsim") -> None:
-    """A file an option will write: not a folder, its folder there, not overwritten without --force."""
+    """A file an option will write: not a folder nor a device, never overwritten without
+    --force; its folder is made if missing (as --out's is)."""
     if target.is_dir():
         raise UserError(f"{option} {target}: is a folder; give a file name such as {example}")
-    if not target.parent.exists():
-        raise UserError(f"{option} {target}: the folder {target.parent} does not exist")
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        raise UserError(f"{option} {target}: is not a regular file (a device or a pipe); give a file name")
     if target.exists() and not force:
         raise UserError(f"{option} {target}: the file already exists; give --force to overwrite it")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(
+            f"{option} {target}: cannot create the folder {target.parent} ({e.strerror})"
+        ) from None
+
+
+@contextlib.contextmanager
+def _writing(option: str, target, force: bool):
+    """Files written inside are created exclusively unless --force, so two runs writing one new
+    file never both succeed; a refusal is one line."""
+    from .service.catalogue import NotARegularFile, overwriting
+
+    try:
+        with overwriting(force):
+            yield
+    except FileExistsError:
+        raise UserError(
+            f"{option} {target}: the file was created meanwhile (by another run?); "
+            "give --force to overwrite it"
+        ) from None
+    except NotARegularFile as e:
+        raise UserError(f"{option} {e}") from None
 
 
 def _load_record(path: str):
@@ -608,6 +636,9 @@ def _out_folder(out_dir: str, force: bool) -> bool:
     d = Path(out_dir)
     if d.exists() and not d.is_dir():
         raise UserError(f"--out {out_dir}: exists and is not a folder; give a folder to write into")
+    odd = [name for name in RUN_OUTPUTS if (d / name).exists() and not (d / name).is_file()]
+    if odd:
+        raise UserError(f"--out {out_dir}: {odd[0]} there is not a regular file; give another folder")
     existing = [name for name in RUN_OUTPUTS if (d / name).exists()]
     if existing and not force:
         raise UserError(
@@ -1223,7 +1254,8 @@ def report_cmd(
             raise UserError(f"give one plan, or two to compare; got {len(plans)}")
         records = [_served(run_plan, p) for p in plans]
     try:
-        written = _served(report, records, target, audience, fmt, others)
+        with _writing("--output", target, force):
+            written = _served(report, records, target, audience, fmt, others)
     except OSError as e:
         raise UserError(f"--output {target}: cannot write ({e.strerror or e})") from None
     out.print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB)")

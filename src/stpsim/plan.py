@@ -602,19 +602,51 @@ def _no_duplicate_pairs(pairs):
     return dict(pairs)
 
 
+MAX_PLAN_BYTES = 1 * 2**20  # a plan is a few kilobytes; inline tables a few hundred
+
+
+def _read_plan_text(p: Path) -> str:
+    """The file's text: a regular file of at most ``MAX_PLAN_BYTES`` in UTF-8 (never a device,
+    a pipe or a file so large it would take the machine's memory)."""
+    try:
+        if p.exists() and not p.is_file():
+            raise PlanError(
+                str(p), ["cannot read the file: it is not a regular file but a device, a pipe or a folder"]
+            )
+        with p.open("rb") as f:
+            data = f.read(MAX_PLAN_BYTES + 1)
+    except OSError as e:
+        raise PlanError(str(p), [f"cannot read the file ({e.strerror})"]) from None
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanError(
+            str(p), [f"the file is larger than {MAX_PLAN_BYTES // 1024} KiB; a plan is far smaller"]
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlanError(str(p), ["not a text file (expected UTF-8 YAML or JSON)"]) from None
+
+
+def _no_aliases(text: str) -> None:
+    """Refuse YAML anchors and aliases: a plan never needs them, and nested aliases ("billion
+    laughs") expand a small file into more objects than any machine holds."""
+    for event in yaml.parse(text, Loader=SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise _DuplicateKey(
+                f"line {line}: YAML aliases (*{event.anchor}) are not allowed in a plan; write the value out"
+            )
+
+
 def load(path: str | Path) -> Plan:
     """Read and validate a plan from a YAML or JSON file."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise PlanError(str(p), [f"cannot read the file ({e.strerror})"]) from None
-    except UnicodeDecodeError:
-        raise PlanError(str(p), ["not a text file (expected UTF-8 YAML or JSON)"]) from None
+    text = _read_plan_text(p)
     try:
         if p.suffix.lower() == ".json":
             doc = json.loads(text, object_pairs_hook=_no_duplicate_pairs)
         else:
+            _no_aliases(text)
             doc = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except _DuplicateKey as e:
         raise PlanError(str(p), [str(e)]) from None

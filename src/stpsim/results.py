@@ -10,6 +10,7 @@ import os
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,22 +25,53 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+_OVERWRITE: ContextVar[bool] = ContextVar("stpsim_overwrite", default=True)
+
+
+@contextmanager
+def overwriting(allowed: bool) -> Iterator[None]:
+    """Inside the block ``atomic_files`` replaces an existing file only if ``allowed``; if not,
+    each file is created exclusively (a file that appeared meanwhile is never overwritten)."""
+    token = _OVERWRITE.set(allowed)
+    try:
+        yield
+    finally:
+        _OVERWRITE.reset(token)
+
+
+class NotARegularFile(ValueError):
+    """A target that exists and is a device, a pipe or a folder: never replaced."""
+
 
 @contextmanager
 def atomic_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
-    """Temporary paths beside ``paths`` to write into. When the block succeeds each is renamed
-    over its target (a rename within a folder is atomic), so nobody ever sees a half-written
-    file; when it fails every temporary is removed and the targets are left as they were."""
+    """Temporary paths beside ``paths`` to write into. When the block succeeds each is moved onto
+    its target (a rename or link within a folder is atomic), so nobody ever sees a half-written
+    file; when it fails every temporary is removed and the targets are left as they were. A
+    target that is not a regular file is refused; under ``overwriting(False)`` an existing target
+    is refused too (FileExistsError), even one that appeared while the files were written."""
     targets = [Path(p) for p in paths]
     # The target's suffix stays last: writers such as pandas choose a format from it.
     tmps = [t.with_name(f".{t.stem}.{secrets.token_hex(4)}.tmp{t.suffix}") for t in targets]
+    placed: list[Path] = []
     try:
         yield tmps
+        for target in targets:
+            if (target.exists() or target.is_symlink()) and not target.is_file():
+                raise NotARegularFile(f"{target}: is not a regular file; give a file name")
         for tmp, target in zip(tmps, targets, strict=True):
-            os.replace(tmp, target)
+            if _OVERWRITE.get():
+                os.replace(tmp, target)
+            else:
+                os.link(tmp, target)  # fails if the target exists, atomically
+                tmp.unlink()
+            placed.append(target)
     except BaseException:
         for tmp in tmps:
             tmp.unlink(missing_ok=True)
+        if not _OVERWRITE.get():  # ours, created in this call: take them away again
+            for target in placed:
+                target.unlink(missing_ok=True)
         raise
 
 

@@ -70,6 +70,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "RunRecord": ("record", "RunRecord"),
     "RecordError": ("record", "RecordError"),
     "atomic_files": ("results", "atomic_files"),
+    "overwriting": ("results", "overwriting"),
+    "NotARegularFile": ("results", "NotARegularFile"),
     "LocalDataError": ("local_data", "LocalDataError"),
     "write_template": ("local_data", "write_template"),
     # the store's location
