@@ -407,5 +407,6 @@ def test_a_plan_file_that_would_take_the_machine_is_refused_in_one_line(capsys, 
     assert capsys.readouterr().err.strip() == f"stpsim: error: {path}: {line}"
     assert main(["run", "/dev/zero"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "stpsim: error: /dev/zero: cannot read the file: it is not a regular file but a device, a pipe or a folder"
+        "stpsim: error: /dev/zero: cannot read the file: "
+        "it is not a regular file but a device, a pipe or a folder"
     )
