@@ -152,3 +152,14 @@ def test_a_run_that_would_not_fit_in_free_memory_is_refused_with_what_fits(monke
     assert str(e.value).endswith(
         f"this machine has about 1.0 GiB free: use at most {fits:,} draws, or fewer years or footprints"
     )
+
+
+def test_shoe_size_refuses_draws_whose_runs_would_not_fit_together(capsys):
+    """Issue 20, item 5: shoe-size holds the whole footprint's run and every part's; 100,000
+    draws are refused at once (exit 2), saying what fits, instead of a MemoryError after minutes."""
+    from stpsim.cli import main
+
+    assert main(["shoe-size", "examples/greater_manchester.yaml", "--draws", "100000"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stpsim: error: draws: this run would need about ")
+    assert "(x 11 runs held together)" in err and "use at most " in err

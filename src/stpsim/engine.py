@@ -362,25 +362,37 @@ def available_memory() -> int | None:
     return None
 
 
-def check_size(plan: Plan) -> None:
-    """Refuse a run whose arrays would not fit: more than ``MEMORY_LIMIT`` or than the machine has
-    free, with what would fit."""
+def run_bytes(plan: Plan) -> int:
+    """The bytes a run of ``plan`` takes at its peak (the measured per draw-year figures)."""
     years = plan.last_year - plan.first_year + 1
     per_draw = (
         years * len(plan.footprints) * (BYTES_PER_DRAW_YEAR + BYTES_PER_CARE_MODEL * len(plan.interventions))
     )
-    need = plan.monte_carlo.draws * per_draw
+    return plan.monte_carlo.draws * per_draw
+
+
+def memory_limit() -> tuple[int, str]:
+    """The most a run (or runs held together) may take, and how to say it: ``MEMORY_LIMIT``, or
+    less when the machine has less free."""
     free = available_memory()
-    limit = MEMORY_LIMIT if free is None else min(MEMORY_LIMIT, int(free * 0.8))
+    if free is None or free * 0.8 >= MEMORY_LIMIT:
+        return MEMORY_LIMIT, f"the limit is {MEMORY_LIMIT / 2**30:.0f} GiB"
+    return int(free * 0.8), f"this machine has about {free / 2**30:.1f} GiB free"
+
+
+def check_size(plan: Plan, runs: int = 1) -> None:
+    """Refuse a run whose arrays would not fit (``runs``: that many such runs held together,
+    as shoe-size holds the whole and its parts), with the draws that would fit."""
+    need = run_bytes(plan) * runs
+    limit, where = memory_limit()
     if need > limit:
-        where = (
-            f"the limit is {MEMORY_LIMIT / 2**30:.0f} GiB"
-            if limit == MEMORY_LIMIT
-            else (f"this machine has about {free / 2**30:.1f} GiB free")
-        )
+        years = plan.last_year - plan.first_year + 1
+        per_draw = need // plan.monte_carlo.draws
+        held = f" (x {runs} runs held together)" if runs > 1 else ""
         raise RunTooLarge(
             f"this run would need about {need / 2**30:.1f} GiB for {plan.monte_carlo.draws} draws x "
-            f"{years} years x {len(plan.footprints)} footprints x {len(plan.interventions)} care models; "
+            f"{years} years x {len(plan.footprints)} footprints x {len(plan.interventions)} care models"
+            f"{held}; "
             f"{where}: use at most {max(limit // per_draw, 1):,} draws, or fewer years or footprints"
         )
 

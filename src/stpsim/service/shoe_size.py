@@ -144,10 +144,11 @@ def part_plans(plan: Plan, by: str) -> list[tuple[geography.Footprint, Plan]]:
 
 
 def shoe_size(plan: Plan, by: str) -> ShoeSizeResponse:
-    from ..engine import RunTooLarge, run
+    from ..engine import RunTooLarge, check_size, run
 
     parts = part_plans(plan, by)
     try:
+        check_size(plan, runs=len(parts) + 1)  # the whole and every part are held together
         whole_results = run(plan)
         part_results = [run(p) for _, p in parts]
     except RunTooLarge as e:
