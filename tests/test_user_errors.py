@@ -410,3 +410,35 @@ def test_a_plan_file_that_would_take_the_machine_is_refused_in_one_line(capsys, 
         "stpsim: error: /dev/zero: cannot read the file: "
         "it is not a regular file but a device, a pipe or a folder"
     )
+
+
+def test_plans_whose_numbers_no_footprint_could_have_are_refused_naming_the_field():
+    """Issue 20, item 5: a preset and a drawn footprint that overlap (Bolton counted twice), and
+    closing more beds than a trust has, are refused before any work."""
+    from stpsim import plan
+
+    with pytest.raises(plan.PlanError) as e:
+        plan.validate(
+            {
+                "name": "x",
+                "footprints": ["E54000007", {"name": "Bolton area", "local_authorities": ["Bolton"]}],
+            }
+        )
+    assert e.value.lines == [
+        "footprints: Greater Manchester and Bolton area share 177 small areas (285,372 people); a plan's "
+        "footprints must not overlap, or their people are counted twice"
+    ]
+    beds = [
+        {"trust": "RMC", "year": "2018/19", "change": -400},
+        {"trust": "RMC", "year": "2019/20", "change": -300},  # 700 closed by then, of about 600
+    ]
+    with pytest.raises(plan.PlanError) as e:
+        plan.validate({"name": "x", "footprints": ["E54000007"], "service_changes": {"beds": beds}})
+    assert len(e.value.lines) == 1
+    assert e.value.lines[0].startswith(
+        "service_changes.beds.1.change: -300 takes Bolton NHS Foundation Trust's "
+    )
+    assert (
+        "closures to 700 beds by 2019/20, more than the 600 general and acute beds it had in 2016/17"
+        in (e.value.lines[0])
+    )

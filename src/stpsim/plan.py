@@ -570,10 +570,31 @@ def _validate(doc: Any, source: str, base_dir: Path | None = None) -> Plan:
         raise PlanError(source, e.lines) from None
     from .service_change import check as check_service_changes
 
-    problems = check_options(plan.finance, list(places)) + check_service_changes(plan)
+    problems = _overlaps(places) + check_options(plan.finance, list(places)) + check_service_changes(plan)
     if problems:
         raise PlanError(source, problems)
     return plan
+
+
+def _overlaps(places) -> list[str]:
+    """A plan's footprints must not share small areas: their people would be counted twice (a
+    preset and a drawn footprint that takes in part of it, say)."""
+    import numpy as np
+
+    from .geography import small_areas
+
+    people = small_areas().bands_2018.sum(axis=1)
+    out = []
+    for i, a in enumerate(places):
+        for b in places[i + 1 :]:
+            shared = np.intersect1d(a.lsoas, b.lsoas)
+            if shared.size:
+                out.append(
+                    f"footprints: {a.name} and {b.name} share {shared.size:,} small areas "
+                    f"({people[shared].sum():,.0f} people); a plan's footprints must not overlap, "
+                    "or their people are counted twice"
+                )
+    return out
 
 
 class _DuplicateKey(ValueError):

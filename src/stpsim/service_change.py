@@ -191,6 +191,28 @@ def _find_trust(text: str, fps) -> tuple[int, Any] | None:
     return None
 
 
+def _closures_within_size(changes, fps, beds: dict) -> list[str]:
+    """A trust cannot have fewer than no beds: its changes, added up year by year, never close
+    more than its 2016/17 general and acute beds (the sitreps', or the plan's own count)."""
+    problems, running = [], {}
+    for i, b in sorted(enumerate(changes), key=lambda ib: parse_year(ib[1].year)):
+        hit = _find_trust(b.trust, fps)
+        if hit is None:
+            continue
+        trust = hit[1]
+        size = b.beds_2016_17 if b.beds_2016_17 is not None else beds.get(trust.code, {}).get("open")
+        if size is None:
+            continue
+        running[trust.code] = running.get(trust.code, 0) + b.change
+        if running[trust.code] < -size:
+            problems.append(
+                f"service_changes.beds.{i}.change: {b.change:+,} takes {trust.name}'s closures to "
+                f"{-running[trust.code]:,} beds by {year_label(parse_year(b.year))}, more than the "
+                f"{size:,.0f} general and acute beds it had in 2016/17"
+            )
+    return problems
+
+
 def check(plan) -> list[str]:
     """Problems with the plan's service changes that need its footprints (trusts, councils)."""
     sc = plan.service_changes
@@ -212,6 +234,7 @@ def check(plan) -> list[str]:
                 f"service_changes.beds.{i}.beds_2016_17: {hit[1].code} has no 2016/17 bed count in "
                 "the sitreps; give its beds"
             )
+    problems += _closures_within_size(sc.beds, fps, beds)
     for i, s in enumerate(sc.services):
         if s.trust is not None and _find_trust(s.trust, fps) is None:
             problems.append(
