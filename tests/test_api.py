@@ -104,13 +104,15 @@ def expect(default: int, **by_role: int) -> dict[str, int]:
 
 ALL_200 = expect(200)
 NATIONAL_ONLY = expect(403, nat=200)
-GM_READERS = expect(200, cw_lead=403)  # the published GM plan: the viewer reads it too
-GM_PRIVATE = expect(200, cw_lead=403, viewer=403)
-CW_PRIVATE = expect(403, nat=200, cw_lead=200)
-GM_DRAFT_VERSION = expect(200, cw_lead=403, viewer=404)  # a viewer sees no unpublished version
+# Issue 20, item 6: what you may not read answers 404, as if it did not exist (a 403 would
+# tell a stranger which footprint it is for).
+GM_READERS = expect(200, cw_lead=404)  # the published GM plan: the viewer reads it too
+GM_PRIVATE = expect(200, cw_lead=404, viewer=404)
+CW_PRIVATE = expect(404, nat=200, cw_lead=200)
+GM_DRAFT_VERSION = expect(200, cw_lead=404, viewer=404)  # a viewer sees no unpublished version
 RUN = {"draws": 20, "seed": 1}
 # Issue 20, item 4: a viewer reads a version's own run only; asking for other draws is refused.
-GM_RUN_OTHER_DRAWS = expect(200, cw_lead=403, viewer=403)
+GM_RUN_OTHER_DRAWS = expect(200, cw_lead=404, viewer=403)
 
 READS = [
     ("healthz", "GET", "/healthz", None, ALL_200),
@@ -342,7 +344,7 @@ def test_forbidden_messages_name_user_role_and_footprint(world):
     # Rights come before the document: a national reviewer may not create plans anywhere.
     assert resp.json() == {"detail": ["nat (national) may not create plans"]}
     resp = call(world, "viewer", "GET", f"/api/plans/{world.cw}")
-    assert resp.json() == {"detail": [f"viewer (viewer) may not read plans of {CORNWALL}"]}
+    assert resp.status_code == 404 and resp.json() == {"detail": [f"plan {world.cw} not found"]}
 
 
 @pytest.mark.parametrize(
@@ -610,7 +612,7 @@ def test_large_run_answers_202_then_finishes(fresh):
     rid = resp.json()["run_id"]
     assert resp.json() == {"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
     assert len(rid) == 64
-    assert call(fresh, "cw_lead", "GET", f"/api/runs/{rid}").status_code == 403
+    assert call(fresh, "cw_lead", "GET", f"/api/runs/{rid}").status_code == 404  # as if not there
     deadline = time.monotonic() + 30
     while True:
         got = created(call(fresh, "gm_lead", "GET", f"/api/runs/{rid}"), 200)
@@ -638,7 +640,7 @@ def test_tokens_never_reach_the_logs(fresh, monkeypatch, caplog):
     statuses = [
         call(fresh, "gm_lead", "GET", "/api/plans").status_code,
         call(fresh, "gm_lead", "POST", f"/api/plans/{pid}/versions", gm_plan("again")).status_code,
-        call(fresh, "viewer", "GET", f"/api/plans/{pid}").status_code,
+        call(fresh, "gm_analyst", "POST", f"/api/plans/{pid}/versions/1/submit").status_code,
         call(fresh, "gm_lead", "GET", "/api/plans/424242").status_code,
         call(fresh, "gm_lead", "POST", "/api/plans", gm_plan(end_year="2050/51")).status_code,
         call(fresh, None, "GET", "/api/plans", headers={"Authorization": f"Bearer {bad}"}).status_code,

@@ -288,11 +288,12 @@ def test_a_plan_with_a_custom_footprint_validates():
     p = plan.validate(
         {
             "name": "t",
-            "footprints": ["E54000007", {"name": "Bolton and Bury", "ccgs": ["00T", "NHS Bury CCG"]}],
+            "footprints": ["E54000036", {"name": "Bolton and Bury", "ccgs": ["00T", "NHS Bury CCG"]}],
         }
     )
-    assert p.codes == ["E54000007", "custom:bolton-and-bury"]
-    gm, bb = p.places
+    assert p.codes == ["E54000036", "custom:bolton-and-bury"]
+    _, bb = p.places
+    gm = geography.find("E54000007")
     parts = {q.name: q for q in geography.split(gm, "ccg")}
     assert np.array_equal(
         bb.lsoas, np.sort(np.concatenate([parts["NHS Bolton CCG"].lsoas, parts["NHS Bury CCG"].lsoas]))

@@ -163,3 +163,15 @@ def test_shoe_size_refuses_draws_whose_runs_would_not_fit_together(capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("stpsim: error: draws: this run would need about ")
     assert "(x 11 runs held together)" in err and "use at most " in err
+
+
+def test_a_run_request_takes_whole_numbers_only(world):
+    """Issue 20, item 6: ``"draws": true`` is refused, not run as one draw; so is "5"."""
+    svc, token, _, plan_id = world
+    api = TestClient(create_app(svc))
+    for bad in (True, "5", 5.0):
+        r = api.post(
+            "/api/runs", json={"plan_id": plan_id, "version": 1, "draws": bad}, headers=bearer(token)
+        )
+        assert r.status_code == 422, bad
+        assert r.json()["detail"][0].startswith("draws: "), r.json()

@@ -312,9 +312,10 @@ def test_a_lead_sees_only_its_footprints_plans(world):
     assert "Cornwall and the Isles of Scilly - Shaping our future" in page
     assert "Greater Manchester" not in page.split("<main")[1]
     gm_version = f"/plans/{world.made.plans['greater_manchester.yaml']}/versions/1"
-    r = cw.get(gm_version)
-    assert r.status_code == 403 and "You cannot see this page" in r.text
-    assert "cw_lead (lead) may not read plans of E54000007" in r.text
+    r = cw.get(gm_version)  # as if it did not exist (issue 20, item 6)
+    gm_id = world.made.plans["greater_manchester.yaml"]
+    assert r.status_code == 404 and f"plan {gm_id} not found" in r.text
+    assert "E54000007" not in r.text.split("<main")[1]
     national = signed_in(world, "nia").get("/plans").text
     for name in ("Greater Manchester - Taking Charge", "Cornwall and the Isles", "North West London"):
         assert name in national
@@ -325,7 +326,7 @@ def test_a_viewer_sees_published_versions_only(world):
     page = vic.get("/plans").text
     assert "Greater Manchester - Taking Charge" in page
     assert "Cornwall" not in page.split("<main")[1] and "&lt;script&gt;" not in page
-    assert vic.get(f"/plans/{world.made.plans['cornwall.yaml']}/versions/1").status_code == 403
+    assert vic.get(f"/plans/{world.made.plans['cornwall.yaml']}/versions/1").status_code == 404
 
 
 def test_the_public_page_shows_published_plans_only(world):
@@ -367,8 +368,13 @@ def test_plotly_and_the_boundaries_are_served_by_the_app(world):
 
 def test_the_api_is_as_it_was(world):
     c = client(world)
-    assert c.get("/api/no-such-thing").json() == {"detail": "Not Found"}
-    assert c.get("/api/plans").status_code == 401 and "detail" in c.get("/api/plans").json()
+    # Issue 20, item 6: one error body for every 4xx, and a 401 says how to authenticate.
+    assert c.get("/api/no-such-thing").json() == {"detail": ["Not Found"]}
+    r = c.delete("/api/plans")
+    assert r.status_code == 405 and r.json() == {"detail": ["Method Not Allowed"]}
+    r = c.get("/api/plans")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer realm="stpsim"'
+    assert r.json() == {"detail": ["a bearer token is required (Authorization: Bearer TOKEN)"]}
     r = c.get("/api/plans/abc")
     assert r.status_code == 401 and r.headers["content-type"] == "application/json"
     paths = c.get("/openapi.json").json()["paths"]
@@ -467,11 +473,12 @@ def test_only_the_footprints_leads_and_analysts_open_its_editor(world):
     for name, why in (
         ("nia", "nia (national) may not edit plans of E54000007"),
         ("vic", "vic (viewer) may not edit plans of E54000007"),  # reads the published version
-        ("cw_lead", "cw_lead (lead) may not read plans of E54000007"),
     ):
         r = signed_in(world, name).get(path)
         assert r.status_code == 403 and why in r.text, name
-    assert signed_in(world, "gm_lead").get(f"/plans/{cw_id(world)}/versions/1/edit").status_code == 403
+    r = signed_in(world, "cw_lead").get(path)  # cannot read it: as if it did not exist
+    assert r.status_code == 404 and "not found" in r.text
+    assert signed_in(world, "gm_lead").get(f"/plans/{cw_id(world)}/versions/1/edit").status_code == 404
     assert client(world).get(path).headers["location"] == f"/login?next={path}"
     assert signed_in(world, "gm_lead").get(f"/plans/{gm}/versions/99/edit").status_code == 404
 
@@ -539,10 +546,11 @@ def test_the_preview_needs_the_token_in_its_header_and_rights_to_the_footprint(w
     for name, why in (
         ("nia", "may not edit plans of"),
         ("vic", "may not edit plans of"),
-        ("cw_lead", "may not read"),
     ):
         r = preview_call(signed_in(world, name), gm, fields)
         assert r.status_code == 403 and why in r.json()["lines"][0], name
+    r = preview_call(signed_in(world, "cw_lead"), gm, fields)
+    assert r.status_code == 404 and r.json()["lines"] == [f"plan {gm} not found"]
     anonymous = client(world)
     r = preview_call(anonymous, gm, fields, token=csrf(anonymous))
     assert r.status_code == 401 and r.json() == {"lines": ["sign in first; your session may have ended"]}
@@ -691,7 +699,7 @@ def test_results_show_every_chart_with_its_table_and_are_stored(world):
     assert "These results were stored when the same plan was first run" in again.text
     # The published version's results for a viewer; another footprint's lead cannot.
     assert signed_in(world, "vic").get(f"/plans/{gm}/versions/1/results").status_code == 200
-    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/results").status_code == 403
+    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/results").status_code == 404
     assert client(world).get(f"/plans/{gm}/versions/1/results").status_code == 303
 
 
@@ -709,7 +717,7 @@ def test_the_report_and_the_workbook_download(world):
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     pdf = c.get(f"/plans/{gm}/versions/1/report.pdf")
     assert pdf.status_code == 422 and "fmt" in pdf.text
-    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/report.xlsx").status_code == 403
+    assert signed_in(world, "cw_lead").get(f"/plans/{gm}/versions/1/report.xlsx").status_code == 404
 
 
 def test_compare_two_versions_of_one_footprint_only(world):
@@ -732,7 +740,7 @@ def test_compare_two_versions_of_one_footprint_only(world):
     assert bad.status_code == 422 and "b: &#39;latest&#39; is not a plan and version" in bad.text
     one = nia.get(f"/compare?a={cw}:1")  # from a version's page: the other is chosen in the form
     assert one.status_code == 200 and f'<option value="{cw}:1" selected>' in one.text
-    assert signed_in(world, "cw_lead").get(f"/compare?a={gm}:1&b={gm}:1").status_code == 403
+    assert signed_in(world, "cw_lead").get(f"/compare?a={gm}:1&b={gm}:1").status_code == 404
     assert client(world).get("/compare").status_code == 303
 
 

@@ -304,11 +304,11 @@ def test_a_lead_cannot_open_another_footprints_plan(site, browser):
             base,
             f"/plans/{made.plans['greater_manchester.yaml']}/versions/1",
             "cw_lead-forbidden-gm-plan",
-            status=403,
-            expected_console=("status of 403",),
+            status=404,
+            expected_console=("status of 404",),
         )
-        assert "You cannot see this page" in browser.page_source
-        assert "may not read plans of E54000007" in browser.page_source
+        assert "not found" in browser.page_source  # as if it did not exist (issue 20, item 6)
+        assert "may not read" not in browser.page_source
     finally:
         sign_out(browser)
 
@@ -413,10 +413,10 @@ def test_a_lead_cannot_open_another_footprints_editor(site, browser):
             base,
             f"/plans/{made.plans['greater_manchester.yaml']}/versions/1/edit",
             "cw_lead-forbidden-gm-editor",
-            status=403,
-            expected_console=("status of 403",),
+            status=404,
+            expected_console=("status of 404",),
         )
-        assert "You cannot see this page" in browser.page_source
-        assert "may not read plans of E54000007" in browser.page_source
+        assert "not found" in browser.page_source  # as if it did not exist (issue 20, item 6)
+        assert "may not read" not in browser.page_source
     finally:
         sign_out(browser)

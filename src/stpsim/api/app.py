@@ -15,7 +15,8 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..service import Actor, Invalid, Service, ServiceError
 from ..service.responses import BaselineResponse, RollupResponse, RunResponse
@@ -71,10 +72,13 @@ class SubmissionOut(BaseModel):
 class RunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    plan_id: int = Field(ge=1, le=MAX_ID)
-    version: int = Field(ge=1, le=MAX_ID)
-    draws: int | None = Field(None, ge=1, le=100_000, description="Monte Carlo draws (default: the plan's)")
-    seed: int | None = Field(None, ge=0, le=2**32 - 1, description="random seed (default: the plan's)")
+    # Strict: ``"draws": true`` is not one draw, nor "5" five.
+    plan_id: StrictInt = Field(ge=1, le=MAX_ID)
+    version: StrictInt = Field(ge=1, le=MAX_ID)
+    draws: StrictInt | None = Field(
+        None, ge=1, le=100_000, description="Monte Carlo draws (default: the plan's)"
+    )
+    seed: StrictInt | None = Field(None, ge=0, le=2**32 - 1, description="random seed (default: the plan's)")
 
 
 class AttestationIn(BaseModel):
@@ -84,7 +88,7 @@ class AttestationIn(BaseModel):
         description="the test attested: engagement, patient_choice or commissioner_support",
         examples=["engagement"],
     )
-    note: str = Field("", max_length=100_000, description="what shows it (at most 2,000 characters)")
+    note: str = Field("", max_length=2000, description="what shows it (at most 2,000 characters)")
 
 
 class AttestationOut(BaseModel):
@@ -105,8 +109,12 @@ class Decision(BaseModel):
     comment: str | None = Field(None, max_length=10_000)
 
 
-def _error(status: int, lines: list[str]) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"detail": lines})
+def _error(status: int, lines: list[str], headers: dict | None = None) -> JSONResponse:
+    """Every error's body: ``{"detail": [lines]}``. A 401 says how to authenticate."""
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="stpsim"')
+    return JSONResponse(status_code=status, content={"detail": lines}, headers=headers or None)
 
 
 def _validation_lines(exc: RequestValidationError) -> list[str]:
@@ -141,6 +149,11 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     @app.exception_handler(RequestValidationError)
     async def _bad_request(_request: Request, exc: RequestValidationError):
         return _error(422, _validation_lines(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException):
+        # 400, 404 for an unknown path, 405 ...: the same body as every other error.
+        return _error(exc.status_code, [str(exc.detail)], getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
@@ -296,7 +309,9 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     @app.get("/api/audit")
     def audit(
         who: Who,
-        after: Annotated[int, Query(ge=0, description="the last entry's id of the page before")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_ID, description="the last entry's id of the page before")
+        ] = 0,
         limit: Annotated[int, Query(ge=1, le=1000, description="entries in this page")] = 500,
     ) -> list[dict]:
         """The audit log, oldest first, a page at a time (sign-ins and refusals included)."""

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..store import models as m
 from .errors import Invalid, NotAuthenticated, NotFound, TooManyAttempts
@@ -47,11 +47,14 @@ class AccessMixin:
             attempt = m.SignInAttempt(user_name=key, address=address)
             s.add(attempt)
             s.flush()
-            attempt_id = attempt.id
+            attempt_id, started = attempt.id, attempt.at
         with self.Session() as s:
-            since = m.now() - WINDOW
+            # Failures in the window, counting as failures too the attempts that succeeded only
+            # after this one began: a right guess among parallel wrong ones must not lower the
+            # count the others are judged by.
             failures = select(func.count(), func.min(m.SignInAttempt.at)).where(
-                m.SignInAttempt.succeeded.is_(False), m.SignInAttempt.at > since
+                m.SignInAttempt.at > m.now() - WINDOW,
+                or_(m.SignInAttempt.succeeded.is_(False), m.SignInAttempt.succeeded_at >= started),
             )
             mine = s.execute(failures.where(m.SignInAttempt.user_name == key)).one()
             here = s.execute(failures.where(m.SignInAttempt.address == address)).one()
@@ -68,10 +71,12 @@ class AccessMixin:
                 self._audit(s, key, "sign_in_failed", f"address:{address}")
             raise
         with self.Session.begin() as s:
-            # Only this attempt becomes a success: earlier failures still count for their window,
-            # or a right guess among parallel wrong ones would wipe their count and let more of
-            # them through.
-            s.execute(update(m.SignInAttempt).where(m.SignInAttempt.id == attempt_id).values(succeeded=True))
+            # Only this attempt becomes a success (earlier failures still count for their window).
+            s.execute(
+                update(m.SignInAttempt)
+                .where(m.SignInAttempt.id == attempt_id)
+                .values(succeeded=True, succeeded_at=m.now())
+            )
             self._audit(s, actor.name, "sign_in", f"address:{address}")
         return actor
 

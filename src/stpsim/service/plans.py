@@ -277,7 +277,8 @@ class Service(AccessMixin):
         if not self._may_read_all_of(actor, plan.footprint) and not (
             actor.role == "viewer" and self._published_versions(s, plan_id)
         ):
-            raise Forbidden(f"{actor.name} ({actor.role}) may not read plans of {plan.footprint}")
+            # As if it did not exist: a 403 would tell a stranger which footprint it is for.
+            raise NotFound(f"plan {plan_id} not found")
         return plan
 
     # ---- plans and versions ------------------------------------------------------------------

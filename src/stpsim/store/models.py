@@ -185,6 +185,7 @@ class SignInAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Audit(Base):
