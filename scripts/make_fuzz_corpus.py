@@ -71,7 +71,6 @@ cases = {
     ),
     "unknown_table.yaml": (plan(data={"weather": {"rows": [{"x": 1}]}}), "data.weather"),
     "control_character_name.yaml": (plan(name="evil\x07name"), "name"),
-    "name_too_long.yaml": (plan(name="x" * 10_000), "name"),
     "unknown_contract_preset.yaml": (plan(finance={"contracts": "free_money"}), "finance.contracts"),
     "unknown_field.yaml": (plan(colour="red"), "colour"),
     "trailing_garbage.json": ('{"name": "x", "footprints": ["E54000036"]} trailing', "not valid JSON"),

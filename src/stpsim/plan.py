@@ -197,11 +197,7 @@ class Plan(BaseModel):
     # (key of geography, footprints and data; their resolved footprints), set by resolve_places
     _resolved: tuple[str, tuple[Footprint, ...]] | None = PrivateAttr(default=None)
 
-    name: str = Field(
-        min_length=1,
-        max_length=200,
-        description="the plan's name (at most 200 characters, as the store keeps it)",
-    )
+    name: str = Field(min_length=1)
     description: str = Field(
         "", max_length=5000, description="what the plan does, in words (at most 5,000 characters)"
     )
