@@ -15,6 +15,7 @@ from rich.console import Console
 
 from stpsim import activity, assumptions, cli, engine
 from stpsim.axes import AGES, SEGMENTS, SETTINGS
+from stpsim.cli import main
 from stpsim.demography import england_base
 from stpsim.frailty import base_segment_shares
 from stpsim.interventions import (
@@ -242,3 +243,15 @@ def test_table_marks_adverse_effects(capsys, monkeypatch):
     assert cli.main(["interventions"]) == 0
     out = capsys.readouterr().out
     assert "ADVERSE" in out and "of which readmissions" in out and "Conroy" in out
+
+
+def test_effects_read_as_fewer_or_more_never_a_plus_for_a_reduction(capsys):
+    """Issue 20: the library table said "+4.8%" for 4.8% fewer admissions."""
+    from stpsim.interventions import _described
+
+    assert _described(Interval(low=0.012, high=0.085)) == "4.9% fewer (1.2% fewer to 8.5% fewer)"
+    assert _described(Interval(low=-0.101, high=-0.001)) == "5.1% more (10.1% more to 0.1% more) ADVERSE"
+    assert _described(Interval(low=-0.01, high=0.01)) == "no change (1.0% more to 1.0% fewer)"
+    assert main(["interventions"]) == 0
+    out = capsys.readouterr().out
+    assert "fewer" in out and "(+" not in out

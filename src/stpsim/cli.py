@@ -279,7 +279,7 @@ def footprints_cmd(
             str(len(f.ccgs)),
             str(len(f.local_authorities)),
             str(len(f.acute_trusts)),
-            f"{p:,.0f}",
+            f"{_num(p)}",
         )
     _show(t)
 
@@ -446,11 +446,11 @@ def baseline_cmd(
 def _print_baseline(result) -> None:
     label = year_label(result.year)
     note = "" if result.year == 2016 else " (projected: demographic change only)"
-    t = Table(title=f"England {label}{note}: {result.england_population:,.0f} people")
+    t = Table(title=f"England {label}{note}: {_num(result.england_population)} people")
     _prose(t, "setting")
     _whole(t, "activity", "per 1,000 people")
     for k, v in zip(SETTINGS, result.england_activity, strict=True):
-        t.add_row(k, f"{v:,.0f}", f"{1000 * v / result.england_population:,.1f}")
+        t.add_row(k, f"{_num(v)}", f"{_num(1000 * v / result.england_population, 1)}")
     _show(t)
     if result.england_by_age is not None:
         from .axes import BAND_LABELS
@@ -460,7 +460,7 @@ def _print_baseline(result) -> None:
         _whole(a, "people", *_HEADLINE)
         idx = [SETTINGS.index(k) for k in _HEADLINE]
         for band, row in zip(BAND_LABELS, result.england_by_age, strict=True):
-            a.add_row(band, f"{row[0]:,.0f}", *(f"{row[1 + i]:,.0f}" for i in idx))
+            a.add_row(band, f"{_num(row[0])}", *(f"{_num(row[1 + i])}" for i in idx))
         _show(a)
     f = Table(title=f"Footprints {label} (all settings: --json)")
     _whole(f, "code", justify="left")
@@ -468,7 +468,9 @@ def _print_baseline(result) -> None:
     _whole(f, "people", *_HEADLINE)
     idx = [SETTINGS.index(k) for k in _HEADLINE]
     for i, (code, name) in enumerate(zip(result.codes, result.names, strict=True)):
-        f.add_row(code, name, f"{result.population[i]:,.0f}", *(f"{result.activity[i, j]:,.0f}" for j in idx))
+        f.add_row(
+            code, name, f"{_num(result.population[i])}", *(f"{_num(result.activity[i, j])}" for j in idx)
+        )
     _show(f)
 
 
@@ -499,7 +501,14 @@ def _load_plans(paths: list[str], draws: int | None, seed: int | None) -> list:
 def _fmt_money_summary(x: dict) -> str:
     """GBP m: mean and 80% interval, one decimal."""
     mean, p10, p90 = (round(x[k], 1) + 0.0 for k in ("mean", "p10", "p90"))  # no "-0.0"
-    return f"{mean:,.1f} ({p10:,.1f} to {p90:,.1f})"
+    return f"{_num(mean, 1)} ({_num(p10, 1)} to {_num(p90, 1)})"
+
+
+def _num(x: float, digits: int = 0) -> str:
+    """A number as the tables print it, with thousands separated; a value that rounds to zero is
+    0, never -0."""
+    text = f"{x:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
 
 
 def _skewed(x: dict) -> bool:
@@ -511,8 +520,8 @@ def _skewed(x: dict) -> bool:
 def _fmt_summary(x: dict) -> str:
     """Mean and 80% interval; the median (marked) where skewed draws put the mean outside it."""
     if not _skewed(x):
-        return f"{x['mean']:,.0f} ({x['p10']:,.0f} to {x['p90']:,.0f})"
-    return f"{x['p50']:,.0f} median ({x['p10']:,.0f} to {x['p90']:,.0f})"
+        return f"{_num(x['mean'])} ({_num(x['p10'])} to {_num(x['p90'])})"
+    return f"{_num(x['p50'])} median ({_num(x['p10'])} to {_num(x['p90'])})"
 
 
 DrawsOpt = Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws (overrides the plan).")]
@@ -765,7 +774,7 @@ def _position(gap: dict) -> str:
     x = gap["mean"] / 1e6
     if round(abs(x), 1) == 0:
         return "about balance"
-    return f"a {'shortfall' if x > 0 else 'surplus'} of GBP {abs(x):,.1f}m"
+    return f"a {'shortfall' if x > 0 else 'surplus'} of GBP {_num(abs(x), 1)}m"
 
 
 def _print_finance(doc: dict) -> None:
@@ -777,7 +786,7 @@ def _print_finance(doc: dict) -> None:
 
     def m(x: dict) -> str:
         centre, mark = (x["p50"], " median") if _skewed(x) else (x["mean"], "")
-        return f"{centre / 1e6:,.1f}{mark} ({x['p10'] / 1e6:,.1f} to {x['p90'] / 1e6:,.1f})"
+        return f"{_num(centre / 1e6, 1)}{mark} ({_num(x['p10'] / 1e6, 1)} to {_num(x['p90'] / 1e6, 1)})"
 
     for o in fin["orgs"]:
         t.add_row(o["name"], o["kind"], m(o["income"][last]), m(o["costs"][last]), m(o["surplus"][last]))
@@ -802,7 +811,7 @@ def _print_finance(doc: dict) -> None:
         _prose(d, "assumption")
         _whole(d, "at p10, GBP m", "at p90, GBP m")
         for r in doc["gap_drivers"][:10]:
-            d.add_row(r["title"], f"{r['low'] / 1e6:,.1f}", f"{r['high'] / 1e6:,.1f}")
+            d.add_row(r["title"], f"{_num(r['low'] / 1e6, 1)}", f"{_num(r['high'] / 1e6, 1)}")
         _show(d)
     out.print(fin["scope"], style="dim")
 
@@ -847,10 +856,10 @@ def compare_cmd(
     _whole(t, "B - A (means)")
     for k in docs[0]["activity"]:
         a, b = docs[0]["activity"][k][year], docs[1]["activity"][k][year]
-        t.add_row(k, _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+        t.add_row(k, _fmt_summary(a), _fmt_summary(b), f"{_num(b['mean'] - a['mean'])}")
     for k in docs[0]["capacity"]:
         a, b = docs[0]["capacity"][k][year], docs[1]["capacity"][k][year]
-        t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{b['mean'] - a['mean']:,.0f}")
+        t.add_row(f"capacity: {k}", _fmt_summary(a), _fmt_summary(b), f"{_num(b['mean'] - a['mean'])}")
     _show(t)
 
 
@@ -887,12 +896,12 @@ def shoe_size_cmd(
         g = a.gap_per_head
         t.add_row(
             a.name,
-            f"{a.population:,.0f}",
-            f"{a.do_nothing_gap_per_head:,.0f}",
-            f"{g.mean:,.0f} ({g.p10:,.0f} to {g.p90:,.0f})",
-            f"{a.interval_width_per_head:,.0f}",
-            f"{a.out_of_area_per_head:,.0f}",
-            f"{a.shared_trusts_per_head:,.0f}",
+            f"{_num(a.population)}",
+            f"{_num(a.do_nothing_gap_per_head)}",
+            f"{_num(g.mean)} ({_num(g.p10)} to {_num(g.p90)})",
+            f"{_num(a.interval_width_per_head)}",
+            f"{_num(a.out_of_area_per_head)}",
+            f"{_num(a.shared_trusts_per_head)}",
         )
     _show(t)
     m = Table(
@@ -1134,7 +1143,7 @@ def _print_rollup(doc: dict) -> None:
             bn(eng["plan_gap"][y]),
             bn(eng["plans_savings"][y]),
             f"{eng['probability_gap_closed'][y]:.0%}",
-            f"{beds['mean']:,.0f} ({beds['p10']:,.0f} to {beds['p90']:,.0f})",
+            f"{_num(beds['mean'])} ({_num(beds['p10'])} to {_num(beds['p90'])})",
         )
     _show(t)
     out.print(
@@ -1172,9 +1181,9 @@ def _print_rollup(doc: dict) -> None:
             r["name"],
             r["plan"] or "do nothing",
             f"{r['population']:,}",
-            f"{r['do_nothing_gap'][last]['mean'] / 1e6:,.1f}",
-            f"{r['gap'][last]['mean'] / 1e6:,.1f}",
-            f"{r['gap_per_head'][last]['mean']:,.0f}",
+            f"{_num(r['do_nothing_gap'][last]['mean'] / 1e6, 1)}",
+            f"{_num(r['gap'][last]['mean'] / 1e6, 1)}",
+            f"{_num(r['gap_per_head'][last]['mean'])}",
         )
     _show(f)
     kinds = doc["england"].get("books_by_kind")

@@ -245,8 +245,18 @@ def net_centrals(spec: Intervention) -> dict[str, float]:
     return c
 
 
+def _change(x: float) -> str:
+    """An effect in words: effects are reductions, so +4.8% is "4.8% fewer" (a plus sign read as
+    more), and a negative one is more."""
+    if round(x, 3) == 0:
+        return "no change"
+    return f"{abs(x):.1%} {'fewer' if x > 0 else 'more'}"
+
+
 def _described(iv: Interval) -> str:
-    return f"{iv.central:+.1%} ({iv.low:+.1%} to {iv.high:+.1%})" + (" ADVERSE" if iv.central < 0 else "")
+    return f"{_change(iv.central)} ({_change(iv.low)} to {_change(iv.high)})" + (
+        " ADVERSE" if iv.central < 0 else ""
+    )
 
 
 def effect_lines(spec: Intervention) -> list[str]:
@@ -258,7 +268,7 @@ def effect_lines(spec: Intervention) -> list[str]:
     for k, iv in spec.effects.items():
         line = f"{k}: {_described(iv)}" + (f" [{derivation[k].strength}]" if k in derivation else "")
         if k in BED_DAYS_OF:
-            line += f", per remaining admission (net {net[k]:+.1%})"
+            line += f", per remaining admission (net {_change(net[k])})"
         if k in spec.build_up_years:
             line += f", builds up over {spec.build_up_years[k]:g} y"
         lines.append(line)
