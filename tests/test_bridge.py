@@ -175,8 +175,9 @@ def test_incentive_matrix_matches_run_for_a_plan_starting_in_2018_19():
 # ---- money is conserved, and the system total does not depend on the contracts -------------
 
 
-@settings(max_examples=5, deadline=None)
-@given(preset=st.sampled_from(PRESETS), seed=st.integers(0, 100_000))
+@pytest.mark.parametrize("preset", PRESETS)  # every preset on every run (issue 24, item 3)
+@settings(max_examples=2, deadline=None)
+@given(seed=st.integers(0, 100_000))
 def test_money_is_conserved_and_the_system_surplus_ignores_the_preset(preset, seed):
     draws = 20
     p = cornwall(preset, draws=draws, seed=seed)

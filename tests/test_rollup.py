@@ -2,6 +2,7 @@
 gives the same numbers, dead workers are retried, and bad plan folders are refused up front."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -109,7 +110,9 @@ def test_rollup_json_has_the_documented_shape(plans_dir, capsys):
 def test_readable_rollup(plans_dir, capsys):
     assert main(["rollup", "--plans", str(plans_dir), "--draws", "10", "--serial"]) == 0
     out = capsys.readouterr().out
-    assert "45th STP" in out and "Taking" in out and "22bn" in out and "not the same measure" in out
+    assert "45th STP" in out and "Taking" in out and "not the same measure" in out
+    # Numbers as whole tokens (issue 24, item 3): "GBP 22bn", not any text containing 22bn.
+    assert re.search(r"(?<![\d.,])GBP 22bn\b", " ".join(out.split()))
 
 
 def test_bad_plan_folders_are_refused_before_any_work(tmp_path, capsys):
