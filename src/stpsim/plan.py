@@ -581,14 +581,14 @@ def _overlaps(places) -> list[str]:
     preset and a drawn footprint that takes in part of it, say)."""
     import numpy as np
 
-    from .geography import small_areas
-
-    people = small_areas().bands_2018.sum(axis=1)
     out = []
     for i, a in enumerate(places):
         for b in places[i + 1 :]:
             shared = np.intersect1d(a.lsoas, b.lsoas)
             if shared.size:
+                from .geography import small_areas
+
+                people = small_areas().bands_2018.sum(axis=1)
                 out.append(
                     f"footprints: {a.name} and {b.name} share {shared.size:,} small areas "
                     f"({people[shared].sum():,.0f} people); a plan's footprints must not overlap, "
