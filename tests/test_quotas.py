@@ -175,3 +175,17 @@ def test_a_run_request_takes_whole_numbers_only(world):
         )
         assert r.status_code == 422, bad
         assert r.json()["detail"][0].startswith("draws: "), r.json()
+
+
+def test_the_openapi_schema_says_the_error_body_the_api_sends(world):
+    """Issue 20, item 6: the schema's 422 (and every 4xx) is {"detail": [lines]}, as sent."""
+    svc, token, _, _ = world
+    api = TestClient(create_app(svc))
+    schema = api.get("/openapi.json").json()
+    error = schema["components"]["schemas"]["HTTPValidationError"]
+    assert error["properties"]["detail"] == {"title": "Detail", "type": "array", "items": {"type": "string"}}
+    assert "ValidationError" not in schema["components"]["schemas"]
+    runs = schema["paths"]["/api/runs"]["post"]["responses"]
+    assert {"422", "4XX"} <= set(runs)
+    sent = api.post("/api/runs", json={"plan_id": "x"}, headers=bearer(token)).json()
+    assert set(sent) == {"detail"} and all(isinstance(line, str) for line in sent["detail"])

@@ -442,3 +442,14 @@ def test_plans_whose_numbers_no_footprint_could_have_are_refused_naming_the_fiel
         "closures to 700 beds by 2019/20, more than the 600 general and acute beds it had in 2016/17"
         in (e.value.lines[0])
     )
+
+
+def test_the_incentive_matrix_fits_the_terminal_in_parts(capsys, monkeypatch):
+    """Issue 20: the matrix has a column per organisation (185 columns for Greater Manchester);
+    too wide for the terminal, it prints as several tables that fit, every number whole."""
+    monkeypatch.setattr(cli, "out", Console(width=120, markup=False))
+    plan = str(Path(__file__).parent.parent / "examples" / "greater_manchester.yaml")
+    assert main(["incentives", plan, "--draws", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert any("(part 2 of " in line for line in lines)

@@ -179,7 +179,41 @@ def _show(table: Table) -> None:
         column.width = max(width, 1)
         column.header = _header(_plain(column.header), column.width)
     needed = sum(widths) + frame
+    if needed > out.width and len(table.columns) > 2 and not getattr(table, "_part", False):
+        for part in _split(table, widths):
+            _show(part)
+        return
     (out if needed <= out.width else Console(width=needed, file=out.file, markup=False)).print(table)
+
+
+def _split(table: Table, widths: list[int]) -> list[Table]:
+    """A table too wide for the terminal as several, each with the first (label) column and as
+    many of the others as fit: every number whole, nothing wrapped by the terminal."""
+    room = out.width - 4 - widths[0]
+    groups: list[list[int]] = [[]]
+    used = 0
+    for j in range(1, len(table.columns)):
+        w = widths[j] + 3
+        if groups[-1] and used + w > room:
+            groups.append([])
+            used = 0
+        groups[-1].append(j)
+        used += w
+    if len(groups) == 1:
+        return [table]
+    rows = len(table.columns[0]._cells)
+    parts = []
+    for k, group in enumerate(groups, start=1):
+        title = f"{_plain(table.title or '')} (part {k} of {len(groups)})".strip()
+        part = Table(title=title, show_lines=table.show_lines)
+        for j in (0, *group):
+            c = table.columns[j]
+            part.add_column(_plain(c.header), justify=c.justify, overflow=c.overflow, no_wrap=c.no_wrap)
+        for r in range(rows):
+            part.add_row(*(table.columns[j]._cells[r] for j in (0, *group)))
+        part._part = True  # printed as it is: never split again
+        parts.append(part)
+    return parts
 
 
 def _print_version(value: bool) -> None:

@@ -320,4 +320,38 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     from ..web import install as install_web
 
     install_web(app, svc)  # the dashboard's pages, outside the OpenAPI schema
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "array", "items": {"type": "string"}}},
+    "required": ["detail"],
+    "description": "Every error's body: one line per problem, each naming the field, the bad value "
+    "and what is allowed where a field is at fault.",
+}
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The schema as the API answers: every 4xx (422 included) is ``{"detail": [lines]}``, not
+    FastAPI's default list of objects."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    schemas["HTTPValidationError"] = ERROR_SCHEMA
+    schemas.pop("ValidationError", None)
+    error = {
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
+    }
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            op.setdefault("responses", {}).setdefault(
+                "4XX", {"description": "refused: 401, 403, 404, 409, 413, 422 or 429, saying why"} | error
+            )
+    app.openapi_schema = schema
+    return schema
