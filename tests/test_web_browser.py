@@ -420,3 +420,24 @@ def test_a_lead_cannot_open_another_footprints_editor(site, browser):
         assert "may not read" not in browser.page_source
     finally:
         sign_out(browser)
+
+
+def test_the_api_docs_render_from_the_package_under_their_policy(site, browser):
+    """Issue 20, item 6: Swagger UI at /docs draws the API's operations from the package's own
+    files, with no request leaving the server and no policy violation in the console."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, _ = site
+    _requested(browser)  # forget earlier requests
+    browser.get_log("browser")
+    browser.get(f"{base}/docs")
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.CSS_SELECTOR, ".opblock")))
+    assert "/api/runs" in browser.page_source
+    outside = [
+        u for u in _requested(browser) if u.startswith(("http:", "https:")) and not u.startswith(base + "/")
+    ]
+    assert outside == []
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not [m for m in errors if "Content Security Policy" in m or "Refused" in m], errors

@@ -138,6 +138,8 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         title="stpsim",
         version=__version__,
         description="Plans, versions, submissions, runs and the national roll-up of England's STPs.",
+        docs_url=None,  # served from the package by api.docs, under a CSP
+        redoc_url=None,
     )
     app.add_middleware(BodyLimit)
     bearer = HTTPBearer(auto_error=False)
@@ -318,7 +320,9 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         return svc.audit_log(who, after, limit)
 
     from ..web import install as install_web
+    from .docs import install as install_docs
 
+    install_docs(app)
     install_web(app, svc)  # the dashboard's pages, outside the OpenAPI schema
     app.openapi = lambda: _openapi(app)
     return app

@@ -61,7 +61,12 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 
 # The API's own documentation pages load Swagger UI and ReDoc from their CDNs with an inline
 # script; the policy above would blank them, so they keep the API's behaviour.
-NO_CSP = ("/docs", "/docs/oauth2-redirect", "/redoc")
+NO_CSP = ()  # every page has a policy: /docs is served from the package (api/docs.py)
+# Swagger UI at /docs: its own files only; React sets style attributes, hence inline styles.
+DOCS_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 SECURITY_HEADERS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -76,7 +81,7 @@ def is_page_json(path: str) -> bool:
 
 def is_api(path: str) -> bool:
     """Whether ``path`` belongs to the REST API (JSON errors) rather than the web pages."""
-    return path.startswith("/api/") or path in ("/api", "/healthz", "/openapi.json", *NO_CSP)
+    return path.startswith(("/api/", "/docs")) or path in ("/api", "/healthz", "/openapi.json", *NO_CSP)
 
 
 # ---- the session -----------------------------------------------------------------------------
@@ -219,7 +224,11 @@ class WebMiddleware:
                 names = {k.lower() for k, _ in headers}
                 headers += [(k, v) for k, v in SECURITY_HEADERS if k not in names]
                 if path not in NO_CSP and b"content-security-policy" not in names:
-                    policy = content_security_policy() if web else API_CSP
+                    policy = (
+                        DOCS_CSP
+                        if path.startswith("/docs")
+                        else (content_security_policy() if web else API_CSP)
+                    )
                     headers.append((b"content-security-policy", policy.encode()))
                 if session is not None and session.changed:
                     headers.append((b"set-cookie", self.sessions.cookie(session, https)))
