@@ -453,3 +453,28 @@ def test_the_incentive_matrix_fits_the_terminal_in_parts(capsys, monkeypatch):
     lines = capsys.readouterr().out.splitlines()
     assert max(len(line) for line in lines) <= 120
     assert any("(part 2 of " in line for line in lines)
+
+
+def test_a_scheduler_address_that_accepts_and_never_speaks_dask_times_out(capsys, monkeypatch):
+    """Issue 20, item 5: a service that accepts the connection and then says nothing (a web
+    server, say) is given up on within the connect timeout, in one line; it hung before."""
+    import socket
+    import threading
+    import time
+
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT_S", 1)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+    held = []
+    threading.Thread(target=lambda: held.append(server.accept()), daemon=True).start()
+    start = time.perf_counter()
+    code, out, err = run(capsys, "rollup", "--scheduler", f"tcp://127.0.0.1:{port}", "--draws", "2")
+    assert time.perf_counter() - start < 20
+    assert (code, out) == (2, "")
+    assert one_line(err) == (
+        f"stpsim: error: --scheduler tcp://127.0.0.1:{port}: no Dask scheduler answers there "
+        "(no Dask handshake within 6 s); allowed: tcp://HOST:PORT of a running scheduler"
+    )
+    server.close()

@@ -135,10 +135,7 @@ def _run_dask(fn, tasks: list[Task], scheduler: str | None, on_done) -> dict:
     address = scheduler or os.environ.get("STPSIM_SCHEDULER")
     if not address:
         raise ExecutorError("the dask executor needs --scheduler ADDRESS or STPSIM_SCHEDULER")
-    try:
-        client = Client(address, timeout=f"{CONNECT_TIMEOUT_S}s")
-    except (OSError, ValueError) as e:  # ValueError: distributed cannot parse the address
-        raise SchedulerUnreachable(address, str(e)) from e
+    client = _connect(Client, address)
     try:
         futures = {client.submit(fn, *t.args, retries=RETRIES, pure=False): t for t in tasks}
         out = {}
@@ -153,6 +150,33 @@ def _run_dask(fn, tasks: list[Task], scheduler: str | None, on_done) -> dict:
         return out
     finally:
         client.close()
+
+
+def _connect(client_class, address: str):
+    """A Dask client, or SchedulerUnreachable within the connect timeout. Distributed's own
+    timeout covers opening the connection, not a service that accepts it and then never speaks
+    Dask (a web server, say), so the whole handshake runs under a deadline of its own."""
+    import threading
+
+    box: dict = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = client_class(address, timeout=f"{CONNECT_TIMEOUT_S}s")
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            box["error"] = e
+
+    worker = threading.Thread(target=connect, daemon=True)
+    worker.start()
+    worker.join(CONNECT_TIMEOUT_S + 5)
+    if worker.is_alive():
+        raise SchedulerUnreachable(address, f"no Dask handshake within {CONNECT_TIMEOUT_S + 5} s")
+    error = box.get("error")
+    if isinstance(error, (OSError, ValueError)):  # ValueError: distributed cannot parse the address
+        raise SchedulerUnreachable(address, str(error)) from error
+    if error is not None:
+        raise error
+    return box["client"]
 
 
 def _failed(t: Task, e: BaseException, where: str = "") -> str:
