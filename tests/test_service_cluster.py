@@ -31,6 +31,13 @@ def test_runs_and_rollups_on_a_cluster_give_the_same_numbers(tmp_path, monkeypat
         monkeypatch.setenv("STPSIM_SCHEDULER", cluster.scheduler_address)
         there_run = svc2.run(svc2.authenticate(lead2), pid2, 1, draws=20, seed=3)
         there_rollup = svc2.rollup_submissions(svc2.authenticate(nat2), draws=10, seed=2)
+        # Issue 24, item 4: the work really ran on the cluster's worker (another process): the
+        # scheduler counted the tasks, and each took time there.
+        prefixes = cluster.scheduler.task_prefixes
+        ran = {name: sum(p.all_durations.values()) for name, p in prefixes.items()}
+        assert ran.get("run_and_pack", 0) > 0, sorted(ran)
+        rollup_tasks = [n for n in prefixes if n not in ("run_and_pack",)]
+        assert rollup_tasks and sum(ran[n] for n in rollup_tasks) > 0, sorted(ran)
     assert there_run["stored"] is False
     for key in ("finance", "activity", "gap_bridge", "gap_drivers"):
         assert there_run[key] == here_run[key], key

@@ -889,3 +889,62 @@ def test_a_lead_attests_the_four_tests_on_the_version_page(busy):
     row = re.search(r"Strong public and patient engagement</th>(.*?)</tr>", page.text, re.S).group(1)
     assert "gm_lead" in row and "Twelve public events" in row
     assert "not recorded" in re.search(r"patient choice</th>(.*?)</tr>", page.text, re.S).group(1)
+
+
+# ---- web POSTs by every role (issue 24, item 4) -----------------------------------------------
+
+WEB_POST_ROLES = ("nia", "gm_lead", "gm_analyst", "cw_lead", "vic")
+
+
+def _counts(svc) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from stpsim.store import models as m
+
+    with svc.Session() as s:
+        return {
+            t.__tablename__: s.scalar(select(func.count()).select_from(t))
+            for t in (m.PlanVersion, m.Attestation, m.Submission)
+        } | {"decided": s.scalar(select(func.count()).where(m.Submission.state != "submitted"))}
+
+
+@pytest.mark.parametrize("who", WEB_POST_ROLES)
+def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_when_refused(tmp_path, who):
+    """Each page that writes (save a version, attest, submit, accept, return), posted by each
+    role with a valid form token: the roles allowed get a redirect and a change in the store; the
+    others get 403 (or 404 for what they may not read) and the store is as it was."""
+    svc = Service(sqlite_url(tmp_path))
+    made = demo.populate(svc)
+    world = SimpleNamespace(svc=svc, made=made)
+    gm = made.plans["greater_manchester.yaml"]
+    lead = svc.check_password("gm_lead", made.logins["gm_lead"].password)
+    svc.add_version(lead, gm, gm_plan("to be submitted"))
+    pending = svc.submit(lead, gm, 2)["id"]  # a submission for the reviewer to decide
+    c = signed_in(world, who)
+    token = csrf(c, "/plans")
+    editor = form_of(c.get(f"/plans/{gm}/versions/1/edit")) if who in ("gm_lead", "gm_analyst") else {}
+    posts = [
+        (
+            "save",
+            f"/plans/{gm}/versions/1/edit",
+            editor | {"name": "saved by a test"},
+            {"gm_lead", "gm_analyst"},
+        ),
+        (
+            "attest",
+            f"/plans/{gm}/versions/1/attest",
+            {"test": "engagement", "note": "met the public"},
+            {"gm_lead"},
+        ),
+        ("submit", f"/plans/{gm}/versions/1/submit", {}, {"gm_lead"}),
+        ("return", f"/submissions/{pending}/return", {"comment": "please revise"}, {"nia"}),
+    ]
+    for what, path, data, allowed in posts:
+        before = _counts(svc)
+        r = c.post(path, data=data | {"csrf_token": token})
+        if who in allowed:
+            assert r.status_code == 303, (who, what, r.status_code, r.text[:300])
+            assert _counts(svc) != before, (who, what)
+        else:
+            assert r.status_code in (403, 404), (who, what, r.status_code)
+            assert _counts(svc) == before, (who, what)

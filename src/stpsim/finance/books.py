@@ -446,11 +446,12 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     provider's contract income up to the commitment; the provider spends at least it (a floor
     under its modelled cost, the bridge's committed-investment line)."""
     gpfv = _gpfv_index(s.years)
-    # The GBP 1bn a year by 2020/21 rose a fifth a year from 2015/16: four fifths of it came
-    # after 2016/17, held in cash after 2020/21.
-    mh_extra = (
-        0.8 * _mh_investment() * np.clip(s.elapsed / 4.0, 0.0, 1.0) * need_share(s.lsoas, s.years)[None, :]
-    )
+    # The FYFV for Mental Health's new money after 2016/17, phased in, held in cash after 2020/21
+    # (assumptions fyfv_mental_health_share_after_2016_17 and fyfv_mental_health_years_to_full).
+    after_base = float(assumptions.value("fyfv_mental_health_share_after_2016_17"))
+    years_to_full = float(assumptions.value("fyfv_mental_health_years_to_full"))
+    phase = np.clip(s.elapsed / years_to_full, 0.0, 1.0)
+    mh_extra = after_base * _mh_investment() * phase * need_share(s.lsoas, s.years)[None, :]
     growth = {"primary_care": gpfv[None, :], "mental_health": alloc["CCGs"] / alloc["CCGs"][:, :1]}
     extra = {"primary_care": 0.0, "mental_health": mh_extra}
     received, _ = ledger.totals()
