@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stpsim import engine, plan
+from stpsim import engine, geography, plan
 from stpsim.analysis import sensitivity
 from stpsim.contract_terms import PRESETS
 from stpsim.finance import BRIDGE_LINES, PLAN_LINES
@@ -284,3 +284,43 @@ def test_central_gap_lies_between_the_top_drivers_low_and_high(tornado):
     rows, centre = tornado
     top = rows[0]
     assert min(top["low"], top["high"]) < centre < max(top["low"], top["high"]), (top, centre)
+
+
+# ---- the bridge for every footprint, both geographies and every year (issue 24, item 4) --------
+
+_STP = [f.code for f in geography.preset("stp2017")]
+_ICB = [f.code for f in geography.preset("icb2022")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    geo=st.sampled_from(["stp2017", "icb2022"]),
+    index=st.integers(0, 43),
+    end=st.integers(2017, 2035),
+    preset=st.sampled_from(PRESETS),
+)
+def test_the_do_nothing_bridge_adds_up_for_any_footprint_geography_year_and_preset(geo, index, end, preset):
+    """The do-nothing bridge's lines are worked out by the stages that make the costs; the gap
+    comes from every organisation's books. They must agree to the pound for any footprint of
+    either geography, any last year to 2035/36 and any contract preset (aligned payment and the
+    block years included)."""
+    codes = _STP if geo == "stp2017" else _ICB
+    code = codes[index % len(codes)]
+    p = plan.validate(
+        {
+            "name": "t",
+            "geography": geo,
+            "footprints": [code],
+            "end_year": f"{end}/{(end + 1) % 100:02d}",
+            "monte_carlo": {"draws": 8, "seed": index},
+            "finance": {"contracts": preset},
+        }
+    )
+    _, fin = engine.plan_books(p, incentives=False)
+    lines = fin.bridge("do_nothing")
+    assert set(lines) == set(BRIDGE_LINES)
+    total = sum(lines.values())
+    assert total.shape == (8, end - 2016 + 1)
+    np.testing.assert_allclose(total, fin.gap("do_nothing"), rtol=0, atol=ATOL * 10)
+    # and the plan's lines add up on top of it
+    np.testing.assert_allclose(sum(fin.bridge("plan").values()), fin.gap("plan"), rtol=0, atol=ATOL * 10)
