@@ -17,18 +17,9 @@ from stpsim.service import NotAuthenticated, Service, TooManyAttempts
 from stpsim.service.access import USER_FAILURES
 from stpsim.store import models as m
 
-from .conftest_store import GM, bearer, fresh_postgres, gm_plan, sqlite_url
+from .conftest_store import GM, bearer, gm_plan, sqlite_url
 
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        with fresh_postgres("access") as url:
-            yield url
 
 
 def _user(svc: Service, name: str, role: str = "lead") -> str:

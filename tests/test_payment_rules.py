@@ -271,6 +271,13 @@ def test_an_explicit_cquin_rate_overrides_the_years(rate):
     assert cquin_rates(YEARS, spec, ACUTE)[0] == pytest.approx(np.full(len(YEARS), rate), rel=1e-12)
 
 
+def _acute_contract(b) -> np.ndarray:
+    """(draw, year) what the commissioners paid Cornwall's acute trust under its contract."""
+    return sum(
+        m for _, payee, label, m in b.ledger.entries if payee == "acute:REF" and label.startswith("contract")
+    )
+
+
 @pytest.fixture(scope="module")
 def cornwall_pbr_books():
     doc = {
@@ -288,11 +295,7 @@ def cornwall_pbr_books():
 
 def test_the_books_pay_the_acute_trust_the_years_cquin_rate(cornwall_pbr_books):
     b, achieved = cornwall_pbr_books
-    contract = sum(
-        m
-        for payer, payee, label, m in b.ledger.entries
-        if payee == "acute:REF" and label.startswith("contract")
-    )
+    contract = _acute_contract(b)
     cquin = sum(m for payer, payee, label, m in b.ledger.entries if payee == "acute:REF" and label == "CQUIN")
     # CQUIN = rate x contract value x achievement: 2.5% in 2016/17-2018/19, 1.25% in 2019/20.
     rate = cquin / (contract * achieved[:, None])
@@ -324,15 +327,7 @@ def test_in_the_block_years_the_acute_trust_is_paid_the_same_whatever_the_plan_d
         "interventions": [{"name": "hospital_at_home", "coverage": 0.8}],
     }
     _, fin = engine.plan_books(plan.validate(doc), incentives=False)
-
-    def contract(b) -> np.ndarray:
-        return sum(
-            m
-            for _, payee, label, m in b.ledger.entries
-            if payee == "acute:REF" and label.startswith("contract")
-        )
-
-    moved = contract(fin.footprints[0]) - contract(fin.do_nothing[0])  # (draw, year)
+    moved = _acute_contract(fin.footprints[0]) - _acute_contract(fin.do_nothing[0])  # (draw, year)
     assert (moved[:, 2:4] < -1e5).all(), "PbR and blended payment pay less for fewer admissions"
     assert np.abs(moved[:, 4:]).max() < 1e-6, "a block pays the planned value whatever is done"
 

@@ -26,19 +26,10 @@ from stpsim.plan import validate
 from stpsim.service import Service, canonical
 from stpsim.store import models as m
 
-from .conftest_store import CORNWALL, GM, bearer, cornwall_plan, fresh_postgres, gm_plan, sqlite_url
+from .conftest_store import CORNWALL, GM, bearer, cornwall_plan, gm_plan, sqlite_url
 
 WRITERS = 100
 OTHER_PLANS = 5  # writer i also saves to other plan i % OTHER_PLANS
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        with fresh_postgres("conc") as url:
-            yield url
 
 
 def versions_of(url: str, plan_id: int) -> list[m.PlanVersion]:

@@ -12,7 +12,6 @@ turns the disk cache off (the in-memory cache stays).
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import pickle
 import secrets
@@ -20,30 +19,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from .reference import current, digest
+
 T = TypeVar("T")
 PACKAGE = Path(__file__).parent
-
-
-def _digest(paths: list[Path], root: Path) -> str:
-    h = hashlib.sha256()
-    for path in paths:
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()[:16]
 
 
 def data_version() -> str:
     """Hash of the current reference data: every shipped table and YAML file, and the tables of
     a folder that overlays them (``reference.ReferenceData.version``)."""
-    from .reference import current
-
     return current().version
 
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of stpsim's own source: a change to how tables are derived is a new cache."""
-    return _digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
+    return digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
 
 
 def cache_dir() -> Path | None:

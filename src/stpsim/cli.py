@@ -162,7 +162,7 @@ def _header(text: str, width: int) -> Text:
     return Text("\n".join(lines), overflow="fold", no_wrap=False)
 
 
-def _show(table: Table) -> None:
+def _show(table: Table, split: bool = True) -> None:
     """Print a table sized to the console without cutting a code or a number. Rich would cut
     any column, numbers too, to fit; here headers break first, then names and intervals wrap,
     and a table that still does not fit is printed wider (the terminal wraps its lines, nothing
@@ -179,9 +179,9 @@ def _show(table: Table) -> None:
         column.width = max(width, 1)
         column.header = _header(_plain(column.header), column.width)
     needed = sum(widths) + frame
-    if needed > out.width and len(table.columns) > 2 and not getattr(table, "_part", False):
+    if split and needed > out.width and len(table.columns) > 2:
         for part in _split(table, widths):
-            _show(part)
+            _show(part, split=False)  # printed as it is: never split again
         return
     (out if needed <= out.width else Console(width=needed, file=out.file, markup=False)).print(table)
 
@@ -201,7 +201,7 @@ def _split(table: Table, widths: list[int]) -> list[Table]:
         used += w
     if len(groups) == 1:
         return [table]
-    rows = len(table.columns[0]._cells)
+    cells = [list(c.cells) for c in table.columns]
     parts = []
     for k, group in enumerate(groups, start=1):
         title = f"{_plain(table.title or '')} (part {k} of {len(groups)})".strip()
@@ -209,9 +209,8 @@ def _split(table: Table, widths: list[int]) -> list[Table]:
         for j in (0, *group):
             c = table.columns[j]
             part.add_column(_plain(c.header), justify=c.justify, overflow=c.overflow, no_wrap=c.no_wrap)
-        for r in range(rows):
-            part.add_row(*(table.columns[j]._cells[r] for j in (0, *group)))
-        part._part = True  # printed as it is: never split again
+        for row in zip(*(cells[j] for j in (0, *group)), strict=True):
+            part.add_row(*row)
         parts.append(part)
     return parts
 

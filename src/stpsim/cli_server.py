@@ -16,6 +16,7 @@ DatabaseOpt = Annotated[
     ),
 ]
 
+UserNameArg = Annotated[str, typer.Argument(help="User name.")]
 DaysOpt = Annotated[
     int, typer.Option("--days", min=1, max=366, help="Days the API token is valid (1 to 366).")
 ]
@@ -90,7 +91,7 @@ def _on_store(database: str | None, method: str, *args):
 
 @users_app.command("role")
 def users_role(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: UserNameArg,
     role: Annotated[str, typer.Argument(help="The new role: national, lead, analyst or viewer.")],
     footprint: Annotated[
         list[str] | None,
@@ -107,7 +108,7 @@ def users_role(
 
 @users_app.command("remove")
 def users_remove(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: UserNameArg,
     database: DatabaseOpt = None,
 ) -> None:
     """Remove a user: their token and sessions stop working; their name stays in the history."""
@@ -119,7 +120,7 @@ def users_remove(
 
 @users_app.command("token")
 def users_token(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: UserNameArg,
     days: DaysOpt = 90,
     database: DatabaseOpt = None,
 ) -> None:
@@ -133,7 +134,7 @@ def users_token(
 
 @users_app.command("revoke-token")
 def users_revoke_token(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: UserNameArg,
     database: DatabaseOpt = None,
 ) -> None:
     """Stop a user's API token working (a new one: stpsim users token NAME)."""
@@ -145,7 +146,7 @@ def users_revoke_token(
 
 @users_app.command("password")
 def users_password(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: UserNameArg,
     database: DatabaseOpt = None,
 ) -> None:
     """Set a user's password for the dashboard (asked twice, never echoed; kept as an argon2

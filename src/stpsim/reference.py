@@ -54,7 +54,8 @@ def shipped_tables() -> list[str]:
     return sorted(p.name.removesuffix(".gz").removesuffix(".csv") for p in TABLE_DIR.glob("*.csv*"))
 
 
-def _digest(paths: list[Path], root: Path) -> str:
+def digest(paths: list[Path], root: Path) -> str:
+    """A short hash of ``paths`` (their names under ``root`` and their bytes)."""
     h = hashlib.sha256()
     for path in paths:
         h.update(path.relative_to(root).as_posix().encode())
@@ -72,7 +73,7 @@ def _shipped_version() -> str:
         and p.suffix in (".csv", ".gz", ".yaml")
         and "examples" not in p.relative_to(DATA_DIR).parts
     )
-    return _digest(paths, DATA_DIR)
+    return digest(paths, DATA_DIR)
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,7 +121,7 @@ class ReferenceData:
         the run record's ``data_version`` says and every derived-table cache is keyed by."""
         if self.folder is None:
             return _shipped_version()
-        return _shipped_version() + _digest(sorted(self.folder.glob("*.csv*")), self.folder)
+        return _shipped_version() + digest(sorted(self.folder.glob("*.csv*")), self.folder)
 
     def path(self, name: str) -> Path:
         folders = ([self.folder] if self.folder is not None else []) + [TABLE_DIR]
@@ -219,10 +220,6 @@ def derived(maxsize: int = 128) -> Callable[[Callable[..., T]], Callable[..., T]
         return call
 
     return wrap
-
-
-def table_path(name: str) -> Path:
-    return current().path(name)
 
 
 @functools.cache

@@ -68,23 +68,20 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        refused = False
 
         async def counted():
-            nonlocal seen, refused
+            nonlocal seen
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    refused = True
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            if refused:
-                await self._refuse(send)
+            await self._refuse(send)
 
     async def _refuse(self, send) -> None:
         import json

@@ -55,18 +55,25 @@ def england_need() -> np.ndarray:
     return bands @ need_per_band()
 
 
-_NEED: dict[str, np.ndarray] = {}  # by area: the books ask for it many times a run
+_BY_AREA: dict[tuple[str, str, str], np.ndarray] = {}  # the books ask for these many times a run
+
+
+def _by_area(what: str, lsoas: np.ndarray, build) -> np.ndarray:
+    """``build(lsoas)`` for an area, kept (read-only) by the area and the reference data's
+    version; forgotten wholesale past 1,024 areas."""
+    key = (what, current().version, geography.area_key(lsoas))
+    if key not in _BY_AREA:
+        if len(_BY_AREA) > 1024:
+            _BY_AREA.clear()
+        value = build(lsoas)
+        value.flags.writeable = False
+        _BY_AREA[key] = value
+    return _BY_AREA[key]
 
 
 def need_weighted(lsoas: np.ndarray) -> np.ndarray:
     """An area's need-weighted population by year, 2016..2035 (additive over areas)."""
-    key = current().version + geography.area_key(lsoas)
-    if key not in _NEED:
-        if len(_NEED) > 512:
-            _NEED.clear()
-        _NEED[key] = need_bands(lsoas) @ need_per_band()
-        _NEED[key].flags.writeable = False
-    return _NEED[key]
+    return _by_area("need", lsoas, lambda a: need_bands(a) @ need_per_band())
 
 
 def population_index(fp) -> dict[str, np.ndarray]:
@@ -139,7 +146,6 @@ def distance_path(opening: np.ndarray, closing: np.ndarray, pace: float) -> np.n
 def small_area_distance() -> np.ndarray:
     """(lsoa, year 2016..2035) each small area's CCG's distance from target, relative to
     England's (published 2018/19 figures, ``distance_path``; a CCG with none is at target)."""
-    assumptions.get("distance_from_target_path")
     pace = float(assumptions.value("distance_from_target_path"))
     df = table("ccg_distance_from_target_2018_19")
     target = df["target_allocation_gbp000"].to_numpy(float, na_value=0.0)
@@ -163,19 +169,12 @@ def small_area_need() -> np.ndarray:
     return bands @ need_per_band()
 
 
-_FUNDED: dict[str, np.ndarray] = {}
-
-
 def funded_need(lsoas: np.ndarray) -> np.ndarray:
     """An area's need-weighted population by year, 2016..2035, each small area's raised or
     lowered by its CCG's distance from target: what CCG allocations follow (additive over areas)."""
-    key = current().version + geography.area_key(lsoas)
-    if key not in _FUNDED:
-        if len(_FUNDED) > 512:
-            _FUNDED.clear()
-        _FUNDED[key] = (small_area_need()[lsoas] * (1 + small_area_distance()[lsoas])).sum(axis=0)
-        _FUNDED[key].flags.writeable = False
-    return _FUNDED[key]
+    return _by_area(
+        "funded", lsoas, lambda a: (small_area_need()[a] * (1 + small_area_distance()[a])).sum(axis=0)
+    )
 
 
 @persistent

@@ -27,7 +27,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _aware(dt: datetime) -> datetime:
+def as_utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)  # SQLite returns naive UTC
 
 
@@ -60,7 +60,7 @@ class AccessMixin:
             here = s.execute(failures.where(m.SignInAttempt.address == address)).one()
         for (count, oldest), limit in ((mine, USER_FAILURES), (here, ADDRESS_FAILURES)):
             if count > limit:
-                wait = max(1, int((_aware(oldest) + WINDOW - m.now()).total_seconds() + 0.999))
+                wait = max(1, int((as_utc(oldest) + WINDOW - m.now()).total_seconds() + 0.999))
                 with self.Session.begin() as s:
                     self._audit(s, key, "sign_in_refused", f"address:{address}", f"{count} failures")
                 raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} s", wait)
@@ -103,7 +103,7 @@ class AccessMixin:
             return None
         with self.Session() as s:
             row = s.get(m.WebSession, _hash(secret))
-            if row is None or row.revoked_at is not None or _aware(row.expires_at) <= m.now():
+            if row is None or row.revoked_at is not None or as_utc(row.expires_at) <= m.now():
                 return None
             user = s.get(m.User, row.user_id)
             if user is None or user.removed_at is not None:

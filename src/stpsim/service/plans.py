@@ -35,7 +35,7 @@ from ..cache import data_version  # the same hash keys the derived-table cache
 from ..store import models as m
 from ..store.database import database_url, sessions
 from ..version import __version__
-from .access import TOKEN_DAYS, AccessMixin
+from .access import TOKEN_DAYS, AccessMixin, as_utc
 from .errors import Conflict, Forbidden, Invalid, NotAuthenticated, NotFound, Unavailable
 
 
@@ -237,15 +237,13 @@ class Service(AccessMixin):
             return self._actor_of(user)
 
     def authenticate(self, token: str | None) -> Actor:
-        from .access import _aware
-
         if not token:
             raise NotAuthenticated("a bearer token is required (Authorization: Bearer TOKEN)")
         with self.Session() as s:
             user = s.scalar(select(m.User).where(m.User.token_hash == token_hash(token)))
             if user is None or user.removed_at is not None:
                 raise NotAuthenticated("the token is not valid")
-            if user.token_expires_at is not None and _aware(user.token_expires_at) <= m.now():
+            if user.token_expires_at is not None and as_utc(user.token_expires_at) <= m.now():
                 raise NotAuthenticated("the token has expired; ask for a new one (stpsim users token NAME)")
             return self._actor_of(user)
 

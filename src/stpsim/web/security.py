@@ -21,9 +21,11 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import cookie_parser
 
 from ..service import Actor
+from ..service.access import SESSION_HOURS
 
 COOKIE = "stpsim_session"
-SESSION_SECONDS = 8 * 3600  # a working day from signing in; then sign in again
+# The cookie lasts as long as the session it carries (the store ends the session itself).
+SESSION_SECONDS = SESSION_HOURS * 3600
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"  # how the pages' scripts send the same token with JSON
 
