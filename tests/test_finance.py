@@ -556,3 +556,84 @@ def test_back_office_savings_count_within_provider_efficiency_not_on_top():
     # Alone, against do-nothing, the back office saves the acute trusts its whole running saving.
     gain = sum(v[:, -1] for k, v in with_bo.incentives_by_year.items() if k[2].startswith("acute:"))
     np.testing.assert_allclose(gain, saved, rtol=1e-9)
+
+
+def _books_unshared(p, arrays, draws):
+    """Every scenario's books worked out from nothing (a new ``Shared`` for each)."""
+    from stpsim import finance
+    from stpsim.adoption import adopted_interventions
+
+    full = engine.from_base_year(p)
+    params = finance.finance_parameters(engine.parameter_draws(full, draws))
+    planned = engine.central_plan_activity(full)
+    adopted = adopted_interventions(full)
+    out = {
+        "plan": engine.footprint_books(full, arrays, 0, params, adopted, "plan", planned),
+        "do_nothing": engine.footprint_books(full, arrays, 0, params, None, "do_nothing", planned),
+    }
+    for i, a in enumerate(adopted):
+        alone = full.model_copy(update={"interventions": [full.interventions[i]]})
+        chosen = adopted_interventions(alone)
+        out[a.spec.name] = engine.footprint_books(
+            alone, arrays.alone[i], 0, params, chosen, "care_model", planned
+        )
+    return out
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    preset=st.sampled_from(PRESETS),
+    models=st.lists(
+        st.sampled_from(
+            [
+                "community_extensivist",
+                "reduced_delayed_transfers",
+                "direct_access_physiotherapy",
+                "back_office_and_estates",
+                "hospital_at_home",
+                "geriatricians_front_door",
+            ]
+        ),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    seed=st.integers(0, 10_000),
+)
+def test_sharing_what_scenarios_have_in_common_changes_no_number(preset, models, seed):
+    """The books reuse, across a footprint's scenarios, the parts a scenario leaves as in the
+    do-nothing (books.Shared). Every scenario's books, income, spending, ledger and bridge, are
+    identical to the pound-and-penny bit to those worked out from nothing."""
+    p = cornwall(preset, draws=6, seed=seed, interventions=[{"name": m, "coverage": 0.8} for m in models])
+    full = engine.from_base_year(p)
+    draws = engine.parameter_draws(full, range(6))
+    arrays = engine.run_block(full, [CORNWALL], range(6), draws, alone=True)
+    shared = engine.plan_finance(full, arrays, draws, incentives=True)
+    alone = _books_unshared(p, arrays, range(6))
+    pairs = [(shared.footprints[0], alone["plan"]), (shared.do_nothing[0], alone["do_nothing"])]
+    for a, b in pairs:
+        np.testing.assert_array_equal(a.income, b.income)
+        np.testing.assert_array_equal(a.expenditure, b.expenditure)
+        for k in a.bridge:
+            np.testing.assert_array_equal(a.bridge[k], b.bridge[k])
+        assert [(x[:3], x[3].tolist()) for x in a.ledger.entries] == [
+            (x[:3], x[3].tolist()) for x in b.ledger.entries
+        ]
+    dn = alone["do_nothing"].surplus
+    for (name, _, org), gain in shared.incentives_by_year.items():
+        o = [x.id for x in alone[name].orgs].index(org)
+        np.testing.assert_array_equal(gain, alone[name].surplus[o] - dn[o])
+
+
+def test_shared_books_refuse_another_footprints_scenario(arrays):
+    from stpsim import finance
+
+    p = cornwall()
+    full = engine.from_base_year(p)
+    params = finance.finance_parameters(engine.parameter_draws(full, range(40)))
+    planned = engine.central_plan_activity(full)
+    shared = finance.Shared()
+    engine.footprint_books(full, arrays, 0, params, None, "do_nothing", planned, shared)
+    other = finance.finance_parameters(engine.parameter_draws(full, range(40)))
+    with pytest.raises(ValueError, match="one footprint, plan and set of draws"):
+        engine.footprint_books(full, arrays, 0, other, None, "do_nothing", planned, shared)

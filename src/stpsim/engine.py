@@ -249,10 +249,12 @@ def footprint_books(
     chosen: list[Adopted] | None,
     scenario: str,
     planned: np.ndarray,
+    shared: finance.Shared | None = None,
 ) -> finance.FootprintFinance:
     """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
     plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
-    matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity."""
+    matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity, so
+    the footprint's scenarios can share what does not change (``shared``)."""
     fp = plan.places[f]
     years = np.arange(plan.first_year, plan.last_year + 1)
     cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, params) if chosen else None
@@ -265,7 +267,7 @@ def footprint_books(
         care_models=cm,
         with_efficiency=scenario == "plan",
     )
-    return finance.footprint_finance(fp, plan.finance, years, sc, params)
+    return finance.footprint_finance(fp, plan.finance, years, sc, params, shared)
 
 
 def plan_finance(
@@ -284,8 +286,13 @@ def plan_finance(
     adopted = adopted_interventions(plan)
     n_f = len(plan.places)
     planned = central_plan_activity(plan)
-    with_plan = [footprint_books(plan, arrays, f, params, adopted, "plan", planned) for f in range(n_f)]
-    do_nothing = [footprint_books(plan, arrays, f, params, None, "do_nothing", planned) for f in range(n_f)]
+    shared = [finance.Shared() for _ in range(n_f)]  # one per footprint, for all its scenarios
+    do_nothing = [
+        footprint_books(plan, arrays, f, params, None, "do_nothing", planned, shared[f]) for f in range(n_f)
+    ]
+    with_plan = [
+        footprint_books(plan, arrays, f, params, adopted, "plan", planned, shared[f]) for f in range(n_f)
+    ]
     years = np.arange(plan.first_year, plan.last_year + 1)
     costs = tuple(
         finance.care_model_costs(adopted, arrays.targeted_people, f, years, params) for f in range(n_f)
@@ -298,7 +305,7 @@ def plan_finance(
             arr = arrays.alone[i] if arrays.alone else run_chunked(alone, plan.places, draws)
             chosen = adopted_interventions(alone)
             for f in range(n_f):
-                fin = footprint_books(alone, arr, f, params, chosen, "care_model", planned)
+                fin = footprint_books(alone, arr, f, params, chosen, "care_model", planned, shared[f])
                 gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
                 every_year = fin.surplus - do_nothing[f].surplus  # (org, draw, year)
                 for o, org in enumerate(fin.orgs):
@@ -412,12 +419,18 @@ def run_chunked(
     return parts[0] if len(parts) == 1 else _joined(parts)
 
 
-def _joined(parts: list[RunArrays]) -> RunArrays:
+def _joined(parts: list[RunArrays], common: dict[str, np.ndarray] | None = None) -> RunArrays:
+    """The chunks' arrays joined along the draws. Each care model alone shares the plan's
+    do-nothing (``common``): the same arrays, as in one block."""
+    common = common or {}
     join = {
-        f: np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
+        f: common[f]
+        if f in common
+        else np.concatenate([getattr(p, f) for p in parts], axis=1 if f == "avoided" else 0)
         for f in ("expected", "do_nothing_expected", "activity", "do_nothing", "avoided")
     }
-    each = tuple(_joined([p.alone[i] for p in parts]) for i in range(len(parts[0].alone)))
+    dn = {f: join[f] for f in ("do_nothing_expected", "do_nothing")}
+    each = tuple(_joined([p.alone[i] for p in parts], dn) for i in range(len(parts[0].alone)))
     return RunArrays(
         **join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic, alone=each
     )

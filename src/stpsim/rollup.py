@@ -98,10 +98,11 @@ def _footprint_work(plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
     arr = engine.run_block(plan, plan.places, draws.draws, draws)
     params = finance.finance_parameters(draws)
     planned = engine.central_plan_activity(plan)
-    dn = engine.footprint_books(plan, arr, 0, params, None, "do_nothing", planned)
+    shared = finance.Shared()  # the plan's books reuse what the do-nothing's worked out
+    dn = engine.footprint_books(plan, arr, 0, params, None, "do_nothing", planned, shared)
     if plan.interventions or plan.name != DO_NOTHING:
         adopted = adopted_interventions(plan)
-        books = engine.footprint_books(plan, arr, 0, params, adopted, "plan", planned)
+        books = engine.footprint_books(plan, arr, 0, params, adopted, "plan", planned, shared)
         plan_beds = capacity(arr.activity, draws)["beds"][:, :, 0]
     else:
         books, plan_beds = dn, None

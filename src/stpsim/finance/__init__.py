@@ -7,7 +7,7 @@ book), ``provider_costs``, ``councils``, ``care_models``, ``books`` (one footpri
 stage by stage), ``ledger`` (the accounts and the bridge) and ``validation``.
 """
 
-from .books import CQUIN_RATE, SOCIAL_CARE_SETTINGS, Scenario, footprint_finance, prices_and_costs
+from .books import CQUIN_RATE, SOCIAL_CARE_SETTINGS, Scenario, Shared, footprint_finance, prices_and_costs
 from .care_models import care_model_costs
 from .ledger import (
     BRIDGE_LINES,
@@ -42,6 +42,7 @@ __all__ = [
     "check_options",
     "finance_parameter_list",
     "finance_parameters",
+    "Shared",
     "footprint_finance",
     "prices_and_costs",
 ]

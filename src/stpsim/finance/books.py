@@ -79,6 +79,50 @@ class Scenario:
     with_efficiency: bool = False
 
 
+class Shared:
+    """What the scenarios of one footprint's books have in common, worked out on first use.
+
+    A run costs several scenarios of one footprint (the plan, do-nothing, each care model alone
+    for the incentive matrix) with the same draws and against the same do-nothing activity. The
+    set-up, the base year, the allocations and every stage's do-nothing part are therefore the
+    same in all of them, and so is a contract's payment for settings whose activity a scenario
+    leaves as it was. Those are kept here and used again; the rest is worked out by the same code
+    for each scenario. Pass one ``Shared`` per footprint to ``footprint_finance``."""
+
+    def __init__(self) -> None:
+        self._memo: dict = {}
+        self._inputs: tuple | None = None
+
+    def bind(self, code: str, options, years, params, sc: Scenario) -> None:
+        """Refuse to share between footprints, options, years, draws or do-nothing activity that
+        differ."""
+        now = (code, tuple(years), options, params, sc.do_nothing, sc.demographic, sc.planned)
+        if self._inputs is None:
+            self._inputs = now  # held, so the arrays' memory is not reused while shared
+            return
+        was = self._inputs
+        same = (
+            now[:2] == was[:2]
+            and (now[2] is was[2] or now[2] == was[2])
+            and now[3] is was[3]
+            and all(_same_numbers(a, b) for a, b in zip(now[4:], was[4:], strict=True))
+        )
+        if not same:
+            raise ValueError("books.Shared serves the scenarios of one footprint, plan and set of draws")
+
+    def get(self, key, make, *args):
+        """``make(*args)``, worked out the first time ``key`` is asked for."""
+        if key not in self._memo:
+            self._memo[key] = make(*args)
+        return self._memo[key]
+
+
+def _same_numbers(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two views of the same memory (cheap to see), or arrays that hold equal numbers."""
+    where = lambda x: (x.__array_interface__["data"][0], x.shape, x.strides, x.dtype)  # noqa: E731
+    return where(a) == where(b) or np.array_equal(a, b)
+
+
 @dataclass
 class _Setup:
     """What every stage of one footprint's books shares."""
@@ -270,10 +314,11 @@ def _mret_withheld(s: _Setup, o: Organisation, base: np.ndarray, rate: float) ->
 # ---- the stages -----------------------------------------------------------------------------
 
 
-def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
+def allocations(s: _Setup, ledger: Ledger, sh: Shared) -> dict[str, np.ndarray]:
     """NHS England pays the commissioners (CCG and primary care) and the specialised services
     their need-weighted shares; returns each by (draw, year)."""
-    out = {k: s.allocation(k, s.years) for k in ("CCGs", "Primary care", "Specialised commissioning")}
+    kinds = ("CCGs", "Primary care", "Specialised commissioning")
+    out = sh.get("allocations", lambda: {k: s.allocation(k, s.years) for k in kinds})
     ledger.pay(
         "nhs_england", "commissioner", "allocation (CCG and primary care)", out["CCGs"] + out["Primary care"]
     )
@@ -282,10 +327,12 @@ def allocations(s: _Setup, ledger: Ledger) -> dict[str, np.ndarray]:
 
 
 def pay_contracts(
-    s: _Setup, ledger: Ledger, planned, resident, resident_planned, base: BaseYear, alloc
+    s: _Setup, ledger: Ledger, planned, resident, resident_planned, alloc, sh: Shared, changed: np.ndarray
 ) -> None:
-    """Every contract's payment, CQUIN and the out-of-area care of settings not capitated."""
-    specs = contracts_for(s.options, s.orgs)
+    """Every contract's payment, CQUIN and the out-of-area care of settings not capitated. A
+    payment that depends only on settings whose activity the scenario leaves as in the
+    do-nothing (``changed`` is False for all of them) is the one already worked out."""
+    specs = sh.get("contracts", contracts_for, s.options, s.orgs)
     covered = {k for c in specs if c.holds_budget for k in (c.settings or [])}
     cov = np.array([k in covered for k in ALL_SETTINGS])
     nhs = np.array([k not in SOCIAL_CARE_SETTINGS for k in ALL_SETTINGS])
@@ -299,11 +346,15 @@ def pay_contracts(
         capitation_growth=(alloc["CCGs"] + alloc["Primary care"]) / cap0,
         capitation_base=float((s.base_act * s.price)[cov].sum()),
         mret_baseline_ratio=s.p.mret_baseline_ratio,
-        population_cost=dot(resident, at_tariff) * s.tariff_index,
+        population_cost=(
+            dot(resident, at_tariff) * s.tariff_index
+            if changed.any()
+            else sh.get("population_cost", lambda: dot(resident, at_tariff) * s.tariff_index)
+        ),
         population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index,
         risk_share_weight=1.0 / max(len(risk_payees), 1),
     )
-    for spec in specs:
+    for n, spec in enumerate(specs):
         for payee in resolve(spec.payee, s.orgs):
             p = s.ids[payee.id]
             if payee.kind == "mental_health":
@@ -316,17 +367,13 @@ def pay_contracts(
                 uplift = price_uplift(s.years, payee)[..., None]  # CQUIN moved into prices
                 prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None] * uplift
                 base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
-                value = contract_value(
-                    spec,
-                    s.org_activity(resident, p, k),
-                    planned[p][None, :, k],
-                    prices,
-                    settings,
-                    base_k,
-                    ctx,
-                )
+                args = (spec, s.org_activity, resident, p, k, planned, prices, settings, base_k, ctx)
+                if spec.shares_population_savings or changed[k].any():
+                    value = _contract_value(*args)
+                else:
+                    value = sh.get(("contract", n, payee.id), _contract_value, *args)
                 if spec.holds_budget:
-                    _capitated_payments(s, ledger, payee, k, resident, cov, spec)
+                    _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
                 if spec.releases_money:
                     recipient = resolve(spec.recipient or "community", s.orgs)[0].id
                     ledger.pay(
@@ -335,23 +382,46 @@ def pay_contracts(
             ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
             share = cquin_paid(s.years, spec, payee, s.p.cquin_achievement)
             ledger.pay("commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0))
-    ooa = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., ~cov].sum(axis=-1)
+    if changed[~cov].any():
+        ooa = _out_of_area(s, resident, ~cov)
+    else:
+        ooa = sh.get("out_of_area", _out_of_area, s, resident, ~cov)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
 
 
-def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec) -> None:
+def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
+    a = org_activity(resident, p, k)
+    return contract_value(spec, a, planned[p][None, :, k], prices, settings, base_k, ctx)
+
+
+def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.ndarray:
+    """(draw, year) residents' care of ``settings`` (a mask) treated out of area, at tariff."""
+    return (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., settings].sum(-1)
+
+
+def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared) -> None:
     """The budget holder pays every other provider of covered care at tariff (passing CQUIN on)
-    and pays for its population's out-of-area care in full (the Alzira rule)."""
+    and pays for its population's out-of-area care in full (the Alzira rule). ``shared``: the
+    shared books, the contract's number and the settings the scenario changed."""
+    sh, n, changed = shared
     cq = 1 + cquin_paid(s.years, spec, lead, s.p.cquin_achievement)
     for i, o in enumerate(s.orgs):
         if o.id == lead.id or o.kind not in ACTIVITY_KINDS:
             continue
         at_tariff = s.tariff_index * s.mff(o) * price_uplift(s.years, o)
-        v = dot(s.org_activity(resident, i, k), s.price[k]) * at_tariff * cq
+        args = (s.org_activity, resident, i, k, s.price[k], at_tariff, cq)
+        v = _subcontract(*args) if changed[k].any() else sh.get(("subcontract", n, o.id), _subcontract, *args)
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
-    out = (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., cov]
-    ledger.pay(lead.id, "out_of_area", "out-of-area treatment (capitated)", out.sum(-1))
+    if changed[cov].any():
+        out = _out_of_area(s, resident, cov)
+    else:
+        out = sh.get(("out_of_area", n), _out_of_area, s, resident, cov)
+    ledger.pay(lead.id, "out_of_area", "out-of-area treatment (capitated)", out)
+
+
+def _subcontract(org_activity, resident, i, k, price, at_tariff, cq) -> np.ndarray:
+    return dot(org_activity(resident, i, k), price) * at_tariff * cq
 
 
 # ---- costs ----------------------------------------------------------------------------------
@@ -371,20 +441,46 @@ class Costs:
             self.lines[k] = self.lines[k] + v
 
 
-def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> None:
-    """Acute, community and general practice: long-run average cost of the do-nothing's
-    activity, then the plan's changes at marginal (avoided) or average (added) cost."""
+@dataclass(frozen=True)
+class _DoNothingActivityCosts:
+    """The do-nothing part of ``activity_costs``, which every scenario shares."""
+
+    real: np.ndarray  # (draw, year, setting) real unit-cost index
+    rows: list[int]  # the organisations with modelled activity
+    weights: np.ndarray
+    values: provider_costs.ActivityValues
+    cost: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]  # org -> cost and its bridge lines
+    beds: dict[int, np.ndarray]  # acute org -> (draw, year) beds needed
+
+
+def _do_nothing_activity_costs(s: _Setup, base: BaseYear, sc: Scenario) -> _DoNothingActivityCosts:
     real = provider_costs.real_unit_cost_index(s.p, s.elapsed)
     rows = [i for i, o in enumerate(s.orgs) if o.kind in ACTIVITY_KINDS]
     w = provider_costs.value_weights(s.shares[rows], s.keep, s.unit_cost, s.base_los)
     v = provider_costs.values(w, s.base_act, sc.demographic, sc.do_nothing, real)
-    planned = sc.activity is not sc.do_nothing
-    plan_real = provider_costs.valued(sc.activity * real, w) if planned else None
-    lag = int(assumptions.value("ward_closure_lag_years"))
+    cost = {}
     for j, i in enumerate(rows):
-        o = s.orgs[i]
         vj = provider_costs.ActivityValues(v.base[j], v.demographic[j], v.actual[j], v.real[j])
-        dn_cost, lines = provider_costs.do_nothing_cost(base.cost[i], vj, s.prices_index)
+        cost[i] = provider_costs.do_nothing_cost(base.cost[i], vj, s.prices_index)
+    beds = {
+        i: provider_costs.beds(s.org_activity(sc.do_nothing, i, BEDS), s.p.occupancy)
+        for i in rows
+        if s.orgs[i].kind == "acute"
+    }
+    return _DoNothingActivityCosts(real, rows, w, v, cost, beds)
+
+
+def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Shared, changed) -> None:
+    """Acute, community and general practice: long-run average cost of the do-nothing's
+    activity, then the plan's changes at marginal (avoided) or average (added) cost."""
+    dn = sh.get("activity_costs", _do_nothing_activity_costs, s, base, sc)
+    v = dn.values
+    planned = sc.activity is not sc.do_nothing
+    plan_real = provider_costs.valued(sc.activity * dn.real, dn.weights) if planned else None
+    lag = int(assumptions.value("ward_closure_lag_years"))
+    for j, i in enumerate(dn.rows):
+        o = s.orgs[i]
+        dn_cost, lines = dn.cost[i]
         costs.own[i] = dn_cost
         costs.add(lines)
         if not planned:
@@ -393,19 +489,27 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario) -> Non
             base.cost[i], v.base[j], v.real[j], plan_real[j], s.p.marginal[o.kind], s.prices_index
         )
         if o.kind == "acute":
+            plan_beds = (
+                provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy)
+                if changed[BEDS].any()
+                else dn.beds[i]
+            )
             costs.own[i] -= provider_costs.ward_release(
-                dn_cost,
-                provider_costs.beds(s.org_activity(sc.do_nothing, i, BEDS), s.p.occupancy),
-                provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy),
-                s.p,
-                s.options.close_surplus_wards,
-                lag,
+                dn_cost, dn.beds[i], plan_beds, s.p, s.options.close_surplus_wards, lag
             )
 
 
-def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
+def block_costs(s: _Setup, costs: Costs, base: BaseYear, sh: Shared) -> None:
     """Mental health, specialised services and the commissioners' other spending: no modelled
-    activity, so their cost follows need, other demand, real unit cost and prices."""
+    activity, so their cost follows need, other demand, real unit cost and prices (the same in
+    every scenario)."""
+    for i, (own, lines) in sh.get("block_costs", _block_costs, s, base).items():
+        costs.own[i] = own
+        costs.add(lines)
+
+
+def _block_costs(s: _Setup, base: BaseYear) -> dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]:
+    out = {}
     idx = s.index
     t = s.years - BASE_YEAR
     grow = lambda rate: (1 + rate[:, None]) ** s.elapsed  # noqa: E731 - one line, three uses
@@ -428,14 +532,13 @@ def block_costs(s: _Setup, costs: Costs, base: BaseYear, alloc: dict) -> None:
             lines = provider_costs.index_lines(
                 other0, idx["need"][t] * one, grow(s.p.other_commissioned_growth), one, s.prices_index
             )
-            costs.own[i] = other0[:, None] + sum(lines.values())
-            costs.add(lines)
+            out[i] = (other0[:, None] + sum(lines.values()), lines)
             continue
         else:
             continue
         lines = provider_costs.index_lines(base.cost[i], d, n, r, s.prices_index)
-        costs.own[i] = base.cost[i][:, None] * d * n * r * s.prices_index
-        costs.add(lines)
+        out[i] = (base.cost[i][:, None] * d * n * r * s.prices_index, lines)
+    return out
 
 
 def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear, alloc: dict) -> None:
@@ -500,9 +603,20 @@ def _gpfv_index(years: np.ndarray) -> np.ndarray:
     return (1 + rate) ** (y - 1)
 
 
-def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: BaseYear) -> None:
-    """Adult social care: published 2016/17 spend grown by need and care prices, plus the
-    provider-market gap; councils' funding from the settlements."""
+@dataclass(frozen=True)
+class _DoNothingCouncils:
+    """The do-nothing part of ``council_costs``, which every scenario shares."""
+
+    older: float  # 2016/17 spend on older people's care, GBP
+    value0: np.ndarray  # (draw, 1) 2016/17 care valued at unit cost
+    activity: np.ndarray  # (draw, year, setting) the councils' do-nothing care
+    price: np.ndarray  # (draw, year) care prices
+    cost: np.ndarray  # (draw, year)
+    funding: np.ndarray  # (draw, year)
+    base_gap: np.ndarray  # (draw,) the 2016/17 provider-market gap
+
+
+def _do_nothing_councils(s: _Setup, sc: Scenario, base: BaseYear) -> _DoNothingCouncils:
     i = s.ids["social_care"]
     b = councils.base_spend(s.lsoas)
     t = s.years - BASE_YEAR
@@ -521,15 +635,27 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base: B
     other = b.other * idx["all"][t][None, :]
     gap = councils.market_gap(s.lsoas, s.p)[:, None]
     cost = (older + working + other + gap) * price
-    if sc.activity is not sc.do_nothing:
-        avoided = b.older * dot(dn_act - s.org_activity(sc.activity, i, k), uc) / v0
-        mc = s.p.marginal["social_care"][:, None]
-        cost = cost - price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
     funding = councils.funding(s.lsoas, s.years, s.p, s.elapsed)
-    ledger.pay("local_government", "social_care", "council funding", funding)
-    costs.own[i] = cost
     base_gap = (b.total + gap[:, 0]) - b.total
-    costs.lines["social_care"] = costs.lines["social_care"] + (cost - funding) - base_gap[:, None]
+    return _DoNothingCouncils(b.older, v0, dn_act, price, cost, funding, base_gap)
+
+
+def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base, sh: Shared, changed) -> None:
+    """Adult social care: published 2016/17 spend grown by need and care prices, plus the
+    provider-market gap; councils' funding from the settlements."""
+    i = s.ids["social_care"]
+    dn = sh.get("councils", _do_nothing_councils, s, sc, base)
+    k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
+    cost = dn.cost
+    # A scenario that leaves councils' care as it was costs what the do-nothing does.
+    if sc.activity is not sc.do_nothing and changed[k].any():
+        avoided = dn.older * dot(dn.activity - s.org_activity(sc.activity, i, k), s.unit_cost[k]) / dn.value0
+        mc = s.p.marginal["social_care"][:, None]
+        cost = cost - dn.price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
+    ledger.pay("local_government", "social_care", "council funding", dn.funding)
+    costs.own[i] = cost
+    base_gap = dn.base_gap
+    costs.lines["social_care"] = costs.lines["social_care"] + (cost - dn.funding) - base_gap[:, None]
     costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + base_gap[:, None]
 
 
@@ -607,31 +733,42 @@ def out_of_area_lines(s: _Setup, sc: Scenario, base_out: np.ndarray) -> dict[str
 
 
 def footprint_finance(
-    fp: Footprint, options: FinanceOptions, years: np.ndarray, sc: Scenario, params: FinanceParams
+    fp: Footprint,
+    options: FinanceOptions,
+    years: np.ndarray,
+    sc: Scenario,
+    params: FinanceParams,
+    shared: Shared | None = None,
 ) -> FootprintFinance:
-    """The books of every organisation in one footprint for ``years`` (from 2016/17)."""
-    s = _setup(fp, options, years, params, sc.demographic)
+    """The books of every organisation in one footprint for ``years`` (from 2016/17).
+    ``shared``: what this footprint's other scenarios already worked out (``Shared``)."""
+    sh = Shared() if shared is None else shared
+    sh.bind(fp.code, options, years, params, sc)
+    # The settings whose activity differs from the do-nothing's anywhere (draw, year).
+    changed = (
+        np.zeros(sc.activity.shape[-1], dtype=bool)
+        if sc.activity is sc.do_nothing
+        else (sc.activity != sc.do_nothing).any(axis=(0, 1))
+    )
+    s = sh.get("setup", _setup, fp, options, years, params, sc.demographic)
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))
-    base = base_year(s)
-    planned = np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep_central  # agreed in advance
+    base = sh.get("base_year", base_year, s)
+    # agreed in advance
+    planned = sh.get("planned", lambda: np.einsum("ok,tk->otk", s.shares, sc.planned) * s.keep_central)
 
-    alloc = allocations(s, ledger)
-    pay_contracts(s, ledger, planned, sc.activity, sc.planned, base, alloc)
+    alloc = allocations(s, ledger, sh)
+    pay_contracts(s, ledger, planned, sc.activity, sc.planned, alloc, sh, changed)
     costs = Costs(np.zeros((len(s.orgs), n_d, n_t)), {k: np.zeros((n_d, n_t)) for k in BRIDGE_LINES})
-    activity_costs(s, costs, base, sc)
-    block_costs(s, costs, base, alloc)
+    activity_costs(s, costs, base, sc, sh, changed)
+    block_costs(s, costs, base, sh)
     committed_investment(s, costs, ledger, base, alloc)
-    council_costs(s, costs, ledger, sc, base)
+    council_costs(s, costs, ledger, sc, base, sh, changed)
     care_model_stage(s, costs, ledger, sc.care_models, sc.activity, base)
     saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
 
     received, paid = ledger.totals()
-    ooa_base = dot(s.base_act * (1 - s.keep), s.price)
-    costs.add(out_of_area_lines(s, sc, ooa_base))
-    costs.lines["starting_deficit"] = costs.lines["starting_deficit"] + _nhs_start(s, base, ooa_base)[:, None]
-    allocation_total = sum(alloc.values())
-    costs.lines["allocation_growth"] = -(allocation_total - allocation_total[:, :1])
+    costs.add(sh.get("fixed_lines", _fixed_lines, s, sc, base, alloc))
     return FootprintFinance(
         code=fp.code,
         orgs=s.orgs,
@@ -643,6 +780,17 @@ def footprint_finance(
         bridge=costs.lines,
         efficiency_saving=saving,
     )
+
+
+def _fixed_lines(s: _Setup, sc: Scenario, base: BaseYear, alloc: dict) -> dict[str, np.ndarray]:
+    """The bridge lines no scenario changes: out-of-area care, the NHS's 2016/17 start and the
+    growth in allocations, each by (draw, year)."""
+    ooa_base = dot(s.base_act * (1 - s.keep), s.price)
+    lines = out_of_area_lines(s, sc, ooa_base)
+    lines["starting_deficit"] = _nhs_start(s, base, ooa_base)[:, None]
+    allocation_total = sum(alloc.values())
+    lines["allocation_growth"] = -(allocation_total - allocation_total[:, :1])
+    return lines
 
 
 def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
