@@ -356,37 +356,53 @@ def pay_contracts(
     )
     for n, spec in enumerate(specs):
         for payee in resolve(spec.payee, s.orgs):
-            p = s.ids[payee.id]
-            if payee.kind == "mental_health":
-                value = s.p.mental_health_share[:, None] * alloc["CCGs"]
-            else:
-                settings = (
-                    spec.settings if spec.settings is not None else all_settings_of(payee, s.shares, s.orgs)
-                )
-                k = [IDX[x] for x in settings]
-                uplift = price_uplift(s.years, payee)[..., None]  # CQUIN moved into prices
-                prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None] * uplift
-                base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
-                args = (spec, s.org_activity, resident, p, k, planned, prices, settings, base_k, ctx)
-                if spec.shares_population_savings or changed[k].any():
-                    value = _contract_value(*args)
-                else:
-                    value = sh.get(("contract", n, payee.id), _contract_value, *args)
-                if spec.holds_budget:
-                    _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
-                if spec.releases_money:
-                    recipient = resolve(spec.recipient or "community", s.orgs)[0].id
-                    ledger.pay(
-                        "commissioner", recipient, "released from contract", spec.released(base_k, ctx)
-                    )
-            ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
-            share = cquin_paid(s.years, spec, payee, s.p.cquin_achievement)
-            ledger.pay("commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0))
+            _pay_contract(s, ledger, (n, spec), payee, planned, resident, alloc, ctx, sh, changed, cov)
     if changed[~cov].any():
         ooa = _out_of_area(s, resident, ~cov)
     else:
         ooa = sh.get("out_of_area", _out_of_area, s, resident, ~cov)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
+
+
+def _pay_contract(
+    s: _Setup, ledger, numbered, payee, planned, resident, alloc, ctx, sh, changed, cov
+) -> None:
+    """Contract ``numbered`` (its place in the plan's list, the contract) paid to ``payee``, with
+    its CQUIN; a budget holder's payments to others; money a declining contract releases."""
+    n, spec = numbered
+    same = True  # the payment is the do-nothing's
+    if payee.kind == "mental_health":
+        value = s.p.mental_health_share[:, None] * alloc["CCGs"]
+    else:
+        settings, k, prices, base_k = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
+        args = (spec, s.org_activity, resident, s.ids[payee.id], k, planned, prices, settings, base_k, ctx)
+        same = not (spec.shares_population_savings or changed[k].any())
+        value = sh.get(("contract", n, payee.id), _contract_value, *args) if same else _contract_value(*args)
+        if spec.holds_budget:
+            _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
+        if spec.releases_money:
+            recipient = resolve(spec.recipient or "community", s.orgs)[0].id
+            ledger.pay("commissioner", recipient, "released from contract", spec.released(base_k, ctx))
+    ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
+    share = sh.get(("cquin_share", n, payee.id), cquin_paid, s.years, spec, payee, s.p.cquin_achievement)
+    cquin = sh.get(("cquin", n, payee.id), contracts.cquin, value, share, 1.0) if same else None
+    ledger.pay(
+        "commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0) if cquin is None else cquin
+    )
+
+
+def _contract_terms(
+    s: _Setup, spec, payee: Organisation
+) -> tuple[list[str], list[int], np.ndarray, np.ndarray]:
+    """A contract's settings (names and places), its prices by (draw, year, setting) with the
+    market forces factor, and its 2016/17 value by setting: the same in every scenario."""
+    p = s.ids[payee.id]
+    settings = spec.settings if spec.settings is not None else all_settings_of(payee, s.shares, s.orgs)
+    k = [IDX[x] for x in settings]
+    uplift = price_uplift(s.years, payee)[..., None]  # CQUIN moved into prices
+    prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None] * uplift
+    base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
+    return settings, k, prices, base_k
 
 
 def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
