@@ -769,18 +769,28 @@ def test_a_lead_submits_the_centre_returns_with_a_comment_and_the_lead_reads_it(
     nia = signed_in(busy, "nia")
     board = nia.get("/submissions")
     assert board.status_code == 200 and h1(board) == "Submissions from the 44 footprints"
-    assert board.text.count('<tr>\n      <th scope="row"><a href="/footprints/') == 44
-    sid = int(re.search(r'action="/submissions/(\d+)/return"', board.text).group(1))
+    assert board.text.count('<tr id="row-') == 44
+    sid = int(re.search(r'href="/submissions/(\d+)/return"', board.text).group(1))
     assert "1 waiting for a decision" in board.text
     token = re.search(r'name="csrf_token" value="([^"]+)"', board.text).group(1)
-    empty = nia.post(f"/submissions/{sid}/return", data={"csrf_token": token, "comment": "  "})
+    confirm = nia.get(f"/submissions/{sid}/return")
+    assert confirm.status_code == 200 and h1(confirm) == "Return the plan to Greater Manchester?"
+    # A return posted without its confirmation page's field shows that page and decides nothing.
+    unconfirmed = nia.post(f"/submissions/{sid}/return", data={"csrf_token": token, "comment": "why"})
+    assert unconfirmed.status_code == 200 and h1(unconfirmed) == "Return the plan to Greater Manchester?"
+    assert 'id="confirm-return"' in unconfirmed.text
+    empty = nia.post(
+        f"/submissions/{sid}/return", data={"csrf_token": token, "comment": "  ", "confirmed": "yes"}
+    )
     assert empty.status_code == 422
-    message = "comment: returning a submission needs a comment saying why"
+    message = "Returning a submission needs a comment saying why"
     hidden = '<span class="visually-hidden">Error:</span>'
-    assert f'<p class="error-message" id="comment-{sid}-error">{hidden} {message}' in empty.text
-    assert f'<li><a href="#comment-{sid}">{message}</a></li>' in empty.text
+    assert f'<p class="error-message" id="decision-text-error">{hidden} {message}</p>' in empty.text
+    assert f'<li><a href="#decision-text">{message}</a></li>' in empty.text
     comment = f"Please show the bed numbers for winter. {XSS}"
-    done = nia.post(f"/submissions/{sid}/return", data={"csrf_token": token, "comment": comment})
+    done = nia.post(
+        f"/submissions/{sid}/return", data={"csrf_token": token, "comment": comment, "confirmed": "yes"}
+    )
     assert done.status_code == 303 and done.headers["location"] == "/submissions"
     assert (
         "Returned the submission from Greater Manchester with your comment." in nia.get("/submissions").text
@@ -815,12 +825,27 @@ def test_the_centre_accepts_and_the_plan_is_published(busy):
     assert lead.post(f"/submissions/{sid}/accept", data={"csrf_token": token}).status_code == 403
     nia = signed_in(busy, "nia")
     token = csrf(nia, "/submissions")
-    r = nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token})
+    # Accept asks first: the button on the board opens a page with the numbers and what follows.
+    confirm = nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token})
+    assert (
+        confirm.status_code == 200 and h1(confirm) == "Accept the plan from Cornwall and the Isles of Scilly?"
+    )
+    assert "Accepting publishes this version" in confirm.text
+    assert 'href="/submissions" id="cancel-decision"' in confirm.text
+    assert (
+        busy.svc.list_submissions(busy.svc.check_password("nia", busy.made.logins["nia"].password))[-1][
+            "state"
+        ]
+        == "submitted"
+    )
+    r = nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token, "confirmed": "yes"})
     assert r.status_code == 303
     assert "Accepted the submission from Cornwall and the Isles of Scilly. It is now published." in (
         nia.get("/submissions").text
     )
-    assert nia.post(f"/submissions/{sid}/accept", data={"csrf_token": token}).status_code == 409
+    again = {"csrf_token": token, "confirmed": "yes"}
+    assert nia.post(f"/submissions/{sid}/accept", data=again).status_code == 409
+    assert nia.get(f"/submissions/{sid}/accept").status_code == 409
     public = client(busy).get("/public").text
     assert "Cornwall and the Isles of Scilly - Shaping our future" in public
     assert 'href="/submissions"' in nia.get("/").text and 'href="/submissions"' not in lead.get("/").text
@@ -905,12 +930,15 @@ def _counts(svc) -> dict[str, int]:
         return {
             t.__tablename__: s.scalar(select(func.count()).select_from(t))
             for t in (m.PlanVersion, m.Attestation, m.Submission)
-        } | {"decided": s.scalar(select(func.count()).where(m.Submission.state != "submitted"))}
+        } | {
+            "decided": s.scalar(select(func.count()).where(m.Submission.state != "submitted")),
+            "published": s.scalar(select(func.count()).where(m.Submission.published.is_(True))),
+        }
 
 
 @pytest.mark.parametrize("who", WEB_POST_ROLES)
 def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_when_refused(tmp_path, who):
-    """Each page that writes (save a version, attest, submit, accept, return), posted by each
+    """Each page that writes (save a version, attest, submit, return, withdraw), posted by each
     role with a valid form token: the roles allowed get a redirect and a change in the store; the
     others get 403 (or 404 for what they may not read) and the store is as it was."""
     svc = Service(sqlite_url(tmp_path))
@@ -919,6 +947,7 @@ def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_
     gm = made.plans["greater_manchester.yaml"]
     lead = svc.check_password("gm_lead", made.logins["gm_lead"].password)
     svc.add_version(lead, gm, gm_plan("to be submitted"))
+    accepted = next(s["id"] for s in svc.list_submissions(lead) if s["state"] == "accepted")
     pending = svc.submit(lead, gm, 2)["id"]  # a submission for the reviewer to decide
     c = signed_in(world, who)
     token = csrf(c, "/plans")
@@ -937,7 +966,18 @@ def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_
             {"gm_lead"},
         ),
         ("submit", f"/plans/{gm}/versions/1/submit", {}, {"gm_lead"}),
-        ("return", f"/submissions/{pending}/return", {"comment": "please revise"}, {"nia"}),
+        (
+            "return",
+            f"/submissions/{pending}/return",
+            {"comment": "please revise", "confirmed": "yes"},
+            {"nia"},
+        ),
+        (
+            "withdraw",
+            f"/submissions/{accepted}/withdraw",
+            {"comment": "figures wrong", "confirmed": "yes"},
+            {"nia"},
+        ),
     ]
     for what, path, data, allowed in posts:
         before = _counts(svc)

@@ -326,7 +326,7 @@ def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(sit
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     base, made = site
     drv = browser
@@ -367,20 +367,31 @@ def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(sit
     sign_in(drv, base, made.logins["nia"])
     try:
         open_page(drv, base, "/submissions", "nia-submissions")
-        button = drv.find_element(By.CSS_SELECTOR, "button[id^=return-]")
-        sid = button.get_attribute("id").removeprefix("return-")
-        button.click()  # no comment
-        WebDriverWait(drv, 10).until(lambda d: f"comment-{sid}-error" in d.page_source)
-        assert "returning a submission needs a comment saying why" in (
-            drv.find_element(By.ID, f"comment-{sid}-error").text
-        )
-        assert drv.find_element(By.ID, f"comment-{sid}").get_attribute("aria-invalid") == "true"
+        # The reviewer narrows the board to what waits for a decision (the filter form, no script).
+        Select(drv.find_element(By.ID, "filter-status")).select_by_value("submitted")
+        drv.find_element(By.ID, "filter-button").click()
+        WebDriverWait(drv, 10).until(lambda d: "status=submitted" in d.current_url)
+        assert drv.find_element(By.ID, "board-count").text == "Showing 1 of 44 footprints."
+        _check_axe(drv, "/submissions filtered")
+        _screenshot(drv, "nia-submissions-waiting")
+        link = drv.find_element(By.CSS_SELECTOR, "a[id^=return-]")
+        sid = link.get_attribute("id").removeprefix("return-")
+        link.click()  # the decision's own page, with the numbers
+        WebDriverWait(drv, 10).until(lambda d: d.find_elements(By.ID, "confirm-return"))
+        assert drv.find_element(By.TAG_NAME, "h1").text == "Return the plan to Greater Manchester?"
+        _check_axe(drv, f"/submissions/{sid}/return")
+        _screenshot(drv, "nia-return-confirm")
+        drv.find_element(By.ID, "confirm-return").click()  # no comment
+        WebDriverWait(drv, 10).until(lambda d: d.find_elements(By.ID, "decision-text-error"))
+        error = drv.find_element(By.ID, "decision-text-error").text
+        assert " ".join(error.split()) == "Error: Returning a submission needs a comment saying why"
+        assert drv.find_element(By.ID, "decision-text").get_attribute("aria-invalid") == "true"
         # Chrome logs the page's own 422 (the form shown again with its error) and nothing else.
         _check_quiet(drv, base, "returning without a comment", expected=("status of 422",))
-        _check_axe(drv, "/submissions with an error")
-        _screenshot(drv, "nia-submissions-comment-missing")
-        drv.find_element(By.ID, f"comment-{sid}").send_keys("Show the winter bed numbers, please.")
-        drv.find_element(By.ID, f"return-{sid}").click()
+        _check_axe(drv, "/submissions return with an error")
+        _screenshot(drv, "nia-return-comment-missing")
+        drv.find_element(By.ID, "decision-text").send_keys("Show the winter bed numbers, please.")
+        drv.find_element(By.ID, "confirm-return").click()
         WebDriverWait(drv, 10).until(lambda d: "with your comment" in d.page_source)
     finally:
         sign_out(drv)

@@ -63,7 +63,7 @@ class SubmissionOut(BaseModel):
     plan_id: int
     version: int
     footprint: str
-    state: Literal["submitted", "accepted", "returned"]
+    state: Literal["submitted", "accepted", "returned", "withdrawn"]
     submitted_at: str
     superseded_by: int | None
     comments: list[CommentOut] | None = None
@@ -248,6 +248,11 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     @app.post("/api/submissions/{sid}/return", response_model=SubmissionOut)
     def give_back(sid: Id, decision: Decision, who: Who) -> dict:
         return svc.decide(who, sid, False, decision.comment)
+
+    @app.post("/api/submissions/{sid}/withdraw", response_model=SubmissionOut)
+    def withdraw(sid: Id, decision: Decision, who: Who) -> dict:
+        """Withdraw an accepted submission (national reviewers); ``comment`` is the reason."""
+        return svc.withdraw(who, sid, decision.comment)
 
     class RunStarted(BaseModel):
         run_id: str

@@ -46,6 +46,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "rules_document": ("payment.rules", "rules_document"),
     # service change
     "ATTESTED": ("service_change", "ATTESTED"),
+    "SUBMISSION_STATES": ("store.models", "SUBMISSION_STATES"),
+    "STOOD_DOWN": ("store.models", "STOOD_DOWN"),
     "FOUR_TESTS": ("service_change", "FOUR_TESTS"),
     "consultation": ("analysis.service_change", "consultation"),
     # the money's words and charts shared with the reports

@@ -651,6 +651,32 @@ class Service(AccessMixin):
             comments = s.scalars(select(m.Comment).where(m.Comment.submission_id == sub.id)).all()
             return self._submission_doc(sub, list(comments))
 
+    def withdraw(self, actor: Actor, submission_id: int, reason: Any) -> dict:
+        """A national reviewer withdraws an accepted submission, saying why: it is no longer
+        published, and the footprint's earlier standing submission (if any) stands again. The
+        reason is kept as the submission's comment and in the audit log."""
+        if actor.role != "national":
+            raise Forbidden(f"{actor.name} ({actor.role}) may not withdraw accepted plans")
+        if not isinstance(reason, str) or not reason.strip():
+            raise Invalid("reason: withdrawing an accepted plan needs a reason")
+        if any(ord(ch) < 32 and ch not in "\n\t\r" for ch in reason):
+            raise Invalid("reason: control characters are not allowed")
+        with self.Session.begin() as s:
+            sub = s.get(m.Submission, submission_id, with_for_update=True)
+            if sub is None:
+                raise NotFound(f"submission {submission_id} not found")
+            if sub.state != "accepted":
+                raise Conflict(
+                    f"submission {submission_id} is {sub.state}; only an accepted submission can be withdrawn"
+                )
+            sub.state, sub.published = "withdrawn", False
+            sub.decided_by, sub.decided_at = actor.id, m.now()
+            s.add(m.Comment(submission_id=sub.id, author=actor.id, text=f"Withdrawn: {reason.strip()}"))
+            self._audit(s, actor.name, "withdrawn", f"submission:{sub.id}", reason.strip())
+            s.flush()
+            comments = s.scalars(select(m.Comment).where(m.Comment.submission_id == sub.id)).all()
+            return self._submission_doc(sub, list(comments))
+
     # ---- runs, reports and the roll-up -------------------------------------------------------
 
     def _plan_for_run(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None):
@@ -852,8 +878,8 @@ class Service(AccessMixin):
             return path.read_bytes()
 
     def rollup_submissions(self, actor: Actor, draws: int = 200, seed: int = 1) -> dict:
-        """England from each footprint's latest submission that was not returned, do-nothing
-        elsewhere: the document `stpsim rollup --json` prints."""
+        """England from each footprint's latest submission that was not returned or withdrawn,
+        do-nothing elsewhere: the document `stpsim rollup --json` prints."""
         from ..plan import validate
         from ..rollup import rollup
 
@@ -861,11 +887,11 @@ class Service(AccessMixin):
             raise Forbidden(f"{actor.name} ({actor.role}) may not roll up every footprint's submissions")
         plans = {}
         with self.Session() as s:
-            # Each footprint's latest submission that was not returned: returning a submission
-            # leaves the footprint's earlier, standing one in place.
+            # Each footprint's latest submission that stands: returning or withdrawing one leaves
+            # the footprint's earlier, standing one in place.
             latest: dict[str, m.Submission] = {}
             for sub in s.scalars(
-                select(m.Submission).where(m.Submission.state != "returned").order_by(m.Submission.id)
+                select(m.Submission).where(m.Submission.state.not_in(m.STOOD_DOWN)).order_by(m.Submission.id)
             ):
                 latest[sub.footprint] = sub
             for sub in latest.values():

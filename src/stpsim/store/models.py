@@ -25,7 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("national", "lead", "analyst", "viewer")
-SUBMISSION_STATES = ("submitted", "accepted", "returned")
+SUBMISSION_STATES = ("submitted", "accepted", "returned", "withdrawn")
+# A submission in these states no longer stands: the footprint's earlier one stands instead.
+STOOD_DOWN = ("returned", "withdrawn")
 
 
 def now() -> datetime:

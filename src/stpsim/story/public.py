@@ -89,7 +89,9 @@ def money(ctx, has_efficiency: bool) -> Section:
 def _range(w, f: dict, key: str) -> str:
     """The 80% interval in words: 'It could be as low as £X or as high as £Y.'"""
     if f[f"{key}.p90"] < 0:  # a surplus either way: told as a surplus, smaller to larger
-        return f"The surplus could be anything from about {w.money(f'{key}.p90')} to {w.money(f'{key}.p10')}. "
+        return (
+            f"The surplus could be anything from about {w.money(f'{key}.p90')} to {w.money(f'{key}.p10')}. "
+        )
     high = w.money(f"{key}.p90")
     if f[f"{key}.p10"] < 0:
         return (

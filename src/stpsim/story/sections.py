@@ -216,7 +216,7 @@ def gap_difference(a, b) -> dict[str, float]:
 
 
 def which_is_lower(f: dict[str, float]) -> str:
-    """"A" or "B" (the option that leaves less to find), "level" when the two shortfalls round
+    """ "A" or "B" (the option that leaves less to find), "level" when the two shortfalls round
     to the same words (a difference the text would hide is never stated), or "unsure" when the
     draw-by-draw difference's 80% interval spans nought."""
     if money_text(f["A.gap.plan.last"]) == money_text(f["B.gap.plan.last"]):

@@ -53,6 +53,32 @@ def money(x: float) -> str:
     return f"{sign}£{x:,.0f}"
 
 
+def millions(x: float) -> str:
+    """Money as the board reads it, one way everywhere: £m with one decimal, one minus sign
+    (£452.3m, −£12.0m)."""
+    v = round(x / 1e6, 1) + 0.0  # + 0.0: never "−£0.0m"
+    return f"{'−' if v < 0 else ''}£{abs(v):,.1f}m"
+
+
+def millions_range(s: Mapping[str, float]) -> str:
+    """An 80% interval in words: "£200.0m to £700.0m"."""
+    return f"{millions(s['p10'])} to {millions(s['p90'])}"
+
+
+def millions_change(x: float) -> str:
+    """A change in £m with its sign, or that none shows at one decimal: +£3.2m, −£0.4m."""
+    v = round(x / 1e6, 1) + 0.0
+    if v == 0:
+        return "no change (under £0.1m)"
+    return f"{'+' if v > 0 else '−'}£{abs(v):,.1f}m"
+
+
+def pounds(x: float) -> str:
+    """Whole pounds with one minus sign: £367, −£12."""
+    v = round(x) + 0
+    return f"{'−' if v < 0 else ''}£{abs(v):,}"
+
+
 def signed(x: float, digits: int = 1) -> str:
     """A change with its sign, the same minus as ``money``: +1.2, −0.3."""
     return ("+" if round(x, digits) >= 0 else "−") + f"{abs(x):,.{digits}f}"

@@ -20,6 +20,7 @@ from ..service import PUBLIC, Actor, Invalid, NotAuthenticated, Service, Service
 from ..version import __version__
 from . import figures
 from . import views as dashboard
+from .charts import millions, millions_change, millions_range, pounds
 from .security import CSRF_FIELD, CSRF_HEADER, Session
 
 MAX_ID = 2**31 - 1
@@ -31,7 +32,7 @@ REPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 GEOJSON_URL = f"/static/{figures.GEOJSON}"
-SUBMISSION_STATES = ("missing", "submitted", "returned", "accepted")
+SUBMISSION_STATES = ("missing", "submitted", "returned", "accepted", "withdrawn")
 # Anyone reading the public page reads it as a viewer does: published versions only. The
 # service's rules for viewers then decide what is public; id 0 is no stored user.
 
@@ -68,6 +69,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["money"] = dashboard.money
+    for fmt in (millions, millions_range, millions_change, pounds):
+        env.filters[fmt.__name__] = fmt
     env.filters["count"] = dashboard.count
     env.filters["field_id"] = dashboard.field_id
     env.filters["figure_json"] = figures.figure_json
@@ -430,38 +433,83 @@ def build_router(service: Service) -> APIRouter:
         session(request).flash(f"Version {number} was sent to NHS England for review.")
         return RedirectResponse(f"/plans/{plan_id}/versions/{number}", status_code=303)
 
-    def review_page(request: Request, who: Actor, status: int = 200, errors=None, comment="") -> HTMLResponse:
+    @router.get("/submissions")
+    def submissions(
+        request: Request,
+        who: Who,
+        status: Annotated[str, Query(max_length=40)] = "",
+        region: Annotated[str, Query(max_length=80)] = "",
+        risk: Annotated[str, Query(max_length=40)] = "",
+        sort: Annotated[str, Query(max_length=40)] = "status",
+    ) -> HTMLResponse:
+        try:
+            board = dashboard.board(service, who, status, region, risk, sort)
+        except Invalid as e:
+            raise PageError(
+                422, "These choices cannot be shown", [*e.lines, "Go back to all the submissions."]
+            ) from None
         return render(
             request,
             "submissions.html",
-            status=status,
             crumbs=[("Home", "/")],
-            board=dashboard.board(service, who),
-            errors=errors or {},
-            comment=comment,
+            board=board,
+            states=dashboard.STATUS_ORDER,
+            risks=dashboard.RISKS,
+            sorts=dashboard.BOARD_SORTS,
+            risk_rule=dashboard.RISK_RULE,
         )
 
-    @router.get("/submissions")
-    def submissions(request: Request, who: Who) -> HTMLResponse:
-        return review_page(request, who)
+    def decision_page(request: Request, who: Actor, sid: int, action: str, status=200, errors=(), text=""):
+        d = dashboard.decision(service, who, sid, action)
+        return render(
+            request,
+            "decide.html",
+            status=status,
+            crumbs=[("Home", "/"), ("Submissions", "/submissions")],
+            row=d.row,
+            action=action,
+            heading=d.heading,
+            consequence=d.consequence,
+            text_label=d.text_label,
+            text_hint=d.text_hint,
+            button=d.button,
+            errors=list(errors),
+            text=text,
+        )
 
-    @router.post("/submissions/{sid}/accept")
-    def accept(request: Request, sid: Id, who: Who) -> Response:
-        done = service.decide(who, sid, True)
-        place = _footprint_names().get(done["footprint"], done["footprint"])
-        session(request).flash(f"Accepted the submission from {place}. It is now published.")
-        return RedirectResponse("/submissions", status_code=303)
+    Action = Annotated[Literal["accept", "return", "withdraw"], Path()]
+    Text = Annotated[str, Form(max_length=10_000)]
 
-    @router.post("/submissions/{sid}/return")
-    def give_back(
-        request: Request, sid: Id, who: Who, comment: Annotated[str, Form(max_length=10_000)] = ""
+    @router.get("/submissions/{sid}/{action}")
+    def confirm_decision(request: Request, sid: Id, action: Action, who: Who) -> HTMLResponse:
+        return decision_page(request, who, sid, action)
+
+    @router.post("/submissions/{sid}/{action}")
+    def decide(
+        request: Request, sid: Id, action: Action, who: Who, comment: Text = "", confirmed: Text = ""
     ) -> Response:
+        """A decision takes effect only from its confirmation page (``confirmed``); a form
+        posted without it shows that page first."""
+        if confirmed != "yes":
+            return decision_page(request, who, sid, action, text=comment)
         try:
-            done = service.decide(who, sid, False, comment)
+            if action == "withdraw":
+                done = service.withdraw(who, sid, comment)
+            else:
+                done = service.decide(who, sid, action == "accept", comment)
         except Invalid as e:
-            return review_page(request, who, 422, {sid: e.lines}, comment)
+            words = [line.split(": ", 1)[-1] for line in e.lines]  # the page's words, not field names
+            return decision_page(
+                request, who, sid, action, 422, [w[0].upper() + w[1:] for w in words], comment
+            )
         place = _footprint_names().get(done["footprint"], done["footprint"])
-        session(request).flash(f"Returned the submission from {place} with your comment.")
+        session(request).flash(
+            {
+                "accept": f"Accepted the submission from {place}. It is now published.",
+                "return": f"Returned the submission from {place} with your comment.",
+                "withdraw": f"Withdrew the published plan from {place}. The reason is recorded.",
+            }[action]
+        )
         return RedirectResponse("/submissions", status_code=303)
 
     # ---- static files made at start-up -------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..axes import BASE_YEAR, parse_year, year_label
 from ..service import catalogue
-from ..service.errors import Forbidden, Invalid
+from ..service.errors import Conflict, Forbidden, Invalid, NotFound
 from .charts import (
     KIND_NAMES,
     Chart,
@@ -702,6 +702,12 @@ class SubmissionRow:
     submitted_at: str
     current: bool  # the footprint's current submission (not superseded)
     comments: tuple[dict, ...]
+    plan_id: int | None = None
+
+    @property
+    def ref(self) -> str:
+        """``PLAN:VERSION``, as the compare page reads it."""
+        return f"{self.plan_id}:{self.version}"
 
 
 @dataclass(frozen=True)
@@ -724,6 +730,7 @@ def _row(sub: dict) -> SubmissionRow:
         sub["submitted_at"],
         sub["superseded_by"] is None,
         tuple(sub.get("comments") or ()),
+        sub["plan_id"],
     )
 
 
@@ -755,14 +762,108 @@ def version_status(service, actor, version: dict) -> VersionStatus:
 
 
 @dataclass(frozen=True)
+class Standing:
+    """What a reviewer decides with, read from the submitted version's stored run record, in
+    the plan's last year. Gaps are shortfalls (positive), £."""
+
+    year: str
+    plan_gap: dict  # mean, p10, p50, p90
+    do_nothing_gap: dict
+    per_head: float  # the plan's gap (mean) per resident that year
+    change: float | None  # the plan's gap less the previous submission's (None: the first one)
+    weak_share: float | None  # share of care models' savings resting on weak or no evidence
+    risk: str  # high, medium or low (``RISK_RULE``)
+    risk_why: str
+
+
+RISK_RULE = (
+    "High: the plan still leaves a gap in at least 9 runs in 10 (its 80% interval is wholly above "
+    "nought), or over half of its care models' savings rest on weak or no evidence. Medium: a gap "
+    "is possible (the interval reaches above nought), or over a quarter of the savings rest on weak "
+    "or no evidence. Low: neither."
+)
+RISKS = ("high", "medium", "low")
+BOARD_SORTS = {
+    "status": "Status (waiting first)",
+    "name": "Footprint name",
+    "gap": "Gap with the plan (largest first)",
+    "per_head": "Gap per head (largest first)",
+    "change": "Change since the last submission (worst first)",
+    "risk": "Risk (highest first)",
+}
+STATUS_ORDER = ("submitted", "returned", "accepted", "withdrawn", "missing")
+
+
+def weak_evidence_share(doc: dict) -> float | None:
+    """The share of the care models' savings (each adopted alone: the organisations' gain in the
+    last year, mean, summed) that rests on weak or no evidence of effect; None when the care
+    models save nothing."""
+    tests = (doc.get("service_change") or {}).get("four_tests", {})
+    grades = {g["care_model"]: g["grade"] for g in tests.get("clinical_evidence", {}).get("care_models", [])}
+    saving: dict[str, float] = {}
+    for row in doc.get("incentives") or []:
+        saving[row["intervention"]] = saving.get(row["intervention"], 0.0) + row["gain"]["mean"]
+    total = sum(max(v, 0.0) for v in saving.values())
+    if total <= 0:
+        return None
+    weak = sum(max(v, 0.0) for k, v in saving.items() if grades.get(k) in ("weak", "null"))
+    return weak / total
+
+
+def risk_of(plan_gap: dict, weak: float | None) -> tuple[str, str]:
+    """The reviewer's risk level and its reason (``RISK_RULE``)."""
+    weak = weak or 0.0
+    words = f"{weak:.0%} of savings on weak or no evidence"
+    if plan_gap["p10"] > 0:
+        return "high", f"a gap is left in at least 9 runs in 10; {words}"
+    if weak > 0.5:
+        return "high", words
+    if plan_gap["p90"] > 0:
+        return "medium", f"a gap is possible; {words}"
+    if weak > 0.25:
+        return "medium", words
+    return "low", f"no gap in at least 9 runs in 10; {words}"
+
+
+def _population(code: str, year: str) -> float:
+    from ..service.catalogue import find_footprint, projection_of
+
+    proj = projection_of([find_footprint(code)])
+    return float(proj.population[parse_year(year) - BASE_YEAR].sum())
+
+
+def standing(service, actor, sub: dict, previous: dict | None) -> Standing:
+    """A submission's standing from its version's stored run (and the previous submission's)."""
+    doc = service.run(actor, sub["plan_id"], sub["version"])
+    last = last_year(doc)
+    fin = doc["finance"]
+    plan_gap, dn_gap = gap(fin["system"], last), gap(fin["do_nothing"]["system"], last)
+    change = None
+    if previous is not None:
+        before = service.run(actor, previous["plan_id"], previous["version"])
+        change = plan_gap["mean"] - gap(before["finance"]["system"], last_year(before))["mean"]
+    weak = weak_evidence_share(doc)
+    risk, why = risk_of(plan_gap, weak)
+    per_head = plan_gap["mean"] / _population(sub["footprint"], last)
+    return Standing(last, plan_gap, dn_gap, per_head, change, weak, risk, why)
+
+
+@dataclass(frozen=True)
 class BoardRow:
     code: str
     name: str
-    state: str  # missing, submitted, returned or accepted
+    region: str
+    state: str  # missing, submitted, returned, accepted or withdrawn
     submission: SubmissionRow | None
     plan_id: int | None
     plan_name: str | None
     flags: tuple[str, ...] = ()  # service change: consultation flags and bed closures
+    standing: Standing | None = None
+    previous: SubmissionRow | None = None  # the submission this one superseded
+
+    @property
+    def previous_ref(self) -> str:
+        return self.previous.ref if self.previous else ""
 
 
 def service_flags(document: dict) -> tuple[str, ...]:
@@ -787,40 +888,162 @@ def service_flags(document: dict) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Board:
-    rows: tuple[BoardRow, ...]
-    counts: dict[str, int] = field(default_factory=dict)
+    rows: tuple[BoardRow, ...]  # the rows shown, filtered and sorted
+    counts: dict[str, int] = field(default_factory=dict)  # over all 44 footprints
+    regions: tuple[str, ...] = ()
+    chosen: dict[str, str] = field(default_factory=dict)  # the filters and sort in force
+    total: int = 0
 
 
-def board(service, actor) -> Board:
-    """Every footprint's current submission, for national reviewers (who accept or return)."""
+def _board_row(service, actor, fp, sub: dict | None, previous: dict | None) -> BoardRow:
+    if sub is None:
+        return BoardRow(fp.code, fp.name, fp.region, "missing", None, None, None)
+    version = service.get_version(actor, sub["plan_id"], sub["version"])
+    return BoardRow(
+        fp.code,
+        fp.name,
+        fp.region,
+        sub["state"],
+        _row(sub),
+        sub["plan_id"],
+        version["name"],
+        service_flags(version["document"]),
+        standing(service, actor, sub, previous),
+        _row(previous) if previous else None,
+    )
+
+
+def _sort_key(sort: str):
+    def key(r: BoardRow):
+        st = r.standing
+        blank = (1, 0.0)  # footprints without a run go last
+        if sort == "gap":
+            return (0, -st.plan_gap["mean"]) if st else blank, r.name
+        if sort == "per_head":
+            return (0, -st.per_head) if st else blank, r.name
+        if sort == "change":
+            return (0, -st.change) if st and st.change is not None else blank, r.name
+        if sort == "risk":
+            return (RISKS.index(st.risk) if st else len(RISKS)), r.name
+        if sort == "status":
+            return STATUS_ORDER.index(r.state), r.name
+        return r.name
+
+    return key
+
+
+def board(service, actor, status: str = "", region: str = "", risk: str = "", sort: str = "status") -> Board:
+    """Every footprint's current submission with what a reviewer decides with (``Standing``),
+    for national reviewers (who accept, return and withdraw); filtered by ``status``,
+    ``region`` and ``risk`` (empty: all) and sorted by ``sort`` (``BOARD_SORTS``)."""
     from ..service.catalogue import all_footprints
 
     if actor.role != "national":
         raise Forbidden(f"{actor.name} ({actor.role}) may not review submissions")
-    current: dict[str, dict] = {}
-    for sub in service.list_submissions(actor):
-        if sub["superseded_by"] is None:
-            current[sub["footprint"]] = sub
+    fps = sorted(all_footprints(), key=lambda f: f.name)
+    regions = tuple(sorted({f.region for f in fps}))
+    problems = []
+    for what, value, allowed in (
+        ("status", status, STATUS_ORDER),
+        ("region", region, regions),
+        ("risk", risk, RISKS),
+        ("sort", sort, tuple(BOARD_SORTS)),
+    ):
+        if value and value not in allowed:
+            problems.append(f"{what}: {value!r} is not one of the choices ({', '.join(allowed)})")
+    if problems:
+        raise Invalid(problems[0], problems)
+    subs = service.list_submissions(actor)
+    by_id = {s["id"]: s for s in subs}
+    current = {s["footprint"]: s for s in subs if s["superseded_by"] is None}
+    # The submission each current one superseded: the footprint's latest before it.
+    previous = {s["superseded_by"]: s for s in subs if s["superseded_by"] in by_id}
     rows = []
-    for fp in sorted(all_footprints(), key=lambda f: f.name):
+    for fp in fps:
         sub = current.get(fp.code)
-        name, flags = None, ()
-        if sub is not None:
-            version = service.get_version(actor, sub["plan_id"], sub["version"])
-            name, flags = version["name"], service_flags(version["document"])
-        rows.append(
-            BoardRow(
-                fp.code,
-                fp.name,
-                sub["state"] if sub else "missing",
-                _row(sub) if sub else None,
-                sub["plan_id"] if sub else None,
-                name,
-                flags,
-            )
+        rows.append(_board_row(service, actor, fp, sub, previous.get(sub["id"]) if sub else None))
+    counts = {s: sum(r.state == s for r in rows) for s in STATUS_ORDER}
+    shown = [
+        r
+        for r in rows
+        if (not status or r.state == status)
+        and (not region or r.region == region)
+        and (not risk or (r.standing is not None and r.standing.risk == risk))
+    ]
+    shown.sort(key=_sort_key(sort or "status"))
+    chosen = {"status": status, "region": region, "risk": risk, "sort": sort or "status"}
+    return Board(tuple(shown), counts, regions, chosen, len(rows))
+
+
+DECISIONS = {
+    # action: (state it needs, heading, what happens, the text box's label and hint, the button)
+    "accept": (
+        "submitted",
+        "Accept the plan from {name}?",
+        "Accepting publishes this version: the public page, England's map and the national roll-up "
+        "will show it. It can be withdrawn later, with a reason.",
+        None,
+        None,
+        "Accept and publish",
+    ),
+    "return": (
+        "submitted",
+        "Return the plan to {name}?",
+        "Returning sends the plan back to the footprint's lead with your comment. The footprint's "
+        "earlier standing submission, if any, stays in place.",
+        "Your comment for the footprint",
+        "Say what must change before the plan can be accepted. The footprint's lead reads it.",
+        "Return with this comment",
+    ),
+    "withdraw": (
+        "accepted",
+        "Withdraw the published plan from {name}?",
+        "Withdrawing takes the plan off the public page, England's map and the national roll-up. "
+        "The reason is kept with the submission and in the audit log.",
+        "Why the plan is withdrawn",
+        "The footprint's lead and the audit log keep this reason.",
+        "Withdraw the plan",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A decision's confirmation page: the submission's row and the words for ``action``."""
+
+    action: str
+    row: BoardRow
+    heading: str
+    consequence: str
+    text_label: str | None
+    text_hint: str | None
+    button: str
+
+
+def decision(service, actor, sid: int, action: str) -> Decision:
+    """The confirmation page for ``action`` (accept, return, withdraw) on submission ``sid``,
+    with what a reviewer decides with; Conflict when the submission is not in the state the
+    action needs."""
+    from ..service.catalogue import find_footprint
+
+    if actor.role != "national":
+        raise Forbidden(f"{actor.name} ({actor.role}) may not review submissions")
+    subs = service.list_submissions(actor)
+    sub = next((s for s in subs if s["id"] == sid), None)
+    if sub is None:
+        raise NotFound(f"submission {sid} not found")
+    needs, heading, consequence, label, hint, button = DECISIONS[action]
+    if sub["state"] != needs or (needs == "submitted" and sub["superseded_by"] is not None):
+        raise Conflict(
+            f"submission {sid} is {sub['state']}"
+            + (" and superseded" if sub["superseded_by"] else "")
+            + f"; only {'a current, undecided' if needs == 'submitted' else 'an accepted'} submission can be"
+            + f" {'withdrawn' if action == 'withdraw' else action + 'ed'}"
         )
-    counts = {s: sum(r.state == s for r in rows) for s in ("submitted", "returned", "accepted", "missing")}
-    return Board(tuple(rows), counts)
+    previous = next((s for s in subs if s["superseded_by"] == sid), None)
+    row = _board_row(service, actor, find_footprint(sub["footprint"]), sub, previous)
+    name = row.name
+    return Decision(action, row, heading.format(name=name), consequence, label, hint, button)
 
 
 __all__ = [
@@ -868,14 +1091,14 @@ def _plan_view_reader(actor):
 
 def england_plan_versions(service, actor) -> dict[str, dict]:
     """Each footprint's plan for England's plan view, as ``Service.get_version`` documents by
-    footprint code: the latest submission that was not returned (as ``rollup_submissions``
+    footprint code: the latest submission that stands, not returned or withdrawn (as ``rollup_submissions``
     chooses them) for national users; for everyone else (anonymous visitors too: ``actor`` None)
     the latest accepted, published one."""
     reader = _plan_view_reader(actor)
     national = reader is actor
     latest: dict[str, dict] = {}
     for sub in service.list_submissions(reader):  # oldest first: the last one kept is the latest
-        if sub["state"] == "returned" or (not national and sub["state"] != "accepted"):
+        if sub["state"] in catalogue.STOOD_DOWN or (not national and sub["state"] != "accepted"):
             continue
         latest[sub["footprint"]] = sub
     return {code: service.get_version(reader, sub["plan_id"], sub["version"]) for code, sub in latest.items()}
