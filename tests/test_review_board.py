@@ -289,3 +289,92 @@ def test_changes_and_pounds_have_one_minus_sign():
     assert millions_change(-420_000.0) == "−£0.4m"
     assert millions_change(40_000.0) == "no change (under £0.1m)"
     assert pounds(-12.4) == "−£12" and pounds(367.5) == "£368" and pounds(-0.2) == "£0"
+
+
+# ---- what changed between two versions -------------------------------------------------------
+
+
+def test_compare_says_what_changed_in_the_plan_in_words(tmp_path):
+    """Version 1 is the demo's Greater Manchester plan; version 2 is the beds example (fewer care
+    models, other coverage, two trusts closing beds, an A&E becoming an urgent treatment centre,
+    community capacity). The compare page lists each difference by name, never a code or a path."""
+    import yaml
+
+    from stpsim.service.catalogue import EXAMPLES_DIR, library
+
+    svc = Service(sqlite_url(tmp_path))
+    made = demo.populate(svc)
+    lead = svc.check_password("gm_lead", made.logins["gm_lead"].password)
+    gm = made.plans["greater_manchester.yaml"]
+    beds = yaml.safe_load((EXAMPLES_DIR / "greater_manchester_beds.yaml").read_text())
+    beds["name"] = svc.get_version(lead, gm, 1)["document"]["name"]
+    svc.add_version(lead, gm, beds)
+    a, b = svc.get_version(lead, gm, 1)["document"], svc.get_version(lead, gm, 2)["document"]
+    rows = {r[0]: r[1:] for r in views.plan_changes(a, b, GM)}
+    titles = {k: v.title for k, v in library().items()}
+    ia = {x["name"]: x for x in a["interventions"]}
+    ib = {x["name"]: x for x in b["interventions"]}
+    for name in set(ia) | set(ib):
+        label = f"Care model: {titles[name]}"
+        if ia.get(name) == ib.get(name):
+            assert label not in rows
+        elif name not in ib:
+            assert rows[label][1] == "not adopted"
+    assert rows["Beds at Pennine Acute Hospitals NHS Trust from 2019/20"] == (
+        "no change",
+        "closes 120 beds, counting on 0.3 days shorter stays",
+    )
+    assert rows["Service change: Trafford General A&E"] == (
+        "not proposed",
+        "A&E becomes an urgent treatment centre in 2018/19",
+    )
+    assert rows["Community nursing sessions added from 2018/19"] == (
+        "none added",
+        "60 whole-time equivalents",
+    )
+    assert not any("." in k or "_" in k for k in rows), "labels are words, not document paths"
+    page = signed_in(SimpleNamespace(svc=svc, made=made), "gm_lead").get(f"/compare?a={gm}:1&b={gm}:2")
+    assert page.status_code == 200
+    table = re.search(r'<table class="table" id="changes-table">(.*?)</table>', page.text, re.S).group(1)
+    assert '<th scope="row">Beds at Pennine Acute Hospitals NHS Trust from 2019/20</th>' in table
+    assert views.plan_changes(a, a, GM) == ()
+
+
+# ---- the plans list --------------------------------------------------------------------------
+
+
+def version_cells(page, plan_id: int, number: int) -> list[str]:
+    row = re.search(rf'<tr id="plan-{plan_id}-v{number}">(.*?)</tr>', page.text, re.S).group(1)
+    texts = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", t).split())) for t in texts]
+
+
+def test_the_plans_list_says_which_version_is_live_when_and_by_whom(tmp_path):
+    svc = Service(sqlite_url(tmp_path))
+    made = demo.populate(svc)
+    world = SimpleNamespace(svc=svc, made=made)
+    lead = svc.check_password("gm_lead", made.logins["gm_lead"].password)
+    gm = made.plans["greater_manchester.yaml"]
+    svc.add_version(lead, gm, svc.get_version(lead, gm, 1)["document"] | {"name": "GM, second thoughts"})
+    svc.submit(lead, gm, 2)
+    page = signed_in(world, "gm_lead").get("/plans")
+    v1, v2 = version_cells(page, gm, 1), version_cells(page, gm, 2)
+    saved = {n: svc.get_version(lead, gm, n)["created_at"] for n in (1, 2)}
+    assert v1 == [
+        "version 1 Greater Manchester - Taking Charge",  # its own name: the plan's is now v2's
+        "accepted and published the published version",
+        f"{saved[1][:16].replace('T', ' ')} UTC",
+        "gm_lead",
+    ]
+    assert v2 == [
+        "version 2",
+        "sent, waiting for a decision the footprint's current submission",
+        f"{saved[2][:16].replace('T', ' ')} UTC",
+        "gm_lead",
+    ]
+    assert page.text.index(f'id="plan-{gm}-v2"') < page.text.index(f'id="plan-{gm}-v1"')  # newest first
+    nwl = made.plans["north_west_london.yaml"]
+    assert version_cells(signed_in(world, "nia").get("/plans"), nwl, 1)[1] == "draft, not sent"
+    # A viewer reads the published version only.
+    viewer = signed_in(world, "vic").get("/plans")
+    assert f'id="plan-{gm}-v2"' not in viewer.text and f'id="plan-{gm}-v1"' in viewer.text

@@ -752,7 +752,11 @@ def test_compare_two_versions_of_one_footprint_only(world):
 def test_a_lead_submits_the_centre_returns_with_a_comment_and_the_lead_reads_it(busy):
     gm = gm_id(busy)
     lead = signed_in(busy, "gm_lead")
-    saved = lead.post(f"/plans/{gm}/versions/1/edit", data=form_of(lead.get(f"/plans/{gm}/versions/1/edit")))
+    edited = form_of(lead.get(f"/plans/{gm}/versions/1/edit")) | {
+        "efficiency.low": "0.5",
+        "efficiency.high": "1.5",
+    }
+    saved = lead.post(f"/plans/{gm}/versions/1/edit", data=edited)
     version_path = saved.headers["location"]
     n = int(version_path.rsplit("/", 1)[1])
     page = lead.get(version_path)
@@ -956,7 +960,7 @@ def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_
         (
             "save",
             f"/plans/{gm}/versions/1/edit",
-            editor | {"name": "saved by a test"},
+            editor | {"efficiency.low": "0.5", "efficiency.high": "1.5"},  # a change, so a version
             {"gm_lead", "gm_analyst"},
         ),
         (
@@ -988,3 +992,18 @@ def test_every_web_post_by_every_role_is_allowed_or_refused_and_changes_nothing_
         else:
             assert r.status_code in (403, 404), (who, what, r.status_code)
             assert _counts(svc) == before, (who, what)
+
+
+def test_saving_a_form_that_changes_nothing_saves_no_version(busy):
+    """Issue 21, item 9: an unchanged form is not a new version (it made duplicates)."""
+    gm = gm_id(busy)
+    lead = signed_in(busy, "gm_lead")
+    lead_actor = busy.svc.check_password("gm_lead", busy.made.logins["gm_lead"].password)
+    before = len(busy.svc.get_plan(lead_actor, gm)["versions"])
+    r = lead.post(f"/plans/{gm}/versions/1/edit", data=form_of(lead.get(f"/plans/{gm}/versions/1/edit")))
+    assert r.status_code == 303 and r.headers["location"] == f"/plans/{gm}/versions/1"
+    assert len(busy.svc.get_plan(lead_actor, gm)["versions"]) == before
+    assert (
+        "Nothing changed, so no new version was saved. Version 1 stands."
+        in lead.get(r.headers["location"]).text
+    )

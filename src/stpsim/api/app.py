@@ -36,6 +36,7 @@ class PlanVersionOut(BaseModel):
     version: int
     content_hash: str
     created_at: str
+    author: str = ""  # who saved the version
     document: dict | None = None
 
 

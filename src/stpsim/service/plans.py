@@ -318,11 +318,13 @@ class Service(AccessMixin):
             s.flush()
             version = self._new_version(s, plan, clean, actor)
             self._audit(s, actor.name, "create_plan", f"plan:{plan.id}", f"footprint={footprint}")
-            return self._version_doc(plan, version)
+            return self._version_doc(s, plan, version)
 
-    def add_version(self, actor: Actor, plan_id: int, doc: Any) -> dict:
+    def add_version(self, actor: Actor, plan_id: int, doc: Any, unless_same_as: int | None = None) -> dict:
         """Save ``doc`` as the plan's next version. Never overwrites: concurrent saves get
-        distinct, gapless numbers (the plan row is locked; a lost race is retried)."""
+        distinct, gapless numbers (the plan row is locked; a lost race is retried).
+        ``unless_same_as``: the version the document was edited from; when the document is the
+        same as it, nothing is saved and that version comes back marked ``unchanged``."""
         with self.Session() as s:  # rights and existence before the document
             plan = s.get(m.Plan, plan_id)
             if plan is None:
@@ -330,6 +332,19 @@ class Service(AccessMixin):
             if not self.may_edit(actor, plan.footprint):
                 raise Forbidden(f"{actor.name} ({actor.role}) may not edit plans of {plan.footprint}")
         clean, footprint = self._validated(doc)
+        if unless_same_as is not None:
+            with self.Session() as s:
+                plan = s.get(m.Plan, plan_id)
+                base = s.scalar(
+                    select(m.PlanVersion).where(
+                        m.PlanVersion.plan_id == plan_id, m.PlanVersion.number == unless_same_as
+                    )
+                )
+                if (
+                    base is not None
+                    and base.content_hash == hashlib.sha256(canonical(clean).encode()).hexdigest()
+                ):
+                    return self._version_doc(s, plan, base) | {"unchanged": True}
         for attempt in range(WRITE_RETRIES):
             try:
                 with self.Session.begin() as s:
@@ -345,7 +360,7 @@ class Service(AccessMixin):
                         )
                     version = self._new_version(s, plan, clean, actor)
                     self._audit(s, actor.name, "add_version", f"plan:{plan.id}:v{version.number}")
-                    return self._version_doc(plan, version)
+                    return self._version_doc(s, plan, version)
             except (IntegrityError, OperationalError):
                 if attempt == WRITE_RETRIES - 1:
                     raise Conflict(f"plan {plan_id}: another save won the race; try again") from None
@@ -366,7 +381,8 @@ class Service(AccessMixin):
         return version
 
     @staticmethod
-    def _version_doc(plan: m.Plan, v: m.PlanVersion, with_document: bool = False) -> dict:
+    def _version_doc(s: Session, plan: m.Plan, v: m.PlanVersion, with_document: bool = False) -> dict:
+        author = s.scalar(select(m.User.name).where(m.User.id == v.created_by))  # the name alone
         out = {
             "id": plan.id,
             "footprint": plan.footprint,
@@ -374,6 +390,7 @@ class Service(AccessMixin):
             "version": v.number,
             "content_hash": v.content_hash,
             "created_at": iso(v.created_at),
+            "author": author or "",
         }
         return out | ({"document": v.document} if with_document else {})
 
@@ -418,7 +435,7 @@ class Service(AccessMixin):
                 "id": plan.id,
                 "footprint": plan.footprint,
                 "name": name,
-                "versions": [self._version_doc(plan, v) for v in versions],
+                "versions": [self._version_doc(s, plan, v) for v in versions],
             }
 
     @staticmethod
@@ -448,7 +465,7 @@ class Service(AccessMixin):
     def get_version(self, actor: Actor, plan_id: int, number: int) -> dict:
         with self.Session() as s:
             plan, v = self._readable_version(s, actor, plan_id, number)
-            return self._version_doc(plan, v, with_document=True)
+            return self._version_doc(s, plan, v, with_document=True)
 
     # ---- attestations: the four tests of service change ---------------------------------------
 

@@ -296,13 +296,7 @@ def build_router(service: Service) -> APIRouter:
 
     @router.get("/plans")
     def plans(request: Request, who: Who) -> HTMLResponse:
-        rows = [service.get_plan(who, p["id"]) for p in service.list_plans(who)]
-        return render(
-            request,
-            "plans.html",
-            crumbs=[("Home", "/")],
-            plans=rows,
-        )
+        return render(request, "plans.html", crumbs=[("Home", "/")], plans=dashboard.plan_list(service, who))
 
     @router.get("/plans/{plan_id}/versions/{number}")
     def version(request: Request, plan_id: Id, number: Id, who: Who) -> HTMLResponse:
@@ -345,6 +339,9 @@ def build_router(service: Service) -> APIRouter:
                 crumbs=version_crumbs(plan_id, number),
                 e=dashboard.editor(service, who, plan_id, number, fields, e.errors),
             )
+        if saved.get("unchanged"):
+            session(request).flash(f"Nothing changed, so no new version was saved. Version {number} stands.")
+            return RedirectResponse(f"/plans/{plan_id}/versions/{number}", status_code=303)
         session(request).flash(f"Saved as version {saved['version']}. Version {number} is unchanged.")
         return RedirectResponse(f"/plans/{plan_id}/versions/{saved['version']}", status_code=303)
 

@@ -439,11 +439,12 @@ def preview(service, actor, plan_id: int, number: int, fields: Mapping[str, str]
 
 def save(service, actor, plan_id: int, number: int, fields: Mapping[str, str]) -> dict:
     """Save the version with the editor's ``fields`` applied as the plan's next version
-    (``Service.add_version``: never overwrites). Raises EditError with the service's lines."""
+    (``Service.add_version``: never overwrites); nothing is saved when the fields change nothing
+    (the version comes back marked ``unchanged``). Raises EditError with the service's lines."""
     version = _editable(service, actor, plan_id, number)
     doc, _ = _edited(version["document"], fields)
     try:
-        return service.add_version(actor, plan_id, doc)
+        return service.add_version(actor, plan_id, doc, unless_same_as=number)
     except Invalid as e:
         raise EditError(e.lines, field_errors(e.lines, doc)) from None
 
@@ -559,6 +560,172 @@ class Comparison:
     table: Table
     paragraphs: tuple[str, ...]  # the report's "two options compared"
     charts: tuple[Chart, ...]
+    changes: Table | None = None  # what differs between the two plan documents
+
+
+# ---- what changed between two plan documents --------------------------------------------------
+
+CHANGE_LABELS = {
+    "end_year": "Last year",
+    "start_year": "First year reported",
+    "footprints": "Footprints",
+    "monte_carlo.draws": "Simulations",
+    "monte_carlo.seed": "Random seed",
+    "finance.contracts": "Contracts",
+    "finance.provider_efficiency": "Provider efficiency (cost improvement a year)",
+    "finance.close_surplus_wards": "Close wards no longer needed",
+    "finance.commissioner_funds_care_models": "Commissioners fund the care models",
+}
+UNCHANGED = object()
+
+
+def _flat(doc: dict, prefix: str = "") -> dict[str, object]:
+    """A document's leaves by dotted path; an interval ({low, high}) or a list is one leaf."""
+    out: dict[str, object] = {}
+    for k, v in doc.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and v and set(v) != {"low", "high"}:
+            out |= _flat(v, path + ".")
+        else:
+            out[path] = v
+    return out
+
+
+def _words(path: str, v: object) -> str:
+    if v is UNCHANGED or v is None:
+        return "not set (the default)"
+    if path == "finance.contracts":
+        return catalogue.contracts_title(v if isinstance(v, str) else [])
+    if isinstance(v, dict) and set(v) == {"low", "high"}:
+        unit = "%" if path == "finance.provider_efficiency" or path.startswith("growth.") else ""
+        return f"{_number_text(v['low'])}{unit} to {_number_text(v['high'])}{unit}"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, list):
+        return (
+            ", ".join(str(x) for x in v) if all(not isinstance(x, dict) for x in v) else f"{len(v)} entries"
+        )
+    return str(v)
+
+
+def _label(path: str) -> str:
+    if path in CHANGE_LABELS:
+        return CHANGE_LABELS[path]
+    if path.startswith("growth."):
+        what = path.removeprefix("growth.").replace("_", " ")
+        return f"Growth in {what} beyond demography, a year (80% interval)"
+    parts = [p.replace("_", " ") for p in path.split(".")]
+    return (": ".join(parts)).capitalize()
+
+
+def _care_model_words(entry: dict | None) -> str:
+    if entry is None:
+        return "not adopted"
+    text = f"{entry.get('coverage', 0):.0%} coverage"
+    ramp = entry.get("ramp")
+    if ramp:  # each year's share of the coverage reached
+        steps = [f"{'all' if x >= 1 else f'{x:.0%} of it'} by {y}" for y, x in ramp.items()]
+        text += ": " + ", ".join(steps)
+    return text
+
+
+def _keyed(items: list[dict], key) -> dict:
+    return {key(x): x for x in items}
+
+
+def _service_change_rows(a: dict, b: dict, trust_names: dict[str, str]) -> list[tuple[str, str, str]]:
+    rows = []
+
+    def trust(code: str) -> str:
+        return trust_names.get(code, code)
+
+    def beds(x: dict | None) -> str:
+        if x is None:
+            return "no change"
+        n = x["change"]
+        text = f"{'closes' if n < 0 else 'opens'} {abs(n):,} beds"
+        if x.get("length_of_stay_reduction_days"):
+            text += f", counting on {_number_text(x['length_of_stay_reduction_days'])} days shorter stays"
+        return text
+
+    ka = _keyed(a.get("beds", []), lambda x: (x["trust"], year_label(parse_year(str(x["year"])))))
+    kb = _keyed(b.get("beds", []), lambda x: (x["trust"], year_label(parse_year(str(x["year"])))))
+    for k in sorted(set(ka) | set(kb)):
+        if ka.get(k) != kb.get(k):
+            rows.append((f"Beds at {trust(k[0])} from {k[1]}", beds(ka.get(k)), beds(kb.get(k))))
+
+    def service(x: dict | None) -> str:
+        if x is None:
+            return "not proposed"
+        return f"{SERVICE_WORDS.get(x['kind'], x['kind'])} in {year_label(parse_year(str(x['year'])))}"
+
+    sa, sb = (
+        _keyed(a.get("services", []), lambda x: x["name"]),
+        _keyed(b.get("services", []), lambda x: x["name"]),
+    )
+    for k in sorted(set(sa) | set(sb)):
+        if sa.get(k) != sb.get(k):
+            rows.append((f"Service change: {k}", service(sa.get(k)), service(sb.get(k))))
+
+    def capacity(x: dict | None) -> str:
+        if x is None:
+            return "none added"
+        return (
+            f"{_number_text(x['wte'])} whole-time equivalents"
+            if x.get("wte")
+            else (f"{_number_text(x['sessions_per_week'])} sessions a week")
+        )
+
+    def cap_key(x):
+        return (x["measure"], year_label(parse_year(str(x["year"]))))
+
+    ca, cb = _keyed(a.get("capacity", []), cap_key), _keyed(b.get("capacity", []), cap_key)
+    for k in sorted(set(ca) | set(cb)):
+        if ca.get(k) != cb.get(k):
+            what = k[0].replace("_", " ").capitalize()
+            rows.append((f"{what} added from {k[1]}", capacity(ca.get(k)), capacity(cb.get(k))))
+    return rows
+
+
+SERVICE_WORDS = {
+    "ae_to_urgent_treatment_centre": "A&E becomes an urgent treatment centre",
+    "community_hospital_closure": "community hospital closes",
+    "service_move": "service moves to another site",
+    "service_closure": "service closes",
+}
+
+
+def plan_changes(a: dict, b: dict, footprint: str) -> tuple[tuple[str, str, str], ...]:
+    """What differs between two plan documents, in words: (what, option A, option B) for each
+    care model adopted, dropped or changed, each contract, efficiency and other choice, and each
+    service change (beds by trust and year, services, capacity). Names, not codes or paths."""
+    from ..service.catalogue import find_footprint, library
+
+    titles = {k: v.title for k, v in library().items()}
+    rows = []
+    ia = _keyed(a.get("interventions", []), lambda x: x["name"])
+    ib = _keyed(b.get("interventions", []), lambda x: x["name"])
+    for name in sorted(set(ia) | set(ib), key=lambda n: titles.get(n, n)):
+        if ia.get(name) != ib.get(name):
+            rows.append(
+                (
+                    f"Care model: {titles.get(name, name)}",
+                    _care_model_words(ia.get(name)),
+                    _care_model_words(ib.get(name)),
+                )
+            )
+    skip = ("name", "description", "interventions", "service_changes", "custom_interventions")
+    fa = _flat({k: v for k, v in a.items() if k not in skip})
+    fb = _flat({k: v for k, v in b.items() if k not in skip})
+    for path in sorted(set(fa) | set(fb), key=lambda p: (p not in CHANGE_LABELS, p)):
+        va, vb = fa.get(path, UNCHANGED), fb.get(path, UNCHANGED)
+        if va != vb:
+            rows.append((_label(path), _words(path, va), _words(path, vb)))
+    if a.get("custom_interventions") != b.get("custom_interventions"):
+        rows.append(("The plan's own care models", "as written in option A", "changed in option B"))
+    trusts = {o.code: o.name for o in find_footprint(footprint).acute_trusts}
+    rows += _service_change_rows(a.get("service_changes") or {}, b.get("service_changes") or {}, trusts)
+    return tuple(rows)
 
 
 def _contracts(name: str) -> str:
@@ -675,7 +842,13 @@ def compare(service, actor, a: tuple[int, int], b: tuple[int, int]) -> Compariso
         bridge_chart(db, "compare-bridge-b", "Option B. "),
         compare_orgs_chart(da, db),
     )
-    return Comparison(va, vb, table, paragraphs, charts)
+    diff = plan_changes(va["document"], vb["document"], va["footprint"])
+    changes = Table(
+        "What changed in the plan: each choice that differs between the two",
+        ("What", f"Option A: version {va['version']}", f"Option B: version {vb['version']}"),
+        diff,
+    )
+    return Comparison(va, vb, table, paragraphs, charts, changes if diff else None)
 
 
 def choices(service, actor) -> list[tuple[str, str]]:
@@ -689,6 +862,69 @@ def choices(service, actor) -> list[tuple[str, str]]:
         for v in plan["versions"]:
             out.append((f"{plan['id']}:{v['version']}", f"{v['name']}, version {v['version']} ({place})"))
     return out
+
+
+# ---- the plans list --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: int
+    name: str
+    saved_at: str
+    author: str
+    state: str  # draft, submitted, returned, accepted, withdrawn (its latest submission's)
+    status: str  # the state in words
+    live: str  # "published", "submitted" (the footprint's current submission) or ""
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    id: int
+    name: str
+    footprint: str
+    versions: tuple[VersionRow, ...]  # newest first
+
+
+def _version_state(subs: list[dict]) -> tuple[str, str, str]:
+    """(state, words, live) of a version from its submissions, oldest first."""
+    if not subs:
+        return "draft", "draft, not sent", ""
+    last = subs[-1]
+    current = last["superseded_by"] is None
+    words = {
+        "submitted": "sent, waiting for a decision"
+        if current
+        else "sent, then replaced by a later submission",
+        "returned": "returned by NHS England",
+        "accepted": "accepted and published",
+        "withdrawn": "accepted, then withdrawn",
+    }[last["state"]]
+    live = (
+        "published"
+        if last["state"] == "accepted"
+        else ("submitted" if current and last["state"] == "submitted" else "")
+    )
+    return last["state"], words, live
+
+
+def plan_list(service, actor) -> tuple[PlanRow, ...]:
+    """Every plan ``actor`` may read with each version's date, author and status: draft, sent,
+    returned, published or withdrawn, and which one is live (published, or the footprint's
+    current submission)."""
+    out = []
+    subs = service.list_submissions(actor)
+    for p in service.list_plans(actor):
+        plan = service.get_plan(actor, p["id"])
+        rows = []
+        for v in reversed(plan["versions"]):
+            mine = [x for x in subs if x["plan_id"] == plan["id"] and x["version"] == v["version"]]
+            state, words, live = _version_state(mine)
+            rows.append(
+                VersionRow(v["version"], v["name"], v["created_at"], v.get("author", ""), state, words, live)
+            )
+        out.append(PlanRow(plan["id"], plan["name"], plan["footprint"], tuple(rows)))
+    return tuple(out)
 
 
 # ---- submissions -----------------------------------------------------------------------------
