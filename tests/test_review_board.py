@@ -209,8 +209,8 @@ def test_a_published_plan_is_withdrawn_with_a_reason_and_leaves_the_public_page(
     assert nia.post(f"/submissions/{sid}/withdraw", data=again).status_code == 409
 
 
-def test_the_api_withdraws_an_accepted_submission_for_national_reviewers_only(tmp_path):
-    svc = Service(sqlite_url(tmp_path))
+def test_the_api_withdraws_an_accepted_submission_for_national_reviewers_only(store_url):
+    svc = Service(store_url)
     tokens = add_users(svc)
     c = TestClient(create_app(svc), raise_server_exceptions=False)
 
