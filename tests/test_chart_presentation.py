@@ -98,7 +98,26 @@ def test_money_puts_the_minus_before_the_pound_sign():
     assert charts.money(-0.004e6) == "£0.0m"  # rounds to nothing: no minus
     assert charts.money(-1.234e6, digits=2) == "−£1.23m"
     assert charts.signed(-0.3) == "−0.3" and charts.signed(1.24) == "+1.2"
-    assert dc.money(-268.5e6) == "−£268m" and dc.signed(-0.3) == "−0.3"
+    assert dc.money(-268.5e6) == "−£268.5m" and dc.signed(-0.3) == "−0.3"
+
+
+def test_the_pages_print_money_one_way_and_a_range_in_one_unit():
+    """Issue 21, item 5: £m with one decimal (£bn from £1bn), never plain pounds inside a £m
+    range ("£342,742") nor brackets inside brackets ("((52.5) to (12.7))")."""
+    assert dc.money(342_742.0) == "£0.3m" and dc.money(-40_000.0) == "£0.0m"
+    assert dc.money(2.0571e10) == "£20.6bn" and dc.money(999.96e6) == "£1,000.0m"
+    assert dc.interval({"mean": 5e6, "p10": 342_742.0, "p90": 9e6}) == "£5.0m (£0.3m to £9.0m)"
+    assert dc.interval({"mean": 2.057e10, "p10": 1.704e10, "p90": 2.42e10}) == "£20.6bn (£17.0bn to £24.2bn)"
+    assert dc.interval({"mean": 1.2e9, "p10": 8e8, "p90": 1.6e9}) == "£1.2bn (£0.8bn to £1.6bn)"
+    npv = {"mean": -52.5e6, "p10": -60e6, "p90": -12.7e6}
+    (row,) = dc.investment_table(
+        {
+            "investment": [
+                {"title": "A model", "investment": {}, "payback_year": None, "years": ["2020/21"], "npv": npv}
+            ]
+        }
+    ).rows
+    assert row[3] == "−£52.5m (−£60.0m to −£12.7m)"
 
 
 def test_no_chart_prints_a_pound_sign_before_a_minus(board, public, dashboard):

@@ -336,7 +336,22 @@ def test_reviewers_see_the_flags_without_a_run():
         "lead1, 2017-03-01T10:00:00Z: events",
     )
     assert rows[1][1] == "not recorded"
-    assert rows[3][0] == "A clear clinical evidence base" and "Hospital at home: moderate" in rows[3][2]
+    assert rows[3][0] == "A clear clinical evidence base"
+    assert rows[3][2].split("; ")[:1] == ["Fewer delayed transfers of care: moderate evidence"]
+    assert "null" not in rows[3][2]
+
+
+def test_a_null_grade_reads_no_evidence_of_effect():
+    from stpsim.web.views import _four_tests
+
+    tests = {
+        "clinical_evidence": {
+            "title": "A clear clinical evidence base",
+            "status": "weak for some care models",
+            "care_models": [{"title": "Specialist GP contract for urgent care", "grade": "null"}],
+        }
+    }
+    assert _four_tests(tests)[0][2] == "Specialist GP contract for urgent care: no evidence of effect"
 
 
 def four_tests_for(attestations):

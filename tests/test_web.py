@@ -342,7 +342,11 @@ def test_the_public_page_shows_published_plans_only(world):
 def test_an_unknown_footprint_is_a_404_naming_it_and_a_name_leads_to_its_code(world):
     c = client(world)
     r = c.get("/footprints/E99999999")
-    assert r.status_code == 404 and "E99999999" in r.text and "Footprint not found" in r.text
+    assert r.status_code == 404 and "<h1>Area not found</h1>" in r.text
+    assert "There is no area called &#39;E99999999&#39; among the 44 footprints." in r.text
+    assert "stpsim footprints" not in r.text  # no command-line hints on a page
+    near = c.get("/footprints/Cornwal").text
+    assert "Did you mean Cornwall and the Isles of Scilly" in near
     r = c.get(f"/footprints/{CORNWALL.lower()}")
     assert r.status_code == 308 and r.headers["location"] == f"/footprints/{CORNWALL}"
     r = signed_in(world, "nia").get("/plans/not-a-number/versions/1")
@@ -580,16 +584,19 @@ def test_the_preview_names_each_problem_by_its_field(world):
     assert r.status_code == 422
     found = {f["field"]: f for f in r.json()["fields"]}
     assert found["coverage.hospital_at_home"]["message"] == (
-        "interventions.4.coverage: Input should be less than or equal to 1; got 1.5"
+        "Hospital at home: coverage: 150% is not a percentage from 0 to 100"
     )
     assert found["coverage.hospital_at_home"]["id"] == "coverage-hospital_at_home"
-    assert "low (4.0) must not exceed high (2.0)" in found["efficiency.low"]["message"]
+    assert found["efficiency.low"]["message"] == (
+        "Provider efficiency: the low end (4%) is above the high end (2%); give the lower figure first"
+    )
     r = preview_call(c, gm_id(world), fields | {"coverage.geriatricians_front_door": "lots"})
     assert r.json()["fields"] == [
         {
             "field": "coverage.geriatricians_front_door",
             "id": "coverage-geriatricians_front_door",
-            "message": "interventions.3.coverage: 'lots' is not a number; give a percentage from 0 to 100",
+            "message": "Geriatricians at the front door: coverage: 'lots' is not a number; give a percentage "
+            "from 0 to 100",
         }
     ]
 
@@ -644,7 +651,7 @@ def test_bad_input_shows_the_services_lines_next_to_the_field_and_saves_nothing(
     )
     assert r.status_code == 422
     assert len(busy.svc.get_plan(nia, gm)["versions"]) == count
-    line = "interventions.4.coverage: Input should be less than or equal to 1; got 1.5"
+    line = "Hospital at home: coverage: 150% is not a percentage from 0 to 100"
     assert (
         f'<p class="error-message" id="coverage-hospital_at_home-error"><span class="visually-hidden">Error:'
         f"</span> {line}</p>" in r.text
@@ -655,8 +662,13 @@ def test_bad_input_shows_the_services_lines_next_to_the_field_and_saves_nothing(
         r'aria-invalid="true"',
         r.text,
     )
-    assert 'id="contracts-error"' in r.text and "finance.contracts: Input should be" in r.text
-    assert 'id="efficiency-low-error"' in r.text and "low (20.0) must not exceed high (3.0)" in r.text
+    assert 'id="contracts-error"' in r.text and (
+        "Contracts: &#39;barter&#39; is not one of the ways of paying offered; choose one from the list"
+        in r.text
+    )
+    assert 'id="efficiency-low-error"' in r.text and (
+        "Provider efficiency: the low end (20%) is above the high end (3%)" in r.text
+    )
     assert "<title>Error: Edit" in r.text
     # What was typed comes back, so it can be put right.
     assert 'name="efficiency.low" type="text"' in r.text and 'value="20"' in r.text

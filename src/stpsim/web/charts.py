@@ -42,22 +42,23 @@ CHART_HEIGHTS = (360, 420, 460, 520, 560, 620)  # the page reserves one of these
 # ---- numbers as the pages print them ---------------------------------------------------------
 
 
-def money(x: float) -> str:
-    """GBP: −£1.2bn, £415m, £12,345."""
-    sign = "−" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e9:
-        return f"{sign}£{x / 1e9:,.1f}bn"
-    if x >= 1e6:
-        return f"{sign}£{x / 1e6:,.0f}m" if x >= 1e8 else f"{sign}£{x / 1e6:,.1f}m"
-    return f"{sign}£{x:,.0f}"
+def money_unit(*amounts: float) -> str:
+    """The unit a set of amounts is printed in together: "bn" from £1bn, else "m"."""
+    return "bn" if max((abs(a) for a in amounts), default=0.0) >= 1e9 else "m"
+
+
+def money(x: float, unit: str | None = None) -> str:
+    """GBP one way on every page: £m with one decimal (£452.3m, −£12.0m, £0.3m), or £bn with one
+    decimal from £1bn (£20.6bn); one minus sign; never "−£0.0m". ``unit`` fixes "m" or "bn"
+    (so a range reads in one unit)."""
+    unit = unit or money_unit(x)
+    v = round(x / (1e9 if unit == "bn" else 1e6), 1) + 0.0  # + 0.0: never "−£0.0m"
+    return f"{'−' if v < 0 else ''}£{abs(v):,.1f}{unit}"
 
 
 def millions(x: float) -> str:
-    """Money as the board reads it, one way everywhere: £m with one decimal, one minus sign
-    (£452.3m, −£12.0m)."""
-    v = round(x / 1e6, 1) + 0.0  # + 0.0: never "−£0.0m"
-    return f"{'−' if v < 0 else ''}£{abs(v):,.1f}m"
+    """£m with one decimal whatever the size, as the reviewer's board lines them up."""
+    return money(x, "m")
 
 
 def millions_range(s: Mapping[str, float]) -> str:
@@ -89,6 +90,10 @@ def count(x: float) -> str:
 
 
 def interval(s: Mapping[str, float], fmt=money) -> str:
+    """Average (80% interval); money in one unit throughout: "£452.3m (£310.0m to £600.1m)"."""
+    if fmt is money:
+        unit = money_unit(s["mean"], s["p10"], s["p90"])
+        return f"{money(s['mean'], unit)} ({money(s['p10'], unit)} to {money(s['p90'], unit)})"
     return f"{fmt(s['mean'])} ({fmt(s['p10'])} to {fmt(s['p90'])})"
 
 
@@ -714,9 +719,8 @@ def key_numbers(doc: dict) -> Table:
 
 
 def _m(x: float) -> str:
-    """£m with one decimal, negative in brackets, as a finance lead reads it."""
-    v = round(x / 1e6, 1) + 0.0
-    return f"({-v:,.1f})" if v < 0 else f"{v:,.1f}"
+    """£m with one decimal, the one way money is printed (a deficit with its minus sign)."""
+    return money(x, "m")
 
 
 def organisation_table(doc: dict) -> Table | None:
@@ -738,7 +742,7 @@ def organisation_table(doc: dict) -> Table | None:
     ]
     rows.append(("System control total", "", "", _m(fin["system"]["surplus"][last]["mean"])))
     return Table(
-        f"Each organisation's books in {last}, £m (average; deficits in brackets)",
+        f"Each organisation's books in {last} (average; a deficit has a minus sign)",
         ("Organisation", "Income", "Expenditure", "Surplus"),
         tuple(rows),
     )
@@ -758,11 +762,11 @@ def investment_table(doc: dict) -> Table | None:
                 m["title"],
                 _m(setup),
                 m["payback_year"] or f"not by {m['years'][-1]}",
-                f"{_m(npv['mean'])} ({_m(npv['p10'])} to {_m(npv['p90'])})",
+                interval(npv, _m),
             )
         )
     return Table(
-        "Each care model's set-up cost, payback and net present value at the Green Book rate of 3.5%, £m",
+        "Each care model's set-up cost, payback and net present value at the Green Book rate of 3.5%",
         ("Care model", "Set-up, all years", "Pays back", "Net present value (80% interval)"),
         tuple(rows),
     )

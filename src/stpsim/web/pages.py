@@ -266,8 +266,8 @@ def build_router(service: Service) -> APIRouter:
 
         try:
             fp = find(code)
-        except UnknownFootprint as e:
-            raise PageError(404, "Footprint not found", [f"code: {e}"]) from None
+        except UnknownFootprint:
+            raise PageError(404, "Area not found", dashboard.unknown_area_words(code)) from None
         if fp.code != code:  # a name or lower-case code: one address per footprint
             return RedirectResponse(f"/footprints/{fp.code}", status_code=308)
         view = figures.footprint(fp.code)
@@ -418,7 +418,7 @@ def build_router(service: Service) -> APIRouter:
                 crumbs=[("Home", "/"), ("Plans", "/plans")],
                 v=v,
                 vs=dashboard.version_status(service, who, v),
-                attest_errors=e.lines,
+                attest_errors=dashboard.attestation_words(e.lines),
                 attest_note=fields.get("note", ""),
             )
         session(request).flash(f"Recorded: {done['title']}, for version {number}.")

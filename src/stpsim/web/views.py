@@ -318,6 +318,11 @@ def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
         text = fields.get(f"coverage.{name}")
         if text is not None:
             pct = _number(text, f"interventions.{i}.coverage", "a percentage from 0 to 100", problems)
+            if pct is not None and not 0 <= pct <= 100:
+                problems.append(
+                    f"interventions.{i}.coverage: {_number_text(pct)}% is not a percentage from 0 to 100"
+                )
+                pct = None
             was = before.get("coverage", 1.0) if before else None
             # The slider moves in whole percent: a plan's 33.3% comes back as 33, unchanged.
             if pct is not None and not (was is not None and abs(was * 100 - pct) < 0.5):
@@ -333,8 +338,8 @@ def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
             else:
                 if not BASE_YEAR <= full <= plan.last_year:
                     problems.append(
-                        f"interventions.{i}.ramp: full roll-out in {year_label(full)} is outside the plan's "
-                        f"years; allowed: {year_label(BASE_YEAR)} to {year_label(plan.last_year)}"
+                        f"interventions.{i}.ramp: {year_label(full)} is outside the plan's years; choose "
+                        f"a year from {year_label(BASE_YEAR)} to {year_label(plan.last_year)}"
                     )
                 elif before is None or full != _full_year(before.get("ramp"), plan.last_year):
                     ramp = _linear_ramp(full)
@@ -362,24 +367,93 @@ def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
     """Each of the service's lines with the editor's field it names (by the plan's field path:
     ``interventions.3.coverage`` is the coverage slider of the fourth care model in
     ``document``)."""
+    from ..service.catalogue import library
+
+    titles = {k: v.title for k, v in library().items()}
     names = [a.get("name") if isinstance(a, dict) else None for a in document.get("interventions") or []]
     out = []
     for line in lines:
         path = line.split(":", 1)[0].strip()
         parts = path.split(".")
-        name = None
+        name, label = None, None
         if parts[0] == "interventions" and len(parts) > 1 and parts[1].isdigit():
             i = int(parts[1])
             model = names[i] if i < len(names) else None
             if model:
                 what = parts[2] if len(parts) > 2 else ""
                 name = {"coverage": "coverage", "ramp": "full"}.get(what, "on") + f".{model}"
+                title = titles.get(model, str(model))
+                label = {"coverage": f"{title}: coverage", "ramp": f"{title}: full roll-out"}.get(what, title)
         elif path.startswith("finance.provider_efficiency"):
             name = "efficiency.high" if path.endswith(".high") else "efficiency.low"
+            label = "Provider efficiency"
         elif path.startswith("finance.contracts"):
-            name = "contracts"
-        out.append(FieldError(name, line))
+            name, label = "contracts", "Contracts"
+        out.append(FieldError(name, in_words(line, label)))
     return tuple(out)
+
+
+# The plan's validation speaks in the document's terms (fractions, field paths); the editor's
+# page speaks in its own (percentages, the labels beside its fields).
+_REWORDS = (
+    (
+        r"^Input should be less than or equal to 1; got (\S+)$",
+        lambda m: f"must be 100% or less; you gave {_pct(m[1])}",
+    ),
+    (
+        r"^Input should be greater than or equal to 0; got (\S+)$",
+        lambda m: f"must be 0% or more; you gave {_pct(m[1])}",
+    ),
+    (
+        r"^low \((\S+)\) must not exceed high \((\S+)\)$",
+        lambda m: (
+            f"the low end ({_number_text(float(m[1]))}%) is above the high end "
+            f"({_number_text(float(m[2]))}%); give the lower figure first"
+        ),
+    ),
+)
+
+
+def _pct(text: str) -> str:
+    try:
+        return f"{_number_text(float(text) * 100)}%"
+    except ValueError:
+        return text
+
+
+def attestation_words(lines: list[str]) -> list[str]:
+    """The service's lines about an attestation as the version page says them."""
+    out = []
+    for line in lines:
+        if line.startswith("test:"):
+            out.append("Choose the test you are recording as met")
+        elif line.startswith("note:"):
+            out.append(in_words(line, "What shows it"))
+        else:
+            out.append(in_words(line, None))
+    return out
+
+
+def in_words(line: str, label: str | None) -> str:
+    """One of the service's lines as the editor's page says it: the field's label in place of
+    its path, and the plan's fractions as the percentages the page shows."""
+    import re
+
+    path, sep, rest = line.partition(": ")
+    if not sep:
+        return line[:1].upper() + line[1:]
+    rest = rest.strip()
+    for pattern, say in _REWORDS:
+        m = re.match(pattern, rest)
+        if m and (label or "").endswith(("coverage", "efficiency")):
+            rest = say(m)
+            break
+    if label == "Contracts" and (m := re.match(r"^Input should be .*; got (.+)$", rest)):
+        rest = f"{m[1]} is not one of the ways of paying offered; choose one from the list"
+    if label is None:
+        label = path.replace("_", " ").replace(".", ": ")
+        label = label[:1].upper() + label[1:]
+    return f"{label}: {rest}"
 
 
 def _checked(document: dict):
@@ -535,13 +609,25 @@ def results(service, actor, plan_id: int, number: int) -> Results:
     )
 
 
+# A care model's evidence grade as readers see it ("null" is the library's word, not theirs).
+EVIDENCE_WORDS = {
+    "strong": "strong evidence",
+    "moderate": "moderate evidence",
+    "weak": "weak evidence",
+    "null": "no evidence of effect",
+}
+
+
 def _four_tests(tests: dict) -> tuple[tuple[str, str, str], ...]:
     """The four tests as checklist rows: the test, its status, and who attested when (or each
     care model's evidence grade)."""
     rows = []
     for key, t in tests.items():
         if key == "clinical_evidence":
-            detail = "; ".join(f"{g['title']}: {g['grade']}" for g in t.get("care_models", ()))
+            detail = "; ".join(
+                f"{g['title']}: {EVIDENCE_WORDS.get(g['grade'], g['grade'])}"
+                for g in t.get("care_models", ())
+            )
         elif t.get("attested_by"):
             detail = f"{t['attested_by']}, {t['attested_at']}" + (f": {t['note']}" if t.get("note") else "")
         else:
@@ -861,6 +947,27 @@ def choices(service, actor) -> list[tuple[str, str]]:
         place = find(plan["footprint"]).name
         for v in plan["versions"]:
             out.append((f"{plan['id']}:{v['version']}", f"{v['name']}, version {v['version']} ({place})"))
+    return out
+
+
+def unknown_area_words(text: str) -> list[str]:
+    """What the page says for an area it does not know: the nearest names, never codes or
+    commands."""
+    import difflib
+
+    from ..service.catalogue import all_footprints
+
+    names = sorted(f.name for f in all_footprints())
+    # A name that contains what was typed comes first ("Cornwal"), then names spelt alike.
+    near = [n for n in names if text.lower() in n.lower()]
+    near += [n for n in difflib.get_close_matches(text, names, n=3, cutoff=0.3) if n not in near]
+    near = near[:3]
+    out = [f"There is no area called '{text[:60]}' among the 44 footprints."]
+    if near:
+        out.append(
+            "Did you mean " + (", ".join(near[:-1]) + " or " + near[-1] if len(near) > 1 else near[0]) + "?"
+        )
+    out.append("The England page lists every area, by name and on a map.")
     return out
 
 
