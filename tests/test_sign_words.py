@@ -84,11 +84,11 @@ def test_the_dashboards_key_numbers_name_the_row_by_its_sign(lean):
 
     assert _position_row(both_shortfall, both_shortfall) == (
         "Shortfall (spending above income)",
-        "£200m (£100m to £300m)",
-        "£200m (£100m to £300m)",
+        "£200.0m (£100.0m to £300.0m)",
+        "£200.0m (£100.0m to £300.0m)",
     )
     assert _position_row(both_surplus, both_surplus) == (
         "Surplus (income above spending)",
-        "£200m (£100m to £300m)",
-        "£200m (£100m to £300m)",
+        "£200.0m (£100.0m to £300.0m)",
+        "£200.0m (£100.0m to £300.0m)",
     )

@@ -392,7 +392,9 @@ def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(sit
         _screenshot(drv, "nia-return-comment-missing")
         drv.find_element(By.ID, "decision-text").send_keys("Show the winter bed numbers, please.")
         drv.find_element(By.ID, "confirm-return").click()
-        WebDriverWait(drv, 10).until(lambda d: "with your comment" in d.page_source)
+        WebDriverWait(drv, 10).until(
+            lambda d: "Returned the submission from Greater Manchester" in d.page_source
+        )
     finally:
         sign_out(drv)
 
