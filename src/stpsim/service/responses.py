@@ -36,6 +36,11 @@ class OrgBooks(Model):
     name: str
     kind: str
     footprint: str
+    members: list[str] = Field(
+        default_factory=list,
+        description="the bodies one line of books stands for, by name: the CCGs of the commissioners, "
+        "the councils of adult social care",
+    )
     income: ByYear
     costs: ByYear
     surplus: ByYear

@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any
 
 from markupsafe import Markup
 
@@ -213,6 +214,8 @@ class FootprintView:
     beds: ServiceRow
     england: FootprintRow  # the footprint's row of England's map: its do-nothing gap
     charts: dict[str, Markup]  # people, pressure, beds: figure JSON
+    bridge: Any = None  # charts.Table: the do-nothing gap in the last year, line by line
+    orgs: Any = None  # charts.Table: each organisation's books, by name (CCGs and councils too)
 
 
 def _do_nothing_only(fig, title: str):
@@ -269,4 +272,27 @@ def footprint(code: str) -> FootprintView:
             ),
             "beds": figure_json(_do_nothing_only(figs["beds"], "Hospital beds needed if nothing changes")),
         },
+        bridge=_bridge_table(doc),
+        orgs=_organisation_table(doc),
+    )
+
+
+def _organisation_table(doc: dict):
+    from .charts import organisation_table
+
+    return organisation_table(doc)
+
+
+def _bridge_table(doc: dict):
+    """The do-nothing gap in the last year split into the bridge's lines, which add up to it."""
+    from .charts import Table, gap, interval
+
+    last = doc["years"][-1]
+    rows = [(line["title"], interval(line[last])) for line in doc["gap_bridge"].values()]
+    rows.append(("The gap if nothing changes", interval(gap(doc["finance"]["do_nothing"]["system"], last))))
+    return Table(
+        f"Why spending would run above income in {last} if nothing changes: each line's average "
+        "(80% interval); the averages add up to the gap",
+        ("Line", f"{last}"),
+        tuple(rows),
     )

@@ -277,6 +277,7 @@ def build_router(service: Service) -> APIRouter:
             crumbs=[("England", "/")],
             view=view,
             plan=dashboard.footprint_plan(service, session(request).actor, fp.code),
+            plans=service.list_plans(session(request).actor, fp.code) if session(request).actor else [],
         )
 
     # ---- plans -------------------------------------------------------------------------------
