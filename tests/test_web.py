@@ -287,6 +287,29 @@ def test_the_england_map_is_shaded_by_the_do_nothing_or_the_plan_gap_a_head(worl
     assert "<script>" not in bad.text.split("<main", 1)[1]
 
 
+def test_both_map_views_share_one_colour_scale_and_say_which_view_they_are(world):
+    """Issue 21, item 7: a colour means the same £ a head in either view; the heading names the
+    view; a footprint with a plan is outlined, so it stands out even when pale."""
+    anonymous = client(world)
+    default, plan = anonymous.get("/"), anonymous.get("/?shade=plan")
+    figs = [
+        json.loads(re.search(r'id="england-map-data">(.*?)</script>', p.text, re.S).group(1))["data"][0]
+        for p in (default, plan)
+    ]
+    values = list(map_z(default).values()) + [map_z(plan)[GM]]
+    low, high = min(0.0, *values) // 50 * 50, -(-max(values) // 50) * 50
+    assert [(f["zmin"], f["zmax"]) for f in figs] == [(low, high), (low, high)]
+    assert h1(default) == "England's 44 footprints if nothing changes"
+    assert h1(plan) == "England's 44 footprints with the plans"
+    widths = dict(zip(figs[1]["locations"], figs[1]["marker"]["line"]["width"], strict=True))
+    assert widths[GM] == 2.5 and {w for c, w in widths.items() if c != GM} == {0.8}
+    assert set(figs[0]["marker"]["line"]["width"]) == {0.8}  # no outline when plans are not shown
+    assert (
+        f"(£{low:.0f} to £{high:.0f} a head)" in default.text
+        and f"(£{low:.0f} to £{high:.0f} a head)" in plan.text
+    )
+
+
 def test_national_users_see_the_plan_view_of_every_current_submission(tmp_path):
     svc = Service(sqlite_url(tmp_path))
     made = demo.populate(svc)

@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
 
 DRAWS = 200  # enough for stable averages and 80% bands on a page; the reports use the plan's own
@@ -143,35 +144,60 @@ def england_plan_rows(plan_gaps: dict[str, float]) -> dict[str, PlanRow]:
     }
 
 
+def map_scale(values) -> tuple[float, float]:
+    """The map's one colour scale, £ a head: from nought (or the largest surplus) to the
+    largest gap, in round £50s, the same in both views."""
+    low = min(0.0, *values)
+    high = max(0.0, *values)
+    return float(np.floor(low / 50) * 50), float(np.ceil(high / 50) * 50)
+
+
 @lru_cache(maxsize=16)
-def england_map(geojson_url: str, plan: tuple[tuple[str, float], ...] | None = None) -> Markup:
+def england_map(
+    geojson_url: str, plan: tuple[tuple[str, float], ...] = (), with_plans: bool = False
+) -> Markup:
     """A choropleth of the gap per head, drawn on the footprints' own boundaries with no base
-    map (no tiles, nothing fetched from elsewhere): do-nothing, or with ``plan``'s (code, gap per
-    head) where given. Clicking a footprint opens its page (the ``customdata`` URL, read by
-    dashboard.js)."""
+    map (no tiles, nothing fetched from elsewhere): do-nothing, or (``with_plans``) with
+    ``plan``'s (code, gap per head) where given, each planned footprint outlined. Both views
+    share one colour scale (``map_scale`` over both), so a colour means the same £ a head in
+    each. Clicking a footprint opens its page (the ``customdata`` URL, read by dashboard.js)."""
     import plotly.graph_objects as go
 
     data = england()
-    planned = dict(plan or ())
-    z = [round(planned.get(r.code, r.gap_per_head), 2) for r in data.rows]
-    if plan is None:
+    planned = dict(plan)
+    zmin, zmax = map_scale([r.gap_per_head for r in data.rows] + list(planned.values()))
+    shown = planned if with_plans else {}
+    z = [round(shown.get(r.code, r.gap_per_head), 2) for r in data.rows]
+    if not with_plans:
         text = [r.name for r in data.rows]
     else:
         text = [
             f"{r.name} (with its plan)" if r.code in planned else f"{r.name} (no plan: if nothing changes)"
             for r in data.rows
         ]
+    outlined = [with_plans and r.code in planned for r in data.rows]
     fig = go.Figure(
         go.Choropleth(
             geojson=geojson_url,
             featureidkey="properties.stp17cd",
             locations=[r.code for r in data.rows],
             z=z,
+            zmin=zmin,
+            zmax=zmax,
             text=text,
             customdata=[f"/footprints/{r.code}" for r in data.rows],
             colorscale=MAP_COLOURS,
-            marker=dict(line=dict(color="#ffffff", width=0.8)),
-            colorbar=dict(title=dict(text="£ a head"), tickprefix="£", thickness=14, len=0.6),
+            # A footprint with a plan is outlined in black: it stands out even where its plan
+            # brings the gap near nought (the palest colour).
+            marker=dict(
+                line=dict(
+                    color=["#212b32" if o else "#ffffff" for o in outlined],
+                    width=[2.5 if o else 0.8 for o in outlined],
+                )
+            ),
+            colorbar=dict(
+                title=dict(text="£ a head"), tickprefix="£", thickness=14, len=0.6, tickformat=",.0f"
+            ),
             hovertemplate="%{text}<br>£%{z:,.0f} a head<extra></extra>",
         )
     )

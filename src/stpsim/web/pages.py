@@ -256,7 +256,8 @@ def build_router(service: Service) -> APIRouter:
             plan_rows=plan_rows,
             planned_count=len(planned),
             all_submissions=actor is not None and actor.role == "national",
-            map_figure=figures.england_map(GEOJSON_URL, planned if shade == "plan" else None),
+            map_figure=figures.england_map(GEOJSON_URL, planned, shade == "plan"),
+            scale=figures.map_scale([r.gap_per_head for r in data.rows] + [g for _, g in planned]),
         )
 
     @router.get("/footprints/{code}")
