@@ -259,7 +259,7 @@ class Results:
                         "name": org.name,
                         "kind": org.kind,
                         "footprint": books.code,
-                        **({"members": list(org.members)} if org.members else {}),
+                        "members": list(org.members),  # the CCGs, the councils (else none)
                         "income": self._by_year(books.income[o]),
                         "costs": self._by_year(books.expenditure[o]),
                         "surplus": self._by_year(books.surplus[o]),

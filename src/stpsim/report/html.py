@@ -216,6 +216,12 @@ def _appendix(public: bool) -> str:
     )
 
 
+def appendix_sections(public: bool = True) -> str:
+    """The appendix's sections (every assumption and every source) as escaped HTML, for a page
+    of the dashboard to carry as its own."""
+    return _appendix(public)
+
+
 def appendix_name(path) -> str:
     """The public version's appendix page, beside the main page: report.html -> report-appendix.html."""
     from pathlib import Path

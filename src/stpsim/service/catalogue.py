@@ -59,6 +59,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "REPORT_FORMATS": ("report", "FORMATS"),
     "REPORT_SUFFIXES": ("report", "SUFFIXES"),
     "appendix_name": ("report.html", "appendix_name"),
+    "appendix_sections": ("report.html", "appendix_sections"),
     "tell": ("story", "tell"),
     "compare_story": ("story", "compare"),
     # the roll-up and its executors

@@ -858,3 +858,70 @@ def compare_orgs_chart(da: dict, db: dict) -> Chart:
         ),
         height,
     )
+
+
+def public_gap_chart(doc: dict, key: str) -> Chart:
+    """The public page's one chart: the money an area would be short of in the plan's last
+    year, if nothing changes and with its plan, each with its likely range (8 in 10 outcomes),
+    in plain words."""
+    last = last_year(doc)
+    fin = doc["finance"]
+    rows = (
+        ("If nothing changes", gap(fin["do_nothing"]["system"], last), DO_NOTHING),
+        ("With the plan", gap(fin["system"], last), PLAN),
+    )
+    unit = money_unit(*(g[k] for _, g, _ in rows for k in ("mean", "p10", "p90")))
+    scale = 1e9 if unit == "bn" else 1e6
+
+    def words(g: dict) -> str:
+        low, high = money(g["p10"], unit), money(g["p90"], unit)
+        return f"about {money(g['mean'], unit)}, likely between {low} and {high}"
+
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "y": [label],
+            "x": [g["mean"] / scale],
+            "name": label,
+            "marker": {"color": colour},
+            "error_x": {
+                "type": "data",
+                "symmetric": False,
+                "array": [(g["p90"] - g["mean"]) / scale],
+                "arrayminus": [(g["mean"] - g["p10"]) / scale],
+                "color": "#212b32",
+                "thickness": 2,
+                "width": 10,
+            },
+            "hovertemplate": f"{label}: {words(g)}<extra></extra>",
+        }
+        for label, g, colour in rows
+    ]
+    fig = {
+        "data": data,
+        "layout": _layout(
+            f"Money short in {last}",
+            360,
+            showlegend=False,
+            xaxis={
+                **AXIS,
+                "title": {"text": f"£{unit} short (the black line is the likely range)"},
+                "tickprefix": "£",
+                "ticksuffix": unit,
+                "zeroline": True,
+            },
+            yaxis={**AXIS, "autorange": "reversed"},
+        ),
+    }
+    return Chart(
+        key,
+        f"Bar chart of the money the area would be short of in {last}: if nothing changes (orange) and with "
+        "its plan (blue). The black line across each bar shows the likely range: 8 times in 10 the "
+        "figure falls inside it.",
+        fig,
+        Table(
+            f"Money short in {last}", ("", "Money short"), tuple((label, words(g)) for label, g, _ in rows)
+        ),
+        360,
+    )

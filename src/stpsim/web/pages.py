@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ..service import PUBLIC, Actor, Invalid, NotAuthenticated, Service, ServiceError, TooManyAttempts
+from ..service import Actor, Invalid, NotAuthenticated, Service, ServiceError, TooManyAttempts
 from ..version import __version__
 from . import figures
 from . import views as dashboard
@@ -284,16 +284,21 @@ def build_router(service: Service) -> APIRouter:
     # ---- plans -------------------------------------------------------------------------------
 
     @router.get("/public")
-    def public(request: Request) -> HTMLResponse:
-        published = []
-        for plan in service.list_plans(PUBLIC):
-            version = service.get_version(PUBLIC, plan["id"], plan["latest_version"])
-            published.append((plan, version, dashboard.public_story(service, version)))
+    def public(request: Request, area: Annotated[str, Query(max_length=100)] = "") -> HTMLResponse:
         return render(
-            request,
-            "public.html",
-            crumbs=[("Home", "/")],
-            published=published,
+            request, "public.html", crumbs=[("Home", "/")], page=dashboard.public_page(service, area)
+        )
+
+    @router.get("/public/appendix")
+    def public_appendix(request: Request) -> HTMLResponse:
+        from markupsafe import Markup
+
+        from ..service.catalogue import appendix_sections
+
+        # The report's own escaped HTML: every assumption and every source.
+        body = Markup(appendix_sections(True))  # noqa: S704 - built with html.escape throughout
+        return render(
+            request, "appendix.html", crumbs=[("Home", "/"), ("Published plans", "/public")], body=body
         )
 
     @router.get("/plans")

@@ -41,6 +41,7 @@ from .charts import (
     money,
     organisation_table,
     orgs_chart,
+    public_gap_chart,
     services_chart,
     workforce_table,
 )
@@ -560,6 +561,88 @@ def public_story(service, version: dict):
     """The public story of a published version (``Service.get_version``'s document), told from
     its stored run record (the plan's own draws and seed, as its report is)."""
     return story(service, _public_reader(), version["id"], version["version"], "public")
+
+
+# ---- the public page -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicPlan:
+    """A published plan as the public page shows it: the area by name, its story and its one
+    chart, read from the version's stored run record."""
+
+    code: str
+    area: str
+    plan_id: int
+    name: str
+    story: object  # story.Story
+    chart: Chart
+
+
+@dataclass(frozen=True)
+class PublicPage:
+    query: str
+    found: tuple[tuple[str, str, str], ...]  # (code, area, what matched) when several match
+    chosen: str | None  # the area found, by code
+    message: tuple[str, ...]  # what the search found, in words
+    plans: tuple[PublicPlan, ...]  # the chosen area's published plan, or every one
+
+
+def find_area(text: str) -> list[tuple[str, str, str]]:
+    """Areas matching what a resident typed: an area's own name, or one of its councils or
+    CCGs (a place name is usually its council's). (code, area name, what matched)."""
+    from ..service.catalogue import all_footprints
+
+    t = " ".join(text.lower().split())
+    if not t:
+        return []
+    out = []
+    for fp in sorted(all_footprints(), key=lambda f: f.name):
+        if t == fp.code.lower() or t in fp.name.lower():
+            out.append((fp.code, fp.name, fp.name))
+            continue
+        hit = next((o.name for o in (*fp.local_authorities, *fp.ccgs) if t in o.name.lower()), None)
+        if hit:
+            out.append((fp.code, fp.name, hit))
+    return out
+
+
+def public_page(service, area: str = "") -> PublicPage:
+    """The public page: every published plan, or (``area``: a council, place or area name) the
+    area it finds, with its plan if one is published."""
+    from ..service.catalogue import find_footprint
+
+    reader = _public_reader()
+    plans = []
+    for p in service.list_plans(reader):
+        version = service.get_version(reader, p["id"], p["latest_version"])
+        doc = service.run(reader, p["id"], p["latest_version"])
+        plans.append(
+            PublicPlan(
+                p["footprint"],
+                find_footprint(p["footprint"]).name,
+                p["id"],
+                version["name"],
+                public_story(service, version),
+                public_gap_chart(doc, f"gap-{p['footprint']}"),
+            )
+        )
+    area = (area or "").strip()[:100]
+    if not area:
+        return PublicPage("", (), None, (), tuple(plans))
+    found = find_area(area)
+    if not found:
+        words = unknown_area_words(area)
+        return PublicPage(area, (), None, (words[0].replace(" among the 44 footprints", ""), *words[1:2]), ())
+    if len(found) > 1:
+        choose = (f"{len(found)} areas match '{area}'. Choose yours:",)
+        return PublicPage(area, tuple(found), None, choose, ())
+    code, name, matched = found[0]
+    mine = tuple(p for p in plans if p.code == code)
+    message = (f"Your area is {name}." if matched == name else f"{matched} is part of {name}.",)
+    if not mine:
+        message += (f"No plan for {name} has been published yet.",)
+    return PublicPage(area, (), code, message, mine)
 
 
 def results(service, actor, plan_id: int, number: int) -> Results:
