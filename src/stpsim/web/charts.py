@@ -870,7 +870,7 @@ def public_gap_chart(doc: dict, key: str) -> Chart:
         ("If nothing changes", gap(fin["do_nothing"]["system"], last), DO_NOTHING),
         ("With the plan", gap(fin["system"], last), PLAN),
     )
-    unit = money_unit(*(g[k] for _, g, _ in rows for k in ("mean", "p10", "p90")))
+    unit = money_unit(*(g["mean"] for _, g, _ in rows))  # as the story names the averages
     scale = 1e9 if unit == "bn" else 1e6
 
     def words(g: dict) -> str:
