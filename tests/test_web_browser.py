@@ -46,9 +46,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+GM_CODE = "E54000007"  # Greater Manchester
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    """The app over a demo store, served by uvicorn in a thread: (base URL, Demo)."""
+    """The app over a demo store, served by uvicorn in a thread: (base URL, Demo, Service)."""
     import uvicorn
 
     svc = Service(sqlite_url(tmp_path_factory.mktemp("web_browser")))
@@ -65,7 +68,7 @@ def site(tmp_path_factory):
             pytest.fail("uvicorn did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", made
+        yield f"http://127.0.0.1:{port}", made, svc
     finally:
         server.should_exit = True
         thread.join(10)
@@ -244,7 +247,7 @@ def pages_for(role: str, plans: dict[str, int]) -> list[tuple[str, str]]:
 
 
 def test_every_page_as_each_role(site, browser):
-    base, made = site
+    base, made, _ = site
     for name in ("anonymous", "nia", "gm_lead", "gm_analyst", "cw_lead", "vic"):
         login = made.logins.get(name)
         if login:
@@ -262,7 +265,7 @@ def test_every_page_as_each_role(site, browser):
 
 
 def test_the_map_and_the_charts_draw(site, browser):
-    base, _ = site
+    base, _, _ = site
     browser.get(base + "/")
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -279,7 +282,7 @@ def test_tab_reaches_the_login_fields_and_the_button(site, browser):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
-    base, _ = site
+    base, _, _ = site
     browser.get(base + "/login")
     reached = []
     active = "return document.activeElement.id || document.activeElement.tagName"
@@ -296,7 +299,7 @@ def test_tab_reaches_the_login_fields_and_the_button(site, browser):
 
 
 def test_a_lead_cannot_open_another_footprints_plan(site, browser):
-    base, made = site
+    base, made, _ = site
     sign_in(browser, base, made.logins["cw_lead"])
     try:
         open_page(
@@ -328,7 +331,7 @@ def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(sit
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
-    base, made = site
+    base, made, _ = site
     drv = browser
     gm = made.plans["greater_manchester.yaml"]
     sign_in(drv, base, made.logins["gm_lead"])
@@ -420,7 +423,7 @@ def test_a_lead_edits_saves_and_submits_and_reads_why_the_centre_returned_it(sit
 
 
 def test_a_lead_cannot_open_another_footprints_editor(site, browser):
-    base, made = site
+    base, made, _ = site
     sign_in(browser, base, made.logins["cw_lead"])
     try:
         open_page(
@@ -444,7 +447,7 @@ def test_the_api_docs_render_from_the_package_under_their_policy(site, browser):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    base, _ = site
+    base, _, _ = site
     _requested(browser)  # forget earlier requests
     browser.get_log("browser")
     browser.get(f"{base}/docs")
@@ -456,3 +459,40 @@ def test_the_api_docs_render_from_the_package_under_their_policy(site, browser):
     assert outside == []
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not [m for m in errors if "Content Security Policy" in m or "Refused" in m], errors
+
+
+def test_the_same_figures_on_every_page_in_the_browser(site, browser):
+    """Issue 21, item 3: Greater Manchester's 2020/21 gap, emergency admissions and beds, read
+    off the pages Chromium draws (results, footprint, compare, the England map's table), are the
+    stored run's, as the dashboard prints them (the report and workbook: tests/test_same_number)."""
+    from selenium.webdriver.common.by import By
+
+    from stpsim.web.charts import count, interval
+
+    base, made, svc = site
+    gm = made.plans["greater_manchester.yaml"]
+    nia = svc.check_password("nia", made.logins["nia"].password)
+    truth = svc.run(nia, gm, 1)
+    year = truth["years"][-1]
+    want = {
+        interval(truth["finance"]["system"]["gap"][year]),
+        interval(truth["activity"]["emergency_admissions"][year], count),
+        interval(truth["capacity"]["beds"][year], count),
+    }
+    sign_in(browser, base, made.logins["nia"])
+    try:
+        for path in (
+            f"/plans/{gm}/versions/1/results",
+            f"/footprints/{GM_CODE}",
+            f"/compare?a={gm}:1&b={gm}:1",
+        ):
+            open_page(browser, base, path, "same-figures-" + path.strip("/").split("/")[0])
+            seen = {c.text.strip() for c in browser.find_elements(By.CSS_SELECTOR, "main td")}
+            assert want <= seen, (path, want - seen)
+        open_page(browser, base, "/?shade=plan", "same-figures-england")
+        row = browser.find_element(By.XPATH, f"//main//tr[th/a[@href='/footprints/{GM_CODE}']]")
+        cells = [c.text.strip() for c in row.find_elements(By.TAG_NAME, "td")]
+        people = int(cells[0].replace(",", ""))
+        assert cells[3] == f"£{count(truth['finance']['system']['gap'][year]['mean'] / people)}"
+    finally:
+        sign_out(browser)
