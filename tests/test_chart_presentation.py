@@ -109,6 +109,7 @@ def test_the_pages_print_money_one_way_and_a_range_in_one_unit():
     assert dc.interval({"mean": 5e6, "p10": 342_742.0, "p90": 9e6}) == "£5.0m (£0.3m to £9.0m)"
     assert dc.interval({"mean": 2.057e10, "p10": 1.704e10, "p90": 2.42e10}) == "£20.6bn (£17.0bn to £24.2bn)"
     assert dc.interval({"mean": 1.2e9, "p10": 8e8, "p90": 1.6e9}) == "£1.2bn (£0.8bn to £1.6bn)"
+    assert dc.interval({"mean": 962.2e6, "p10": 763.2e6, "p90": 1157e6}) == "£962.2m (£763.2m to £1,157.0m)"
     npv = {"mean": -52.5e6, "p10": -60e6, "p90": -12.7e6}
     (row,) = dc.investment_table(
         {

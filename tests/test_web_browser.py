@@ -121,7 +121,15 @@ def _status(drv) -> int:
     return drv.execute_script("return performance.getEntriesByType('navigation')[0].responseStatus")
 
 
-def _screenshot(drv, name: str) -> None:
+PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True}
+
+
+def _phone(drv) -> None:
+    """Lay pages out as on a phone 390 pixels wide (Chrome's device emulation)."""
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", PHONE)
+
+
+def _screenshot(drv, name: str, phone: bool = False) -> None:
     """The whole page from its top, not just the window (Chrome's DevTools protocol), laid out
     as on a screen as tall as the page: a part that stays in view as the page scrolls (the
     editor's preview) then sits where it would, rather than where the window last left it."""
@@ -133,7 +141,7 @@ def _screenshot(drv, name: str) -> None:
     height = min(int(size["height"]), 8000)
     drv.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone},
     )
     try:
         size = drv.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
@@ -142,7 +150,10 @@ def _screenshot(drv, name: str) -> None:
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip}
         )
     finally:
-        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        if phone:
+            _phone(drv)
+        else:
+            drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     (ARTEFACTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
@@ -496,3 +507,61 @@ def test_the_same_figures_on_every_page_in_the_browser(site, browser):
         assert cells[3] == f"£{count(truth['finance']['system']['gap'][year]['mean'] / people)}"
     finally:
         sign_out(browser)
+
+
+def _fits_the_screen(drv, where: str) -> None:
+    """Nothing makes the page wider than the phone: wide tables scroll in their own box."""
+    wide = drv.execute_script("return document.documentElement.scrollWidth")
+    assert wide <= 390 + 1, f"{where}: the page is {wide} px wide on a 390 px phone"
+
+
+def test_on_a_phone_pages_fit_charts_stack_and_the_editor_keeps_its_numbers_in_view(site, browser):
+    """Issue 21, item 4 (390 x 844, as a phone): every page fits the screen (tables scroll in
+    their own box), the eight-panel demand chart stacks two a row and grows taller, and in the
+    editor the bar of key numbers stays in view by the sliders and follows them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    base, made, _ = site
+    drv = browser
+    gm = made.plans["greater_manchester.yaml"]
+    _phone(drv)
+    try:
+        for path, name in (("/", "england"), (f"/footprints/{GM_CODE}", "footprint"), ("/public", "public")):
+            drv.get(base + path)
+            WebDriverWait(drv, 30).until(
+                lambda d: d.execute_script("return document.readyState") == "complete"
+            )
+            _fits_the_screen(drv, path)
+            _check_axe(drv, f"{path} on a phone")
+            _screenshot(drv, f"phone-anonymous-{name}", phone=True)
+        sign_in(drv, base, made.logins["gm_lead"])
+        try:
+            drv.get(f"{base}/plans/{gm}/versions/1/results")
+            WebDriverWait(drv, 30).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, "#chart-services .main-svg")
+            )
+            _fits_the_screen(drv, "results")
+            services = drv.find_element(By.ID, "chart-services")
+            assert services.value_of_css_property("min-height") == "1100px"  # stacked: four rows of two
+            _check_axe(drv, "results on a phone")
+            _screenshot(drv, "phone-gm_lead-results", phone=True)
+
+            drv.get(f"{base}/plans/{gm}/versions/1/edit")
+            WebDriverWait(drv, 30).until(lambda d: d.find_elements(By.ID, "keybar"))
+            _fits_the_screen(drv, "editor")
+            slider = drv.find_element(By.ID, "coverage-hospital_at_home")
+            drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", slider)
+            bar = drv.find_element(By.ID, "keybar")
+            top = drv.execute_script("return arguments[0].getBoundingClientRect().top", bar)
+            assert bar.is_displayed() and 0 <= top < 844, "the key numbers are in view by the slider"
+            before = bar.text
+            slider.send_keys(Keys.END)
+            WebDriverWait(drv, 10).until(lambda d: d.find_element(By.ID, "keybar").text != before)
+            _check_axe(drv, "editor on a phone")
+            _screenshot(drv, "phone-gm_lead-editor-changed", phone=True)
+        finally:
+            sign_out(drv)
+    finally:
+        drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

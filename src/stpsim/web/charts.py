@@ -92,7 +92,7 @@ def count(x: float) -> str:
 def interval(s: Mapping[str, float], fmt=money) -> str:
     """Average (80% interval); money in one unit throughout: "£452.3m (£310.0m to £600.1m)"."""
     if fmt is money:
-        unit = money_unit(s["mean"], s["p10"], s["p90"])
+        unit = money_unit(s["mean"])  # the average's unit: £962.2m (£763.2m to £1,157.0m)
         return f"{money(s['mean'], unit)} ({money(s['p10'], unit)} to {money(s['p90'], unit)})"
     return f"{fmt(s['mean'])} ({fmt(s['p10'])} to {fmt(s['p90'])})"
 
@@ -278,31 +278,26 @@ def beds_chart(doc: dict) -> Chart:
     )
 
 
-def services_chart(doc: dict) -> Chart:
-    """Eight services' fans in a grid of two rows of four (the report's ``fans``)."""
-    years = doc["years"]
-    cols, gap_x, gap_y = 4, 0.07, 0.2
-    width, height = (1 - gap_x * (cols - 1)) / cols, (1 - gap_y) / 2
-    data, layout_axes, titles, rows = [], {}, [], []
-    for i, (key, title) in enumerate(FAN_SETTINGS):
+def _panel_grid(titles: list[str], cols: int, gap_x: float, gap_y: float) -> tuple[dict, list[dict]]:
+    """Axes domains and title annotations for panels in ``cols`` columns, filled row by row."""
+    n_rows = -(-len(titles) // cols)
+    width = (1 - gap_x * (cols - 1)) / cols
+    height = (1 - gap_y * (n_rows - 1)) / n_rows
+    axes, notes = {}, []
+    for i, title in enumerate(titles):
         r, c = divmod(i, cols)
         n = "" if i == 0 else str(i + 1)
         x0 = c * (width + gap_x)
-        y0 = 1 - height if r == 0 else 0.0
-        layout_axes[f"xaxis{n}"] = {
+        y0 = 1 - height - r * (height + gap_y)
+        axes[f"xaxis{n}"] = {
             **AXIS,
             "domain": [x0, x0 + width],
             "anchor": f"y{n}",
             "tickangle": -45,
             "tickfont": {"size": 10},
         }
-        layout_axes[f"yaxis{n}"] = {
-            **AXIS,
-            "domain": [y0, y0 + height],
-            "anchor": f"x{n}",
-            "tickformat": ".3s",
-        }
-        titles.append(
+        axes[f"yaxis{n}"] = {**AXIS, "domain": [y0, y0 + height], "anchor": f"x{n}", "tickformat": ".3s"}
+        notes.append(
             {
                 "text": title,
                 "x": x0 + width / 2,
@@ -315,20 +310,41 @@ def services_chart(doc: dict) -> Chart:
                 "font": {"size": 13},
             }
         )
+    return axes, notes
+
+
+def services_chart(doc: dict) -> Chart:
+    """Eight services' fans in a grid of two rows of four (the report's ``fans``); on a phone,
+    four rows of two (``layout.meta.narrow``, which dashboard.js applies to a narrow chart)."""
+    years = doc["years"]
+    titles = [title for _, title in FAN_SETTINGS]
+    wide_axes, wide_titles = _panel_grid(titles, 4, 0.07, 0.2)
+    narrow_axes, narrow_titles = _panel_grid(titles, 2, 0.16, 0.09)
+    data, rows = [], []
+    for i, (key, title) in enumerate(FAN_SETTINGS):
+        n = "" if i == 0 else str(i + 1)
         dn, plan = _scenarios(doc, "activity", key)
         data += _fan(years, dn, DO_NOTHING, "dash", "Do nothing", axes=(f"x{n}", f"y{n}"), legend=i == 0)
         data += _fan(years, plan, PLAN, "solid", "Plan", axes=(f"x{n}", f"y{n}"), legend=i == 0)
         last = years[-1]
         rows.append((title, interval(plan[last], count), interval(dn[last], count)))
+    narrow = {
+        "height": 1100,
+        "annotations": narrow_titles,
+        "legend": {"orientation": "h", "y": -0.06},
+        "margin": {"l": 48, "r": 12, "t": 90, "b": 60},
+        **narrow_axes,
+    }
     fig = {
         "data": data,
         "layout": _layout(
             "Demand by service: doing nothing (dashed) against the plan (solid), with 80% intervals",
             620,
-            annotations=titles,
+            annotations=wide_titles,
             legend={"orientation": "h", "y": -0.16},
             margin={"l": 60, "r": 20, "t": 70, "b": 70},
-            **layout_axes,
+            meta={"narrow": {"layout": narrow}},
+            **wide_axes,
         ),
     }
     return Chart(
@@ -401,6 +417,17 @@ def bridge_chart(doc: dict, key: str = "bridge", label: str = "") -> Chart:
                 "title": {"text": f"Shortfall in {last}, £ million"},
                 "zeroline": True,
                 "range": [lo - pad, hi + pad],
+            },
+            # On a phone: upright labels in smaller type, and room for them.
+            meta={
+                "narrow": {
+                    "layout": {
+                        "height": 640,
+                        "margin": {"l": 56, "r": 8, "t": 90, "b": 40},
+                        "xaxis": {**AXIS, "tickangle": -90, "tickfont": {"size": 10}},
+                    },
+                    "trace": {"textfont": {"size": 8}},
+                }
             },
         ),
     }
@@ -479,6 +506,14 @@ def orgs_chart(doc: dict) -> Chart:
                 "zerolinecolor": "#4c6272",
             },
             yaxis={**AXIS, "ticks": ""},
+            meta={
+                "narrow": {
+                    "layout": {
+                        "margin": {"l": 4, "r": 8, "t": 90, "b": 56},
+                        "yaxis": {**AXIS, "ticks": "", "tickfont": {"size": 10}},
+                    }
+                }
+            },
         ),
     }
     rows = tuple((o["name"], interval(o["surplus"][last])) for o in _orgs(doc))
@@ -597,6 +632,32 @@ def incentives_chart(doc: dict) -> Chart | None:
                 "ticks": "",
             },
             margin={"l": 60, "r": 24, "t": 56, "b": 120},
+            # On a phone: upright column names, smaller type and cells, more height.
+            meta={
+                "narrow": {
+                    "layout": {
+                        "height": height + 200,
+                        "margin": {"l": 4, "r": 4, "t": 90, "b": 150},
+                        "xaxis": {
+                            **AXIS,
+                            "tickangle": -90,
+                            "tickfont": {"size": 10},
+                            "showgrid": False,
+                            "showline": False,
+                            "ticks": "",
+                        },
+                        "yaxis": {
+                            **AXIS,
+                            "autorange": "reversed",
+                            "tickfont": {"size": 10},
+                            "showgrid": False,
+                            "showline": False,
+                            "ticks": "",
+                        },
+                    },
+                    "trace": {"textfont": {"color": colours, "size": 8}},
+                }
+            },
         ),
     }
     rows = tuple(
@@ -663,6 +724,7 @@ def drivers_chart(doc: dict, centre: float, top: int = 10) -> Chart | None:
             ],
             xaxis={**AXIS, "title": {"text": f"Shortfall in {last}, £ million (dashed line: all central)"}},
             yaxis={**AXIS, "ticks": ""},
+            meta={"narrow": {"layout": {"yaxis": {**AXIS, "ticks": "", "tickfont": {"size": 9}}}}},
         ),
     }
     table_rows = tuple((r["title"], money(r["low"]), money(r["high"])) for r in drivers[:top])
@@ -906,7 +968,7 @@ def public_gap_chart(doc: dict, key: str) -> Chart:
             showlegend=False,
             xaxis={
                 **AXIS,
-                "title": {"text": f"£{unit} short (the black line is the likely range)"},
+                "title": {"text": f"£{unit} short"},
                 "tickprefix": "£",
                 "ticksuffix": unit,
                 "zeroline": True,

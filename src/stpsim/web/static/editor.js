@@ -98,13 +98,25 @@
     });
   }
 
+  // The phone's bar of key numbers: the rows it shows (data-row), with the plan's figure.
+  function fillKeybar(data) {
+    document.querySelectorAll("#keybar [data-row]").forEach(function (item) {
+      var row = data.rows[Number(item.getAttribute("data-row"))];
+      if (!row) { return; }
+      item.querySelector(".keybar__label").textContent = row[0] + ":";
+      item.querySelector("b").textContent = row[1];
+    });
+  }
+
   function redraw(answer) {
     fillTable(document.getElementById("preview-numbers"), answer.numbers);
+    fillKeybar(answer.numbers);
     Object.keys(answer.charts).forEach(function (key) {
       var chart = answer.charts[key];
       var div = document.getElementById("chart-" + key);
       if (!div) { return; }
-      Plotly.react(div, chart.figure.data, chart.figure.layout, charts.config).then(charts.hideTester);
+      var fitted = charts.fit(div, chart.figure);
+      Plotly.react(div, fitted.data, fitted.layout, charts.config).then(charts.hideTester);
       var caption = document.getElementById("chart-" + key + "-caption");
       if (caption) { caption.textContent = chart.caption; }
       fillTable(document.getElementById("chart-" + key + "-table"), chart.table);
