@@ -695,7 +695,10 @@ def test_bad_input_shows_the_services_lines_next_to_the_field_and_saves_nothing(
     )
     assert "<title>Error: Edit" in r.text
     # What was typed comes back, so it can be put right.
-    assert 'name="efficiency.low" type="text"' in r.text and 'value="20"' in r.text
+    assert (
+        'name="efficiency.low" value="20"' in r.text
+        and 'id="efficiency-low-value" for="efficiency-low">20%' in r.text
+    )
     assert 'value="barter"' not in r.text  # a select shows its own options only
 
 
@@ -1047,3 +1050,29 @@ def test_saving_a_form_that_changes_nothing_saves_no_version(busy):
         "Nothing changed, so no new version was saved. Version 1 stands."
         in lead.get(r.headers["location"]).text
     )
+
+
+def test_the_editor_says_what_changed_from_the_saved_version_and_puts_efficiency_first(world):
+    """Issue 21, item 9: the preview lists each choice changed against the saved version, in
+    words; provider efficiency, the largest lever, is a pair of sliders before the care models."""
+    c = signed_in(world, "gm_lead")
+    page = c.get(f"/plans/{gm_id(world)}/versions/1/edit")
+    fields = form_of(page)
+    assert page.text.index('id="efficiency-low"') < page.text.index('id="care-models"')
+    assert re.search(
+        r'<input class="range__input" type="range" min="-5" max="10" step="0.1" id="efficiency-low"',
+        page.text,
+    )
+    assert '<caption class="table__caption">Nothing changed yet</caption>' in page.text
+    same = preview_call(c, gm_id(world), fields).json()
+    assert same["changes"] == {"caption": "Nothing changed yet", "head": ["What", "Saved", "Now"], "rows": []}
+    moved = preview_call(
+        c, gm_id(world), fields | {"coverage.hospital_at_home": "100", "efficiency.low": "2"}
+    ).json()
+    assert moved["changes"]["caption"] == "Changed from version 1: 2 choices"
+    rows = {r[0]: r[1:] for r in moved["changes"]["rows"]}
+    assert rows["Care model: Hospital at home"] == [
+        "30% coverage: 50% of it by 2018/19, all by 2019/20",
+        "100% coverage: 50% of it by 2018/19, all by 2019/20",
+    ]
+    assert rows["Provider efficiency (cost improvement a year)"] == ["not set (the default)", "2% to 3%"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..axes import BASE_YEAR, parse_year, year_label
 from ..service import catalogue
@@ -95,13 +95,25 @@ class Preview:
     plan_draws: int
     numbers: Table
     charts: tuple[Chart, ...]
+    changes: Table | None = None  # what the edit changes against the saved version, in words
 
     def to_dict(self) -> dict:
         return {
             "draws": self.draws,
             "numbers": self.numbers.to_dict(),
             "charts": {c.key: c.to_dict() for c in self.charts},
+            "changes": (self.changes or _changes_table((), 0)).to_dict(),
         }
+
+
+def _changes_table(rows: tuple, version: int) -> Table:
+    return Table(
+        f"Changed from version {version}: {len(rows)} choice{'' if len(rows) == 1 else 's'}"
+        if rows
+        else "Nothing changed yet",
+        ("What", "Saved", "Now"),
+        tuple(rows),
+    )
 
 
 @dataclass(frozen=True)
@@ -263,7 +275,7 @@ def editor(
         efficiency_low=shown.get("efficiency.low", ""),
         efficiency_high=shown.get("efficiency.high", ""),
         efficiency_default=_default_efficiency(),
-        preview=_preview_of(plan),
+        preview=replace(_preview_of(plan), changes=_changes_table((), number)),
         errors=errors,
     )
 
@@ -509,7 +521,9 @@ def preview(service, actor, plan_id: int, number: int, fields: Mapping[str, str]
     """The version with the editor's ``fields`` applied, previewed (at most 1,000 draws, no
     incentive matrix): for those who may edit its footprint's plans. Raises EditError."""
     version = _editable(service, actor, plan_id, number)
-    return _preview_of(_edited(version["document"], fields)[1])
+    doc, plan = _edited(version["document"], fields)
+    rows = plan_changes(version["document"], doc, version["footprint"])
+    return replace(_preview_of(plan), changes=_changes_table(rows, number))
 
 
 def save(service, actor, plan_id: int, number: int, fields: Mapping[str, str]) -> dict:
@@ -753,7 +767,9 @@ def _flat(doc: dict, prefix: str = "") -> dict[str, object]:
     out: dict[str, object] = {}
     for k, v in doc.items():
         path = f"{prefix}{k}"
-        if isinstance(v, dict) and v and set(v) != {"low", "high"}:
+        if v == {}:  # an empty section says nothing: the same as none
+            continue
+        if isinstance(v, dict) and set(v) != {"low", "high"}:
             out |= _flat(v, path + ".")
         else:
             out[path] = v
@@ -793,7 +809,10 @@ def _care_model_words(entry: dict | None) -> str:
     text = f"{entry.get('coverage', 0):.0%} coverage"
     ramp = entry.get("ramp")
     if ramp:  # each year's share of the coverage reached
-        steps = [f"{'all' if x >= 1 else f'{x:.0%} of it'} by {y}" for y, x in ramp.items()]
+        steps = [
+            f"{'all' if x >= 1 else f'{x:.0%} of it'} by {year_label(parse_year(str(y)))}"
+            for y, x in ramp.items()
+        ]
         text += ": " + ", ".join(steps)
     return text
 

@@ -40,7 +40,7 @@
     return out;
   }
 
-  function fillTable(table, data) {
+  function fillTable(table, data, words) {
     if (!table || !data) { return; }
     var caption = table.querySelector("caption");
     if (caption) { caption.textContent = data.caption; }
@@ -50,7 +50,7 @@
       var tr = document.createElement("tr");
       row.forEach(function (cell, i) {
         var td = document.createElement(i === 0 ? "th" : "td");
-        if (i === 0) { td.setAttribute("scope", "row"); } else { td.className = "numeric"; }
+        if (i === 0) { td.setAttribute("scope", "row"); } else if (!words) { td.className = "numeric"; }
         td.textContent = cell;
         tr.appendChild(td);
       });
@@ -110,6 +110,7 @@
 
   function redraw(answer) {
     fillTable(document.getElementById("preview-numbers"), answer.numbers);
+    fillTable(document.getElementById("changes-table"), answer.changes, true);
     fillKeybar(answer.numbers);
     Object.keys(answer.charts).forEach(function (key) {
       var chart = answer.charts[key];
