@@ -1076,3 +1076,34 @@ def test_the_editor_says_what_changed_from_the_saved_version_and_puts_efficiency
         "100% coverage: 50% of it by 2018/19, all by 2019/20",
     ]
     assert rows["Provider efficiency (cost improvement a year)"] == ["not set (the default)", "2% to 3%"]
+
+
+def test_each_care_model_in_the_editor_shows_its_evidence_and_its_saving_alone(world):
+    """Issue 21, item 9: beside each care model, its evidence grade in words and what it saves on
+    its own in the saved version's run (the incentive matrix's gains summed over organisations)."""
+    from stpsim.analysis.service_change import evidence_grade
+    from stpsim.service.catalogue import library
+
+    c = signed_in(world, "gm_lead")
+    gm = gm_id(world)
+    page = html.unescape(c.get(f"/plans/{gm}/versions/1/edit").text)
+    nia = world.svc.check_password("nia", world.made.logins["nia"].password)
+    record = world.svc.run_record(nia, gm, 1)
+    savings = record.care_model_savings()
+    doc = record.document
+    by_model: dict[str, float] = {}
+    for row in doc["incentives"]:
+        by_model[row["intervention"]] = by_model.get(row["intervention"], 0.0) + row["gain"]["mean"]
+    assert set(savings) == set(by_model)
+    for name, mean in by_model.items():  # the document's gains are rounded to the penny
+        assert savings[name]["mean"] == pytest.approx(mean, abs=0.01 * len(doc["finance"]["orgs"]))
+    last = doc["years"][-1]
+    for name, spec in library().items():
+        facts = re.search(rf'id="{name}-facts">(.*?)</p>', page, re.S).group(1)
+        words = dashboard.EVIDENCE_WORDS.get(evidence_grade(spec)[0], "no grade given")
+        assert f'<span class="tag tag--evidence">{words}</span>' in facts
+        if name in savings and savings[name]["mean"] >= 0:
+            assert f"On its own it saves {dashboard.interval(savings[name])} a year by {last}" in facts
+        elif name not in savings:
+            assert "Not in the saved version" in facts
+    assert "no evidence of effect" in page  # the specialist GP urgent care contract's grade

@@ -98,6 +98,18 @@ class RunRecord:
     def draws(self) -> int:
         return self.results.draws
 
+    def care_model_savings(self) -> dict[str, dict[str, float]]:
+        """Each adopted care model's saving to the whole system in the plan's last year when
+        adopted alone (the incentive matrix's gains of every organisation, summed draw by draw),
+        as mean, p10, p50 and p90 in pounds. Empty when the run has no incentive matrix."""
+        from .results import STATS, _stats
+
+        fin = self.results.finance
+        totals: dict[str, np.ndarray] = {}
+        for (name, _code, _org), gain in (fin.incentives if fin is not None else {}).items():
+            totals[name] = totals.get(name, 0.0) + gain
+        return {k: dict(zip(STATS, _stats(v), strict=True)) for k, v in totals.items()}
+
     def summary(self) -> pd.DataFrame:
         """One row per scenario x measure x year: mean, p10, p50, p90 over draws."""
         return self.results.summary()

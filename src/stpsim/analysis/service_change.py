@@ -415,9 +415,7 @@ def four_tests(plan, attestations: list[dict] | tuple = ()) -> dict:
         }
     grades = []
     for ad in adopted_interventions(plan):
-        ev = ad.spec.evidence
-        per = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
-        best = _best(per.values()) if per else (ev.strength if ev else "none")
+        best, per = evidence_grade(ad.spec)
         grades.append({"care_model": ad.spec.name, "title": ad.spec.title, "grade": best, "by_setting": per})
     weak = [g["care_model"] for g in grades if g["grade"] not in ("strong", "moderate")]
     out["clinical_evidence"] = {
@@ -427,6 +425,14 @@ def four_tests(plan, attestations: list[dict] | tuple = ()) -> dict:
         **({"weak": weak} if weak else {}),
     }
     return out
+
+
+def evidence_grade(spec) -> tuple[str, dict[str, str]]:
+    """A care model's evidence grade (its best setting's: strong, moderate, weak, null, or none)
+    and each setting's, from the library entry's derivation."""
+    ev = spec.evidence
+    per = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
+    return (_best(per.values()) if per else (ev.strength if ev else "none")), per
 
 
 _ORDER = {"strong": 3, "moderate": 2, "weak": 1, "null": 0}

@@ -50,6 +50,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "STOOD_DOWN": ("store.models", "STOOD_DOWN"),
     "FOUR_TESTS": ("service_change", "FOUR_TESTS"),
     "consultation": ("analysis.service_change", "consultation"),
+    "evidence_grade": ("analysis.service_change", "evidence_grade"),
     # the money's words and charts shared with the reports
     "BRIDGE_LINES": ("finance", "BRIDGE_LINES"),
     "BRIDGE_SHORT": ("finance", "BRIDGE_SHORT"),

@@ -87,6 +87,8 @@ class ModelControl:
     full: str  # the first year of full roll-out (a year label), or "" for "as in the plan"
     plan_full: str | None  # the plan's own first full year; None when its ramp never reaches full
     in_plan: bool
+    evidence: str = ""  # its evidence grade, in words
+    saving: str = ""  # its saving alone in the saved version's run, or why there is none
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,13 @@ def _document_plan(document: dict):
     return validate(document, source="stored plan")
 
 
-def _controls(document: dict, fields: Mapping[str, str] | None) -> tuple[list[ModelControl], list[str]]:
-    from ..service.catalogue import library
+def _controls(
+    document: dict, fields: Mapping[str, str] | None, savings: Mapping[str, dict] | None = None
+) -> tuple[list[ModelControl], list[str]]:
+    from ..service.catalogue import evidence_grade, library
+
+    savings = savings or {}
+    last = year_label(_document_plan(document).last_year)
 
     plan = _document_plan(document)
     adopted = {a.name: a for a in plan.interventions}
@@ -223,10 +230,22 @@ def _controls(document: dict, fields: Mapping[str, str] | None) -> tuple[list[Mo
                 full=full,
                 plan_full=plan_full_label,
                 in_plan=a is not None,
+                evidence=EVIDENCE_WORDS.get(evidence_grade(spec)[0], "no grade given"),
+                saving=_saving_words(savings.get(name), last),
             )
         )
     custom = [c.title for c in plan.custom_interventions if c.name in adopted]
     return out, custom
+
+
+def _saving_words(s: Mapping[str, float] | None, last: str) -> str:
+    """A care model's saving alone, as its line in the editor says it."""
+    if s is None:
+        return "Not in the saved version: switch it on to see what it does in the charts."
+    if s["mean"] >= 0:
+        return f"On its own it saves {interval(s)} a year by {last} (the saved version's run)."
+    flipped = {"mean": -s["mean"], "p10": -s["p90"], "p90": -s["p10"]}
+    return f"On its own it costs {interval(flipped)} a year more by {last} (the saved version's run)."
 
 
 def initial_fields(document: dict) -> dict[str, str]:
@@ -262,7 +281,8 @@ def editor(
     version = _editable(service, actor, plan_id, number)
     document = version["document"]
     plan = _document_plan(document)
-    models, custom = _controls(document, fields)
+    savings = service.run_record(actor, plan_id, number).care_model_savings()
+    models, custom = _controls(document, fields, savings)
     shown = initial_fields(document) if fields is None else fields
     return Editor(
         version=version,
