@@ -36,7 +36,9 @@ def stored(name: str) -> dict:
     return validate(example(name)).model_dump(mode="json", exclude_defaults=False)
 
 
-@pytest.mark.parametrize("name", ["greater_manchester", "cornwall", "north_west_london"])
+@pytest.mark.parametrize(
+    "name", ["greater_manchester", "cornwall", "north_west_london", "greater_manchester_beds"]
+)
 def test_an_untouched_form_gives_back_the_document(name):
     doc = stored(name)
     assert edited_document(doc, initial_fields(doc)) == doc
@@ -152,3 +154,33 @@ def test_figures_come_from_the_documents_with_a_table_each():
     assert incentives_chart(doc) is None  # a preview has no incentive matrix
     assert key_numbers(doc).rows[2][0] == "Shortfall (spending above income)"
     json.dumps([adm.figure, bridge.figure, orgs.figure], allow_nan=False)  # plain JSON for plotly.js
+
+
+def test_the_form_edits_adds_and_drops_bed_changes_keeping_what_else_the_plan_said():
+    """Issue 21, item 9: bed changes by trust and year are editable; a row's other terms (the
+    length-of-stay reduction, the councils) stay; a blank row adds one; a change of 0 drops it."""
+    doc = stored("greater_manchester_beds")
+    fields = initial_fields(doc)
+    assert (fields["beds.0.trust"], fields["beds.0.year"], fields["beds.0.change"]) == (
+        "RW6",
+        "2019/20",
+        "-120",
+    )
+    assert (fields["beds.2.trust"], fields["beds.2.change"]) == ("RMC", "")  # the blank row: the first trust
+    out = edited_document(
+        doc,
+        fields
+        | {"beds.0.change": "\u2212100", "beds.1.change": "0"}
+        | {"beds.2.trust": "RM3", "beds.2.year": "2018/19", "beds.2.change": "-10"},
+    )
+    beds = out["service_changes"]["beds"]
+    assert [(b["trust"], b["year"], b["change"]) for b in beds] == [
+        ("RW6", "2019/20", -100),
+        ("RM3", "2018/19", -10),
+    ]
+    assert beds[0]["length_of_stay_reduction_days"] == 0.3
+    assert beds[0]["local_authorities"] == ["Oldham", "Rochdale", "Bury", "Manchester"]
+    with pytest.raises(EditError) as e:
+        _edited(doc, fields | {"beds.1.change": "lots"})
+    (err,) = e.value.errors
+    assert (err.field, err.message) == ("beds.1.change", "Beds, row 2: 'lots' is not a whole number of beds")

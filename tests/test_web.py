@@ -477,7 +477,7 @@ def form_of(page) -> dict[str, str]:
     for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', text, re.S):
         chosen = re.search(r'<option value="([^"]*)" selected>', options)
         out[name] = chosen.group(1) if chosen else re.search(r'<option value="([^"]*)"', options).group(1)
-    for name, value in re.findall(r'name="(efficiency\.\w+)" type="text"[^>]*value="([^"]*)"', text, re.S):
+    for name, value in re.findall(r'name="(beds\.\d+\.change)" value="([^"]*)"', text, re.S):
         out[name] = value
     return out
 
@@ -1107,3 +1107,43 @@ def test_each_care_model_in_the_editor_shows_its_evidence_and_its_saving_alone(w
         elif name not in savings:
             assert "Not in the saved version" in facts
     assert "no evidence of effect" in page  # the specialist GP urgent care contract's grade
+
+
+def test_bed_changes_are_edited_in_the_editor_and_the_preview_says_so(tmp_path):
+    import yaml
+
+    from stpsim.service.catalogue import EXAMPLES_DIR
+
+    svc = Service(sqlite_url(tmp_path))
+    made = demo.populate(svc)
+    lead = svc.check_password("gm_lead", made.logins["gm_lead"].password)
+    beds = yaml.safe_load((EXAMPLES_DIR / "greater_manchester_beds.yaml").read_text())
+    pid = svc.create_plan(lead, beds)["id"]
+    c = signed_in(SimpleNamespace(svc=svc, made=made), "gm_lead")
+    page = c.get(f"/plans/{pid}/versions/1/edit")
+    assert page.status_code == 200
+    assert '<option value="RW6" selected>Pennine Acute Hospitals NHS Trust</option>' in page.text
+    assert 'name="beds.0.change" value="-120"' in page.text and 'name="beds.2.change" value=""' in page.text
+    fields = form_of(page)
+    moved = preview_call(c, pid, fields | {"beds.0.change": "-100"}).json()
+    rows = {r[0]: r[1:] for r in moved["changes"]["rows"]}
+    assert rows == {
+        "Beds at Pennine Acute Hospitals NHS Trust from 2019/20": [
+            "closes 120 beds, counting on 0.3 days shorter stays",
+            "closes 100 beds, counting on 0.3 days shorter stays",
+        ]
+    }
+    bad = c.post(f"/plans/{pid}/versions/1/edit", data=fields | {"beds.1.change": "lots"})
+    assert bad.status_code == 422
+    assert "Beds, row 2: &#39;lots&#39; is not a whole number of beds" in bad.text
+    assert 'id="beds-1-change-error"' in bad.text
+    saved = c.post(
+        f"/plans/{pid}/versions/1/edit", data=fields | {"beds.2.trust": "RM3", "beds.2.change": "-10"}
+    )
+    assert saved.status_code == 303 and saved.headers["location"] == f"/plans/{pid}/versions/2"
+    doc = svc.get_version(lead, pid, 2)["document"]
+    assert [(b["trust"], b["change"]) for b in doc["service_changes"]["beds"]] == [
+        ("RW6", -120),
+        ("RMC", -40),
+        ("RM3", -10),
+    ]

@@ -92,6 +92,15 @@ class ModelControl:
 
 
 @dataclass(frozen=True)
+class BedRow:
+    """One bed change as the editor's form shows it (all text, as typed)."""
+
+    trust: str  # ODS code
+    year: str  # year label
+    change: str  # beds opened (+) or closed (-); "" in the blank row
+
+
+@dataclass(frozen=True)
 class Preview:
     draws: int
     plan_draws: int
@@ -132,6 +141,8 @@ class Editor:
     efficiency_default: tuple[float, float]
     preview: Preview
     errors: tuple[FieldError, ...] = ()
+    beds: tuple[BedRow, ...] = ()  # the plan's bed changes, then one blank row to add one
+    trusts: tuple[tuple[str, str], ...] = ()  # the footprint's acute trusts: (ODS code, name)
 
     def errors_for(self, name: str) -> list[str]:
         return [e.message for e in self.errors if e.field == name]
@@ -264,7 +275,78 @@ def initial_fields(document: dict) -> dict[str, str]:
     iv = plan.finance.provider_efficiency
     low, high = (iv.low, iv.high) if iv is not None else _default_efficiency()
     out["efficiency.low"], out["efficiency.high"] = _number_text(low), _number_text(high)
+    for i, row in enumerate(_bed_rows(document, None)):
+        out |= {f"beds.{i}.trust": row.trust, f"beds.{i}.year": row.year, f"beds.{i}.change": row.change}
     return out
+
+
+def _bed_rows(document: dict, fields: Mapping[str, str] | None) -> tuple[BedRow, ...]:
+    """The plan's bed changes as rows of the form (or as sent back in ``fields``), then one blank
+    row to add a change."""
+    plan = _document_plan(document)
+    saved = (document.get("service_changes") or {}).get("beds") or []
+    n = len(saved) + 1
+    if fields is not None:
+        n = max(n, 1 + max((int(k.split(".")[1]) for k in fields if _bed_field(k)), default=-1))
+    first_trust = plan.places[0].acute_trusts[0].code if plan.places[0].acute_trusts else ""
+    rows = []
+    for i in range(n):
+        old = saved[i] if i < len(saved) else {}
+        default = (
+            str(old.get("trust", first_trust)),
+            year_label(parse_year(str(old["year"]))) if "year" in old else year_label(plan.last_year),
+            str(old.get("change", "")),
+        )
+        if fields is None:
+            rows.append(BedRow(*default))
+        else:
+            got = [
+                fields.get(f"beds.{i}.{k}", d)
+                for k, d in zip(("trust", "year", "change"), default, strict=True)
+            ]
+            rows.append(BedRow(*got))
+    return tuple(rows)
+
+
+def _bed_field(name: str) -> bool:
+    parts = name.split(".")
+    return (
+        len(parts) == 3
+        and parts[0] == "beds"
+        and parts[1].isdigit()
+        and parts[2] in ("trust", "year", "change")
+    )
+
+
+def _apply_beds(doc: dict, fields: Mapping[str, str], problems: list[str]) -> None:
+    """The form's bed rows into ``doc["service_changes"]["beds"]``: a row with a change is kept
+    (what else the plan said of it stays), a row left blank or at 0 is dropped. Without any bed
+    field (a form from before beds were editable) the plan's changes stay as they are."""
+    if not any(_bed_field(k) for k in fields):
+        return
+    saved = (doc.get("service_changes") or {}).get("beds") or []
+    n = 1 + max(int(k.split(".")[1]) for k in fields if _bed_field(k))
+    beds = []
+    for i in range(n):
+        text = (fields.get(f"beds.{i}.change") or "").strip().replace("\u2212", "-")
+        if not text:
+            continue
+        try:
+            change = int(text)
+        except ValueError:
+            problems.append(f"service_changes.beds.{i}.change: {text[:20]!r} is not a whole number of beds")
+            continue
+        if change == 0:
+            continue
+        row = dict(saved[i]) if i < len(saved) else {}
+        row |= {
+            "trust": (fields.get(f"beds.{i}.trust") or "").strip(),
+            "year": fields.get(f"beds.{i}.year", ""),
+            "change": change,
+        }
+        beds.append(row)
+    if beds or saved:
+        doc.setdefault("service_changes", {})["beds"] = beds
 
 
 def editor(
@@ -297,6 +379,8 @@ def editor(
         efficiency_default=_default_efficiency(),
         preview=replace(_preview_of(plan), changes=_changes_table((), number)),
         errors=errors,
+        beds=_bed_rows(document, fields),
+        trusts=tuple((t.code, t.name) for t in plan.places[0].acute_trusts),
     )
 
 
@@ -393,6 +477,7 @@ def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
         shown = (iv.low, iv.high) if iv is not None else _default_efficiency()
         if low is not None and high is not None and (low, high) != shown:
             finance["provider_efficiency"] = {"low": low, "high": high}
+    _apply_beds(doc, fields, problems)
     return doc, problems
 
 
@@ -422,6 +507,9 @@ def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
             label = "Provider efficiency"
         elif path.startswith("finance.contracts"):
             name, label = "contracts", "Contracts"
+        elif parts[:2] == ["service_changes", "beds"] and len(parts) > 2 and parts[2].isdigit():
+            what = parts[3] if len(parts) > 3 and parts[3] in ("trust", "year") else "change"
+            name, label = f"beds.{parts[2]}.{what}", f"Beds, row {int(parts[2]) + 1}"
         out.append(FieldError(name, in_words(line, label)))
     return tuple(out)
 
