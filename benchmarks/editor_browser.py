@@ -4,7 +4,7 @@ Greater Manchester's plan at 1,000 draws, served by uvicorn from a demo store an
 headless Chromium. Each repeat moves a care model's coverage slider and waits for the redraw;
 the page's own performance timeline (editor.js) gives:
 
-- ``slider_ms``: from the slider's change to the last chart redrawn (including editor.js's 150 ms
+- ``slider_ms``: from the slider's change to the last chart redrawn (including editor.js's 60 ms
   wait for the slider to settle);
 - ``preview_ms``: from the request to the last chart redrawn (the server's preview, the network
   and plotly's redraw).

@@ -83,6 +83,20 @@ def _population(plan: Plan) -> np.ndarray:
     return proj.population[t0 : t0 + plan.last_year - plan.first_year + 1].sum(axis=-1)
 
 
+def _summaries(arrays: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """``summarise`` of each array over its first axis (the draws), in one numpy call for all
+    arrays of one shape: a run's document summarises hundreds of (draw, year) arrays."""
+    out: list[dict[str, np.ndarray] | None] = [None] * len(arrays)
+    by_shape: dict[tuple, list[int]] = {}
+    for i, a in enumerate(arrays):
+        by_shape.setdefault(a.shape, []).append(i)
+    for idx in by_shape.values():
+        s = summarise(np.stack([arrays[i] for i in idx], axis=1))  # (draw, n, ...) -> (n, ...)
+        for n, i in enumerate(idx):
+            out[i] = {k: v[n] for k, v in s.items()}
+    return out  # type: ignore[return-value]
+
+
 def _stats(x: np.ndarray) -> list[float]:
     s = summarise(x)
     return [float(s[k]) for k in STATS]
@@ -202,16 +216,9 @@ class Results:
         m = self._measures()
 
         def block(scen: str, prefix: str = "") -> dict:
-            out = {}
-            for name, arr in m[scen].items():
-                if name.startswith("capacity:") != bool(prefix):
-                    continue
-                s = summarise(arr)
-                out[name.removeprefix(prefix)] = {
-                    label: {k: round(float(s[k][t]), 2) for k in STATS}
-                    for t, label in enumerate(self.year_labels)
-                }
-            return out
+            names = [n for n in m[scen] if n.startswith("capacity:") == bool(prefix)]
+            summaries = _summaries([m[scen][n] for n in names])
+            return {n.removeprefix(prefix): self._years(s) for n, s in zip(names, summaries, strict=True)}
 
         return {
             "plan": self.plan.name,
@@ -239,10 +246,12 @@ class Results:
 
     def _by_year(self, x: np.ndarray) -> dict:
         """(draw, year) -> {YEAR: SUMMARY} in pounds."""
-        s = summarise(x)
-        return {
-            label: {k: round(float(s[k][t]), 2) for k in STATS} for t, label in enumerate(self.year_labels)
-        }
+        return self._years(summarise(x))
+
+    def _years(self, s: dict[str, np.ndarray]) -> dict:
+        """A summary by year -> {YEAR: SUMMARY}, rounded to the penny."""
+        cols = {k: s[k].tolist() for k in STATS}
+        return {label: {k: round(cols[k][t], 2) for k in STATS} for t, label in enumerate(self.year_labels)}
 
     def finance_dict(self) -> dict:
         """The finance and incentives parts of the JSON document."""
@@ -250,9 +259,14 @@ class Results:
         multi = len(self.codes) > 1
         orgs = []
         for books in fin.footprints:
-            for o, org in enumerate(books.orgs):
-                if org.kind == "external":
-                    continue
+            inside = [o for o, org in enumerate(books.orgs) if org.kind != "external"]
+            # Every organisation's books summarised at once: (draw, org, year) per measure.
+            income, costs, surplus = (
+                summarise(a[inside].transpose(1, 0, 2))
+                for a in (books.income, books.expenditure, books.surplus)
+            )
+            for n, o in enumerate(inside):
+                org = books.orgs[o]
                 orgs.append(
                     {
                         "id": f"{books.code}:{org.id}" if multi else org.id,
@@ -260,9 +274,9 @@ class Results:
                         "kind": org.kind,
                         "footprint": books.code,
                         "members": list(org.members),  # the CCGs, the councils (else none)
-                        "income": self._by_year(books.income[o]),
-                        "costs": self._by_year(books.expenditure[o]),
-                        "surplus": self._by_year(books.surplus[o]),
+                        "income": self._years({k: v[n] for k, v in income.items()}),
+                        "costs": self._years({k: v[n] for k, v in costs.items()}),
+                        "surplus": self._years({k: v[n] for k, v in surplus.items()}),
                     }
                 )
         incentives = [

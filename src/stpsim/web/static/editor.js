@@ -1,6 +1,6 @@
 /* The plan editor: as a control changes, ask the server for a preview of the edited plan
    (POST /web/preview, JSON, the session's CSRF token in a header) and redraw the charts, their
-   tables and the key numbers. Requests wait for 150 ms of quiet; an answer to an older request
+   tables and the key numbers. Requests wait for 60 ms of quiet; an answer to an older request
    is dropped. Everything shown is set as text (textContent), never as HTML. Without JavaScript
    the form still saves. */
 (function () {
@@ -10,7 +10,7 @@
   var charts = window.stpsimCharts;
   var status = document.getElementById("preview-status");
   var token = form.querySelector("input[name=csrf_token]").value;
-  var DELAY = 150;
+  var DELAY = 60;  // ms of quiet before asking: a drag sends one request, a click answers quickly
   var timer = null;
   var controller = null;
   var sequence = 0;
