@@ -69,6 +69,8 @@ def test_organisations_sum_to_the_system_control_total_which_is_minus_the_gap(gm
     assert "NHS England (allocations)" in set(outside.Organisation)
     names = set(t.Organisation)
     assert "Bolton NHS Foundation Trust" in names
+    fp = gm.plan.places[0]  # every organisation named: the CCGs and councils too
+    assert f"Greater Manchester commissioners (10 CCGs) – {', '.join(c.name for c in fp.ccgs)}" in names
     assert not names & _internal_names(gm) and not any(":" in n for n in names)
 
 

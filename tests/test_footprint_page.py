@@ -74,11 +74,11 @@ def test_every_organisation_is_named_with_each_ccg_and_council(site):
     rows = table_rows(page, "organisations-table")
     fp = find_footprint(GM)
     commissioners = next(r[0] for r in rows if r[0].startswith("Greater Manchester commissioners"))
-    assert commissioners == "Greater Manchester commissioners (10 CCGs): " + ", ".join(
+    assert commissioners == "Greater Manchester commissioners (10 CCGs) – " + ", ".join(
         c.name for c in fp.ccgs
     )
     councils = next(r[0] for r in rows if "adult social care" in r[0])
-    assert councils.endswith(": " + ", ".join(la.name for la in fp.local_authorities))
+    assert councils.endswith(" – " + ", ".join(la.name for la in fp.local_authorities))
     assert {t.name for t in fp.acute_trusts} <= {r[0] for r in rows}
     assert rows[-1][0] == "System control total"
 

@@ -100,6 +100,12 @@ def _footprint_names(results) -> dict[str, str]:
     return dict(zip(results.codes, results.names, strict=True))
 
 
+def named(org) -> str:
+    """An organisation's name with the bodies it stands for (the commissioners' CCGs, the
+    councils of adult social care): every organisation is named."""
+    return f"{org.name} – {', '.join(org.members)}" if org.members else org.name
+
+
 def organisation_table(results) -> pd.DataFrame:
     """Every footprint's organisations: income, expenditure and surplus by year, £m.
 
@@ -122,7 +128,7 @@ def organisation_table(results) -> pd.DataFrame:
             for measure, arr in zip(
                 MEASURES, (books.income[o], books.expenditure[o], books.surplus[o]), strict=True
             ):
-                rows.append([fp, org.name, human(org.kind), "Organisation", measure, *millions(arr)])
+                rows.append([fp, named(org), human(org.kind), "Organisation", measure, *millions(arr)])
         for o, org in outside:
             for measure, arr in zip(MEASURES[:2], (books.income[o], books.expenditure[o]), strict=True):
                 rows.append([fp, org.name, human(org.kind), OUTSIDE, measure, *millions(arr)])

@@ -794,7 +794,7 @@ def organisation_table(doc: dict) -> Table | None:
     last = last_year(doc)
     rows = [
         (
-            o["name"] + (f": {', '.join(o['members'])}" if o.get("members") else ""),  # each CCG and council
+            o["name"] + (f" – {', '.join(o['members'])}" if o.get("members") else ""),  # each CCG and council
             _m(o["income"][last]["mean"]),
             _m(o["costs"][last]["mean"]),
             _m(o["surplus"][last]["mean"]),
