@@ -91,3 +91,11 @@ def test_the_footprint_page_links_to_its_plans_and_public_page(site):
     anonymous = visitor(site).get(f"/footprints/{GM}").text
     assert f'href="/plans/{gm}/versions/1"' not in anonymous  # plans are for those who may read them
     assert f'id="area-{GM}"' in visitor(site).get("/public").text  # the link lands on its plan
+
+
+def test_the_page_names_places_and_shows_no_codes(site):
+    """Issue 21, item 5: names, not codes, in what a reader sees (codes stay in addresses)."""
+    page = visitor(site).get(f"/footprints/{GM}")
+    main = page.text.split("<main", 1)[1].split("</main>", 1)[0]
+    visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", main, flags=re.S)
+    assert not re.search(r"\bE(?:38|54|06|07|08|09|10)\d{6}\b", visible)
