@@ -1147,3 +1147,80 @@ def test_bed_changes_are_edited_in_the_editor_and_the_preview_says_so(tmp_path):
         ("RMC", -40),
         ("RM3", -10),
     ]
+
+
+def test_serve_with_two_worker_processes_answers_a_signed_in_user(tmp_path):
+    """`stpsim serve --demo --workers 2` as a user starts it: two server processes over one
+    store, and a signed-in user's pages answer on new connections (whichever process takes
+    them; that they share one session key is tested below)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = str(Path(sys.executable).with_name("stpsim"))
+    proc = subprocess.Popen(
+        [exe, "serve", "--demo", "--workers", "2", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        password = None
+        for line in proc.stdout:
+            m = re.match(r"\s+gm_lead\s+password (\S+)", line)
+            password = m[1] if m else password
+            if line.startswith("Open http"):
+                break
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
+        c = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"csrf_token": token, "user_name": "gm_lead", "password": password})
+        assert r.status_code == 303
+        # New connections land on either process; each must read the session.
+        answers = {httpx.get(base + "/plans", cookies=c.cookies).status_code for _ in range(12)}
+        assert answers == {200}
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def test_worker_processes_build_the_app_from_the_store_url_and_share_one_session_key(monkeypatch, tmp_path):
+    import os
+
+    import uvicorn
+
+    from stpsim import cli_server
+    from stpsim.api.app import app_from_environment
+
+    seen = {}
+    monkeypatch.delenv("STPSIM_SECRET_KEY", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    url = sqlite_url(tmp_path)
+    try:
+        cli_server._run(url, "127.0.0.1", 8123, 3)
+        assert (
+            seen["app"] == "stpsim.api.app:app_from_environment" and seen["factory"] and seen["workers"] == 3
+        )
+        assert os.environ["STPSIM_SERVE_URL"] == url
+        assert len(os.environ["STPSIM_SECRET_KEY"]) >= 48  # set once, before the processes start: shared
+        assert TestClient(app_from_environment()).get("/healthz").status_code == 200
+    finally:  # the server's settings must not reach the other tests
+        os.environ.pop("STPSIM_SERVE_URL", None)
+        os.environ.pop("STPSIM_SECRET_KEY", None)

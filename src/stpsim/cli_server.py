@@ -180,6 +180,16 @@ def serve(
             "random passwords (printed), the example plans, one of them published.",
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=32,
+            help="Server processes: more answer more users at once (each uses a core; they share "
+            "the store and one session key).",
+        ),
+    ] = 1,
     trusted_proxy: Annotated[
         list[str] | None,
         typer.Option(
@@ -191,34 +201,41 @@ def serve(
     ] = None,
 ) -> None:
     """Run the REST API (OpenAPI at /docs and /openapi.json) and the web pages over the shared store."""
+    if demo:
+        _serve_demo(host, port, database, workers)
+        return
+    url = _upgraded(database)
+    proxies = ",".join(trusted_proxy or [])
+    _run(url, host, port, workers, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
+
+
+def _run(url: str, host: str, port: int, workers: int, **options) -> None:
+    """Serve the app over the store at ``url`` in one process, or in ``workers`` processes that
+    each build it from the store's URL and share one session key (so a cookie one makes, the
+    others read)."""
+    import os
+    import secrets
+
     import uvicorn
 
     from .api import create_app
 
-    if demo:
-        _serve_demo(host, port, database)
+    options = {"log_level": "info", "access_log": True} | options
+    if workers == 1:
+        uvicorn.run(create_app(url=url), host=host, port=port, **options)
         return
-    url = _upgraded(database)
-    proxies = ",".join(trusted_proxy or [])
+    os.environ["STPSIM_SERVE_URL"] = url
+    os.environ.setdefault("STPSIM_SECRET_KEY", secrets.token_urlsafe(48))
     uvicorn.run(
-        create_app(url=url),
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=True,
-        proxy_headers=bool(proxies),
-        forwarded_allow_ips=proxies or None,
+        "stpsim.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, **options
     )
 
 
-def _serve_demo(host: str, port: int, database: str | None) -> None:
+def _serve_demo(host: str, port: int, database: str | None, workers: int = 1) -> None:
     """A store in a temporary folder, filled by ``web.demo``, deleted when the server stops."""
     import tempfile
     from pathlib import Path
 
-    import uvicorn
-
-    from .api import create_app
     from .cli_output import UserError, out
     from .service import Service
     from .service.demo import populate
@@ -240,11 +257,4 @@ def _serve_demo(host: str, port: int, database: str | None) -> None:
             where = f" of {', '.join(login.footprints)}" if login.footprints else ""
             print(f"  {login.name:<{width}}  password {login.password}   ({login.role}{where})")
         out.print(f"Open http://127.0.0.1:{port}/ ; stop with Ctrl+C.")
-        uvicorn.run(
-            create_app(url=url),
-            host="127.0.0.1",
-            port=port,
-            log_level="info",
-            access_log=True,
-            proxy_headers=False,
-        )
+        _run(url, "127.0.0.1", port, workers, proxy_headers=False)

@@ -126,6 +126,14 @@ def _validation_lines(exc: RequestValidationError) -> list[str]:
     return out
 
 
+def app_from_environment() -> FastAPI:
+    """The app one worker process of ``stpsim serve --workers N`` builds, over the store whose
+    URL the server put in STPSIM_SERVE_URL."""
+    import os
+
+    return create_app(url=os.environ["STPSIM_SERVE_URL"])
+
+
 def create_app(service: Service | None = None, url: str | None = None) -> FastAPI:
     """The API over ``service`` (or a Service on ``url``)."""
     svc = service or Service(url)
