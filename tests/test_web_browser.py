@@ -238,7 +238,7 @@ def sign_out(drv) -> None:
     WebDriverWait(drv, 10).until(lambda d: "You have signed out" in d.page_source)
 
 
-def pages_for(role: str, plans: dict[str, int]) -> list[tuple[str, str]]:
+def pages_for(role: str, plans: dict[str, int], accepted: int = 0) -> list[tuple[str, str]]:
     """(path, short name) of every page a role has: the shared ones and the versions it may read."""
     gm = plans["greater_manchester.yaml"]
     versions = {
@@ -250,9 +250,21 @@ def pages_for(role: str, plans: dict[str, int]) -> list[tuple[str, str]]:
     }
     out = [("/", "england"), (f"/footprints/{GM}", "footprint-gm"), ("/public", "public")]
     if role == "anonymous":  # the map shaded by the plans once: the same page otherwise
-        out += [("/login", "login"), ("/?shade=plan", "england-plan")]
+        out += [
+            ("/login", "login"),
+            ("/?shade=plan", "england-plan"),
+            ("/public?area=Bolton", "public-find-bolton"),
+            ("/public?area=north", "public-find-several"),
+            ("/public/appendix", "public-appendix"),
+        ]
     else:
         out += [("/plans", "plans")]
+    if role == "national":  # the reviewer's board, filtered and sorted, and a decision's page
+        out += [
+            ("/submissions", "submissions"),
+            ("/submissions?status=accepted&sort=gap", "submissions-accepted-by-gap"),
+            (f"/submissions/{accepted}/withdraw", "withdraw-confirm"),
+        ]
     out += [(f"/plans/{p}/versions/1", f"plan-{p}-v1") for p in versions[role]]
     return out
 
@@ -264,7 +276,7 @@ def test_every_page_as_each_role(site, browser):
         if login:
             sign_in(browser, base, login)
         role = login.role if login else "anonymous"
-        pages = pages_for(role, made.plans)
+        pages = pages_for(role, made.plans, made.accepted)
         if name == "cw_lead":  # Cornwall's lead reads Cornwall's plan, not Greater Manchester's
             pages = [p for p in pages if not p[0].startswith("/plans/")]
             pages.append((f"/plans/{made.plans['cornwall.yaml']}/versions/1", "plan-cornwall-v1"))
@@ -536,6 +548,21 @@ def test_on_a_phone_pages_fit_charts_stack_and_the_editor_keeps_its_numbers_in_v
             _fits_the_screen(drv, path)
             _check_axe(drv, f"{path} on a phone")
             _screenshot(drv, f"phone-anonymous-{name}", phone=True)
+        sign_in(drv, base, made.logins["nia"])
+        try:
+            for path, name in (
+                ("/submissions", "submissions"),
+                (f"/submissions/{made.accepted}/withdraw", "withdraw"),
+            ):
+                drv.get(base + path)
+                WebDriverWait(drv, 30).until(
+                    lambda d: d.execute_script("return document.readyState") == "complete"
+                )
+                _fits_the_screen(drv, path)
+                _check_axe(drv, f"{path} on a phone")
+                _screenshot(drv, f"phone-nia-{name}", phone=True)
+        finally:
+            sign_out(drv)
         sign_in(drv, base, made.logins["gm_lead"])
         try:
             drv.get(f"{base}/plans/{gm}/versions/1/results")
