@@ -326,7 +326,7 @@ def test_compare_says_what_changed_in_the_plan_in_words(tmp_path):
     )
     assert rows["Service change: Trafford General A&E"] == (
         "not proposed",
-        "A&E becomes an urgent treatment centre in 2018/19",
+        "an A&E department becomes an urgent treatment centre in 2018/19",
     )
     assert rows["Community nursing sessions added from 2018/19"] == (
         "none added",

@@ -540,27 +540,22 @@ def test_on_a_phone_pages_fit_charts_stack_and_the_editor_keeps_its_numbers_in_v
     gm = made.plans["greater_manchester.yaml"]
     _phone(drv)
     try:
-        for path, name in (("/", "england"), (f"/footprints/{GM_CODE}", "footprint"), ("/public", "public")):
+
+        def on_the_phone(path: str, name: str) -> None:
             drv.get(base + path)
             WebDriverWait(drv, 30).until(
                 lambda d: d.execute_script("return document.readyState") == "complete"
             )
             _fits_the_screen(drv, path)
             _check_axe(drv, f"{path} on a phone")
-            _screenshot(drv, f"phone-anonymous-{name}", phone=True)
+            _screenshot(drv, f"phone-{name}", phone=True)
+
+        for path, name in (("/", "england"), (f"/footprints/{GM_CODE}", "footprint"), ("/public", "public")):
+            on_the_phone(path, f"anonymous-{name}")
         sign_in(drv, base, made.logins["nia"])
         try:
-            for path, name in (
-                ("/submissions", "submissions"),
-                (f"/submissions/{made.accepted}/withdraw", "withdraw"),
-            ):
-                drv.get(base + path)
-                WebDriverWait(drv, 30).until(
-                    lambda d: d.execute_script("return document.readyState") == "complete"
-                )
-                _fits_the_screen(drv, path)
-                _check_axe(drv, f"{path} on a phone")
-                _screenshot(drv, f"phone-nia-{name}", phone=True)
+            on_the_phone("/submissions", "nia-submissions")
+            on_the_phone(f"/submissions/{made.accepted}/withdraw", "nia-withdraw")
         finally:
             sign_out(drv)
         sign_in(drv, base, made.logins["gm_lead"])

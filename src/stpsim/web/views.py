@@ -929,11 +929,22 @@ def _keyed(items: list[dict], key) -> dict:
     return {key(x): x for x in items}
 
 
-def _service_change_rows(a: dict, b: dict, trust_names: dict[str, str]) -> list[tuple[str, str, str]]:
-    rows = []
+def _year_of(x: dict) -> str:
+    return year_label(parse_year(str(x["year"])))
 
-    def trust(code: str) -> str:
-        return trust_names.get(code, code)
+
+def _differences(a: list[dict], b: list[dict], key, label, words) -> list[tuple[str, str, str]]:
+    """(label, words of a's, words of b's) for each item, matched by ``key``, that differs."""
+    ka, kb = _keyed(a, key), _keyed(b, key)
+    return [
+        (label(k), words(ka.get(k)), words(kb.get(k)))
+        for k in sorted(set(ka) | set(kb))
+        if ka.get(k) != kb.get(k)
+    ]
+
+
+def _service_change_rows(a: dict, b: dict, trust_names: dict[str, str]) -> list[tuple[str, str, str]]:
+    """The differences in the plans' service changes: beds by trust and year, services, capacity."""
 
     def beds(x: dict | None) -> str:
         if x is None:
@@ -944,51 +955,38 @@ def _service_change_rows(a: dict, b: dict, trust_names: dict[str, str]) -> list[
             text += f", counting on {_number_text(x['length_of_stay_reduction_days'])} days shorter stays"
         return text
 
-    ka = _keyed(a.get("beds", []), lambda x: (x["trust"], year_label(parse_year(str(x["year"])))))
-    kb = _keyed(b.get("beds", []), lambda x: (x["trust"], year_label(parse_year(str(x["year"])))))
-    for k in sorted(set(ka) | set(kb)):
-        if ka.get(k) != kb.get(k):
-            rows.append((f"Beds at {trust(k[0])} from {k[1]}", beds(ka.get(k)), beds(kb.get(k))))
-
     def service(x: dict | None) -> str:
-        if x is None:
-            return "not proposed"
-        return f"{SERVICE_WORDS.get(x['kind'], x['kind'])} in {year_label(parse_year(str(x['year'])))}"
-
-    sa, sb = (
-        _keyed(a.get("services", []), lambda x: x["name"]),
-        _keyed(b.get("services", []), lambda x: x["name"]),
-    )
-    for k in sorted(set(sa) | set(sb)):
-        if sa.get(k) != sb.get(k):
-            rows.append((f"Service change: {k}", service(sa.get(k)), service(sb.get(k))))
+        return (
+            "not proposed"
+            if x is None
+            else f"{catalogue.SERVICE_KINDS.get(x['kind'], x['kind'])} in {_year_of(x)}"
+        )
 
     def capacity(x: dict | None) -> str:
         if x is None:
             return "none added"
-        return (
-            f"{_number_text(x['wte'])} whole-time equivalents"
-            if x.get("wte")
-            else (f"{_number_text(x['sessions_per_week'])} sessions a week")
-        )
+        if x.get("wte"):
+            return f"{_number_text(x['wte'])} whole-time equivalents"
+        return f"{_number_text(x['sessions_per_week'])} sessions a week"
 
-    def cap_key(x):
-        return (x["measure"], year_label(parse_year(str(x["year"]))))
+    def part(name: str) -> tuple[list[dict], list[dict]]:
+        return (a.get(name) or []), (b.get(name) or [])
 
-    ca, cb = _keyed(a.get("capacity", []), cap_key), _keyed(b.get("capacity", []), cap_key)
-    for k in sorted(set(ca) | set(cb)):
-        if ca.get(k) != cb.get(k):
-            what = k[0].replace("_", " ").capitalize()
-            rows.append((f"{what} added from {k[1]}", capacity(ca.get(k)), capacity(cb.get(k))))
-    return rows
-
-
-SERVICE_WORDS = {
-    "ae_to_urgent_treatment_centre": "A&E becomes an urgent treatment centre",
-    "community_hospital_closure": "community hospital closes",
-    "service_move": "service moves to another site",
-    "service_closure": "service closes",
-}
+    return [
+        *_differences(
+            *part("beds"),
+            lambda x: (x["trust"], _year_of(x)),
+            lambda k: f"Beds at {trust_names.get(k[0], k[0])} from {k[1]}",
+            beds,
+        ),
+        *_differences(*part("services"), lambda x: x["name"], lambda k: f"Service change: {k}", service),
+        *_differences(
+            *part("capacity"),
+            lambda x: (x["measure"], _year_of(x)),
+            lambda k: f"{k[0].replace('_', ' ').capitalize()} added from {k[1]}",
+            capacity,
+        ),
+    ]
 
 
 def plan_changes(a: dict, b: dict, footprint: str) -> tuple[tuple[str, str, str], ...]:
