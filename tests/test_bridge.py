@@ -324,3 +324,45 @@ def test_the_do_nothing_bridge_adds_up_for_any_footprint_geography_year_and_pres
     np.testing.assert_allclose(total, fin.gap("do_nothing"), rtol=0, atol=ATOL * 10)
     # and the plan's lines add up on top of it
     np.testing.assert_allclose(sum(fin.bridge("plan").values()), fin.gap("plan"), rtol=0, atol=ATOL * 10)
+
+
+@settings(max_examples=8, deadline=None)
+@given(preset=st.sampled_from(PRESETS), seed=st.integers(0, 10_000), planned=st.booleans())
+def test_the_gap_recomputed_from_first_principles_is_the_books_and_the_bridges(preset, seed, planned):
+    """Issue 24, item 2: the gap worked out without the ledger's totals or any bridge code, from
+    money the footprint receives from outside (its need-weighted NHS allocations and its
+    councils' funding, recomputed here from the allocation and council tables), what it pays
+    out of area (the payments to providers outside it) and every organisation's own costs,
+    equals the books' gap and the sum of the bridge's lines (do-nothing, and the plan's)."""
+    from stpsim import finance
+    from stpsim.finance import allocations, councils
+
+    p = engine.from_base_year(cornwall(preset, draws=6, seed=seed, interventions=planned))
+    draws = engine.parameter_draws(p, range(6))
+    fin = engine.plan_finance(p, engine.run_block(p, p.places, range(6), draws), draws, incentives=False)
+    params = finance.finance_parameters(draws)
+    years = np.arange(p.first_year, p.last_year + 1)
+    elapsed = (years - years[0])[None, :].astype(float)
+    lsoas = p.places[0].lsoas
+    g = params.allocation_growth_after_2020
+    nhs_in = sum(
+        allocations.national_allocation(kind, years, g)
+        * allocations.allocation_share(kind, lsoas, years)[None, :]
+        for kind in ("CCGs", "Primary care", "Specialised commissioning")
+    )
+    council_in = councils.funding(lsoas, years, params, elapsed)
+    for books, scenario in ((fin.do_nothing[0], "do_nothing"), (fin.footprints[0], "plan")):
+        inside = [i for i, o in enumerate(books.orgs) if o.kind != "external"]
+        names = {o.id for o in books.orgs if o.kind != "external"}
+        # The entries' own amounts, never Ledger.totals: what came in and went out of the footprint.
+        came_in = sum(
+            a for payer, payee, _, a in books.ledger.entries if payee in names and payer not in names
+        )
+        went_out = sum(
+            a for payer, payee, _, a in books.ledger.entries if payer in names and payee not in names
+        )
+        np.testing.assert_allclose(came_in, nhs_in + council_in, rtol=1e-12)
+        gap = books.own_costs[inside].sum(axis=0) + went_out - (nhs_in + council_in)
+        np.testing.assert_allclose(gap, books.gap, rtol=1e-10, atol=ATOL)
+        lines = fin.bridge(scenario)
+        np.testing.assert_allclose(sum(lines.values()), gap, rtol=1e-10, atol=ATOL)
