@@ -260,10 +260,8 @@ class Results:
         orgs = []
         for books in fin.footprints:
             inside = [o for o, org in enumerate(books.orgs) if org.kind != "external"]
-            # Every organisation's books summarised at once: (draw, org, year) per measure.
             income, costs, surplus = (
-                summarise(a[inside].transpose(1, 0, 2))
-                for a in (books.income, books.expenditure, books.surplus)
+                _summaries([a[o] for o in inside]) for a in (books.income, books.expenditure, books.surplus)
             )
             for n, o in enumerate(inside):
                 org = books.orgs[o]
@@ -274,9 +272,9 @@ class Results:
                         "kind": org.kind,
                         "footprint": books.code,
                         "members": list(org.members),  # the CCGs, the councils (else none)
-                        "income": self._years({k: v[n] for k, v in income.items()}),
-                        "costs": self._years({k: v[n] for k, v in costs.items()}),
-                        "surplus": self._years({k: v[n] for k, v in surplus.items()}),
+                        "income": self._years(income[n]),
+                        "costs": self._years(costs[n]),
+                        "surplus": self._years(surplus[n]),
                     }
                 )
         incentives = [

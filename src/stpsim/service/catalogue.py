@@ -47,7 +47,6 @@ NAMES: dict[str, tuple[str, str]] = {
     # service change
     "ATTESTED": ("service_change", "ATTESTED"),
     "SERVICE_KINDS": ("service_change", "SERVICE_KINDS"),
-    "SUBMISSION_STATES": ("store.models", "SUBMISSION_STATES"),
     "STOOD_DOWN": ("store.models", "STOOD_DOWN"),
     "FOUR_TESTS": ("service_change", "FOUR_TESTS"),
     "consultation": ("analysis.service_change", "consultation"),

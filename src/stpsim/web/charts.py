@@ -780,11 +780,6 @@ def key_numbers(doc: dict) -> Table:
     )
 
 
-def _m(x: float) -> str:
-    """£m with one decimal, the one way money is printed (a deficit with its minus sign)."""
-    return money(x, "m")
-
-
 def organisation_table(doc: dict) -> Table | None:
     """Each named organisation's income, expenditure and surplus in the last year, £m, and the
     system control total."""
@@ -795,14 +790,14 @@ def organisation_table(doc: dict) -> Table | None:
     rows = [
         (
             o["name"] + (f" – {', '.join(o['members'])}" if o.get("members") else ""),  # each CCG and council
-            _m(o["income"][last]["mean"]),
-            _m(o["costs"][last]["mean"]),
-            _m(o["surplus"][last]["mean"]),
+            millions(o["income"][last]["mean"]),
+            millions(o["costs"][last]["mean"]),
+            millions(o["surplus"][last]["mean"]),
         )
         for o in fin["orgs"]
         if o["kind"] != "external"
     ]
-    rows.append(("System control total", "", "", _m(fin["system"]["surplus"][last]["mean"])))
+    rows.append(("System control total", "", "", millions(fin["system"]["surplus"][last]["mean"])))
     return Table(
         f"Each organisation's books in {last} (average; a deficit has a minus sign)",
         ("Organisation", "Income", "Expenditure", "Surplus"),
@@ -822,9 +817,9 @@ def investment_table(doc: dict) -> Table | None:
         rows.append(
             (
                 m["title"],
-                _m(setup),
+                millions(setup),
                 m["payback_year"] or f"not by {m['years'][-1]}",
-                interval(npv, _m),
+                interval(npv, millions),
             )
         )
     return Table(

@@ -32,7 +32,6 @@ REPORT_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 GEOJSON_URL = f"/static/{figures.GEOJSON}"
-SUBMISSION_STATES = ("missing", "submitted", "returned", "accepted", "withdrawn")
 # Anyone reading the public page reads it as a viewer does: published versions only. The
 # service's rules for viewers then decide what is public; id 0 is no stored user.
 

@@ -754,8 +754,7 @@ def public_page(service, area: str = "") -> PublicPage:
         return PublicPage("", (), None, (), tuple(plans))
     found = find_area(area)
     if not found:
-        words = unknown_area_words(area)
-        return PublicPage(area, (), None, (words[0].replace(" among the 44 footprints", ""), *words[1:2]), ())
+        return PublicPage(area, (), None, tuple(unknown_area_words(area, among="")[:2]), ())
     if len(found) > 1:
         choose = (f"{len(found)} areas match '{area}'. Choose yours:",)
         return PublicPage(area, tuple(found), None, choose, ())
@@ -1158,9 +1157,9 @@ def choices(service, actor) -> list[tuple[str, str]]:
     return out
 
 
-def unknown_area_words(text: str) -> list[str]:
+def unknown_area_words(text: str, among: str = " among the 44 footprints") -> list[str]:
     """What the page says for an area it does not know: the nearest names, never codes or
-    commands."""
+    commands (``among``: how the page names the set it looked in)."""
     import difflib
 
     from ..service.catalogue import all_footprints
@@ -1170,7 +1169,7 @@ def unknown_area_words(text: str) -> list[str]:
     near = [n for n in names if text.lower() in n.lower()]
     near += [n for n in difflib.get_close_matches(text, names, n=3, cutoff=0.3) if n not in near]
     near = near[:3]
-    out = [f"There is no area called '{text[:60]}' among the 44 footprints."]
+    out = [f"There is no area called '{text[:60]}'{among}."]
     if near:
         out.append(
             "Did you mean " + (", ".join(near[:-1]) + " or " + near[-1] if len(near) > 1 else near[0]) + "?"
