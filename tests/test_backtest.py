@@ -312,3 +312,97 @@ def test_a_degenerate_calibration_is_refused_with_its_reason(capsys, tmp_path, m
     assert code == 2
     assert err.startswith("stpsim: error: --draws: the calibration rests on ")
     assert "at least 30 (50%) are needed: use more draws, or calibrate on fewer years" in err
+
+
+# ---- a calibrated run, and the board report -------------------------------------------------------
+
+
+@pytest.fixture()
+def kept(tmp_path, monkeypatch, england):
+    """The track record at DRAWS draws and seed 3, from the module's roll-up (not a second one)."""
+    monkeypatch.setenv("STPSIM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(track_record, "compute", lambda *a, **k: track_record.document(england, a[2]))
+    track_record._cached.cache_clear()
+    yield track_record.backtest(DRAWS, 3)
+    track_record._cached.cache_clear()
+
+
+def _small_plan():
+    from stpsim.plan import load
+
+    plan = load("examples/greater_manchester.yaml")
+    mc = plan.monte_carlo.model_copy(update={"draws": DRAWS, "seed": 3})
+    return plan.model_copy(update={"monte_carlo": mc})
+
+
+def test_a_calibrated_run_uses_the_resampled_prior_draws(kept):
+    from stpsim import engine
+    from stpsim.record import identity
+
+    plan = _small_plan()
+    calibrated = track_record.calibrated(plan)
+    c = calibrated.monte_carlo.calibration
+    assert c.prior_draws == scoring.resample(np.array(kept["calibration"]["weights"])).tolist()
+    assert c.years == ["2017/18", "2018/19"] and c.effective_draws == kept["calibration"]["effective_draws"]
+    before = engine.parameter_draws(plan, range(DRAWS))
+    after = engine.parameter_draws(calibrated, range(DRAWS))
+    np.testing.assert_array_equal(after.values, before.values[c.prior_draws])
+    # any block of draws is the same rows: chunking cannot change a calibrated run
+    np.testing.assert_array_equal(
+        engine.parameter_draws(calibrated, range(10, 25)).values, after.values[10:25]
+    )
+    assert identity(calibrated)["plan_hash"] != identity(plan)["plan_hash"]
+
+
+def test_a_calibrated_run_says_so(kept, capsys, tmp_path):
+    import yaml
+
+    doc = _small_plan().model_dump(mode="json", exclude_none=True)
+    path = tmp_path / "gm.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    code, out, err = run_cli(capsys, "run", str(path), "--calibrated", "--json")
+    assert code == 0, err
+    words = json.loads(out)["calibration"]
+    assert words["years"] == ["2017/18", "2018/19"]
+    assert words["text"].startswith(
+        "Calibrated to what happened in 2017/18 and 2018/19: the draws are England's"
+    )
+    code, out, _ = run_cli(capsys, "run", str(path), "--calibrated")
+    assert code == 0 and "Calibrated to what happened in 2017/18 and 2018/19" in out
+    code, out, _ = run_cli(capsys, "run", str(path), "--json")
+    assert "calibration" not in json.loads(out)
+
+
+def test_a_hand_written_calibration_must_fit_the_draws(capsys, tmp_path):
+    import yaml
+
+    doc = _small_plan().model_dump(mode="json", exclude_none=True)
+    doc["monte_carlo"]["calibration"] = {"years": ["2017/18"], "effective_draws": 5.0, "prior_draws": [0, 1]}
+    path = tmp_path / "gm.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    code, _, err = run_cli(capsys, "run", str(path))
+    assert code == 2
+    assert "calibration.prior_draws has 2 entries for 60 draws" in err
+    doc["monte_carlo"]["calibration"]["prior_draws"] = [0] * 59 + [60]
+    path.write_text(yaml.safe_dump(doc))
+    code, _, err = run_cli(capsys, "run", str(path))
+    assert code == 2 and "calibration.prior_draws 60 is out of range; allowed: 0 to 59" in err
+
+
+def test_the_board_report_says_how_well_the_model_has_done(record):
+    from stpsim.report import track
+    from stpsim.report.html import render
+    from stpsim.service.compute import run_plan
+
+    results = run_plan(_small_plan())
+    page = render(results, "board", track_record=record)
+    activity = [r for r in record["table"] if r["unit"] != "GBP m"]
+    inside = sum(r["inside"] for r in activity)
+    assert '<section id="track-record"><h2>How well has this model done?</h2>' in page
+    assert f"held what happened in {inside} of {len(activity)} published national activity figures" in page
+    assert "This report&#x27;s figures are not calibrated" in page
+    words = track.paragraphs(record, "Calibrated to what happened in 2017/18")
+    assert words[-1] == "This report's figures are calibrated. Calibrated to what happened in 2017/18."
+    assert "track-record" not in render(results, "public", track_record=record)
+    fig = track.chart(record)
+    assert len(fig.data[0].y) == len(activity)  # money is in the words and the table, not the chart

@@ -576,12 +576,19 @@ def run_cmd(
         str | None,
         typer.Option("--save", help="Save the run record to this file, for 'show' and 'report --result'."),
     ] = None,
+    calibrated: Annotated[
+        bool,
+        typer.Option("--calibrated", help="Reweight the draws by England's track record (see 'backtest')."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Run a plan: demand by setting and year against doing nothing, with 80% intervals."""
     from .service.compute import run_plan
+    from .service.track_record import calibrated as calibrate
 
     plan = _load_plan(plan_file, draws, seed)
+    if calibrated:
+        plan = _served(calibrate, plan)
     created = _out_folder(out_dir, force) if out_dir else False  # checked before the long run
     if save:
         _check_new_file("--save", Path(save), force)
@@ -787,6 +794,8 @@ def _print_run(doc: dict) -> None:
     c = Table(title=f"Capacity needed, {last}")
     _fill_comparison(c, "measure", doc, "capacity", last)
     _show(c)
+    if "calibration" in doc:
+        out.print(doc["calibration"]["text"] + ".")
 
 
 def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) -> None:

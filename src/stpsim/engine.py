@@ -28,8 +28,14 @@ from .run_parameters import declare
 
 
 def parameter_draws(plan: Plan, draws: range) -> ParameterDraws:
-    """Every parameter of ``plan`` (``run_parameters.declare``) drawn once for ``draws``."""
-    return declare(plan).draw(plan.monte_carlo.seed, draws)
+    """Every parameter of ``plan`` (``run_parameters.declare``) drawn once for ``draws``. A
+    calibrated plan's draw d takes the parameters of its prior draw ``prior_draws[d]``."""
+    mc = plan.monte_carlo
+    if mc.calibration is None:
+        return declare(plan).draw(mc.seed, draws)
+    prior = np.asarray(mc.calibration.prior_draws[draws.start : draws.stop])
+    every = declare(plan).draw(mc.seed, range(int(prior.max()) + 1))
+    return ParameterDraws(every.ids, every.values[prior], draws.start, every.noise)
 
 
 def growth_factors(plan: Plan, params: ParameterDraws) -> np.ndarray:

@@ -136,6 +136,18 @@ FootprintRef = Annotated[
 Year = Annotated[str | int, AfterValidator(_year)]
 
 
+class Calibration(BaseModel):
+    """The run's draws reweighted by England's track record (``stpsim backtest``): draw d of the
+    run uses the parameters of prior draw ``prior_draws[d]`` (systematic resampling of the
+    importance weights), so every summary of the run is the calibrated one."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    years: list[str] = Field(min_length=1, description="the years whose outturns the draws were fitted to")
+    effective_draws: float = Field(gt=0, description="the weights' effective sample size (Kish)")
+    prior_draws: list[StrictInt] = Field(description="for each draw of the run, the prior draw it uses")
+
+
 class MonteCarlo(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -143,6 +155,9 @@ class MonteCarlo(BaseModel):
         1000, ge=1, le=100_000, description="Monte Carlo draws; draw 0 is the central estimate"
     )
     seed: StrictInt = Field(0, ge=0, le=2**63 - 1, description="seed for numpy.random.SeedSequence")
+    calibration: Calibration | None = Field(
+        None, description="set by 'stpsim run --calibrated': the draws reweighted by the track record"
+    )
 
     @field_validator("draws", "seed", mode="before")
     @classmethod
@@ -150,6 +165,22 @@ class MonteCarlo(BaseModel):
         if isinstance(v, bool):
             raise ValueError(f"must be a whole number, got {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _calibration_fits(self) -> MonteCarlo:
+        c = self.calibration
+        if c is not None:
+            if len(c.prior_draws) != self.draws:
+                raise ValueError(
+                    f"calibration.prior_draws has {len(c.prior_draws)} entries for {self.draws} draws; "
+                    "it must have one per draw (run 'stpsim run --calibrated' again at these draws)"
+                )
+            bad = [d for d in c.prior_draws if not 0 <= d < self.draws]
+            if bad:
+                raise ValueError(
+                    f"calibration.prior_draws {bad[0]} is out of range; allowed: 0 to {self.draws - 1}"
+                )
+        return self
 
 
 def _check_name(name: str, custom) -> None:

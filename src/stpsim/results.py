@@ -211,6 +211,20 @@ class Results:
                 )
         return pd.concat(frames, ignore_index=True)
 
+    def calibration_words(self) -> dict:
+        """How a calibrated run's draws were chosen, for every output to say so."""
+        c = self.plan.monte_carlo.calibration
+        years = " and ".join(c.years)
+        return {
+            "years": list(c.years),
+            "effective_draws": round(c.effective_draws, 1),
+            "text": (
+                f"Calibrated to what happened in {years}: the draws are England's, reweighted by how well "
+                f"each projected those years from 2016/17 (about {c.effective_draws:,.0f} effective draws of "
+                f"{self.draws:,}; see stpsim backtest)"
+            ),
+        }
+
     def to_dict(self) -> dict:
         """The documented JSON document of a run."""
         m = self._measures()
@@ -232,6 +246,7 @@ class Results:
             "capacity": block("plan", "capacity:"),
             "interventions": list(self.interventions),
             **({"local_data": used} if (used := self.local_data()) else {}),
+            **({"calibration": self.calibration_words()} if self.plan.monte_carlo.calibration else {}),
         } | (self.finance_dict() if self.finance is not None else {})
 
     def local_data(self) -> list[dict]:

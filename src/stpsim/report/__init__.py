@@ -19,6 +19,7 @@ def write(
     other=None,
     national=None,
     appendix_href: str | None = None,
+    track_record: dict | None = None,
 ) -> Path:
     """Write the report for ``results`` (and ``other``, to compare two options) to ``path``.
     The public HTML version also writes its technical appendix beside it
@@ -37,7 +38,7 @@ def write(
 
     if audience != "public":
         with atomic_files([path]) as (tmp,):
-            tmp.write_text(render(results, audience, other, national), encoding="utf-8")
+            tmp.write_text(render(results, audience, other, national, None, track_record), encoding="utf-8")
         return path
     extra = path.with_name(appendix_name(path))
     with atomic_files([path, extra]) as (tmp, tmp_extra):

@@ -248,11 +248,29 @@ figures come from.</p></header>
 """
 
 
+def _track_html(doc: dict, results) -> str:
+    """ "How well has this model done?": England's track record (``report.track``)."""
+    from . import track
+
+    words = results.plan.monte_carlo.calibration and results.calibration_words()["text"]
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in track.paragraphs(doc, words or None))
+    return (
+        f'<section id="track-record"><h2>How well has this model done?</h2>{paras}{track.table_html(doc)}'
+        f"{_chart_html(track.chart(doc), 'chart-track-record')}</section>"
+    )
+
+
 def render(
-    results, audience: str = "board", other=None, national=None, appendix_href: str | None = None
+    results,
+    audience: str = "board",
+    other=None,
+    national=None,
+    appendix_href: str | None = None,
+    track_record: dict | None = None,
 ) -> str:
     """The report as one HTML document; ``other`` gives a second option to compare. The public
-    version keeps its technical appendix on a separate page (``appendix_href``)."""
+    version keeps its technical appendix on a separate page (``appendix_href``). ``track_record``:
+    England's track record (``stpsim backtest``), shown to the board when given."""
     public = audience == "public"
     if other is None:
         story = tell(results, audience, national)
@@ -294,6 +312,9 @@ def render(
             local = finance_lead_html(results) + local
         if local.count('id="local-data"'):
             toc += '<li><a href="#local-data">Local figures</a></li>'
+        if track_record is not None:
+            toc += '<li><a href="#track-record">How well has this model done?</a></li>'
+            local = local + _track_html(track_record, results)
         toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
         appendix = _appendix(False)
         ranges = f"Ranges are 80% intervals over {draws:,} simulations"

@@ -146,8 +146,20 @@ def report(
             others[code] = ("(this plan)", plans[0])
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
+    track = None
+    if audience == "board" and fmt == "html":
+        from .track_record import backtest
+
+        track = backtest()  # the model's track record: computed once per data and code, then read
     return write(
-        records[0], target, audience, fmt, records[1] if len(records) == 2 else None, context, appendix_href
+        records[0],
+        target,
+        audience,
+        fmt,
+        records[1] if len(records) == 2 else None,
+        context,
+        appendix_href,
+        track,
     )
 
 

@@ -104,6 +104,11 @@ class RunResponse(Model):
     local_data: list[LocalTableUsed] | None = Field(
         None, description="local tables used in place of the national defaults (absent: none)"
     )
+    calibration: dict[str, Any] | None = Field(
+        None,
+        description="present when the draws were reweighted by England's track record (run --calibrated): "
+        "the years fitted, the effective draws and a sentence saying so",
+    )
     gap_bridge: dict[str, dict[str, Any]] = Field(
         description="line -> {title, YEAR: Summary}; the lines sum exactly to the plan's gap"
     )

@@ -172,3 +172,18 @@ def resampled_draws(draws: int, seed: int, years: tuple[str, ...] = CALIBRATION_
 
     doc = backtest(draws, seed, years)
     return [int(i) for i in scoring.resample(np.asarray(doc["calibration"]["weights"]))]
+
+
+def calibrated(plan):
+    """``plan`` with its draws calibrated to England's track record at its draws and seed
+    (``resampled_draws``): a new plan document (its hash differs), which every output reads."""
+    from ..plan import Calibration
+
+    mc = plan.monte_carlo
+    doc = backtest(mc.draws, mc.seed, CALIBRATION_YEARS)
+    calibration = Calibration(
+        years=list(doc["calibration"]["years"]),
+        effective_draws=doc["calibration"]["effective_draws"],
+        prior_draws=resampled_draws(mc.draws, mc.seed),
+    )
+    return plan.model_copy(update={"monte_carlo": mc.model_copy(update={"calibration": calibration})})
