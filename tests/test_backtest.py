@@ -401,8 +401,39 @@ def test_the_board_report_says_how_well_the_model_has_done(record):
     assert '<section id="track-record"><h2>How well has this model done?</h2>' in page
     assert f"held what happened in {inside} of {len(activity)} published national activity figures" in page
     assert "This report&#x27;s figures are not calibrated" in page
-    words = track.paragraphs(record, "Calibrated to what happened in 2017/18")
-    assert words[-1] == "This report's figures are calibrated. Calibrated to what happened in 2017/18."
+    said = track.this_report("Calibrated to what happened in 2017/18")
+    assert said == "This report's figures are calibrated. Calibrated to what happened in 2017/18."
     assert "track-record" not in render(results, "public", track_record=record)
     fig = track.chart(record)
     assert len(fig.data[0].y) == len(activity)  # money is in the words and the table, not the chart
+
+
+def test_the_track_record_page(kept, tmp_path):
+    """Everyone may read it; its words are the report's, its table the document's summary, one
+    fan per measure, and the parameters history moved."""
+    import html as html_module
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from stpsim.api.app import create_app
+    from stpsim.report import track
+    from stpsim.service import Service
+
+    from .conftest_store import sqlite_url
+
+    track_record._cached.cache_clear()  # the page asks for the default track record: the patched one
+    c = TestClient(create_app(Service(sqlite_url(tmp_path))), raise_server_exceptions=False)
+    page = c.get("/track-record")
+    assert page.status_code == 200
+    text = html_module.unescape(page.text)
+    assert '<a class="nav__link" href="/track-record" aria-current="page">Track record</a>' in page.text
+    for paragraph in track.paragraphs(kept):
+        assert f"<p>{paragraph}</p>" in text
+    charts = re.findall(r'id="chart-track-([a-z_]+)"', page.text)
+    assert charts == [m for m, d in kept["measures"].items() if d["compare"] in ("level", "index")]
+    summary = page.text.split('id="track-summary"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]+)</th>', summary)
+    assert [html_module.unescape(r) for r in rows] == [s["title"] for s in kept["summary"].values()]
+    moved = page.text.split('id="track-moved"', 1)[1].split("</table>", 1)[0]
+    assert len(re.findall(r'<th scope="row">', moved)) == len(kept["calibration"]["moved"])

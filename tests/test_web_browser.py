@@ -256,6 +256,7 @@ def pages_for(role: str, plans: dict[str, int], accepted: int = 0) -> list[tuple
             ("/public?area=Bolton", "public-find-bolton"),
             ("/public?area=north", "public-find-several"),
             ("/public/appendix", "public-appendix"),
+            ("/track-record", "track-record"),
         ]
     else:
         out += [("/plans", "plans")]

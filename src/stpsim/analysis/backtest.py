@@ -225,6 +225,24 @@ def table(
     return out
 
 
+def fans(rows: list[Outturn], projections: Projections, w: np.ndarray) -> dict[str, dict]:
+    """Each level or index measure's comparable projection in every year (weighted mean and 80%
+    interval): the fan its outturns are drawn against. Step measures have no fan (each year's
+    comparison starts from the published year before)."""
+    out: dict[str, dict] = {}
+    for o in rows:
+        if o.compare not in ("level", "index") or o.measure in out:
+            continue
+        by_year = {}
+        for year in projections.years:
+            probe = Outturn(o.measure, o.title, year, o.value, o.unit, o.quantity, o.compare, "", "", "", "")
+            x = projections.comparable(probe, rows)
+            p10, p90 = scoring.weighted_quantiles(x, w, [0.1, 0.9])
+            by_year[year] = {"mean": scoring.weighted_mean(x, w), "p10": float(p10), "p90": float(p90)}
+        out[o.measure] = by_year
+    return out
+
+
 def by_measure(rows: list[dict]) -> dict[str, dict]:
     """Each measure's summary over its scored years (``scoring.summary``), with its title."""
     out: dict[str, dict] = {}

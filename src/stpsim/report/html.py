@@ -253,7 +253,8 @@ def _track_html(doc: dict, results) -> str:
     from . import track
 
     words = results.plan.monte_carlo.calibration and results.calibration_words()["text"]
-    paras = "".join(f"<p>{html.escape(p)}</p>" for p in track.paragraphs(doc, words or None))
+    said = track.paragraphs(doc) + [track.this_report(words or None)]
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in said)
     return (
         f'<section id="track-record"><h2>How well has this model done?</h2>{paras}{track.table_html(doc)}'
         f"{_chart_html(track.chart(doc), 'chart-track-record')}</section>"

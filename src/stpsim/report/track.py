@@ -30,8 +30,9 @@ def _joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def paragraphs(doc: dict, calibration_text: str | None) -> list[str]:
-    """The section's words, every number from the track record's document."""
+def paragraphs(doc: dict) -> list[str]:
+    """The track record in words, every number from its document (the report and the
+    dashboard's track-record page both print these)."""
     rows = doc["table"]
     activity = [r for r in rows if r["unit"] != "GBP m"]
     inside = sum(r["inside"] for r in activity)
@@ -67,11 +68,14 @@ def paragraphs(doc: dict, calibration_text: str | None) -> list[str]:
         )
     if "calibration" in doc:
         out += _calibration_words(doc)
-    if calibration_text:
-        out.append(f"This report's figures are calibrated. {calibration_text}.")
-    else:
-        out.append("This report's figures are not calibrated: they use the draws as first made.")
     return out
+
+
+def this_report(calibration_text: str | None) -> str:
+    """Whether the report's own figures are calibrated, in words."""
+    if calibration_text:
+        return f"This report's figures are calibrated. {calibration_text}."
+    return "This report's figures are not calibrated: they use the draws as first made."
 
 
 def _is_activity(rows: list[dict], measure: str) -> bool:

@@ -62,6 +62,8 @@ NAMES: dict[str, tuple[str, str]] = {
     "appendix_name": ("report.html", "appendix_name"),
     "appendix_sections": ("report.html", "appendix_sections"),
     "tell": ("story", "tell"),
+    "track_record_words": ("report.track", "paragraphs"),
+    "track_record": ("service.track_record", "backtest"),
     "compare_story": ("story", "compare"),
     # the roll-up and its executors
     "rollup": ("rollup", "rollup"),

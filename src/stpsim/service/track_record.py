@@ -134,6 +134,7 @@ def document(result, years: tuple[str, ...]) -> dict[str, Any]:
         "years": list(proj.years),
         "table": prior,
         "summary": bt.by_measure(prior),
+        "fans": bt.fans(rows, proj, flat),
         "calibration": {
             "years": list(years),
             "likelihood": (
@@ -145,6 +146,7 @@ def document(result, years: tuple[str, ...]) -> dict[str, Any]:
             "weights": [float(x) for x in w],
             "table": posterior,
             "summary": bt.by_measure(posterior),
+            "fans": bt.fans(rows, proj, w),
             "moved": bt.moved_parameters(run_parameters.declare(plan), values, w, loglik, result.seed),
         },
         "hold_out": {

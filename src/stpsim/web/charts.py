@@ -982,3 +982,86 @@ def public_gap_chart(doc: dict, key: str) -> Chart:
         ),
         360,
     )
+
+
+# ---- the track record ---------------------------------------------------------------------------
+
+HAPPENED = "#212b32"  # what happened: dark points, hollow where the year is not like the others
+
+
+def _millions(x: float) -> str:
+    return f"{x / 1e6:,.2f}m"
+
+
+def track_record_chart(doc: dict, measure: str) -> Chart:
+    """One measure's projection from 2016/17 (dashed, its 80% band), the same draws calibrated
+    (dotted, green) and what happened (points; hollow where March 2020 is in the year)."""
+    m = doc["measures"][measure]
+    years = doc["years"]
+    cal = doc.get("calibration")
+    points = [r for r in doc["table"] if r["measure"] == measure]
+    data = _fan(years, doc["fans"][measure], DO_NOTHING, "dash", "Projected from 2016/17")
+    if cal:
+        data += _fan(years, cal["fans"][measure], OPTION_B, "dot", "Calibrated")
+    data.append(
+        {
+            "type": "scatter",
+            "x": [r["year"] for r in points],
+            "y": [r["actual"] for r in points],
+            "mode": "markers",
+            "marker": {
+                "color": HAPPENED,
+                "size": 10,
+                "symbol": ["circle-open" if r["flag"] else "circle" for r in points],
+                "line": {"width": 2, "color": HAPPENED},
+            },
+            "name": "What happened",
+            "hovertemplate": "%{x}: %{y:,.0f}<extra>What happened</extra>",
+        }
+    )
+    fig = {
+        "data": data,
+        "layout": _layout(
+            f"{m['title']}: projected from 2016/17 and what happened",
+            420,
+            legend={"orientation": "h", "y": -0.3},
+            margin={"l": 90, "r": 24, "t": 56, "b": 100},
+            xaxis={**AXIS, "title": {"text": "Financial year"}},
+            yaxis={**AXIS, "title": {"text": f"{m['title']} a year"}, "tickformat": ".3s"},
+        ),
+    }
+    by_year = {r["year"]: r for r in points}
+
+    def span(f: Mapping[str, float]) -> str:
+        return f"{_millions(f['mean'])} ({_millions(f['p10'])} to {_millions(f['p90'])})"
+
+    rows = []
+    for y in years:
+        happened = by_year.get(y)
+        row = (
+            y + (" (includes March 2020)" if happened and happened["flag"] else ""),
+            _millions(happened["actual"]) if happened else "not scored",
+            span(doc["fans"][measure][y]),
+            ("yes" if happened["inside"] else "no") if happened else "–",
+        )
+        rows.append(row + ((span(cal["fans"][measure][y]),) if cal else ()))
+    head = ("Year", "What happened", "Projected from 2016/17 (80% interval)", "Inside?")
+    return Chart(
+        f"track-{measure}",
+        f"{m['title']} from {years[0]} to {years[-1]}: the dashed line and its shaded band are the "
+        "projection made from 2016/17 data alone with its 80% interval"
+        + (
+            f", the dotted green line and band the same draws calibrated to {' and '.join(cal['years'])}"
+            if cal
+            else ""
+        )
+        + "; the points are what happened (hollow: the year includes March 2020, when COVID-19 cut "
+        "activity).",
+        fig,
+        Table(
+            f"{m['title']}: what happened against the projection",
+            head + (("Calibrated (80% interval)",) if cal else ()),
+            tuple(rows),
+        ),
+        420,
+    )

@@ -288,6 +288,16 @@ def build_router(service: Service) -> APIRouter:
             request, "public.html", crumbs=[("Home", "/")], page=dashboard.public_page(service, area)
         )
 
+    @router.get("/track-record")
+    def track_record(request: Request) -> HTMLResponse:
+        """How well the model projected 2017/18 to 2019/20 from 2016/17: for everyone."""
+        from ..service.catalogue import track_record as record
+
+        doc = record()  # computed once per data and code, then read from disk
+        return render(
+            request, "track_record.html", crumbs=[("Home", "/")], page=dashboard.track_record_page(doc)
+        )
+
     @router.get("/public/appendix")
     def public_appendix(request: Request) -> HTMLResponse:
         from markupsafe import Markup

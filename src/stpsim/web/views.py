@@ -43,6 +43,8 @@ from .charts import (
     orgs_chart,
     public_gap_chart,
     services_chart,
+    signed,
+    track_record_chart,
     workforce_table,
 )
 
@@ -1697,3 +1699,80 @@ def england_with_plans(service, actor, year: str) -> dict[str, float]:
         gap = service.run(reader, v["id"], v["version"])["finance"]["system"]["gap"]
         out[code] = gap[year if year in gap else list(gap)[-1]]["mean"]
     return out
+
+
+# ---- the track record -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrackRecordPage:
+    draws: int
+    words: tuple[str, ...]  # the report's own words (report.track.paragraphs)
+    summary: Table  # each measure: inside, average error, bias, CRPS; before and after calibration
+    charts: tuple[Chart, ...]  # one fan per measure with what happened as points
+    moved: Table  # the parameters history moved: before and after
+    hold_out: Table  # 2019/20 scored after calibrating on the years before
+    measures: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...]  # title, definition, sources by year
+
+
+def _median_range(x: Mapping[str, float]) -> str:
+    return f"{x['p50']:.2f} ({x['p10']:.2f} to {x['p90']:.2f})"
+
+
+def track_record_page(doc: dict) -> TrackRecordPage:
+    """The dashboard's track-record page from the track record's document (``stpsim backtest
+    --calibrate``): nothing scored again here."""
+    cal, held = doc["calibration"], doc["hold_out"]
+    summary = Table(
+        "Measure by measure: how often the 80% interval held what happened, the average error of the "
+        "central projection and its bias (above nought: projected too much), before and after calibration",
+        (
+            "Measure",
+            "Inside the 80% interval",
+            "Average error",
+            "Bias",
+            "Calibrated: inside",
+            "Calibrated: bias",
+        ),
+        tuple(
+            (
+                s["title"],
+                f"{s['inside']} of {s['years']}",
+                f"{s['mape']:.1f}%",
+                f"{signed(s['bias_pct'])}%",
+                f"{cal['summary'][m]['inside']} of {s['years']}",
+                f"{signed(cal['summary'][m]['bias_pct'])}%",
+            )
+            for m, s in doc["summary"].items()
+        ),
+    )
+    moved = Table(
+        f"What calibrating on {' and '.join(cal['years'])} moved: each parameter's median and 80% range",
+        ("Parameter", "Before", "After", "Unit"),
+        tuple(
+            (m["title"], _median_range(m["prior"]), _median_range(m["posterior"]), m["unit"])
+            for m in cal["moved"]
+        ),
+    )
+    hold_out = Table(
+        f"Calibrated on {' and '.join(held['calibrated_on'])}, then {held['year']} scored: the central "
+        "projection's error before and after",
+        ("Measure", "Error before", "Error after"),
+        tuple(
+            (b["title"], f"{signed(b['bias_pct'])}%", f"{signed(held['after'][m]['bias_pct'])}%")
+            for m, b in held["before"].items()
+        ),
+    )
+    return TrackRecordPage(
+        draws=doc["draws"],
+        words=tuple(catalogue.track_record_words(doc)),
+        summary=summary,
+        charts=tuple(track_record_chart(doc, m) for m in doc["fans"]),
+        moved=moved,
+        hold_out=hold_out,
+        measures=tuple(
+            (m["title"], m["definition"], tuple(m["sources"].items()))
+            for m in doc["measures"].values()
+            if m["compare"] != "input"
+        ),
+    )
