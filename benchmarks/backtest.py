@@ -1,0 +1,68 @@
+"""Benchmark: the track record of England (issue 22) against the roll-up it reads.
+
+England's do-nothing roll-up to 2020/21 (44 footprints, 1,000 draws, two local worker processes)
+and, in the same fresh process, the track record from it: the backtest table and summaries, the
+calibration (importance weights, the parameters history moved, the reweighted table and fans), the
+2019/20 hold-out and the 2020/21 gap before and after. Medians over fresh processes:
+
+- ``rollup_ms``: the roll-up alone;
+- ``document_ms``: everything the backtest and the calibration add to it (nothing rerun);
+- ``backtest_ms``: both, as `stpsim backtest --calibrate` computes them (its first run);
+- ``backtest_over_rollup`` and ``calibration_over_rollup``: the issue asks each to be under 2.
+
+    .venv/bin/python benchmarks/backtest.py [--repeats 5] [--draws 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+
+CHILD = r"""
+import json, sys, time
+from stpsim.rollup import rollup
+from stpsim.service import track_record
+draws = int(sys.argv[1])
+t = time.perf_counter()
+r = rollup({}, draws, 0, track_record.LAST_YEAR, executor="local", workers=2)
+roll = time.perf_counter() - t
+t = time.perf_counter()
+doc = track_record.document(r, track_record.CALIBRATION_YEARS)
+document = time.perf_counter() - t
+print(json.dumps({"rollup_ms": roll * 1000, "document_ms": document * 1000,
+                  "backtest_ms": (roll + document) * 1000,
+                  "effective_draws": doc["calibration"]["effective_draws"]}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
+    args = ap.parse_args()
+    runs = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", CHILD, str(args.draws)], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(args.repeats)
+    ]
+    med = {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
+    med["backtest_over_rollup"] = round(med["backtest_ms"] / med["rollup_ms"], 2)
+    # The calibration is the same roll-up with the weights on top: it too is backtest_ms.
+    med["calibration_over_rollup"] = med["backtest_over_rollup"]
+    if args.json:
+        print(json.dumps(med, indent=2))
+        return
+    print(f"track record: England, 2016/17 to 2020/21, {args.draws} draws ({args.repeats} fresh processes)")
+    for k, v in med.items():
+        print(f"  {k:<26} {v:10.2f}")
+
+
+if __name__ == "__main__":
+    main()
