@@ -437,3 +437,37 @@ def test_the_track_record_page(kept, tmp_path):
     assert [html_module.unescape(r) for r in rows] == [s["title"] for s in kept["summary"].values()]
     moved = page.text.split('id="track-moved"', 1)[1].split("</table>", 1)[0]
     assert len(re.findall(r'<th scope="row">', moved)) == len(kept["calibration"]["moved"])
+    # The API publishes the same document, to everyone
+    assert c.get("/api/track-record").json() == json.loads(json.dumps(kept))
+
+
+def test_a_calibrated_version_says_so_on_its_results_page(kept, tmp_path):
+    """A stored plan version whose draws are calibrated: its results page says so, in the
+    run's own words, and links to the track record."""
+    import html as html_module
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from stpsim.api.app import create_app
+    from stpsim.service import Service
+
+    from .conftest_store import sqlite_url
+
+    password = "a long enough password 1"
+    svc = Service(sqlite_url(tmp_path))
+    svc.add_user("nia", "lead", ["E54000007"])
+    svc.set_password("nia", password)
+    actor = svc.check_password("nia", password)
+    plan = track_record.calibrated(_small_plan())
+    made = svc.create_plan(actor, plan.model_dump(mode="json", exclude_none=True))
+    doc = svc.run(actor, made["id"], 1)
+    assert doc["calibration"]["text"].startswith("Calibrated to what happened in 2017/18 and 2018/19")
+    c = TestClient(create_app(svc), raise_server_exceptions=False, follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    signed = c.post("/login", data={"csrf_token": token, "user_name": "nia", "password": password})
+    assert signed.status_code == 303
+    page = c.get(f"/plans/{made['id']}/versions/1/results")
+    assert page.status_code == 200
+    said = re.search(r'<div class="inset-text" id="calibrated"><p>(.*?) <a href="/track-record">', page.text)
+    assert html_module.unescape(said.group(1)) == doc["calibration"]["text"] + "."

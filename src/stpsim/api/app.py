@@ -305,6 +305,15 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
     ) -> dict:
         return svc.rollup_submissions(who, draws, seed)
 
+    @app.get("/api/track-record")
+    def track_record() -> dict:
+        """England's track record at 1,000 draws, seed 0 (what `stpsim backtest --calibrate --json`
+        prints): projections from 2016/17 against what happened, and the calibration. For everyone,
+        as the dashboard's page is; computed once per data and code."""
+        from ..service.track_record import backtest
+
+        return backtest()
+
     @app.get("/api/plans/{plan_id}/versions/{number}/report")
     def report(
         plan_id: Id,

@@ -672,6 +672,7 @@ class Results:
     charts: tuple[Chart, ...]  # every chart, in the order of the sections
     four_tests: tuple[tuple[str, str, str], ...] = ()  # (test, status, who and when or the grades)
     finance_tables: tuple[Table, ...] = ()  # organisations, investment and payback, workforce
+    calibration: str = ""  # how a calibrated run's draws were chosen (empty: not calibrated)
 
 
 def story(service, actor, plan_id: int, number: int, audience: str = "board"):
@@ -812,6 +813,7 @@ def results(service, actor, plan_id: int, number: int) -> Results:
         finance_tables=tuple(
             t for t in (organisation_table(doc), investment_table(doc), workforce_table(doc)) if t is not None
         ),
+        calibration=(doc.get("calibration") or {}).get("text", ""),
     )
 
 
