@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import subprocess
-import sys
+
+from fresh import medians  # benchmarks/fresh.py: the script's own folder is on the path
 
 CHILD = r"""
 import json, sys, time
@@ -44,15 +43,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
     args = ap.parse_args()
-    runs = [
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", CHILD, str(args.draws)], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(args.repeats)
-    ]
-    med = {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
+    med = medians(CHILD, [str(args.draws)], args.repeats)
     med["backtest_over_rollup"] = round(med["backtest_ms"] / med["rollup_ms"], 2)
     # The calibration is the same roll-up with the weights on top: it too is backtest_ms.
     med["calibration_over_rollup"] = med["backtest_over_rollup"]

@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fresh import medians  # benchmarks/fresh.py: the script's own folder is on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
@@ -79,15 +81,7 @@ def main() -> None:
     ap.add_argument("--draws", type=int, default=1000)
     ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
     args = ap.parse_args()
-    runs = [
-        json.loads(
-            subprocess.run(
-                [sys.executable, "-c", CHILD, str(args.draws)], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(args.repeats)
-    ]
-    med = {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
+    med = medians(CHILD, [str(args.draws)], args.repeats)
     cache = {"STPSIM_CACHE_DIR": tempfile.mkdtemp(), "STPSIM_CACHE": "1"}
     cli_once(cache)  # fill the derived-table cache
     med["cli_ms"] = round(statistics.median(cli_once(cache) for _ in range(args.repeats)), 1)

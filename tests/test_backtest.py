@@ -471,3 +471,22 @@ def test_a_calibrated_version_says_so_on_its_results_page(kept, tmp_path):
     assert page.status_code == 200
     said = re.search(r'<div class="inset-text" id="calibrated"><p>(.*?) <a href="/track-record">', page.text)
     assert html_module.unescape(said.group(1)) == doc["calibration"]["text"] + "."
+
+
+def test_a_calibrated_plan_keeps_its_draws_and_seed(kept, capsys, tmp_path):
+    """A calibration was chosen for its draws and seed: overriding either is refused, naming it."""
+    import yaml
+
+    doc = track_record.calibrated(_small_plan()).model_dump(mode="json", exclude_none=True)
+    path = tmp_path / "calibrated.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    code, _, err = run_cli(capsys, "run", str(path), "--draws", "30")
+    assert code == 2
+    assert err.startswith(
+        f"stpsim: error: {path}: --draws 30: the plan's draws are calibrated at 60 draws, seed 3;"
+    )
+    code, _, err = run_cli(capsys, "run", str(path), "--seed", "4")
+    assert code == 2 and err.startswith(f"stpsim: error: {path}: --seed 4: the plan's draws are calibrated")
+    code, out, err = run_cli(capsys, "run", str(path), "--draws", "60", "--json")
+    assert code == 0, err
+    assert json.loads(out)["calibration"]["years"] == ["2017/18", "2018/19"]

@@ -182,8 +182,17 @@ def with_overrides(
         if not low <= value <= high:
             problems.append(f"{name} {value} is out of range; allowed: {low} to {high}")
         update[key] = value
+    mc = plan.monte_carlo
+    if mc.calibration is not None:  # its prior draws were chosen for these draws and this seed
+        for name, key in zip(names, ("draws", "seed"), strict=True):
+            if key in update and update[key] != getattr(mc, key):
+                problems.append(
+                    f"{name} {update[key]}: the plan's draws are calibrated at {mc.draws} draws, seed "
+                    f"{mc.seed}; run it at those, or take monte_carlo.calibration out of the plan and "
+                    "calibrate again (run --calibrated) at the new ones"
+                )
     if problems:
         raise Invalid(problems[0], problems)
     if not update:
         return plan
-    return plan.model_copy(update={"monte_carlo": plan.monte_carlo.model_copy(update=update)})
+    return plan.model_copy(update={"monte_carlo": mc.model_copy(update=update)})
