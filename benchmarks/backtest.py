@@ -8,7 +8,9 @@ calibration (importance weights, the parameters history moved, the reweighted ta
 - ``rollup_ms``: the roll-up alone;
 - ``document_ms``: everything the backtest and the calibration add to it (nothing rerun);
 - ``backtest_ms``: both, as `stpsim backtest --calibrate` computes them (its first run);
-- ``backtest_over_rollup`` and ``calibration_over_rollup``: the issue asks each to be under 2.
+- ``backtest_over_rollup``: the issue asks the backtest and the calibration each to take under
+  twice a roll-up; they are one computation here (the calibration is the weights on top), so
+  this one ratio is both.
 
     .venv/bin/python benchmarks/backtest.py [--repeats 5] [--draws 1000] [--json]
 """
@@ -45,8 +47,6 @@ def main() -> None:
     args = ap.parse_args()
     med = medians(CHILD, [str(args.draws)], args.repeats)
     med["backtest_over_rollup"] = round(med["backtest_ms"] / med["rollup_ms"], 2)
-    # The calibration is the same roll-up with the weights on top: it too is backtest_ms.
-    med["calibration_over_rollup"] = med["backtest_over_rollup"]
     if args.json:
         print(json.dumps(med, indent=2))
         return
