@@ -1,0 +1,257 @@
+"""Choosing a plan under uncertainty: a mixed-integer programme over a run's draws.
+
+The draws are the scenarios (sample average approximation). Each option (a care model at a
+coverage, a provider efficiency, a set of contracts) changes the system's gap and each
+organisation's deficit by a known amount in every draw; the chosen options' changes add up
+(the linear model; the verifying run says how far the engine differs). The programme:
+
+    minimise   mean over draws of the gap in the last year
+    subject to each organisation's CVaR_beta of its deficit <= its limit (beta = 0.95: the
+               mean of its worst 5% of draws), the care models' investment <= the budget, at
+               most one coverage per care model, exactly one choice in every "exactly one" group.
+
+CVaR constraints are added as cutting planes (Rockafellar and Uryasev's representation): at a
+candidate choice, the draws' CVaR weights q (1/((1 - beta) n) on the worst draws, the remainder
+on the next) give the valid linear cut q . deficit(x) <= limit, which the candidate breaks; the
+MILP is solved again (HiGHS, ``scipy.optimize.milp``) until no organisation's limit is broken.
+Choices are binary, so the loop ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_ROUNDS = 500  # cutting-plane rounds before giving up (each adds at least one cut)
+TOLERANCE = 1000.0  # GBP: a CVaR within a thousand pounds of its limit meets it
+
+
+# ---- CVaR ---------------------------------------------------------------------------------------------
+
+
+def cvar_weights(loss: np.ndarray, beta: float = 0.95) -> np.ndarray:
+    """The weights q (draw,) that give CVaR_beta of equally likely ``loss`` as q . loss: each of
+    the worst floor((1 - beta) n) draws gets 1/((1 - beta) n), the next draw the remainder."""
+    n = loss.shape[0]
+    tail = (1.0 - beta) * n
+    order = np.argsort(-loss, kind="stable")
+    q = np.zeros(n)
+    whole = int(np.floor(tail + 1e-9))
+    q[order[:whole]] = 1.0 / tail
+    if whole < n and tail - whole > 1e-9:
+        q[order[whole]] = (tail - whole) / tail
+    return q
+
+
+def cvar(loss: np.ndarray, beta: float = 0.95) -> float:
+    """CVaR_beta of equally likely ``loss`` (draw,): the mean of its worst (1 - beta) share,
+    a boundary draw counted in part (exactly the Rockafellar-Uryasev minimum over t of
+    t + E[(loss - t)+] / (1 - beta))."""
+    return float(cvar_weights(loss, beta) @ loss)
+
+
+# ---- the problem ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Options and their effects by draw. Money in pounds; deficits are positive when an
+    organisation spends more than it receives."""
+
+    options: tuple[str, ...]  # labels
+    groups: tuple[tuple[int, ...], ...]  # options that exclude each other
+    exactly_one: tuple[bool, ...]  # per group: one must be chosen (else at most one)
+    gap0: np.ndarray  # (draw,) the system's gap in the last year with no option
+    dgap: np.ndarray  # (option, draw) what each option adds to it
+    deficit0: np.ndarray  # (org, draw) each organisation's deficit in the last year
+    ddeficit: np.ndarray  # (option, org, draw)
+    limits: np.ndarray  # (org,) CVaR limit, GBP; inf: none
+    cost: np.ndarray  # (option,) investment over the plan's years, GBP
+    budget: float | None = None
+    beta: float = 0.95
+    orgs: tuple[str, ...] = ()
+
+    def gap(self, x: np.ndarray) -> np.ndarray:
+        return self.gap0 + x @ self.dgap
+
+    def deficits(self, x: np.ndarray) -> np.ndarray:
+        return self.deficit0 + np.tensordot(x, self.ddeficit, axes=1)
+
+    def objective(self, x: np.ndarray) -> float:
+        return float(self.gap(x).mean())
+
+    def cvars(self, x: np.ndarray) -> np.ndarray:
+        d = self.deficits(x)
+        return np.array([cvar(d[o], self.beta) for o in range(d.shape[0])])
+
+    def feasible(self, x: np.ndarray) -> bool:
+        """Does choice ``x`` meet every constraint (groups, budget, CVaR limits)?"""
+        for g, one in zip(self.groups, self.exactly_one, strict=True):
+            k = x[list(g)].sum()
+            if k > 1 or (one and k != 1):
+                return False
+        if self.budget is not None and self.cost @ x > self.budget + TOLERANCE:
+            return False
+        return bool(np.all(self.cvars(x) <= self.limits + TOLERANCE))
+
+
+@dataclass
+class Solution:
+    x: np.ndarray  # (option,) 0 or 1
+    objective: float  # mean gap in the last year, GBP
+    cvars: np.ndarray  # (org,)
+    rounds: int  # cutting-plane rounds
+    cuts: int
+
+
+@dataclass
+class _Model:
+    """The MILP's rows beyond the groups: CVaR cuts, the budget, no-good cuts and slack."""
+
+    rows: list[np.ndarray] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    cut_org: list[int] = field(default_factory=list)  # the organisation of each cut (-1: other)
+
+
+def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = frozenset()):
+    """One MILP over the options (and, with ``slack``, one slack per organisation with a limit
+    and one for the budget, minimised first). Returns x (and the slacks) or None."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n = len(p.options)
+    limited = [o for o in range(len(p.limits)) if np.isfinite(p.limits[o]) and o not in drop]
+    n_s = (len(limited) + (p.budget is not None)) if slack else 0
+    scale = max(float(np.abs(p.dgap).mean()), 1.0)
+    c = np.concatenate([p.dgap.mean(axis=1) / scale, np.full(n_s, 1e3)])  # slack (in £m) first
+    rows, lo, hi = [], [], []
+    for g, one in zip(p.groups, p.exactly_one, strict=True):
+        r = np.zeros(n + n_s)
+        r[list(g)] = 1.0
+        rows.append(r)
+        lo.append(1.0 if one else 0.0)
+        hi.append(1.0)
+    if p.budget is not None:
+        r = np.concatenate([p.cost, np.zeros(n_s)])
+        if slack:
+            r[n + n_s - 1] = -1e6
+        rows.append(r)
+        lo.append(-np.inf)
+        hi.append(p.budget)
+    for r_x, u, o in zip(m.rows, m.upper, m.cut_org, strict=True):
+        if o in drop:
+            continue
+        r = np.concatenate([r_x, np.zeros(n_s)])
+        if slack and o >= 0:
+            r[n + limited.index(o)] = -1e6  # slack in £m
+        rows.append(r)
+        lo.append(-np.inf)
+        hi.append(u)
+    constraints = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
+    integrality = np.concatenate([np.ones(n), np.zeros(n_s)])
+    bounds = Bounds(np.zeros(n + n_s), np.concatenate([np.ones(n), np.full(n_s, np.inf)]))
+    res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds)
+    if res.x is None:
+        return None
+    return np.round(res.x[:n]), res.x[n:] * 1e6, limited
+
+
+def solve(
+    p: Problem, exclude: tuple[np.ndarray, ...] = (), drop: frozenset[int] = frozenset(), slack: bool = False
+):
+    """The best choice by cutting planes, or None when none meets the constraints. ``exclude``:
+    choices ruled out (no-good cuts: the runner-ups); ``drop``: organisations whose limit is
+    ignored (is it binding?); ``slack``: the elastic problem (least relaxation of the limits and
+    budget) instead, returning (Solution, {constraint: GBP to relax})."""
+    m = _Model()
+    for x0 in exclude:  # sum over chosen - sum over not chosen <= chosen - 1
+        m.rows.append(np.where(x0 > 0.5, 1.0, -1.0))
+        m.upper.append(float(x0.sum()) - 1.0)
+        m.cut_org.append(-1)
+    for rounds in range(1, MAX_ROUNDS + 1):
+        out = _solve_milp(p, m, slack, drop)
+        if out is None:
+            return None
+        x, s, limited = out
+        relax = dict(zip(limited, s, strict=False)) if slack else {}
+        d = p.deficits(x)
+        broken = False
+        for o in range(len(p.limits)):
+            if o in drop or not np.isfinite(p.limits[o]):
+                continue
+            q = cvar_weights(d[o], p.beta)
+            if q @ d[o] > p.limits[o] + relax.get(o, 0.0) + TOLERANCE:
+                m.rows.append(p.ddeficit[:, o, :] @ q)
+                m.upper.append(float(p.limits[o] - p.deficit0[o] @ q))
+                m.cut_org.append(o)
+                broken = True
+        if not broken:
+            sol = Solution(x, p.objective(x), p.cvars(x), rounds, sum(1 for o in m.cut_org if o >= 0))
+            if not slack:
+                return sol
+            budget_slack = float(s[-1]) if p.budget is not None and len(s) else 0.0
+            needed = {
+                f"limit:{p.orgs[o] if p.orgs else o}": float(v) for o, v in relax.items() if v > TOLERANCE
+            }
+            if budget_slack > TOLERANCE:
+                needed["budget"] = budget_slack
+            return sol, needed
+    raise RuntimeError(f"the cutting planes did not settle in {MAX_ROUNDS} rounds")
+
+
+def alternatives(p: Problem, best: Solution, most: int = 5) -> list[Solution]:
+    """The next best choices after ``best`` (each excluded in turn), best first."""
+    found: list[Solution] = []
+    excluded = (best.x,)
+    for _ in range(most):
+        s = solve(p, excluded)
+        if s is None:
+            break
+        found.append(s)
+        excluded += (s.x,)
+    return found
+
+
+def binding(p: Problem, best: Solution) -> dict[int, float]:
+    """The organisations whose limit changes the answer: dropping the limit gives a lower mean
+    gap. Each with the gap it costs (GBP): the mean gap with the limit less without it."""
+    out = {}
+    for o in range(len(p.limits)):
+        if not np.isfinite(p.limits[o]):
+            continue
+        free = solve(p, drop=frozenset({o}))
+        if free is not None and free.objective < best.objective - TOLERANCE:
+            out[o] = best.objective - free.objective
+    return out
+
+
+def shadow_price(p: Problem, best: Solution, o: int, step: float = 1e6) -> float:
+    """The mean gap saved per pound of organisation ``o``'s limit relaxed by ``step`` (GBP):
+    a finite difference of the MILP's optimum (zero until the choice changes)."""
+    limits = p.limits.copy()
+    limits[o] += step
+    relaxed = solve(_with(p, limits=limits))
+    return 0.0 if relaxed is None else (best.objective - relaxed.objective) / step
+
+
+def _with(p: Problem, **changes) -> Problem:
+    from dataclasses import replace
+
+    return replace(p, **changes)
+
+
+# ---- the value of information ------------------------------------------------------------------
+
+
+def evppi(values: np.ndarray, parameter: np.ndarray, bins: int = 10) -> float:
+    """The expected value of perfect information about one parameter (in the units of
+    ``values``): ``values`` (action, draw) is each candidate choice's value (higher is better)
+    in each draw, ``parameter`` (draw,) the parameter's draws. Knowing the parameter, one would
+    choose the best action within each of ``bins`` equal-count bins of it; EVPPI is the mean of
+    those bins' best values less the best value chosen without knowing. Zero when one action is
+    best in every bin."""
+    overall = values.mean(axis=1).max()
+    order = np.argsort(parameter, kind="stable")
+    groups = np.array_split(order, bins)
+    known = sum(len(g) * values[:, g].mean(axis=1).max() for g in groups if len(g)) / values.shape[1]
+    return max(float(known - overall), 0.0)
