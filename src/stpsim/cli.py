@@ -1045,6 +1045,118 @@ def _org_headers(plan, fin, orgs: list[tuple[str, str]]) -> list[str]:
     return heads
 
 
+@app.command("optimise")
+def optimise_cmd(
+    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file with an optimise: section.")],
+    draws: DrawsOpt = None,
+    seed: SeedOpt = None,
+    save_plan: Annotated[
+        str | None, typer.Option("--save-plan", help="Write the proposed plan (YAML) to this file.")
+    ] = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the plan: the care models, coverage, provider efficiency and contracts that minimise
+    the mean gap in the last year with each organisation's worst 5% within its limit, verified
+    by a full run."""
+    from .service.optimiser import optimise
+
+    plan = _load_plan(plan_file, draws, seed)
+    if save_plan:
+        _check_new_file("--save-plan", Path(save_plan), force, "proposed.yaml")
+    doc = _served(optimise, plan)
+    if save_plan and doc["feasible"]:
+        _write_plan_file(save_plan, doc["plan_document"], force)
+    if as_json:
+        _emit_json(doc)
+        return
+    _print_optimised(doc)
+    if save_plan and doc["feasible"]:
+        out.print(f"Wrote the proposed plan to {save_plan}: run it with 'stpsim run {save_plan}'.")
+
+
+def _write_plan_file(path: str, document: dict, force: bool) -> None:
+    import yaml
+
+    from .service.catalogue import atomic_files
+
+    text = "# Proposed by 'stpsim optimise'.\n" + yaml.safe_dump(
+        document, sort_keys=False, allow_unicode=True
+    )
+    try:
+        with _writing("--save-plan", path, force), atomic_files([Path(path)]) as (tmp,):
+            tmp.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"--save-plan {path}: cannot write ({e.strerror or e})") from None
+
+
+def _m(x: float) -> str:
+    return f"GBP {_num(x / 1e6, 1)}m"
+
+
+def _print_optimised(doc: dict) -> None:
+    if not doc["feasible"]:
+        out.print(f"{doc['plan']}: no mix of the options meets every limit.")
+        best = doc["relaxations"][0] if doc["relaxations"] else None
+        if best:
+            out.print(f"The least relaxation (contracts {best['contracts']}):")
+            for r in best["relax"]:
+                out.print(f"  relax {r['constraint']} by {_m(r['by_gbp'])}")
+        return
+    c = doc["choice"]
+    t = Table(
+        title=f"{doc['plan']}: the proposed mix ({doc['draws']:,} draws, seed {doc['seed']}; minimises "
+        f"{doc['objective']}, {doc['year']})"
+    )
+    _prose(t, "care model")
+    _whole(t, "coverage")
+    for m in c["care_models"]:
+        t.add_row(m["name"], f"{m['coverage']:.0%}")
+    _show(t)
+    e = c["efficiency"]
+    out.print(f"Provider efficiency {e['low']:g}% to {e['high']:g}% a year; contracts: {c['contracts']}.")
+    pred, ver = doc["predicted"]["gap"], doc["verified"]
+    g, diff = ver["gap"], ver["difference_gbp"] / 1e6
+    out.print(
+        f"Gap in {doc['year']}: {_m(pred['mean'])} predicted by the linear model; {_m(g['mean'])} "
+        f"({_num(g['p10'] / 1e6, 1)} to {_num(g['p90'] / 1e6, 1)}) in the full run "
+        f"({'+' if diff >= 0 else ''}{_num(diff, 1)}m)."
+    )
+    level = f"{(1 - doc['cvar_level']):.0%}"
+    t = Table(title=f"Each organisation's mean deficit in its worst {level} of draws (CVaR), GBP m")
+    _prose(t, "organisation")
+    _whole(t, "limit", "predicted", "full run", "binding", "gap per GBP 1m of limit")
+    for o in doc["organisations"]:
+        t.add_row(
+            o["name"],
+            "-" if o["limit"] is None else _num(o["limit"] / 1e6, 1),
+            _num(o["cvar_predicted"] / 1e6, 1),
+            _num(o["cvar_verified"] / 1e6, 1),
+            "yes" if o["binding"] else "",
+            "" if o["shadow_price_per_gbp"] is None else f"{o['shadow_price_per_gbp']:.2f}m",
+        )
+    _show(t)
+    for o in doc["organisations"]:
+        if not o["meets_limit_in_full_run"]:
+            out.print(
+                f"In the full run {o['name']}'s CVaR is {_m(o['cvar_verified'])}, above its limit of "
+                f"{_m(o['limit'])} (the linear model put it at {_m(o['cvar_predicted'])}, counting overlapping "
+                f"care models twice): relax the limit by {_m(o['cvar_verified'] - o['limit'])} or change the options."
+            )
+    if doc["runner_ups"]:
+        out.print(f"Within 1% of the best: {len(doc['runner_ups'])} other mix(es), for example:")
+        r = doc["runner_ups"][0]
+        names = ", ".join(f"{m['name']} {m['coverage']:.0%}" for m in r["choice"]["care_models"])
+        out.print(f"  {names} ({_m(r['gap_mean'])})")
+    if doc["evppi"]:
+        t = Table(title="What would most change the choice: the value of knowing it first (EVPPI)")
+        _prose(t, "parameter")
+        _whole(t, "GBP")
+        for v in doc["evppi"]:
+            t.add_row(v["title"], _num(v["evppi_gbp"]))
+        _show(t)
+
+
 @app.command("backtest")
 def backtest_cmd(
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws (1 to 100000).")] = 1000,

@@ -30,7 +30,7 @@ from pydantic import (
 
 from . import geography as geo
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
-from .contract_terms import FinanceOptions
+from .contract_terms import PRESETS, FinanceOptions
 from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
 from .parameters import Interval
@@ -221,6 +221,56 @@ class Adoption(BaseModel):
         return v
 
 
+EVIDENCE_ORDER = ("weak", "moderate", "strong")  # an evidence grade and every grade above it
+
+
+class Optimise(BaseModel):
+    """What `stpsim optimise` may choose, what it minimises and what it must respect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    care_models: list[str] | None = Field(
+        None, description="care models it may adopt (default: every care model in the library)"
+    )
+    coverage: list[Annotated[float, Field(gt=0.0, le=1.0)]] = Field(
+        [0.25, 0.5, 0.75, 1.0],
+        min_length=1,
+        description="coverage levels a care model may be adopted at (or not at all), with its default ramp",
+    )
+    efficiency: list[Interval] | None = Field(
+        None,
+        description="provider efficiency options, % a year as 80% intervals, one of which is chosen "
+        "(default: the plan's own)",
+    )
+    contracts: list[Literal[PRESETS]] | None = Field(  # type: ignore[valid-type]
+        None, description="contract presets to choose among (default: the plan's own contracts)"
+    )
+    objective: Literal["mean"] = Field("mean", description="minimise the mean gap in the last year")
+    deficit_limit: float | None = Field(
+        None,
+        ge=0.0,
+        description="GBP m: no organisation's mean deficit in its worst 5% of draws (CVaR 95%) in the last "
+        "year above this (default: no limit)",
+    )
+    deficit_limits: dict[str, Annotated[float, Field(ge=0.0)]] = Field(
+        default_factory=dict, description="GBP m by organisation id: its own limit, in place of deficit_limit"
+    )
+    cvar_level: float = Field(0.95, gt=0.5, lt=1.0, description="the CVaR's level: 0.95 is the worst 5%")
+    investment_budget: float | None = Field(
+        None, ge=0.0, description="GBP m: the care models' investment over the plan's years at most this"
+    )
+    min_evidence: Literal["weak", "moderate", "strong"] | None = Field(
+        None, description="only care models whose evidence is at least this grade"
+    )
+
+    @field_validator("coverage")
+    @classmethod
+    def _distinct_levels(cls, v: list[float]) -> list[float]:
+        if len(set(v)) != len(v):
+            raise ValueError("coverage levels are listed more than once")
+        return sorted(v)
+
+
 class Plan(BaseModel):
     """A footprint's plan: footprints, horizon, uncertainty, growth and care models."""
 
@@ -256,6 +306,9 @@ class Plan(BaseModel):
     service_changes: ServiceChanges | None = Field(
         None, description="beds by trust and year, services that move or close, community capacity added"
     )
+    optimise: Optimise | None = Field(
+        None, description="what 'stpsim optimise' may choose and the limits it must respect"
+    )
     data: dict[str, str | dict[str, Any]] | None = Field(
         None,
         description="local tables in place of the national defaults, for a plan's one footprint: "
@@ -290,6 +343,11 @@ class Plan(BaseModel):
                 _check_name(a.name, [c.name for c in self.custom_interventions])
             except ValueError as e:
                 problems.append(f"interventions.{n}.name: {e}")
+        for n, name in enumerate((self.optimise.care_models or []) if self.optimise else []):
+            try:
+                _check_name(name, [c.name for c in self.custom_interventions])
+            except ValueError as e:
+                problems.append(f"optimise.care_models.{n}: {e}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -1,0 +1,448 @@
+"""`stpsim optimise`: the care-model, efficiency and contract mix that minimises a plan's mean
+gap in its last year with every organisation's worst 5% within its limit, then verified by a
+full run of the engine.
+
+The options' effects come from one engine pass (``engine.run_chunked`` with every option as a
+care model adopted alone, on the run's parameter draws) and one set of books per option and
+per contract preset; the programme (``analysis.optimise``) chooses; the choice becomes a plan
+document that ``run_plan`` runs in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from .errors import Invalid
+
+VERIFY_ROUNDS = 3  # times a limit broken in the full run is tightened and the mix chosen again
+RUNNER_UP_SHARE = 0.01  # runner-ups: choices whose mean gap is within 1% of the best's
+ALTERNATIVES = 5  # next-best choices found (the runner-ups and EVPPI's candidate actions)
+EVPPI_TOP = 5
+
+
+@dataclass(frozen=True)
+class Option:
+    kind: str  # "care_model" or "efficiency"
+    label: str
+    name: str = ""  # the care model
+    coverage: float = 0.0
+    efficiency: Any = None  # an Interval
+
+
+def candidate_models(plan) -> list[str]:
+    """The care models the optimiser may adopt: the plan's list or the library, at or above the
+    plan's evidence grade."""
+    from ..analysis.service_change import evidence_grade
+    from ..interventions import library
+    from ..plan import EVIDENCE_ORDER
+
+    spec = plan.optimise
+    lib = library()
+    custom = {c.name: c for c in plan.custom_interventions}
+    names = list(spec.care_models) if spec.care_models is not None else list(lib)
+    if spec.min_evidence is None:
+        return names
+    allowed = set(EVIDENCE_ORDER[EVIDENCE_ORDER.index(spec.min_evidence) :])
+    return [n for n in names if evidence_grade(custom.get(n) or lib[n])[0] in allowed]
+
+
+def _options(plan) -> list[Option]:
+    from ..parameters import Interval
+
+    spec = plan.optimise
+    out = [
+        Option("care_model", f"{n} at {c:.0%}", n, c) for n in candidate_models(plan) for c in spec.coverage
+    ]
+    levels = spec.efficiency or [plan.finance.provider_efficiency or Interval(low=1.0, high=3.0)]
+    out += [Option("efficiency", f"efficiency {iv.low:g}% to {iv.high:g}%", efficiency=iv) for iv in levels]
+    return out
+
+
+def _adoptions(options: list[Option]):
+    from ..plan import Adoption
+
+    return [Adoption(name=o.name, coverage=o.coverage) for o in options if o.kind == "care_model"]
+
+
+@dataclass(frozen=True)
+class Built:
+    """The programme for one contract preset, and what it was built from."""
+
+    contracts: str
+    problem: Any  # analysis.optimise.Problem
+    options: tuple[Option, ...]  # the problem's options, in its order
+    orgs: tuple[tuple[str, str], ...]  # (id, name) of every organisation constrained
+    every: Any  # the plan with every care-model option adopted: its declared parameters
+    draws: Any  # their draws
+    original_limits: np.ndarray  # (org,) the plan's limits, GBP, before any correction
+
+
+def _books_last_year(fins) -> tuple[np.ndarray, np.ndarray]:
+    """Each organisation's deficit (org, draw) and the system gap (draw,) in the last year."""
+    deficits = np.concatenate(
+        [-f.surplus[[o.kind != "external" for o in f.orgs]][:, :, -1] for f in fins], axis=0
+    )
+    return deficits, sum(-f.system_surplus[:, -1] for f in fins)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """The one engine pass every contract preset shares: each care-model option adopted alone
+    (activity does not depend on how providers are paid), on the run's parameter draws."""
+
+    every: Any  # the plan with every care-model option adopted
+    draws: Any  # its declared parameters' draws
+    arrays: Any  # engine.RunArrays, with ``alone`` per option
+    adopted: list
+    planned: np.ndarray
+    options: tuple[Option, ...]
+
+
+def engine_pass(plan) -> Pass:
+    from .. import engine
+    from ..adoption import adopted_interventions
+
+    base = engine.from_base_year(plan)
+    options = tuple(_options(plan))
+    cm = [o for o in options if o.kind == "care_model"]
+    every = base.model_copy(update={"interventions": _adoptions(cm)})
+    draws = engine.parameter_draws(every, range(plan.monte_carlo.draws))
+    arrays = engine.run_chunked(every, base.places, draws, alone=True)
+    return Pass(
+        every, draws, arrays, adopted_interventions(every), engine.central_plan_activity(base), options
+    )
+
+
+def _under(plan, contracts: str | None, **finance_changes):
+    """``plan`` from 2016/17 with its contracts (a preset; None: its own) and finance changes."""
+    from .. import engine
+
+    base = engine.from_base_year(plan)
+    if contracts is not None:
+        finance_changes["contracts"] = contracts
+    if not finance_changes:
+        return base
+    return base.model_copy(update={"finance": base.finance.model_copy(update=finance_changes)})
+
+
+def _care_model_effects(base, ps: Pass, dn, params, shared) -> tuple[list, list, list]:
+    """Each care-model option's change to the gap (draw,) and to every organisation's deficit
+    (org, draw), alone, and its investment over the plan's years (mean, GBP)."""
+    from .. import engine, finance
+
+    deficit0, gap0 = _books_last_year(dn)
+    dgap, ddef, cost = [], [], []
+    n_f = len(base.places)
+    for k, a in enumerate(ps.adopted):
+        alone = base.model_copy(update={"interventions": [ps.every.interventions[k]]})
+        arr = ps.arrays.alone[k]
+        fins = [
+            engine.footprint_books(alone, arr, f, params, [a], "care_model", ps.planned, shared[f])
+            for f in range(n_f)
+        ]
+        d, g = _books_last_year(fins)
+        dgap.append(g - gap0)
+        ddef.append(d - deficit0)
+        years = base_years(base)
+        invest = [finance.care_model_costs([a], arr.targeted_people, f, years, params) for f in range(n_f)]
+        cost.append(float(sum(c.investment.sum(axis=(0, 2)).mean() for c in invest)))
+    return dgap, ddef, cost
+
+
+def _efficiency_effects(plan, contracts, ps: Pass) -> tuple[list, list]:
+    """Each provider-efficiency option's change to the gap and every organisation's deficit,
+    against do-nothing activity and books under the same parameters."""
+    from .. import engine, finance
+
+    still = replace(
+        ps.arrays, activity=ps.arrays.do_nothing, expected=ps.arrays.do_nothing_expected, alone=()
+    )
+    dgap, ddef = [], []
+    for o in (o for o in ps.options if o.kind == "efficiency"):
+        level = _under(plan, contracts, provider_efficiency=o.efficiency)
+        n_f = len(level.places)
+        params = finance.finance_parameters(engine.parameter_draws(level, range(plan.monte_carlo.draws)))
+        own = [finance.Shared() for _ in range(n_f)]
+        before = [
+            engine.footprint_books(level, still, f, params, None, "do_nothing", ps.planned, own[f])
+            for f in range(n_f)
+        ]
+        after = [
+            engine.footprint_books(level, still, f, params, None, "plan", ps.planned, own[f])
+            for f in range(n_f)
+        ]
+        (d0, g0), (d1, g1) = _books_last_year(before), _books_last_year(after)
+        dgap.append(g1 - g0)
+        ddef.append(d1 - d0)
+    return dgap, ddef
+
+
+def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
+    """The programme under ``contracts`` (a preset, or None for the plan's own): the options'
+    effects by draw on the gap and every organisation's deficit in the last year."""
+    from .. import engine, finance
+    from ..analysis import optimise as opt
+
+    ps = ps or engine_pass(plan)
+    base = _under(plan, contracts)
+    n_f = len(base.places)
+    params = finance.finance_parameters(ps.draws)
+    shared = [finance.Shared() for _ in range(n_f)]
+    dn = [
+        engine.footprint_books(base, ps.arrays, f, params, None, "do_nothing", ps.planned, shared[f])
+        for f in range(n_f)
+    ]
+    deficit0, gap0 = _books_last_year(dn)
+    dgap, ddef, cost = _care_model_effects(base, ps, dn, params, shared)
+    eff_gap, eff_def = _efficiency_effects(plan, contracts, ps)
+    orgs = tuple(
+        (o.id if n_f == 1 else f"{f.code}:{o.id}", o.name) for f in dn for o in f.orgs if o.kind != "external"
+    )
+    cm = [o for o in ps.options if o.kind == "care_model"]
+    groups = tuple(
+        tuple(i for i, o in enumerate(cm) if o.name == name) for name in dict.fromkeys(o.name for o in cm)
+    )
+    problem = opt.Problem(
+        options=tuple(o.label for o in ps.options),
+        groups=groups + (tuple(range(len(cm), len(ps.options))),),
+        exactly_one=tuple(False for _ in groups) + (True,),
+        gap0=gap0,
+        dgap=np.array(dgap + eff_gap),
+        deficit0=deficit0,
+        ddeficit=np.array(ddef + eff_def),
+        limits=_limits(plan, orgs),
+        cost=np.array(cost + [0.0] * len(eff_gap)),
+        budget=None if plan.optimise.investment_budget is None else plan.optimise.investment_budget * 1e6,
+        beta=plan.optimise.cvar_level,
+        orgs=tuple(i for i, _ in orgs),
+    )
+    return Built(
+        contracts or _own_contracts(plan),
+        problem,
+        ps.options,
+        orgs,
+        ps.every,
+        ps.draws,
+        problem.limits.copy(),
+    )
+
+
+def base_years(plan) -> np.ndarray:
+    return np.arange(plan.first_year, plan.last_year + 1)
+
+
+def _own_contracts(plan) -> str:
+    c = plan.finance.contracts
+    return c if isinstance(c, str) else "the plan's own contracts"
+
+
+def _limits(plan, orgs) -> np.ndarray:
+    spec = plan.optimise
+    ids = [i for i, _ in orgs]
+    unknown = sorted(set(spec.deficit_limits) - set(ids))
+    if unknown:
+        raise Invalid(
+            f"optimise.deficit_limits: {', '.join(unknown)} is not an organisation of this plan; "
+            f"allowed: {', '.join(ids)}"
+        )
+    default = np.inf if spec.deficit_limit is None else spec.deficit_limit * 1e6
+    return np.array([spec.deficit_limits[i] * 1e6 if i in spec.deficit_limits else default for i in ids])
+
+
+def _summary(x: np.ndarray) -> dict[str, float]:
+    p10, p90 = np.percentile(x, [10, 90])
+    return {"mean": float(x.mean()), "p10": float(p10), "p90": float(p90)}
+
+
+def _choice(b: Built, x: np.ndarray) -> dict:
+    """A solution in words: the care models and coverage, the efficiency, the contracts."""
+    chosen = [b.options[i] for i in np.flatnonzero(x > 0.5)]
+    eff = next(o.efficiency for o in chosen if o.kind == "efficiency")
+    return {
+        "care_models": [{"name": o.name, "coverage": o.coverage} for o in chosen if o.kind == "care_model"],
+        "efficiency": {"low": eff.low, "high": eff.high},
+        "contracts": b.contracts,
+    }
+
+
+def proposed_plan(plan, choice: dict):
+    """The chosen mix as a plan document: the plan's care models, efficiency and contracts
+    replaced by the choice, everything else as written."""
+    from ..parameters import Interval
+    from ..plan import Adoption
+
+    fin = {"provider_efficiency": Interval(**choice["efficiency"])}
+    if choice["contracts"] != "the plan's own contracts":
+        fin["contracts"] = choice["contracts"]
+    return plan.model_copy(
+        update={
+            "name": f"{plan.name} (optimised)",
+            "interventions": [
+                Adoption(name=c["name"], coverage=c["coverage"]) for c in choice["care_models"]
+            ],
+            "finance": plan.finance.model_copy(update=fin),
+        }
+    )
+
+
+def optimise(plan) -> dict[str, Any]:
+    """The optimiser's answer for ``plan`` (its ``optimise`` section, or the defaults): the
+    document ``stpsim optimise --json`` prints."""
+    from ..analysis import optimise as opt
+    from ..plan import Optimise
+
+    if plan.optimise is None:
+        plan = plan.model_copy(update={"optimise": Optimise()})
+    ps = engine_pass(plan)  # one pass of activity, whatever the contracts
+    built = [build(plan, preset, ps) for preset in plan.optimise.contracts or [None]]
+    solved = [(b, opt.solve(b.problem)) for b in built]
+    feasible = [(b, s) for b, s in solved if s is not None]
+    if not feasible:
+        return _infeasible(plan, built)
+    b, best = min(feasible, key=lambda t: (round(t[1].objective, -3), _tightest(t[0].problem, t[1])))
+    return _answer(plan, b, best, [(bb, s) for bb, s in feasible if bb is not b])
+
+
+def _tightest(p, s) -> float:
+    """The largest share of its limit any organisation's CVaR takes: contract presets move money
+    between organisations but not the system's gap, so among equal gaps the roomiest wins."""
+    finite = np.isfinite(p.limits)
+    return float(np.max(s.cvars[finite] / np.maximum(p.limits[finite], 1.0))) if finite.any() else 0.0
+
+
+def _verified(plan, b: Built, best):
+    """Run the chosen mix in full; where an organisation's CVaR in the full run breaks its limit
+    (the linear model adds care models that overlap), tighten that limit in the programme by the
+    difference and choose again, at most VERIFY_ROUNDS times. Returns the built problem as last
+    solved, its solution, the full run's results and how many corrections were made."""
+    from .. import engine
+    from ..analysis import optimise as opt
+
+    for correction in range(VERIFY_ROUNDS + 1):
+        results = engine.run(proposed_plan(plan, _choice(b, best.x)), incentives=False)
+        deficits, _ = _books_last_year(results.finance.footprints)
+        full = np.array([opt.cvar(d, b.problem.beta) for d in deficits])
+        over = full > b.original_limits + opt.TOLERANCE
+        if not over.any() or correction == VERIFY_ROUNDS:
+            return b, best, results, correction
+        limits = b.problem.limits.copy()
+        limits[over] -= full[over] - best.cvars[over]
+        tighter = replace(b, problem=opt._with(b.problem, limits=limits))
+        again = opt.solve(tighter.problem)
+        if again is None:
+            return b, best, results, correction
+        b, best = tighter, again
+    raise AssertionError("unreachable")
+
+
+def _infeasible(plan, built: list[Built]) -> dict:
+    from ..analysis import optimise as opt
+
+    relaxations = []
+    for b in built:
+        out = opt.solve(b.problem, slack=True)
+        if out is None:
+            continue
+        sol, needed = out
+        relaxations.append(
+            {
+                "contracts": b.contracts,
+                "relax": [
+                    {"constraint": _constraint_words(b, k), "by_gbp": v} for k, v in sorted(needed.items())
+                ],
+                "choice": _choice(b, sol.x),
+            }
+        )
+    relaxations.sort(key=lambda r: sum(x["by_gbp"] for x in r["relax"]))
+    return {"plan": plan.name, "feasible": False, "relaxations": relaxations}
+
+
+def _constraint_words(b: Built, key: str) -> str:
+    if key == "budget":
+        return "the investment budget"
+    org = key.removeprefix("limit:")
+    name = dict(b.orgs).get(org, org)
+    return f"{name}'s deficit limit"
+
+
+def _answer(plan, b: Built, best, others: list) -> dict:
+    from ..analysis import optimise as opt
+
+    b, best, results, corrections = _verified(plan, b, best)
+    p = b.problem
+    choice = _choice(b, best.x)
+    proposal = proposed_plan(plan, choice)
+    fin = results.finance
+    verified_deficits, verified_gap = _books_last_year(fin.footprints)
+    verified_cvar = np.array([opt.cvar(d, p.beta) for d in verified_deficits])
+    predicted_gap = p.gap(best.x)
+    alts = opt.alternatives(p, best, ALTERNATIVES)
+    runner_ups = [
+        {"choice": _choice(b, s.x), "gap_mean": s.objective}
+        for s in alts
+        if s.objective <= best.objective + RUNNER_UP_SHARE * abs(best.objective)
+    ]
+    binding = opt.binding(p, best)
+    organisations = [
+        {
+            "id": oid,
+            "name": name,
+            "limit": None if not np.isfinite(b.original_limits[o]) else float(b.original_limits[o]),
+            "meets_limit_in_full_run": bool(verified_cvar[o] <= b.original_limits[o] + opt.TOLERANCE),
+            "cvar_predicted": float(best.cvars[o]),
+            "cvar_verified": float(verified_cvar[o]),
+            "binding": o in binding,
+            "gap_cost_of_limit": binding.get(o),
+            "shadow_price_per_gbp": opt.shadow_price(p, best, o) if o in binding else None,
+        }
+        for o, (oid, name) in enumerate(b.orgs)
+    ]
+    return {
+        "plan": plan.name,
+        "feasible": True,
+        "draws": plan.monte_carlo.draws,
+        "seed": plan.monte_carlo.seed,
+        "year": results.year_labels[-1],
+        "objective": "the mean gap in the last year",
+        "cvar_level": p.beta,
+        "choice": choice,
+        "predicted": {"gap": _summary(predicted_gap)},
+        "verified": {
+            "gap": _summary(verified_gap),
+            "difference_gbp": float(verified_gap.mean() - predicted_gap.mean()),
+            "largest_cvar_difference_gbp": float(np.max(np.abs(verified_cvar - best.cvars)))
+            if len(best.cvars)
+            else 0.0,
+        },
+        "organisations": organisations,
+        "binding": [organisations[o]["name"] for o in binding],
+        "runner_ups": runner_ups,
+        "other_contracts": [{"contracts": bb.contracts, "gap_mean": s.objective} for bb, s in others],
+        "evppi": _evppi(p, b, best, alts),
+        "corrections": corrections,
+        "rounds": best.rounds,
+        "cuts": best.cuts,
+        "plan_document": proposal.model_dump(mode="json", exclude_none=True),
+    }
+
+
+def _evppi(p, b: Built, best, alts) -> list[dict]:
+    """The value of knowing each declared parameter before choosing among the best choice and
+    the next best: GBP of mean gap, the largest first."""
+    from ..analysis import optimise as opt
+    from ..run_parameters import declare
+
+    actions = [best.x] + [s.x for s in alts]
+    values = -np.array([p.gap(x) for x in actions])  # (action, draw): a smaller gap is better
+    out = []
+    registry = declare(b.every)
+    for par in registry:
+        if not par.uncertain or par.id not in b.draws:
+            continue
+        v = opt.evppi(values, b.draws[par.id])
+        out.append({"id": par.id, "title": par.title, "evppi_gbp": v})
+    out.sort(key=lambda d: -d["evppi_gbp"])
+    return out[:EVPPI_TOP]
