@@ -1138,10 +1138,11 @@ def _print_optimised(doc: dict) -> None:
     _show(t)
     for o in doc["organisations"]:
         if not o["meets_limit_in_full_run"]:
+            over = _m(o["cvar_verified"] - o["limit"])
             out.print(
                 f"In the full run {o['name']}'s CVaR is {_m(o['cvar_verified'])}, above its limit of "
-                f"{_m(o['limit'])} (the linear model put it at {_m(o['cvar_predicted'])}, counting overlapping "
-                f"care models twice): relax the limit by {_m(o['cvar_verified'] - o['limit'])} or change the options."
+                f"{_m(o['limit'])} (the linear model put it at {_m(o['cvar_predicted'])}, counting "
+                f"overlapping care models twice): relax the limit by {over} or change the options."
             )
     if doc["runner_ups"]:
         out.print(f"Within 1% of the best: {len(doc['runner_ups'])} other mix(es), for example:")
