@@ -172,3 +172,119 @@ def test_evppi_is_zero_for_a_parameter_that_cannot_change_the_choice():
     values = np.stack([theta, -theta])  # which is better depends on the parameter's sign
     # Knowing it, choose |theta|: E|theta| = sqrt(2/pi) for a standard normal, less the binning.
     assert 0.6 < opt.evppi(values, theta) <= np.sqrt(2 / np.pi) + 0.05
+
+
+# ---- on the engine: Greater Manchester -----------------------------------------------------------
+
+DRAWS = 100
+
+
+def _gm(**spec):
+    from stpsim import plan as plans
+
+    p = plans.load("examples/greater_manchester.yaml")
+    mc = p.monte_carlo.model_copy(update={"draws": DRAWS})
+    return p.model_copy(update={"monte_carlo": mc, "optimise": plans.Optimise(**spec)})
+
+
+SMALL = {
+    "care_models": ["hospital_at_home", "community_extensivist", "back_office_and_estates"],
+    "coverage": [0.5, 1.0],
+    "efficiency": [{"low": 0.5, "high": 1.5}, {"low": 1.0, "high": 3.0}],
+}
+
+
+@pytest.fixture(scope="module")
+def small():
+    from stpsim.service.optimiser import optimise
+
+    return optimise(_gm(**SMALL))
+
+
+def test_the_choice_is_the_best_full_run_among_every_mix(small):
+    """Every mix of the small case run in full (27 care-model mixes x 2 efficiencies): the
+    optimiser's choice has the lowest mean gap, within the linear model's stated tolerance."""
+    from stpsim import engine
+    from stpsim.service.optimiser import GAP_TOLERANCE_SHARE, proposed_plan
+
+    p = _gm(**SMALL)
+    best = None
+    levels = [None, 0.5, 1.0]
+    for a, b, c in itertools.product(levels, levels, levels):
+        for eff in SMALL["efficiency"]:
+            models = [
+                {"name": n, "coverage": cov}
+                for n, cov in zip(SMALL["care_models"], (a, b, c), strict=True)
+                if cov is not None
+            ]
+            choice = {"care_models": models, "efficiency": eff, "contracts": "the plan's own contracts"}
+            gap = engine.run(proposed_plan(p, choice), incentives=False).finance.gap("plan")[:, -1].mean()
+            best = gap if best is None else min(best, gap)
+    chosen = small["verified"]["gap"]["mean"]
+    assert chosen <= best + GAP_TOLERANCE_SHARE * abs(best)
+    # community extensivists add to the gap (their costs outrun what they save): never chosen
+    assert "community_extensivist" not in {m["name"] for m in small["choice"]["care_models"]}
+
+
+def test_the_full_run_matches_the_prediction_within_the_tolerance(small):
+    from stpsim.service.optimiser import GAP_TOLERANCE_SHARE
+
+    predicted, verified = small["predicted"]["gap"]["mean"], small["verified"]["gap"]["mean"]
+    assert abs(verified - predicted) <= GAP_TOLERANCE_SHARE * abs(predicted)
+    assert small["verified"]["difference_gbp"] == pytest.approx(verified - predicted)
+
+
+def test_the_saved_plan_runs_to_the_verified_numbers(small, tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from stpsim.cli import main
+
+    path = tmp_path / "gm.yaml"
+    path.write_text(yaml.safe_dump(_gm(**SMALL).model_dump(mode="json", exclude_none=True)))
+    saved = tmp_path / "proposed.yaml"
+    assert main(["optimise", str(path), "--save-plan", str(saved), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["choice"] == small["choice"]
+    assert main(["run", str(saved), "--json"]) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["finance"]["system"]["gap"][doc["year"]]["mean"] == pytest.approx(
+        doc["verified"]["gap"]["mean"], abs=0.01
+    )
+    assert main(["optimise", str(path), "--save-plan", str(saved)]) == 2  # never overwritten without --force
+    assert "the file already exists; give --force" in capsys.readouterr().err
+
+
+def test_no_mix_meets_an_impossible_limit_and_it_says_what_to_relax():
+    from stpsim.service.optimiser import optimise
+
+    doc = optimise(_gm(**SMALL, deficit_limit=1.0))
+    assert doc["feasible"] is False
+    relax = doc["relaxations"][0]["relax"]
+    assert relax and all(r["constraint"].endswith("deficit limit") and r["by_gbp"] > 0 for r in relax)
+
+
+def test_an_unknown_organisation_is_refused(capsys, tmp_path):
+    import yaml
+
+    from stpsim.cli import main
+
+    doc = _gm(**SMALL).model_dump(mode="json", exclude_none=True)
+    doc["optimise"]["deficit_limits"] = {"acute:XYZ": 10}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["optimise", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "optimise.deficit_limits: acute:XYZ is not an organisation of this plan; allowed: commissioner" in err
+    )
+
+
+def test_only_care_models_at_the_evidence_grade_are_offered():
+    from stpsim.service.optimiser import candidate_models
+
+    p = _gm(min_evidence="moderate")
+    names = candidate_models(p)
+    assert "community_extensivist" not in names and "direct_access_physiotherapy" not in names
+    assert "hospital_at_home" in names and "geriatricians_front_door" in names

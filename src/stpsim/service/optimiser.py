@@ -17,6 +17,7 @@ import numpy as np
 
 from .errors import Invalid
 
+GAP_TOLERANCE_SHARE = 0.05  # the full run's mean gap within 5% of the linear model's (care models overlap)
 VERIFY_ROUNDS = 3  # times a limit broken in the full run is tightened and the mix chosen again
 RUNNER_UP_SHARE = 0.01  # runner-ups: choices whose mean gap is within 1% of the best's
 ALTERNATIVES = 5  # next-best choices found (the runner-ups and EVPPI's candidate actions)
