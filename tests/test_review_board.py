@@ -360,12 +360,15 @@ def test_the_plans_list_says_which_version_is_live_when_and_by_whom(tmp_path):
     page = signed_in(world, "gm_lead").get("/plans")
     v1, v2 = version_cells(page, gm, 1), version_cells(page, gm, 2)
     saved = {n: svc.get_version(lead, gm, n)["created_at"] for n in (1, 2)}
-    assert v1 == [
-        "version 1 Greater Manchester - Taking Charge",  # its own name: the plan's is now v2's
-        "accepted and published the published version",
-        f"{saved[1][:16].replace('T', ' ')} UTC",
-        "gm_lead",
-    ]
+    assert (
+        v1
+        == [
+            "version 1 Greater Manchester - Taking Charge",  # its own name: the plan's is now v2's
+            "accepted and published the published version",
+            f"{saved[1][:16].replace('T', ' ')} UTC",
+            "gm_lead",
+        ]
+    )
     assert v2 == [
         "version 2",
         "sent, waiting for a decision the footprint's current submission",

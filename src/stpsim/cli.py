@@ -1136,6 +1136,14 @@ def _print_optimised(doc: dict) -> None:
             "" if o["shadow_price_per_gbp"] is None else f"{o['shadow_price_per_gbp']:.2f}m",
         )
     _show(t)
+    if doc["binding"]:
+        out.print(f"What limits the answer: {', '.join(doc['binding'])}.")
+    if doc["budget"]:
+        b = doc["budget"]
+        out.print(
+            f"Investment: {_m(b['used'])} of the {_m(b['limit'])} budget"
+            + (f"; the budget costs {_m(b['gap_cost_of_limit'])} of gap." if b["binding"] else ".")
+        )
     for o in doc["organisations"]:
         if not o["meets_limit_in_full_run"]:
             over = _m(o["cvar_verified"] - o["limit"])

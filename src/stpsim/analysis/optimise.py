@@ -225,6 +225,23 @@ def binding(p: Problem, best: Solution) -> dict[int, float]:
     return out
 
 
+def budget_binding(p: Problem, best: Solution) -> float | None:
+    """The mean gap (GBP) the investment budget costs: the optimum without it less with it;
+    None when there is no budget or it changes nothing."""
+    if p.budget is None:
+        return None
+    free = solve(_with(p, budget=None))
+    if free is None or free.objective >= best.objective - TOLERANCE:
+        return None
+    return best.objective - free.objective
+
+
+def budget_shadow_price(p: Problem, best: Solution, step: float = 1e6) -> float:
+    """The mean gap saved per pound of budget added (a finite difference over ``step``)."""
+    more = solve(_with(p, budget=p.budget + step))
+    return 0.0 if more is None else (best.objective - more.objective) / step
+
+
 def shadow_price(p: Problem, best: Solution, o: int, step: float = 1e6) -> float:
     """The mean gap saved per pound of organisation ``o``'s limit relaxed by ``step`` (GBP):
     a finite difference of the MILP's optimum (zero until the choice changes)."""

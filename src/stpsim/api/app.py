@@ -292,6 +292,13 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         with slots.take(who.id):
             return svc.run(who, request.plan_id, request.version, draws, seed)
 
+    @app.post("/api/optimise")
+    def optimise(request: RunRequest, who: Who) -> dict:
+        """Find the plan for a stored version (its ``optimise`` section, or the defaults): the
+        document `stpsim optimise --json` prints. One at a time per user, as runs are."""
+        with slots.take(who.id):
+            return svc.optimise(who, request.plan_id, request.version, request.draws, request.seed)
+
     @app.get("/api/runs/{rid}")
     def get_run(rid: str, who: Who) -> dict:
         return svc.get_run(who, rid)

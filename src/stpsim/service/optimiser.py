@@ -365,8 +365,7 @@ def _constraint_words(b: Built, key: str) -> str:
     if key == "budget":
         return "the investment budget"
     org = key.removeprefix("limit:")
-    name = dict(b.orgs).get(org, org)
-    return f"{name}'s deficit limit"
+    return f"the deficit limit of {dict(b.orgs).get(org, org)}"
 
 
 def _answer(plan, b: Built, best, others: list) -> dict:
@@ -387,6 +386,7 @@ def _answer(plan, b: Built, best, others: list) -> dict:
         if s.objective <= best.objective + RUNNER_UP_SHARE * abs(best.objective)
     ]
     binding = opt.binding(p, best)
+    budget = opt.budget_binding(p, best)
     organisations = [
         {
             "id": oid,
@@ -419,7 +419,17 @@ def _answer(plan, b: Built, best, others: list) -> dict:
             else 0.0,
         },
         "organisations": organisations,
-        "binding": [organisations[o]["name"] for o in binding],
+        "binding": [organisations[o]["name"] for o in binding]
+        + (["the investment budget"] if budget else []),
+        "budget": None
+        if p.budget is None
+        else {
+            "limit": p.budget,
+            "used": float(p.cost @ best.x),
+            "binding": budget is not None,
+            "gap_cost_of_limit": budget,
+            "shadow_price_per_gbp": opt.budget_shadow_price(p, best) if budget is not None else None,
+        },
         "runner_ups": runner_ups,
         "other_contracts": [{"contracts": bb.contracts, "gap_mean": s.objective} for bb, s in others],
         "evppi": _evppi(p, b, best, alts),

@@ -772,6 +772,26 @@ class Service(AccessMixin):
         if draws is not None and draws > MAX_DRAWS:
             raise Invalid(f"draws: {draws} is more than the {MAX_DRAWS:,} a run on the server may have")
 
+    OPTIMISE_DRAWS = 2000  # the most draws an optimisation on the server may use
+
+    def optimise(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None = None, seed: int | None = None
+    ) -> dict:
+        """The optimiser's proposal for a stored version (what `stpsim optimise --json` prints).
+        Those who may write plans may ask (leads and analysts of its footprint, national
+        reviewers); viewers read runs, they do not search for plans."""
+        from .optimiser import optimise
+
+        if actor.role == "viewer":
+            raise Forbidden(f"{actor.name} (viewer) may not run the optimiser")
+        plan = self._plan_for_run(actor, plan_id, number, draws, seed)  # 404 for what you may not see
+        if plan.monte_carlo.draws > self.OPTIMISE_DRAWS:
+            raise Invalid(
+                f"draws: {plan.monte_carlo.draws:,} is more than the {self.OPTIMISE_DRAWS:,} an optimisation "
+                "on the server may use; give draws, or run 'stpsim optimise' on your own machine"
+            )
+        return optimise(plan)
+
     def run_draws(self, actor: Actor, plan_id: int, number: int, draws: int | None) -> int:
         """The draws a run of a version would have (the request's, else the plan's own), after
         the same checks as the run itself: the API answers 202 for a large run whichever set

@@ -1,0 +1,70 @@
+"""Benchmark: `stpsim optimise` on Greater Manchester (issue 23).
+
+Every library care model at 4 coverage levels (or not at all: 5 choices each), 3 provider
+efficiency options and every organisation's CVaR limit (13 organisations), at 1,000 draws, with
+the plan's own contracts and with three contract presets (PbR, blended, capitation). Medians of
+warm calls in fresh processes, including the verifying full run:
+
+- ``optimise_ms``: one contract set;
+- ``optimise_presets_ms``: three presets to choose among;
+- ``engine_pass_ms``: the one engine pass every preset shares (each option adopted alone);
+- ``books_per_preset_ms``: each preset's books (one set per option) and its programme's data.
+
+    .venv/bin/python benchmarks/optimise.py [--repeats 5] [--draws 1000] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from fresh import medians  # benchmarks/fresh.py: the script's own folder is on the path
+
+CHILD = r"""
+import json, sys, time
+from stpsim import plan as plans
+from stpsim.service import optimiser
+draws = int(sys.argv[1])
+base = plans.load("examples/greater_manchester.yaml")
+base = base.model_copy(update={"monte_carlo": base.monte_carlo.model_copy(update={"draws": draws})})
+def spec(contracts):
+    return plans.Optimise(
+        efficiency=[{"low": 0.5, "high": 1.5}, {"low": 1.0, "high": 3.0}, {"low": 2.0, "high": 4.0}],
+        contracts=contracts, deficit_limit=600.0,
+        deficit_limits={"acute:R0A": 70.0, "acute:RW6": 40.0, "acute:RMC": 30.0},
+    )
+one = base.model_copy(update={"optimise": spec(None)})
+three = base.model_copy(update={"optimise": spec(["pbr", "blended", "capitation"])})
+optimiser.optimise(one)  # warm: tables, caches
+def med(f, n=3):
+    xs = []
+    for _ in range(n):
+        t = time.perf_counter(); f(); xs.append(time.perf_counter() - t)
+    return sorted(xs)[len(xs) // 2] * 1000
+ps = optimiser.engine_pass(one)
+print(json.dumps({
+    "optimise_ms": med(lambda: optimiser.optimise(one)),
+    "optimise_presets_ms": med(lambda: optimiser.optimise(three)),
+    "engine_pass_ms": med(lambda: optimiser.engine_pass(one)),
+    "books_per_preset_ms": med(lambda: optimiser.build(one, None, ps)),
+}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
+    args = ap.parse_args()
+    med = medians(CHILD, [str(args.draws)], args.repeats)
+    if args.json:
+        print(json.dumps(med, indent=2))
+        return
+    print(f"optimise: Greater Manchester, {args.draws} draws ({args.repeats} fresh processes)")
+    for k, v in med.items():
+        print(f"  {k:<24} {v:10.1f}")
+
+
+if __name__ == "__main__":
+    main()
