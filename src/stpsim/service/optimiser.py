@@ -304,7 +304,7 @@ def optimise(plan) -> dict[str, Any]:
     if not feasible:
         return _infeasible(plan, built)
     b, best = min(feasible, key=lambda t: (round(t[1].objective, -3), _tightest(t[0].problem, t[1])))
-    return _answer(plan, b, best, [(bb, s) for bb, s in feasible if bb is not b])
+    return _answer(plan, b, best, [(bb, s) for bb, s in solved if bb is not b])
 
 
 def _tightest(p, s) -> float:
@@ -431,7 +431,14 @@ def _answer(plan, b: Built, best, others: list) -> dict:
             "shadow_price_per_gbp": opt.budget_shadow_price(p, best) if budget is not None else None,
         },
         "runner_ups": runner_ups,
-        "other_contracts": [{"contracts": bb.contracts, "gap_mean": s.objective} for bb, s in others],
+        "other_contracts": [
+            {
+                "contracts": bb.contracts,
+                "feasible": s is not None,
+                "gap_mean": None if s is None else s.objective,
+            }
+            for bb, s in others
+        ],
         "evppi": _evppi(p, b, best, alts),
         "corrections": corrections,
         "rounds": best.rounds,
