@@ -316,3 +316,43 @@ def test_the_api_optimises_a_stored_version(tmp_path):
     )
     big = c.post("/api/optimise", json=body | {"draws": 5000}, headers={"Authorization": f"Bearer {lead}"})
     assert big.status_code == 422 and "draws: 5,000 is more than the 2,000" in big.text
+
+
+def test_find_a_plan_fills_the_editor_with_the_proposal(small, tmp_path):
+    """The editor's "Find a plan": the proposal's care models, coverage, efficiency and contracts
+    in the form, its words above it, and nothing saved."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from stpsim.api.app import create_app
+    from stpsim.service import Service
+
+    from .conftest_store import sqlite_url
+
+    password = "a long enough password 1"
+    svc = Service(sqlite_url(tmp_path))
+    svc.add_user("lead", "lead", ["E54000007"])
+    svc.set_password("lead", password)
+    actor = svc.check_password("lead", password)
+    made = svc.create_plan(actor, _gm(**SMALL).model_dump(mode="json", exclude_none=True))
+    c = TestClient(create_app(svc), raise_server_exceptions=False, follow_redirects=False)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    assert (
+        c.post("/login", data={"csrf_token": token, "user_name": "lead", "password": password}).status_code
+        == 303
+    )
+    edit = c.get(f"/plans/{made['id']}/versions/1/edit")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', edit.text).group(1)
+    page = c.post(f"/plans/{made['id']}/versions/1/find", data={"csrf_token": token})
+    assert page.status_code == 200, page.text[:500]
+    said = re.search(
+        r'<div class="inset-text" role="status" id="proposal">(.*?)</div>', page.text, re.S
+    ).group(1)
+    assert "stpsim proposes:" in said and "from a full run" in said
+    for m in small["choice"]["care_models"]:
+        box = re.search(rf'<input[^>]*name="on\.{m["name"]}"[^>]*>', page.text).group(0)
+        assert "checked" in box
+        cov = re.search(rf'<input[^>]*name="coverage\.{m["name"]}"[^>]*>', page.text).group(0)
+        assert f'value="{m["coverage"] * 100:g}"' in cov or f'value="{m["coverage"]:g}"' in cov
+    assert svc.list_plans(actor)[0]["latest_version"] == 1  # nothing saved

@@ -531,7 +531,7 @@ def orgs_chart(doc: dict) -> Chart:
     )
 
 
-def _model_title(name: str) -> str:
+def model_title(name: str) -> str:
     from ..service.catalogue import library
 
     spec = library().get(name)
@@ -579,7 +579,7 @@ def incentives_chart(doc: dict) -> Chart | None:
         while label in labels:
             label, n = f"{base} ({n})", n + 1
         labels.append(label)
-    titles = [_model_title(m) for m in models]
+    titles = [model_title(m) for m in models]
     xs, ys, texts, hovers, colours, shapes = [], [], [], [], [], []
     for j, m in enumerate(models):
         for i, o in enumerate(org_ids):

@@ -361,6 +361,16 @@ def build_router(service: Service) -> APIRouter:
         session(request).flash(f"Saved as version {saved['version']}. Version {number} is unchanged.")
         return RedirectResponse(f"/plans/{plan_id}/versions/{saved['version']}", status_code=303)
 
+    @router.post("/plans/{plan_id}/versions/{number}/find")
+    def find_plan(request: Request, plan_id: Id, number: Id, who: Who) -> HTMLResponse:
+        """ "Find a plan": the optimiser's proposal filled into the editor; nothing is saved."""
+        return render(
+            request,
+            "editor.html",
+            crumbs=version_crumbs(plan_id, number),
+            e=dashboard.find_plan(service, who, plan_id, number),
+        )
+
     @router.post("/web/preview")
     def preview(request: Request, body: PreviewRequest, who: Who) -> JSONResponse:
         headers = {"Cache-Control": "no-store"}

@@ -38,6 +38,9 @@ from .charts import (
     investment_table,
     key_numbers,
     last_year,
+    millions,
+    millions_range,
+    model_title,
     money,
     organisation_table,
     orgs_chart,
@@ -145,6 +148,7 @@ class Editor:
     errors: tuple[FieldError, ...] = ()
     beds: tuple[BedRow, ...] = ()  # the plan's bed changes, then one blank row to add one
     trusts: tuple[tuple[str, str], ...] = ()  # the footprint's acute trusts: (ODS code, name)
+    proposal: tuple[str, ...] = ()  # "Find a plan": what the optimiser proposed, in words
 
     def errors_for(self, name: str) -> list[str]:
         return [e.message for e in self.errors if e.field == name]
@@ -634,6 +638,47 @@ def preview(service, actor, plan_id: int, number: int, fields: Mapping[str, str]
     doc, plan = _edited(version["document"], fields)
     rows = plan_changes(version["document"], doc, version["footprint"])
     return replace(_preview_of(plan), changes=_changes_table(rows, number))
+
+
+def find_plan(service, actor, plan_id: int, number: int) -> Editor:
+    """ "Find a plan": the optimiser's proposal for the version (its ``optimise`` section, or the
+    defaults) filled into the editor and previewed, for the lead to accept, change or leave;
+    nothing is saved. When no mix meets the limits the editor says which to relax."""
+    _editable(service, actor, plan_id, number)
+    try:
+        doc = service.optimise(actor, plan_id, number)
+    except Invalid as e:
+        return replace(editor(service, actor, plan_id, number), proposal=tuple(e.lines))
+    if not doc["feasible"]:
+        best = doc["relaxations"][0]["relax"] if doc["relaxations"] else []
+        words = ("No mix of the options meets every limit; nothing was changed.",) + tuple(
+            f"Relax {r['constraint']} by {millions(r['by_gbp'])}." for r in best
+        )
+        return replace(editor(service, actor, plan_id, number), proposal=words)
+    fields = initial_fields(doc["plan_document"])
+    shown = editor(service, actor, plan_id, number, fields)
+    return replace(
+        shown, preview=preview(service, actor, plan_id, number, fields), proposal=_proposal_words(doc)
+    )
+
+
+def _proposal_words(doc: dict) -> tuple[str, ...]:
+    c = doc["choice"]
+    models = ", ".join(f"{model_title(m['name'])} at {m['coverage']:.0%}" for m in c["care_models"]) or "none"
+    e = c["efficiency"]
+    g = doc["verified"]["gap"]
+    words = [
+        f"stpsim proposes: {models}; provider efficiency {e['low']:g}% to {e['high']:g}% a year; "
+        f"contracts: {c['contracts']}.",
+        f"Its gap in {doc['year']}: {millions(g['mean'])} ({millions_range(g)}, 80% interval), "
+        "from a full run.",
+    ]
+    if doc["binding"]:
+        words.append(f"What limits it: {', '.join(doc['binding'])}.")
+    words.append(
+        "The form below holds the proposal. Change anything you wish; nothing is saved until you save."
+    )
+    return tuple(words)
 
 
 def save(service, actor, plan_id: int, number: int, fields: Mapping[str, str]) -> dict:
