@@ -10,7 +10,10 @@ warm calls in fresh processes, including the verifying full run:
 - ``engine_pass_ms``: the one engine pass every preset shares (each option adopted alone);
 - ``books_per_preset_ms``: each preset's books (one set per option) and its programme's data.
 
-    .venv/bin/python benchmarks/optimise.py [--repeats 5] [--draws 1000] [--json]
+With ``--national``: ``national_s``, every footprint optimised and England summed
+(`stpsim optimise --national examples/rollup`, two local workers), one cold call per process.
+
+    .venv/bin/python benchmarks/optimise.py [--repeats 5] [--draws 1000] [--national] [--json]
 """
 
 from __future__ import annotations
@@ -51,13 +54,25 @@ print(json.dumps({
 """
 
 
+NATIONAL = r"""
+import json, sys, time
+from stpsim.rollup import load_plans
+from stpsim.service.optimiser import optimise_national
+t = time.perf_counter()
+doc = optimise_national(load_plans("examples/rollup"), int(sys.argv[1]), 0, "local", 2)
+gap = doc["england"]["gap"]["mean"] / 1e9
+print(json.dumps({"national_s": time.perf_counter() - t, "england_gap_bn": gap}))
+"""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--national", action="store_true", help="time England (every footprint) instead")
     ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
     args = ap.parse_args()
-    med = medians(CHILD, [str(args.draws)], args.repeats)
+    med = medians(NATIONAL if args.national else CHILD, [str(args.draws)], args.repeats)
     if args.json:
         print(json.dumps(med, indent=2))
         return

@@ -356,3 +356,34 @@ def test_find_a_plan_fills_the_editor_with_the_proposal(small, tmp_path):
         cov = re.search(rf'<input[^>]*name="coverage\.{m["name"]}"[^>]*>', page.text).group(0)
         assert f'value="{m["coverage"] * 100:g}"' in cov or f'value="{m["coverage"]:g}"' in cov
     assert svc.list_plans(actor)[0]["latest_version"] == 1  # nothing saved
+
+
+def test_england_sums_every_footprints_optimised_gap():
+    """--national: 44 footprints, each optimised (Greater Manchester from its own plan), and
+    England's gap is their sum draw by draw: its mean is the sum of theirs."""
+    from stpsim import plan as plans
+    from stpsim.service.optimiser import optimise_national
+
+    gm = _gm(**SMALL)
+    doc = optimise_national({"E54000007": ("gm.yaml", gm)}, 12, 0, executor="serial")
+    rows = doc["footprints"]
+    assert len(rows) == 44 and len({r["code"] for r in rows}) == 44
+    assert [r["plan"] for r in rows if r["code"] == "E54000007"] == ["own"]
+    assert sum(r["plan"] == "do-nothing" for r in rows) == 43
+    total = sum(r["gap"]["mean"] for r in rows)
+    assert doc["england"]["gap"]["mean"] == pytest.approx(total, rel=1e-12)
+    assert doc["england"]["closed_in_expectation"] == (total <= 0)
+    assert doc["england"]["shortfall_gbp"] == pytest.approx(max(total, 0.0))
+    # do-nothing footprints are offered the national assumption of provider efficiency
+    other = next(r for r in rows if r["plan"] == "do-nothing")
+    assert other["choice"]["efficiency"] == {"low": 1.0, "high": 3.0}
+    assert plans.Optimise().efficiency is None
+
+
+def test_optimise_needs_a_plan_or_national(capsys):
+    from stpsim.cli import main
+
+    assert main(["optimise"]) == 2
+    assert "give a PLAN file to optimise, or --national for every footprint" in capsys.readouterr().err
+    assert main(["optimise", "--national", "--save-plan", "x.yaml"]) == 2
+    assert "--save-plan takes one plan" in capsys.readouterr().err

@@ -1047,20 +1047,38 @@ def _org_headers(plan, fin, orgs: list[tuple[str, str]]) -> list[str]:
 
 @app.command("optimise")
 def optimise_cmd(
-    plan_file: Annotated[str, typer.Argument(metavar="PLAN", help="Plan file with an optimise: section.")],
+    plan_file: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="PLAN",
+            help="Plan file with an optimise: section; with --national, a folder of plans (optional).",
+        ),
+    ] = None,
+    national: Annotated[
+        bool, typer.Option("--national", help="Every footprint, and England's gap summed draw by draw.")
+    ] = False,
     draws: DrawsOpt = None,
     seed: SeedOpt = None,
     save_plan: Annotated[
         str | None, typer.Option("--save-plan", help="Write the proposed plan (YAML) to this file.")
     ] = None,
     force: ForceOpt = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="With --national: local worker processes (default: cores)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Find the plan: the care models, coverage, provider efficiency and contracts that minimise
     the mean gap in the last year with each organisation's worst 5% within its limit, verified
-    by a full run."""
+    by a full run. With --national: every footprint, and whether England's gap closes."""
     from .service.optimiser import optimise
 
+    if national:
+        _optimise_england(plan_file, draws, seed, workers, save_plan, as_json)
+        return
+    if plan_file is None:
+        raise UserError("give a PLAN file to optimise, or --national for every footprint")
     plan = _load_plan(plan_file, draws, seed)
     if save_plan:
         _check_new_file("--save-plan", Path(save_plan), force, "proposed.yaml")
@@ -1073,6 +1091,58 @@ def optimise_cmd(
     _print_optimised(doc)
     if save_plan and doc["feasible"]:
         out.print(f"Wrote the proposed plan to {save_plan}: run it with 'stpsim run {save_plan}'.")
+
+
+def _optimise_england(
+    folder: str | None, draws: int | None, seed: int | None, workers: int | None, save_plan, as_json: bool
+) -> None:
+    from .service.catalogue import RollupInputError
+    from .service.catalogue import load_rollup_plans as load_plans
+    from .service.optimiser import optimise_national
+
+    if save_plan:
+        raise UserError("--save-plan takes one plan; with --national each footprint's choice is in --json")
+    for problem in (
+        draws is not None and _out_of_range("--draws", draws, *DRAWS_RANGE),
+        seed is not None and _out_of_range("--seed", seed, *SEED_RANGE),
+        workers is not None and _out_of_range("--workers", workers, 1),
+    ):
+        if problem:
+            raise UserError(problem)
+    try:
+        plans = load_plans(folder) if folder else {}
+    except RollupInputError as e:
+        raise UserError("\n".join(e.lines)) from None
+    doc = optimise_national(plans, draws or 1000, seed or 0, "local", workers)
+    if as_json:
+        _emit_json(doc)
+        return
+    t = Table(title=f"Every footprint optimised ({doc['draws']:,} draws): the gap in {doc['year']}, GBP m")
+    _prose(t, "footprint")
+    _whole(t, "plan", "care models", "efficiency")
+    _words(t, "gap: mean (80% interval)")
+    for r in doc["footprints"]:
+        c = r["choice"]
+        t.add_row(
+            r["name"],
+            r["plan"],
+            str(len(c["care_models"])) if c else "no mix meets its limits",
+            f"{c['efficiency']['low']:g}% to {c['efficiency']['high']:g}%" if c else "-",
+            _fmt_money_summary({k: v / 1e6 for k, v in r["gap"].items()}),
+        )
+    _show(t)
+    e = doc["england"]
+    g = e["gap"]
+    short = f"GBP {e['shortfall_gbp'] / 1e9:,.2f}bn"
+    verdict = (
+        "closed in expectation"
+        if e["closed_in_expectation"]
+        else f"not closed: no choice of these options closes it; it falls short by {short}"
+    )
+    out.print(
+        f"England's gap in {doc['year']}: GBP {g['mean'] / 1e9:,.2f}bn ({g['p10'] / 1e9:,.2f} to "
+        f"{g['p90'] / 1e9:,.2f}), {verdict} (closed in {e['probability_closed']:.0%} of draws)."
+    )
 
 
 def _write_plan_file(path: str, document: dict, force: bool) -> None:

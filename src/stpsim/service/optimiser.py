@@ -292,6 +292,12 @@ def proposed_plan(plan, choice: dict):
 def optimise(plan) -> dict[str, Any]:
     """The optimiser's answer for ``plan`` (its ``optimise`` section, or the defaults): the
     document ``stpsim optimise --json`` prints."""
+    return optimise_with_draws(plan)[0]
+
+
+def optimise_with_draws(plan) -> tuple[dict[str, Any], np.ndarray | None]:
+    """``optimise``'s document and the full run's gap in the last year by draw (None when no mix
+    meets the limits): what England's sum needs."""
     from ..analysis import optimise as opt
     from ..plan import Optimise
 
@@ -302,7 +308,7 @@ def optimise(plan) -> dict[str, Any]:
     solved = [(b, opt.solve(b.problem)) for b in built]
     feasible = [(b, s) for b, s in solved if s is not None]
     if not feasible:
-        return _infeasible(plan, built)
+        return _infeasible(plan, built), None
     b, best = min(feasible, key=lambda t: (round(t[1].objective, -3), _tightest(t[0].problem, t[1])))
     return _answer(plan, b, best, [(bb, s) for bb, s in solved if bb is not b])
 
@@ -368,7 +374,7 @@ def _constraint_words(b: Built, key: str) -> str:
     return f"the deficit limit of {dict(b.orgs).get(org, org)}"
 
 
-def _answer(plan, b: Built, best, others: list) -> dict:
+def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
     from ..analysis import optimise as opt
 
     b, best, results, corrections = _verified(plan, b, best)
@@ -401,7 +407,7 @@ def _answer(plan, b: Built, best, others: list) -> dict:
         }
         for o, (oid, name) in enumerate(b.orgs)
     ]
-    return {
+    doc = {
         "plan": plan.name,
         "feasible": True,
         "draws": plan.monte_carlo.draws,
@@ -445,6 +451,7 @@ def _answer(plan, b: Built, best, others: list) -> dict:
         "cuts": best.cuts,
         "plan_document": proposal.model_dump(mode="json", exclude_none=True),
     }
+    return doc, verified_gap
 
 
 def _evppi(p, b: Built, best, alts) -> list[dict]:
@@ -464,3 +471,88 @@ def _evppi(p, b: Built, best, alts) -> list[dict]:
         out.append({"id": par.id, "title": par.title, "evppi_gbp": v})
     out.sort(key=lambda d: -d["evppi_gbp"])
     return out[:EVPPI_TOP]
+
+
+# ---- England: every footprint, the national gap closed in expectation? ------------------------
+
+
+def _national_task(code: str, plan) -> dict:
+    """One footprint's optimisation in a worker: the compact answer and its gap by draw."""
+    from .. import engine
+
+    doc, gap = optimise_with_draws(plan)
+    if gap is None:  # no mix meets its limits: it stays as written
+        gap = engine.run(plan, incentives=False).finance.gap("plan")[:, -1]
+    return {"doc": {k: v for k, v in doc.items() if k != "plan_document"}, "gap": gap}
+
+
+def national_plans(plans: dict, draws: int, seed: int) -> dict:
+    """Each footprint's plan to optimise, at ``draws`` and ``seed``: its own from ``plans`` with
+    its optimise section (or the defaults), else do-nothing offered the library's care models and
+    the national assumption of provider efficiency (``provider_efficiency_achieved``, 1% to 3% a
+    year; do-nothing itself has none)."""
+    from .. import assumptions
+    from ..geography import preset
+    from ..parameters import Interval
+    from ..plan import Optimise
+    from ..rollup import do_nothing_plan
+
+    out = {}
+    for fp in preset("stp2017"):
+        if fp.code in plans:
+            base = plans[fp.code][1]
+            spec = base.optimise or Optimise()
+        else:
+            base = do_nothing_plan(fp.code, 2020)
+            a = assumptions.get("provider_efficiency_achieved")
+            spec = Optimise(efficiency=[Interval(low=a.low, high=a.high)])
+        mc = base.monte_carlo.model_copy(update={"draws": draws, "seed": seed})
+        out[fp.code] = base.model_copy(update={"monte_carlo": mc, "optimise": spec})
+    return out
+
+
+def optimise_national(
+    plans: dict, draws: int, seed: int, executor: str = "local", workers: int | None = None
+) -> dict[str, Any]:
+    """Every footprint optimised (its plan's options and limits, or the defaults), in parallel
+    on the roll-up's executors, and England's gap in 2020/21 summed draw by draw: is it closed
+    in expectation? Each footprint's mean gap is minimised on its own and the means add up, so
+    when the sum is above nought no choice of these options closes England's gap; the answer
+    says by how much it falls short."""
+    from ..executors import Task, guarded, run_tasks
+    from ..geography import preset
+
+    chosen = national_plans(plans, draws, seed)
+    tasks = [Task((code, 0, draws), (_national_task, code, p)) for code, p in chosen.items()]
+    results = run_tasks(guarded, tasks, executor, workers)
+    names = {fp.code: fp.name for fp in preset("stp2017")}
+    rows, total = [], np.zeros(draws)
+    for t in tasks:
+        code = t.key[0]
+        r = results[t.key]
+        total = total + r["gap"]
+        d = r["doc"]
+        rows.append(
+            {
+                "code": code,
+                "name": names[code],
+                "plan": "own" if code in plans else "do-nothing",
+                "feasible": d["feasible"],
+                "choice": d.get("choice"),
+                "gap": _summary(r["gap"]),
+                "binding": d.get("binding", []),
+            }
+        )
+    england = _summary(total)
+    return {
+        "draws": draws,
+        "seed": seed,
+        "year": "2020/21",
+        "footprints": rows,
+        "england": {
+            "gap": england,
+            "closed_in_expectation": england["mean"] <= 0,
+            "shortfall_gbp": max(england["mean"], 0.0),
+            "probability_closed": float((total <= 0).mean()),
+        },
+    }
