@@ -387,3 +387,28 @@ def test_optimise_needs_a_plan_or_national(capsys):
     assert "give a PLAN file to optimise, or --national for every footprint" in capsys.readouterr().err
     assert main(["optimise", "--national", "--save-plan", "x.yaml"]) == 2
     assert "--save-plan takes one plan" in capsys.readouterr().err
+
+
+def test_the_board_report_of_a_plan_with_an_optimise_section_shows_the_proposal(small, tmp_path):
+    """The report's "Could another mix do better?" reads the optimiser's document: the verified
+    gap against the plan's own, in the same pounds."""
+    import html as html_module
+    import re
+
+    from stpsim.report import proposal
+    from stpsim.service.compute import report, run_plan
+
+    record = run_plan(_gm(**SMALL))
+    target = report([record], tmp_path / "gm.html", "board", "html")
+    page = html_module.unescape(target.read_text())
+    section = re.search(r'<section id="proposal">(.*?)</section>', page, re.S).group(1)
+    plan_gap = float(record.results.finance.gap("plan")[:, -1].mean())
+    said = proposal.paragraphs(small, plan_gap, {})
+    assert (
+        said[2] in section
+    )  # "Run in full, that mix leaves a gap of £...m (... ), against £...m for this plan."
+    assert f"against {proposal._m(plan_gap)} for this plan" in said[2]
+    # a plan without an optimise section has no such section
+    plain = run_plan(_gm(**SMALL).model_copy(update={"optimise": None}))
+    other = report([plain], tmp_path / "plain.html", "board", "html").read_text()
+    assert 'id="proposal"' not in other

@@ -20,6 +20,7 @@ def write(
     national=None,
     appendix_href: str | None = None,
     track_record: dict | None = None,
+    proposal: dict | None = None,
 ) -> Path:
     """Write the report for ``results`` (and ``other``, to compare two options) to ``path``.
     The public HTML version also writes its technical appendix beside it
@@ -38,7 +39,9 @@ def write(
 
     if audience != "public":
         with atomic_files([path]) as (tmp,):
-            tmp.write_text(render(results, audience, other, national, None, track_record), encoding="utf-8")
+            tmp.write_text(
+                render(results, audience, other, national, None, track_record, proposal), encoding="utf-8"
+            )
         return path
     extra = path.with_name(appendix_name(path))
     with atomic_files([path, extra]) as (tmp, tmp_extra):

@@ -261,6 +261,23 @@ def _track_html(doc: dict, results) -> str:
     )
 
 
+def _proposal_html(doc: dict, results) -> str:
+    """ "Could another mix do better?": the optimiser's proposal against this plan."""
+    from ..interventions import library
+    from . import proposal
+
+    titles = {n: s.title for n, s in library().items()} | {
+        c.name: c.title for c in results.plan.custom_interventions
+    }
+    gap = float(results.finance.gap("plan")[:, -1].mean())
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in proposal.paragraphs(doc, gap, titles))
+    return (
+        f'<section id="proposal"><h2>Could another mix do better?</h2>{paras}{proposal.table_html(doc)}'
+        '<p class="note">From stpsim optimise: the run\'s draws as scenarios, a mixed-integer programme over '
+        "the plan's options, the choice verified by a full run.</p></section>"
+    )
+
+
 def render(
     results,
     audience: str = "board",
@@ -268,6 +285,7 @@ def render(
     national=None,
     appendix_href: str | None = None,
     track_record: dict | None = None,
+    proposal: dict | None = None,
 ) -> str:
     """The report as one HTML document; ``other`` gives a second option to compare. The public
     version keeps its technical appendix on a separate page (``appendix_href``). ``track_record``:
@@ -316,6 +334,9 @@ def render(
         if track_record is not None:
             toc += '<li><a href="#track-record">How well has this model done?</a></li>'
             local = local + _track_html(track_record, results)
+        if proposal is not None and other is None and results.finance is not None:
+            toc += '<li><a href="#proposal">Could another mix do better?</a></li>'
+            local = local + _proposal_html(proposal, results)
         toc += '<li><a href="#assumptions">Assumptions</a></li><li><a href="#sources">Sources</a></li>'
         appendix = _appendix(False)
         ranges = f"Ranges are 80% intervals over {draws:,} simulations"

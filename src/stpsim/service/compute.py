@@ -146,11 +146,15 @@ def report(
             others[code] = ("(this plan)", plans[0])
         mc = plans[0].monte_carlo
         context = rollup(others, mc.draws, mc.seed, plans[0].last_year, executor="local")
-    track = None
+    track = proposal = None
     if audience == "board" and fmt == "html":
         from .track_record import backtest
 
         track = backtest()  # the model's track record: computed once per data and code, then read
+        if len(records) == 1 and plans[0].optimise is not None:
+            from .optimiser import optimise
+
+            proposal = optimise(plans[0])  # the plan asks what the optimiser would choose
     return write(
         records[0],
         target,
@@ -160,6 +164,7 @@ def report(
         context,
         appendix_href,
         track,
+        proposal,
     )
 
 
