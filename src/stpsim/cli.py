@@ -1226,7 +1226,7 @@ def _print_optimised(doc: dict) -> None:
         out.print(f"Within 1% of the best: {len(doc['runner_ups'])} other mix(es), for example:")
         r = doc["runner_ups"][0]
         names = ", ".join(f"{m['name']} {m['coverage']:.0%}" for m in r["choice"]["care_models"])
-        out.print(f"  {names} ({_m(r['gap_mean'])})")
+        out.print(f"  {names} ({_m(r['objective_gbp'])})")
     if doc["evppi"]:
         t = Table(title="What would most change the choice: the value of knowing it first (EVPPI)")
         _prose(t, "parameter")

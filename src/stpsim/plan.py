@@ -245,7 +245,14 @@ class Optimise(BaseModel):
     contracts: list[Literal[PRESETS]] | None = Field(  # type: ignore[valid-type]
         None, description="contract presets to choose among (default: the plan's own contracts)"
     )
-    objective: Literal["mean"] = Field("mean", description="minimise the mean gap in the last year")
+    objective: Literal["mean", "cvar"] = Field(
+        "mean",
+        description="minimise the mean gap in the last year, or (cvar) the mean of its worst "
+        "(1 - objective_level) share of draws",
+    )
+    objective_level: float = Field(
+        0.9, gt=0.5, lt=1.0, description="with objective cvar: 0.9 minimises the mean of the worst 10%"
+    )
     deficit_limit: float | None = Field(
         None,
         ge=0.0,

@@ -71,6 +71,9 @@ class Problem:
     budget: float | None = None
     beta: float = 0.95
     orgs: tuple[str, ...] = ()
+    # None: minimise the mean gap; a level (0.9): minimise the gap's CVaR, the mean of its worst
+    # 10% of draws (the gap "at a chosen percentile", kept linear through the same cuts)
+    objective_beta: float | None = None
 
     def gap(self, x: np.ndarray) -> np.ndarray:
         return self.gap0 + x @ self.dgap
@@ -79,7 +82,8 @@ class Problem:
         return self.deficit0 + np.tensordot(x, self.ddeficit, axes=1)
 
     def objective(self, x: np.ndarray) -> float:
-        return float(self.gap(x).mean())
+        g = self.gap(x)
+        return float(g.mean()) if self.objective_beta is None else cvar(g, self.objective_beta)
 
     def cvars(self, x: np.ndarray) -> np.ndarray:
         d = self.deficits(x)
@@ -112,48 +116,60 @@ class _Model:
     rows: list[np.ndarray] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
     cut_org: list[int] = field(default_factory=list)  # the organisation of each cut (-1: other)
+    objective_cuts: list[tuple[np.ndarray, float]] = field(default_factory=list)  # z >= row . x + const
 
 
 def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = frozenset()):
-    """One MILP over the options (and, with ``slack``, one slack per organisation with a limit
-    and one for the budget, minimised first). Returns x (and the slacks) or None."""
+    """One MILP. Columns: the options; with a CVaR objective, its epigraph z (the objective, in
+    GBP m, bounded below by the objective cuts); with ``slack``, one slack (GBP m) per
+    organisation with a limit and one for the budget, minimised first. Returns (x, z in GBP,
+    slacks in GBP, the limited organisations) or None."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n = len(p.options)
+    n_z = 0 if p.objective_beta is None else 1
     limited = [o for o in range(len(p.limits)) if np.isfinite(p.limits[o]) and o not in drop]
     n_s = (len(limited) + (p.budget is not None)) if slack else 0
+    width = n + n_z + n_s
     scale = max(float(np.abs(p.dgap).mean()), 1.0)
-    c = np.concatenate([p.dgap.mean(axis=1) / scale, np.full(n_s, 1e3)])  # slack (in £m) first
+    c = np.zeros(width)
+    if n_z:
+        c[n] = 1e6 / scale  # z is in £m
+    else:
+        c[:n] = p.dgap.mean(axis=1) / scale
+    c[n + n_z :] = 1e3  # slack (in £m) first
     rows, lo, hi = [], [], []
+
+    def add(row_x: np.ndarray, low: float, high: float, extra: dict[int, float] | None = None) -> None:
+        r = np.zeros(width)
+        r[:n] = row_x
+        for col, v in (extra or {}).items():
+            r[col] = v
+        rows.append(r)
+        lo.append(low)
+        hi.append(high)
+
     for g, one in zip(p.groups, p.exactly_one, strict=True):
-        r = np.zeros(n + n_s)
+        r = np.zeros(n)
         r[list(g)] = 1.0
-        rows.append(r)
-        lo.append(1.0 if one else 0.0)
-        hi.append(1.0)
+        add(r, 1.0 if one else 0.0, 1.0)
     if p.budget is not None:
-        r = np.concatenate([p.cost, np.zeros(n_s)])
-        if slack:
-            r[n + n_s - 1] = -1e6
-        rows.append(r)
-        lo.append(-np.inf)
-        hi.append(p.budget)
+        add(p.cost, -np.inf, p.budget, {width - 1: -1e6} if slack else None)
     for r_x, u, o in zip(m.rows, m.upper, m.cut_org, strict=True):
         if o in drop:
             continue
-        r = np.concatenate([r_x, np.zeros(n_s)])
-        if slack and o >= 0:
-            r[n + limited.index(o)] = -1e6  # slack in £m
-        rows.append(r)
-        lo.append(-np.inf)
-        hi.append(u)
+        add(r_x, -np.inf, u, {n + n_z + limited.index(o): -1e6} if slack and o >= 0 else None)
+    for r_x, const in m.objective_cuts:  # row . x + const <= z (in £)
+        add(r_x, -np.inf, -const, {n: -1e6})
     constraints = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
-    integrality = np.concatenate([np.ones(n), np.zeros(n_s)])
-    bounds = Bounds(np.zeros(n + n_s), np.concatenate([np.ones(n), np.full(n_s, np.inf)]))
-    res = milp(c, constraints=constraints, integrality=integrality, bounds=bounds)
+    integrality = np.concatenate([np.ones(n), np.zeros(n_z + n_s)])
+    low = np.concatenate([np.zeros(n), np.full(n_z, -np.inf), np.zeros(n_s)])
+    high = np.concatenate([np.ones(n), np.full(n_z + n_s, np.inf)])
+    res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(low, high))
     if res.x is None:
         return None
-    return np.round(res.x[:n]), res.x[n:] * 1e6, limited
+    z = res.x[n] * 1e6 if n_z else None
+    return np.round(res.x[:n]), z, res.x[n + n_z :] * 1e6, limited
 
 
 def solve(
@@ -164,6 +180,9 @@ def solve(
     ignored (is it binding?); ``slack``: the elastic problem (least relaxation of the limits and
     budget) instead, returning (Solution, {constraint: GBP to relax})."""
     m = _Model()
+    if p.objective_beta is not None:  # the gap's CVaR is at least its mean: z starts bounded
+        flat = np.full(p.gap0.shape[0], 1.0 / p.gap0.shape[0])
+        m.objective_cuts.append((p.dgap @ flat, float(p.gap0 @ flat)))
     for x0 in exclude:  # sum over chosen - sum over not chosen <= chosen - 1
         m.rows.append(np.where(x0 > 0.5, 1.0, -1.0))
         m.upper.append(float(x0.sum()) - 1.0)
@@ -172,10 +191,15 @@ def solve(
         out = _solve_milp(p, m, slack, drop)
         if out is None:
             return None
-        x, s, limited = out
+        x, z, s, limited = out
         relax = dict(zip(limited, s, strict=False)) if slack else {}
         d = p.deficits(x)
         broken = False
+        if p.objective_beta is not None:  # the gap's CVaR above its epigraph: cut it off
+            q = cvar_weights(p.gap(x), p.objective_beta)
+            if z is None or q @ p.gap(x) > z + TOLERANCE:
+                m.objective_cuts.append((p.dgap @ q, float(p.gap0 @ q)))
+                broken = True
         for o in range(len(p.limits)):
             if o in drop or not np.isfinite(p.limits[o]):
                 continue

@@ -219,6 +219,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         budget=None if plan.optimise.investment_budget is None else plan.optimise.investment_budget * 1e6,
         beta=plan.optimise.cvar_level,
         orgs=tuple(i for i, _ in orgs),
+        objective_beta=plan.optimise.objective_level if plan.optimise.objective == "cvar" else None,
     )
     return Built(
         contracts or _own_contracts(plan),
@@ -387,7 +388,7 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
     predicted_gap = p.gap(best.x)
     alts = opt.alternatives(p, best, ALTERNATIVES)
     runner_ups = [
-        {"choice": _choice(b, s.x), "gap_mean": s.objective}
+        {"choice": _choice(b, s.x), "objective_gbp": s.objective}
         for s in alts
         if s.objective <= best.objective + RUNNER_UP_SHARE * abs(best.objective)
     ]
@@ -413,7 +414,8 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
         "draws": plan.monte_carlo.draws,
         "seed": plan.monte_carlo.seed,
         "year": results.year_labels[-1],
-        "objective": "the mean gap in the last year",
+        "objective": _objective_words(plan.optimise),
+        "objective_gbp": best.objective,
         "cvar_level": p.beta,
         "choice": choice,
         "predicted": {"gap": _summary(predicted_gap)},
@@ -441,7 +443,7 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
             {
                 "contracts": bb.contracts,
                 "feasible": s is not None,
-                "gap_mean": None if s is None else s.objective,
+                "objective_gbp": None if s is None else s.objective,
             }
             for bb, s in others
         ],
@@ -452,6 +454,12 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
         "plan_document": proposal.model_dump(mode="json", exclude_none=True),
     }
     return doc, verified_gap
+
+
+def _objective_words(spec) -> str:
+    if spec.objective == "cvar":
+        return f"the mean of the worst {1 - spec.objective_level:.0%} of the gap in the last year"
+    return "the mean gap in the last year"
 
 
 def _evppi(p, b: Built, best, alts) -> list[dict]:
