@@ -439,3 +439,47 @@ def test_a_tail_objective_chooses_for_the_bad_years(small):
         x_of[name] = x
     assert cvar(p.gap(x_of["tail"]), 0.9) <= cvar(p.gap(x_of["mean"]), 0.9) + 1.0
     assert p.gap(x_of["mean"]).mean() <= p.gap(x_of["tail"]).mean() + 1.0
+
+
+def test_roll_out_years_are_a_choice(tmp_path):
+    """full_years: each care model may reach full coverage by any of the years given (rising
+    evenly from 2016/17); the proposal carries the year and its ramp, and the editor's rule."""
+    from stpsim.plan import ramp_to
+    from stpsim.service.optimiser import build, optimise
+
+    spec = SMALL | {"full_years": ["2017/18", "2020/21"]}
+    p = build(_gm(**spec), None).problem
+    assert len([o for o in p.options if not o.startswith("efficiency")]) == 3 * 2 * 2
+    assert "hospital_at_home at 50%, full from 2017/18" in p.options
+    doc = optimise(_gm(**spec))
+    models = doc["choice"]["care_models"]
+    assert models and all(m["full_from"] in ("2017/18", "2020/21") for m in models)
+    from stpsim.plan import Adoption
+
+    ramps = {a["name"]: a.get("ramp") for a in doc["plan_document"]["interventions"]}
+    for m in models:
+        want = Adoption(name=m["name"], ramp=ramp_to(int(m["full_from"][:4]))).model_dump(mode="json")
+        assert ramps[m["name"]] == want["ramp"]
+    # sooner is better for a care model that saves: by 2017/18, not 2020/21
+    assert {m["full_from"] for m in models} == {"2017/18"}
+
+
+def test_a_roll_out_year_outside_the_plan_is_refused():
+    from stpsim import plan as plans
+
+    doc = _gm(**SMALL).model_dump(mode="json", exclude_none=True)
+    doc["optimise"]["full_years"] = ["2024/25"]
+    with pytest.raises(plans.PlanError) as e:
+        plans.validate(doc)
+    assert "optimise.full_years.0: 2024/25 is outside the plan's years; choose from 2016/17 to 2020/21" in (
+        e.value.lines
+    )
+    doc["optimise"] = {"care_models": ["hospital_at_hom"]}
+    with pytest.raises(plans.PlanError) as e:
+        plans.validate(doc)
+    assert any(
+        line.startswith(
+            "optimise.care_models: unknown intervention 'hospital_at_hom' (did you mean 'hospital_at_home'?)"
+        )
+        for line in e.value.lines
+    ), e.value.lines

@@ -269,6 +269,20 @@ class Optimise(BaseModel):
     min_evidence: Literal["weak", "moderate", "strong"] | None = Field(
         None, description="only care models whose evidence is at least this grade"
     )
+    full_years: list[Year] | None = Field(
+        None,
+        description="years a care model may reach full coverage by, rising evenly from 2016/17 "
+        "(default: the default roll-out, full from 2019/20)",
+    )
+
+    @field_validator("care_models")
+    @classmethod
+    def _known_models(cls, v: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        # With validate()'s context the check runs here, so the error carries its field path.
+        if v is not None and info.context is not None:
+            for name in v:
+                _check_name(name, info.context.get("custom", ()))
+        return v
 
     @field_validator("coverage")
     @classmethod
@@ -434,6 +448,21 @@ def _control_problems(doc: Any) -> list[str]:
     return out
 
 
+def _optimise_problems(spec: Any, end: int | None) -> list[str]:
+    """The optimise section's roll-out years inside the plan's years."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("full_years"), list):
+        return []
+    out = []
+    for n, y in enumerate(spec["full_years"]):
+        year = _try_year(y)
+        if year is not None and end is not None and not BASE_YEAR <= year <= end:
+            out.append(
+                f"optimise.full_years.{n}: {year_label(year)} is outside the plan's years; choose from "
+                f"{year_label(BASE_YEAR)} to {year_label(end)}"
+            )
+    return out
+
+
 def _cross_problems(doc: dict[str, Any]) -> list[str]:
     """Checks across fields, on the raw document, so they are reported together with any field
     errors ("path: message" each)."""
@@ -442,6 +471,7 @@ def _cross_problems(doc: dict[str, Any]) -> list[str]:
     end = _try_year(doc.get("end_year", "2020/21"))
     if start is not None and end is not None and start > end:
         out.append(f"end_year: {year_label(end)} is before start_year {year_label(start)}")
+    out += _optimise_problems(doc.get("optimise"), end)
     customs = doc.get("custom_interventions") or []
     names_c = [c.get("name") for c in customs if isinstance(c, dict)] if isinstance(customs, list) else []
     for i, n in enumerate(names_c):
@@ -784,6 +814,17 @@ def schema() -> dict[str, Any]:
     return Plan.model_json_schema()
 
 
+def ramp_to(full: int) -> dict[str, float] | None:
+    """Coverage rising evenly from 2016/17 to full in ``full`` (None: the default ramp, full from
+    2019/20, a third a year). The editor's roll-out year and the optimiser's both mean this."""
+    if full == BASE_YEAR + 3:
+        return None
+    if full <= BASE_YEAR:
+        return {year_label(BASE_YEAR): 1.0}
+    span = full - BASE_YEAR
+    return {year_label(y): round((y - BASE_YEAR) / span, 4) for y in range(BASE_YEAR + 1, full + 1)}
+
+
 def default_ramp(last_year: int) -> dict[int, float]:
     """From 2016/17, when the plans were written, a third of full coverage a year:
     2016/17 0, 2017/18 1/3, 2018/19 2/3, full from 2019/20. Independent of the reporting window."""
@@ -798,6 +839,7 @@ __all__ = [
     "PlanError",
     "default_ramp",
     "load",
+    "ramp_to",
     "schema",
     "validate",
 ]

@@ -30,6 +30,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "validate_plan": ("plan", "validate"),
     "plan_schema": ("plan", "schema"),
     "default_ramp": ("plan", "default_ramp"),
+    "ramp_to": ("plan", "ramp_to"),
     "RunTooLarge": ("engine", "RunTooLarge"),
     # the care-model library, assumptions and sources
     "library": ("interventions", "library"),

@@ -30,6 +30,7 @@ class Option:
     label: str
     name: str = ""  # the care model
     coverage: float = 0.0
+    full: int | None = None  # the year it reaches full coverage (None: the default roll-out)
     efficiency: Any = None  # an Interval
 
 
@@ -51,21 +52,32 @@ def candidate_models(plan) -> list[str]:
 
 
 def _options(plan) -> list[Option]:
+    from ..axes import parse_year, year_label
     from ..parameters import Interval
 
     spec = plan.optimise
+    fulls = [None] if not spec.full_years else sorted({parse_year(str(y)) for y in spec.full_years})
     out = [
-        Option("care_model", f"{n} at {c:.0%}", n, c) for n in candidate_models(plan) for c in spec.coverage
+        Option(
+            "care_model", f"{n} at {c:.0%}" + ("" if f is None else f", full from {year_label(f)}"), n, c, f
+        )
+        for n in candidate_models(plan)
+        for c in spec.coverage
+        for f in fulls
     ]
     levels = spec.efficiency or [plan.finance.provider_efficiency or Interval(low=1.0, high=3.0)]
     out += [Option("efficiency", f"efficiency {iv.low:g}% to {iv.high:g}%", efficiency=iv) for iv in levels]
     return out
 
 
-def _adoptions(options: list[Option]):
-    from ..plan import Adoption
+def _adoption(name: str, coverage: float, full: int | None):
+    from ..plan import Adoption, ramp_to
 
-    return [Adoption(name=o.name, coverage=o.coverage) for o in options if o.kind == "care_model"]
+    return Adoption(name=name, coverage=coverage, ramp=None if full is None else ramp_to(full))
+
+
+def _adoptions(options: list[Option]):
+    return [_adoption(o.name, o.coverage, o.full) for o in options if o.kind == "care_model"]
 
 
 @dataclass(frozen=True)
@@ -261,10 +273,17 @@ def _summary(x: np.ndarray) -> dict[str, float]:
 
 def _choice(b: Built, x: np.ndarray) -> dict:
     """A solution in words: the care models and coverage, the efficiency, the contracts."""
+    from ..axes import year_label
+
     chosen = [b.options[i] for i in np.flatnonzero(x > 0.5)]
     eff = next(o.efficiency for o in chosen if o.kind == "efficiency")
     return {
-        "care_models": [{"name": o.name, "coverage": o.coverage} for o in chosen if o.kind == "care_model"],
+        "care_models": [
+            {"name": o.name, "coverage": o.coverage}
+            | ({} if o.full is None else {"full_from": year_label(o.full)})
+            for o in chosen
+            if o.kind == "care_model"
+        ],
         "efficiency": {"low": eff.low, "high": eff.high},
         "contracts": b.contracts,
     }
@@ -273,8 +292,8 @@ def _choice(b: Built, x: np.ndarray) -> dict:
 def proposed_plan(plan, choice: dict):
     """The chosen mix as a plan document: the plan's care models, efficiency and contracts
     replaced by the choice, everything else as written."""
+    from ..axes import parse_year
     from ..parameters import Interval
-    from ..plan import Adoption
 
     fin = {"provider_efficiency": Interval(**choice["efficiency"])}
     if choice["contracts"] != "the plan's own contracts":
@@ -283,7 +302,8 @@ def proposed_plan(plan, choice: dict):
         update={
             "name": f"{plan.name} (optimised)",
             "interventions": [
-                Adoption(name=c["name"], coverage=c["coverage"]) for c in choice["care_models"]
+                _adoption(c["name"], c["coverage"], parse_year(c["full_from"]) if "full_from" in c else None)
+                for c in choice["care_models"]
             ],
             "finance": plan.finance.model_copy(update=fin),
         }

@@ -197,14 +197,8 @@ def _full_year(ramp: Mapping | None, last_year: int) -> int | None:
 
 
 def _linear_ramp(full: int) -> dict[str, float] | None:
-    """Coverage rising evenly from 2016/17 to full in ``full`` (None: the default, full from
-    2019/20, a third a year)."""
-    if full == BASE_YEAR + 3:
-        return None
-    if full <= BASE_YEAR:
-        return {year_label(BASE_YEAR): 1.0}
-    span = full - BASE_YEAR
-    return {year_label(y): round((y - BASE_YEAR) / span, 4) for y in range(BASE_YEAR + 1, full + 1)}
+    """Coverage rising evenly from 2016/17 to full in ``full`` (``plan.ramp_to``)."""
+    return catalogue.ramp_to(full)
 
 
 def _document_plan(document: dict):
