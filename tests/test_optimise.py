@@ -483,3 +483,22 @@ def test_a_roll_out_year_outside_the_plan_is_refused():
         )
         for line in e.value.lines
     ), e.value.lines
+
+
+def test_workforce_limits_keep_the_staff_the_care_models_add_within_them(small):
+    """Hospital at home adds community nurses (about 2.9 WTE at 50% coverage in Greater
+    Manchester, 5.9 at 100%, counted from its own activity as analysis.workforce counts staff):
+    a limit of 4 keeps it at 50%, names the limit as binding and costs some gap."""
+    from stpsim.service.optimiser import optimise
+
+    assert {"name": "hospital_at_home", "coverage": 1.0} in small["choice"]["care_models"]
+    capped = optimise(_gm(**SMALL, workforce_limits={"community_nurses": 4}))
+    assert {"name": "hospital_at_home", "coverage": 0.5} in capped["choice"]["care_models"]
+    (nurses,) = capped["workforce"]
+    assert nurses["group"] == "community_nurses" and nurses["limit"] == 4.0
+    assert nurses["added_predicted"] <= 4.0 and nurses["added_full_run"] == pytest.approx(
+        nurses["added_predicted"], rel=0.1
+    )
+    assert nurses["binding"] and nurses["gap_cost_of_limit"] > 0
+    assert "the limit on community nurses" in capped["binding"]
+    assert capped["verified"]["gap"]["mean"] > small["verified"]["gap"]["mean"]

@@ -1208,6 +1208,11 @@ def _print_optimised(doc: dict) -> None:
     _show(t)
     if doc["binding"]:
         out.print(f"What limits the answer: {', '.join(doc['binding'])}.")
+    for w in doc.get("workforce") or []:
+        out.print(
+            f"{w['title']}: {w['added_predicted']:,.1f} WTE added in {doc['year']} ({w['added_full_run']:,.1f} in the "
+            f"full run) against a limit of {w['limit']:,.1f}" + ("; it binds." if w["binding"] else ".")
+        )
     if doc["budget"]:
         b = doc["budget"]
         out.print(

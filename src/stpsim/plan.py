@@ -269,6 +269,20 @@ class Optimise(BaseModel):
     min_evidence: Literal["weak", "moderate", "strong"] | None = Field(
         None, description="only care models whose evidence is at least this grade"
     )
+    workforce_limits: dict[
+        Literal[
+            "gps",
+            "practice_nurses",
+            "community_nurses",
+            "consultants_and_geriatricians",
+            "physiotherapists",
+            "care_workers",
+        ],
+        Annotated[float, Field(ge=0.0)],
+    ] = Field(
+        default_factory=dict,
+        description="whole-time equivalents the care models may add in the last year (mean), by staff group",
+    )
     full_years: list[Year] | None = Field(
         None,
         description="years a care model may reach full coverage by, rising evenly from 2016/17 "

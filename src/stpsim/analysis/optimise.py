@@ -74,6 +74,9 @@ class Problem:
     # None: minimise the mean gap; a level (0.9): minimise the gap's CVaR, the mean of its worst
     # 10% of draws (the gap "at a chosen percentile", kept linear through the same cuts)
     objective_beta: float | None = None
+    workforce: np.ndarray | None = None  # (option, group) WTE each option adds in the last year (mean)
+    workforce_limits: np.ndarray | None = None  # (group,) WTE added at most; inf: none
+    groups_of_staff: tuple[str, ...] = ()
 
     def gap(self, x: np.ndarray) -> np.ndarray:
         return self.gap0 + x @ self.dgap
@@ -96,6 +99,8 @@ class Problem:
             if k > 1 or (one and k != 1):
                 return False
         if self.budget is not None and self.cost @ x > self.budget + TOLERANCE:
+            return False
+        if self.workforce_limits is not None and np.any(x @ self.workforce > self.workforce_limits + 1e-6):
             return False
         return bool(np.all(self.cvars(x) <= self.limits + TOLERANCE))
 
@@ -155,6 +160,9 @@ def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = froze
         add(r, 1.0 if one else 0.0, 1.0)
     if p.budget is not None:
         add(p.cost, -np.inf, p.budget, {width - 1: -1e6} if slack else None)
+    if p.workforce_limits is not None:  # hard limits: staff cannot be relaxed into existence
+        for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
+            add(p.workforce[:, g], -np.inf, float(p.workforce_limits[g]))
     for r_x, u, o in zip(m.rows, m.upper, m.cut_org, strict=True):
         if o in drop:
             continue
@@ -258,6 +266,20 @@ def budget_binding(p: Problem, best: Solution) -> float | None:
     if free is None or free.objective >= best.objective - TOLERANCE:
         return None
     return best.objective - free.objective
+
+
+def workforce_binding(p: Problem, best: Solution) -> dict[int, float]:
+    """Each staff group whose limit changes the answer, with the mean gap (GBP) it costs."""
+    out: dict[int, float] = {}
+    if p.workforce_limits is None:
+        return out
+    for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
+        limits = p.workforce_limits.copy()
+        limits[g] = np.inf
+        free = solve(_with(p, workforce_limits=limits))
+        if free is not None and free.objective < best.objective - TOLERANCE:
+            out[int(g)] = best.objective - free.objective
+    return out
 
 
 def budget_shadow_price(p: Problem, best: Solution, step: float = 1e6) -> float:

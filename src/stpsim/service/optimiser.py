@@ -165,6 +165,28 @@ def _care_model_effects(base, ps: Pass, dn, params, shared) -> tuple[list, list,
     return dgap, ddef, cost
 
 
+def _workforce_effects(plan, ps: Pass) -> np.ndarray | None:
+    """Whole-time equivalents each option adds by staff group in the last year (mean over draws),
+    from its activity alone against do-nothing (``analysis.workforce``); None without limits."""
+    from ..analysis.workforce import STAFF_GROUPS, factor_draws, wte_by_group
+    from ..axes import ALL_SETTINGS
+    from ..capacity import capacity
+
+    if not plan.optimise.workforce_limits:
+        return None
+    f = factor_draws(ps.draws)
+    base = wte_by_group(capacity(ps.arrays.do_nothing, ps.draws), ps.arrays.do_nothing, ALL_SETTINGS, f)
+    rows = []
+    for o, k in zip(ps.options, range(len(ps.options)), strict=True):
+        if o.kind != "care_model":
+            rows.append(np.zeros(len(STAFF_GROUPS)))
+            continue
+        arr = ps.arrays.alone[k]
+        wte = wte_by_group(capacity(arr.activity, ps.draws), arr.activity, ALL_SETTINGS, f)
+        rows.append(np.array([(wte[g][:, -1] - base[g][:, -1]).mean() for g in STAFF_GROUPS]))
+    return np.array(rows)
+
+
 def _efficiency_effects(plan, contracts, ps: Pass) -> tuple[list, list]:
     """Each provider-efficiency option's change to the gap and every organisation's deficit,
     against do-nothing activity and books under the same parameters."""
@@ -232,6 +254,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         beta=plan.optimise.cvar_level,
         orgs=tuple(i for i, _ in orgs),
         objective_beta=plan.optimise.objective_level if plan.optimise.objective == "cvar" else None,
+        **_workforce_terms(plan, ps),
     )
     return Built(
         contracts or _own_contracts(plan),
@@ -242,6 +265,20 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         ps.draws,
         problem.limits.copy(),
     )
+
+
+def _workforce_terms(plan, ps: Pass) -> dict:
+    from ..analysis.workforce import STAFF_GROUPS
+
+    effects = _workforce_effects(plan, ps)
+    if effects is None:
+        return {}
+    limits = plan.optimise.workforce_limits
+    return {
+        "workforce": effects,
+        "workforce_limits": np.array([limits.get(g, np.inf) for g in STAFF_GROUPS]),
+        "groups_of_staff": STAFF_GROUPS,
+    }
 
 
 def base_years(plan) -> np.ndarray:
@@ -448,7 +485,8 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
         },
         "organisations": organisations,
         "binding": [organisations[o]["name"] for o in binding]
-        + (["the investment budget"] if budget else []),
+        + (["the investment budget"] if budget else [])
+        + [f"the limit on {t if t[:2].isupper() else t[0].lower() + t[1:]}" for t in _binding_staff(p, best)],
         "budget": None
         if p.budget is None
         else {
@@ -458,6 +496,7 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
             "gap_cost_of_limit": budget,
             "shadow_price_per_gbp": opt.budget_shadow_price(p, best) if budget is not None else None,
         },
+        "workforce": _workforce_rows(p, best, results),
         "runner_ups": runner_ups,
         "other_contracts": [
             {
@@ -474,6 +513,43 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
         "plan_document": proposal.model_dump(mode="json", exclude_none=True),
     }
     return doc, verified_gap
+
+
+def _binding_staff(p, best) -> list[str]:
+    from ..analysis import optimise as opt
+    from ..analysis.workforce import TITLES
+
+    return [TITLES[p.groups_of_staff[g]] for g in opt.workforce_binding(p, best)]
+
+
+def _workforce_rows(p, best, results) -> list[dict] | None:
+    """Each staff group with a limit: the WTE the chosen care models add in the last year,
+    predicted and in the full run, and whether the limit changes the answer."""
+    from ..analysis import optimise as opt
+    from ..analysis.workforce import TITLES, wte_arrays
+
+    if p.workforce_limits is None:
+        return None
+    full = wte_arrays(results)
+    binding = opt.workforce_binding(p, best)
+    rows = []
+    for g, group in enumerate(p.groups_of_staff):
+        if not np.isfinite(p.workforce_limits[g]):
+            continue
+        rows.append(
+            {
+                "group": group,
+                "title": TITLES[group],
+                "limit": float(p.workforce_limits[g]),
+                "added_predicted": float(best.x @ p.workforce[:, g]),
+                "added_full_run": float(
+                    (full["plan"][group][:, -1] - full["do_nothing"][group][:, -1]).mean()
+                ),
+                "binding": g in binding,
+                "gap_cost_of_limit": binding.get(g),
+            }
+        )
+    return rows
 
 
 def _objective_words(spec) -> str:
