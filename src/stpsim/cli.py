@@ -1209,9 +1209,10 @@ def _print_optimised(doc: dict) -> None:
     if doc["binding"]:
         out.print(f"What limits the answer: {', '.join(doc['binding'])}.")
     for w in doc.get("workforce") or []:
+        full = f"{w['added_full_run']:,.1f} in the full run"
         out.print(
-            f"{w['title']}: {w['added_predicted']:,.1f} WTE added in {doc['year']} ({w['added_full_run']:,.1f} in the "
-            f"full run) against a limit of {w['limit']:,.1f}" + ("; it binds." if w["binding"] else ".")
+            f"{w['title']}: {w['added_predicted']:,.1f} WTE added in {doc['year']} ({full}) against a limit "
+            f"of {w['limit']:,.1f}" + ("; it binds." if w["binding"] else ".")
         )
     if doc["budget"]:
         b = doc["budget"]
