@@ -502,3 +502,27 @@ def test_workforce_limits_keep_the_staff_the_care_models_add_within_them(small):
     assert nurses["binding"] and nurses["gap_cost_of_limit"] > 0
     assert "the limit on community nurses" in capped["binding"]
     assert capped["verified"]["gap"]["mean"] > small["verified"]["gap"]["mean"]
+
+
+def test_contract_terms_are_options_too():
+    """A preset with its terms (the declining contract's yearly fall) is a contract option; the
+    choice's terms are in the proposed plan."""
+    from stpsim.plan import ContractChoice
+    from stpsim.service.optimiser import optimise
+
+    spec = SMALL | {
+        "contracts": [
+            "pbr",
+            {"preset": "declining", "declining_rate": 0.05, "declining_recipient": "community"},
+        ],
+        "deficit_limits": {"community": 12},
+    }
+    doc = optimise(_gm(**spec))
+    labels = {doc["choice"]["contracts"]} | {o["contracts"] for o in doc["other_contracts"]}
+    assert labels == {"pbr", "declining (declining rate 0.05, declining recipient community)"}
+    terms = doc["choice"]["contract_terms"]
+    fin = doc["plan_document"]["finance"]
+    assert fin["contracts"] == terms["contracts"]
+    if terms["contracts"] == "declining":
+        assert fin["declining_rate"] == 0.05 and fin["declining_recipient"] == "community"
+    assert ContractChoice(preset="block").label() == "block"

@@ -224,6 +224,29 @@ class Adoption(BaseModel):
 EVIDENCE_ORDER = ("weak", "moderate", "strong")  # an evidence grade and every grade above it
 
 
+class ContractChoice(BaseModel):
+    """A contract preset with its own terms, as one of the optimiser's contract options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    preset: Literal[PRESETS]  # type: ignore[valid-type]
+    declining_rate: float | None = Field(
+        None, ge=0.0, le=0.5, description="declining: yearly fall in acute value"
+    )
+    declining_recipient: str | None = Field(None, description="declining: who receives the released money")
+    capitation_lead: str | None = Field(None, description="capitation: who holds the budget")
+
+    def changes(self) -> dict:
+        """The plan's finance fields this choice sets."""
+        return {"contracts": self.preset} | self.model_dump(exclude={"preset"}, exclude_none=True)
+
+    def label(self) -> str:
+        terms = self.model_dump(exclude={"preset"}, exclude_none=True)
+        if not terms:
+            return self.preset
+        return f"{self.preset} (" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in terms.items()) + ")"
+
+
 class Optimise(BaseModel):
     """What `stpsim optimise` may choose, what it minimises and what it must respect."""
 
@@ -242,8 +265,10 @@ class Optimise(BaseModel):
         description="provider efficiency options, % a year as 80% intervals, one of which is chosen "
         "(default: the plan's own)",
     )
-    contracts: list[Literal[PRESETS]] | None = Field(  # type: ignore[valid-type]
-        None, description="contract presets to choose among (default: the plan's own contracts)"
+    contracts: list[Literal[PRESETS] | ContractChoice] | None = Field(  # type: ignore[valid-type]
+        None,
+        description="contract presets (or presets with their terms: declining_rate, declining_recipient, "
+        "capitation_lead) to choose among (default: the plan's own contracts)",
     )
     objective: Literal["mean", "cvar"] = Field(
         "mean",

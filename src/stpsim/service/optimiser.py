@@ -10,7 +10,7 @@ document that ``run_plan`` runs in full.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -91,6 +91,7 @@ class Built:
     every: Any  # the plan with every care-model option adopted: its declared parameters
     draws: Any  # their draws
     original_limits: np.ndarray  # (org,) the plan's limits, GBP, before any correction
+    contract_changes: dict = field(default_factory=dict)  # the finance fields its contracts set
 
 
 def _books_last_year(fins) -> tuple[np.ndarray, np.ndarray]:
@@ -129,13 +130,29 @@ def engine_pass(plan) -> Pass:
     )
 
 
-def _under(plan, contracts: str | None, **finance_changes):
-    """``plan`` from 2016/17 with its contracts (a preset; None: its own) and finance changes."""
+def _contract_changes(contracts) -> dict:
+    """The finance fields a contract option sets: none (the plan's own), a preset, or a preset
+    with its terms (``plan.ContractChoice``)."""
+    if contracts is None:
+        return {}
+    if isinstance(contracts, str):
+        return {"contracts": contracts}
+    return contracts.changes()
+
+
+def _contract_label(plan, contracts) -> str:
+    if contracts is None:
+        return _own_contracts(plan)
+    return contracts if isinstance(contracts, str) else contracts.label()
+
+
+def _under(plan, contracts, **finance_changes):
+    """``plan`` from 2016/17 with a contract option (None: its own; a preset; a preset with its
+    terms) and other finance changes."""
     from .. import engine
 
     base = engine.from_base_year(plan)
-    if contracts is not None:
-        finance_changes["contracts"] = contracts
+    finance_changes = _contract_changes(contracts) | finance_changes
     if not finance_changes:
         return base
     return base.model_copy(update={"finance": base.finance.model_copy(update=finance_changes)})
@@ -257,13 +274,14 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         **_workforce_terms(plan, ps),
     )
     return Built(
-        contracts or _own_contracts(plan),
+        _contract_label(plan, contracts),
         problem,
         ps.options,
         orgs,
         ps.every,
         ps.draws,
         problem.limits.copy(),
+        _contract_changes(contracts),
     )
 
 
@@ -323,6 +341,7 @@ def _choice(b: Built, x: np.ndarray) -> dict:
         ],
         "efficiency": {"low": eff.low, "high": eff.high},
         "contracts": b.contracts,
+        "contract_terms": b.contract_changes,
     }
 
 
@@ -332,9 +351,7 @@ def proposed_plan(plan, choice: dict):
     from ..axes import parse_year
     from ..parameters import Interval
 
-    fin = {"provider_efficiency": Interval(**choice["efficiency"])}
-    if choice["contracts"] != "the plan's own contracts":
-        fin["contracts"] = choice["contracts"]
+    fin = {"provider_efficiency": Interval(**choice["efficiency"])} | choice.get("contract_terms", {})
     return plan.model_copy(
         update={
             "name": f"{plan.name} (optimised)",
