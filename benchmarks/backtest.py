@@ -17,10 +17,7 @@ calibration (importance weights, the parameters history moved, the reweighted ta
 
 from __future__ import annotations
 
-import argparse
-import json
-
-from fresh import medians  # benchmarks/fresh.py: the script's own folder is on the path
+from fresh import arguments, medians, show  # benchmarks/fresh.py: the script's own folder is on the path
 
 CHILD = r"""
 import json, sys, time
@@ -40,19 +37,13 @@ print(json.dumps({"rollup_ms": roll * 1000, "document_ms": document * 1000,
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--draws", type=int, default=1000)
-    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
-    args = ap.parse_args()
+    args = arguments(__doc__).parse_args()
     med = medians(CHILD, [str(args.draws)], args.repeats)
     med["backtest_over_rollup"] = round(med["backtest_ms"] / med["rollup_ms"], 2)
-    if args.json:
-        print(json.dumps(med, indent=2))
-        return
-    print(f"track record: England, 2016/17 to 2020/21, {args.draws} draws ({args.repeats} fresh processes)")
-    for k, v in med.items():
-        print(f"  {k:<26} {v:10.2f}")
+    heading = (
+        f"track record: England, 2016/17 to 2020/21, {args.draws} draws ({args.repeats} fresh processes)"
+    )
+    show(med, args.json, heading)
 
 
 if __name__ == "__main__":

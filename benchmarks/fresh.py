@@ -17,3 +17,24 @@ def medians(child: str, argv: list[str], repeats: int) -> dict[str, float]:
         for _ in range(repeats)
     ]
     return {k: round(statistics.median(r[k] for r in runs), 1) for k in runs[0]}
+
+
+def arguments(doc: str):
+    """The options every benchmark takes: --repeats, --draws and --json."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--draws", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
+    return ap
+
+
+def show(med: dict[str, float], as_json: bool, heading: str) -> None:
+    """The medians as one JSON document, or a heading and one line each."""
+    if as_json:
+        print(json.dumps(med, indent=2))
+        return
+    print(heading)
+    for k, v in med.items():
+        print(f"  {k:<26} {v:10.2f}")

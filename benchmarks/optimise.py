@@ -18,10 +18,7 @@ With ``--national``: ``national_s``, every footprint optimised and England summe
 
 from __future__ import annotations
 
-import argparse
-import json
-
-from fresh import medians  # benchmarks/fresh.py: the script's own folder is on the path
+from fresh import arguments, medians, show  # benchmarks/fresh.py: the script's own folder is on the path
 
 CHILD = r"""
 import json, sys, time
@@ -66,19 +63,12 @@ print(json.dumps({"national_s": time.perf_counter() - t, "england_gap_bn": gap})
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--draws", type=int, default=1000)
+    ap = arguments(__doc__)
     ap.add_argument("--national", action="store_true", help="time England (every footprint) instead")
-    ap.add_argument("--json", action="store_true", help="print one JSON document of the medians")
     args = ap.parse_args()
     med = medians(NATIONAL if args.national else CHILD, [str(args.draws)], args.repeats)
-    if args.json:
-        print(json.dumps(med, indent=2))
-        return
-    print(f"optimise: Greater Manchester, {args.draws} draws ({args.repeats} fresh processes)")
-    for k, v in med.items():
-        print(f"  {k:<24} {v:10.1f}")
+    where = "England" if args.national else "Greater Manchester"
+    show(med, args.json, f"optimise: {where}, {args.draws} draws ({args.repeats} fresh processes)")
 
 
 if __name__ == "__main__":

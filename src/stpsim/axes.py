@@ -100,3 +100,14 @@ def parse_year(text: str) -> int:
     if not BASE_YEAR <= year <= LAST_YEAR:
         raise ValueError(f"year {text!r} is out of range; allowed: {allowed}")
     return year
+
+
+# Staff groups the workforce counts (analysis.workforce) and the optimiser may limit.
+STAFF_GROUPS = (
+    "gps",
+    "practice_nurses",
+    "community_nurses",
+    "consultants_and_geriatricians",
+    "physiotherapists",
+    "care_workers",
+)

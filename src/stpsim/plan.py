@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from . import geography as geo
-from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, parse_year, year_label
+from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, STAFF_GROUPS, parse_year, year_label
 from .contract_terms import PRESETS, FinanceOptions
 from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
@@ -295,14 +295,7 @@ class Optimise(BaseModel):
         None, description="only care models whose evidence is at least this grade"
     )
     workforce_limits: dict[
-        Literal[
-            "gps",
-            "practice_nurses",
-            "community_nurses",
-            "consultants_and_geriatricians",
-            "physiotherapists",
-            "care_workers",
-        ],
+        Literal[STAFF_GROUPS],  # type: ignore[valid-type]
         Annotated[float, Field(ge=0.0)],
     ] = Field(
         default_factory=dict,

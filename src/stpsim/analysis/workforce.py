@@ -28,19 +28,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import assumptions
-from ..axes import year_label
+from ..axes import STAFF_GROUPS, year_label
 from ..cache import persistent
 from ..run_parameters import WORKFORCE_FACTORS as FACTORS
 from ..summaries import STATS, summarise
 
-STAFF_GROUPS = (
-    "gps",
-    "practice_nurses",
-    "community_nurses",
-    "consultants_and_geriatricians",
-    "physiotherapists",
-    "care_workers",
-)
 TITLES = {
     "gps": "GPs",
     "practice_nurses": "Practice nurses",
