@@ -53,7 +53,6 @@ def candidate_models(plan) -> list[str]:
 
 def _options(plan) -> list[Option]:
     from ..axes import parse_year, year_label
-    from ..parameters import Interval
 
     spec = plan.optimise
     fulls = [None] if not spec.full_years else sorted({parse_year(str(y)) for y in spec.full_years})
@@ -65,9 +64,19 @@ def _options(plan) -> list[Option]:
         for c in spec.coverage
         for f in fulls
     ]
-    levels = spec.efficiency or [plan.finance.provider_efficiency or Interval(low=1.0, high=3.0)]
+    levels = spec.efficiency or [plan.finance.provider_efficiency or national_efficiency()]
     out += [Option("efficiency", f"efficiency {iv.low:g}% to {iv.high:g}%", efficiency=iv) for iv in levels]
     return out
+
+
+def national_efficiency():
+    """The national assumption of provider efficiency (``provider_efficiency_achieved``) as an
+    80% interval, % a year: what a plan that names none is offered."""
+    from .. import assumptions
+    from ..parameters import Interval
+
+    a = assumptions.get("provider_efficiency_achieved")
+    return Interval(low=a.low, high=a.high)
 
 
 def _adoption(name: str, coverage: float, full: int | None):
@@ -123,6 +132,12 @@ def engine_pass(plan) -> Pass:
     options = tuple(_options(plan))
     cm = [o for o in options if o.kind == "care_model"]
     every = base.model_copy(update={"interventions": _adoptions(cm)})
+    try:
+        engine.check_size(every)  # every option's arrays are held at once
+    except engine.RunTooLarge as e:
+        raise Invalid(
+            f"draws: the options to search (care models x coverage x roll-out years): {e}"
+        ) from None
     draws = engine.parameter_draws(every, range(plan.monte_carlo.draws))
     arrays = engine.run_chunked(every, base.places, draws, alone=True)
     return Pass(
@@ -612,9 +627,7 @@ def national_plans(plans: dict, draws: int, seed: int) -> dict:
     its optimise section (or the defaults), else do-nothing offered the library's care models and
     the national assumption of provider efficiency (``provider_efficiency_achieved``, 1% to 3% a
     year; do-nothing itself has none)."""
-    from .. import assumptions
     from ..geography import preset
-    from ..parameters import Interval
     from ..plan import Optimise
     from ..rollup import do_nothing_plan
 
@@ -625,8 +638,7 @@ def national_plans(plans: dict, draws: int, seed: int) -> dict:
             spec = base.optimise or Optimise()
         else:
             base = do_nothing_plan(fp.code, 2020)
-            a = assumptions.get("provider_efficiency_achieved")
-            spec = Optimise(efficiency=[Interval(low=a.low, high=a.high)])
+            spec = Optimise(efficiency=[national_efficiency()])
         mc = base.monte_carlo.model_copy(update={"draws": draws, "seed": seed})
         out[fp.code] = base.model_copy(update={"monte_carlo": mc, "optimise": spec})
     return out
