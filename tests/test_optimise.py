@@ -322,6 +322,21 @@ def test_the_api_optimises_a_stored_version(tmp_path):
     )
     big = c.post("/api/optimise", json=body | {"draws": 5000}, headers={"Authorization": f"Bearer {lead}"})
     assert big.status_code == 422 and "draws: 5,000 is more than the 2,000" in big.text
+    # Above 500 draws it is queued as a large run is, and polled at /api/runs/ID
+    import time
+
+    auth = {"Authorization": f"Bearer {lead}"}
+    queued = c.post("/api/optimise", json=body | {"draws": 600}, headers=auth)
+    assert queued.status_code == 202, queued.text
+    poll = queued.json()["poll"]
+    for _ in range(600):
+        answer = c.get(poll, headers=auth).json()
+        if answer["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert answer["status"] == "done" and answer["kind"] == "optimise" and answer["draws"] == 600
+    assert answer["choice"]["care_models"]
+    assert c.get(poll, headers={"Authorization": f"Bearer {viewer}"}).status_code == 404  # not published
 
 
 def test_find_a_plan_fills_the_editor_with_the_proposal(small, tmp_path):

@@ -27,6 +27,7 @@ log = logging.getLogger("stpsim.api")
 MAX_ID = 2**31 - 1  # ids are 32-bit in every store
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 SYNC_DRAWS = 2000  # runs with more draws answer 202 and are computed in the background
+SYNC_OPTIMISE_DRAWS = 500  # optimisations with more draws (about a second of work) answer 202 too
 
 
 class PlanVersionOut(BaseModel):
@@ -292,12 +293,31 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         with slots.take(who.id):
             return svc.run(who, request.plan_id, request.version, draws, seed)
 
-    @app.post("/api/optimise")
-    def optimise(request: RunRequest, who: Who) -> dict:
+    @app.post(
+        "/api/optimise",
+        responses={
+            202: {"model": RunStarted, "description": "a long optimisation, computed in the background"}
+        },
+    )
+    def optimise(request: RunRequest, who: Who):
         """Find the plan for a stored version (its ``optimise`` section, or the defaults): the
-        document `stpsim optimise --json` prints. One at a time per user, as runs are."""
+        document `stpsim optimise --json` prints. One at a time per user, as runs are; above
+        SYNC_OPTIMISE_DRAWS it answers 202 and is polled at /api/runs/ID, as a large run is."""
+        args = (who, request.plan_id, request.version, request.draws, request.seed)
+        if svc.optimise_draws(who, request.plan_id, request.version, request.draws) > SYNC_OPTIMISE_DRAWS:
+            slots.acquire(who.id)
+            try:
+                rid = svc.start_optimise(*args)
+                future = pool.submit(svc.finish_optimise, *args)
+            except BaseException:
+                slots.release(who.id)
+                raise
+            future.add_done_callback(lambda _f: slots.release(who.id))
+            return JSONResponse(
+                status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
+            )
         with slots.take(who.id):
-            return svc.optimise(who, request.plan_id, request.version, request.draws, request.seed)
+            return svc.optimise(*args)
 
     @app.get("/api/runs/{rid}")
     def get_run(rid: str, who: Who) -> dict:

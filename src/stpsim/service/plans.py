@@ -774,14 +774,7 @@ class Service(AccessMixin):
 
     OPTIMISE_DRAWS = 2000  # the most draws an optimisation on the server may use
 
-    def optimise(
-        self, actor: Actor, plan_id: int, number: int, draws: int | None = None, seed: int | None = None
-    ) -> dict:
-        """The optimiser's proposal for a stored version (what `stpsim optimise --json` prints).
-        Those who may write plans may ask (leads and analysts of its footprint, national
-        reviewers); viewers read runs, they do not search for plans."""
-        from .optimiser import optimise
-
+    def _plan_to_optimise(self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None):
         if actor.role == "viewer":
             raise Forbidden(f"{actor.name} (viewer) may not run the optimiser")
         plan = self._plan_for_run(actor, plan_id, number, draws, seed)  # 404 for what you may not see
@@ -790,7 +783,71 @@ class Service(AccessMixin):
                 f"draws: {plan.monte_carlo.draws:,} is more than the {self.OPTIMISE_DRAWS:,} an optimisation "
                 "on the server may use; give draws, or run 'stpsim optimise' on your own machine"
             )
-        return optimise(plan)
+        return plan
+
+    def optimise(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None = None, seed: int | None = None
+    ) -> dict:
+        """The optimiser's proposal for a stored version (what `stpsim optimise --json` prints).
+        Those who may write plans may ask (leads and analysts of its footprint, national
+        reviewers); viewers read runs, they do not search for plans."""
+        from .optimiser import optimise
+
+        return optimise(self._plan_to_optimise(actor, plan_id, number, draws, seed))
+
+    def optimise_draws(self, actor: Actor, plan_id: int, number: int, draws: int | None) -> int:
+        """The draws an optimisation of a version would use, after its checks (rights, size)."""
+        return self._plan_to_optimise(actor, plan_id, number, draws, None).monte_carlo.draws
+
+    def optimise_identity(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
+    ) -> str:
+        """An optimisation's identity, apart from the run of the same plan's."""
+        plan = self._plan_to_optimise(actor, plan_id, number, draws, seed)
+        key = {
+            "optimise": run_identity(
+                plan.model_dump(mode="json"), plan.monte_carlo.draws, plan.monte_carlo.seed
+            )
+        }
+        return hashlib.sha256(canonical(key).encode()).hexdigest()
+
+    def start_optimise(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
+    ) -> str:
+        """Record a long optimisation as running (polled at /api/runs/ID) and return its id."""
+        rid = self.optimise_identity(actor, plan_id, number, draws, seed)
+        try:
+            with self.Session.begin() as s:
+                row = s.get(m.Run, rid)
+                if row is None:
+                    s.add(m.Run(id=rid, plan_id=plan_id, version=number, status="running", result=None))
+                elif row.result is None and row.status != "running":  # failed before: try again
+                    row.status = "running"
+        except IntegrityError:
+            pass
+        return rid
+
+    def finish_optimise(
+        self, actor: Actor, plan_id: int, number: int, draws: int | None, seed: int | None
+    ) -> None:
+        """Compute a started optimisation (in the background) and keep its answer under its id;
+        a failure is recorded, never left running."""
+        rid = self.optimise_identity(actor, plan_id, number, draws, seed)
+        try:
+            doc = self.optimise(actor, plan_id, number, draws, seed) | {"kind": "optimise"}
+        except Exception as e:
+            with self.Session.begin() as s:
+                row = s.get(m.Run, rid)
+                if row is not None and row.result is None:
+                    row.status = f"failed: {type(e).__name__}"
+            return
+        with self.Session.begin() as s:
+            row = s.get(m.Run, rid)
+            if row is None:
+                s.add(m.Run(id=rid, plan_id=plan_id, version=number, status="done", result=doc))
+            else:
+                row.result, row.status = doc, "done"
+            self._audit(s, actor.name, "optimise", f"run:{rid[:12]}", f"plan:{plan_id}:v{number}")
 
     def run_draws(self, actor: Actor, plan_id: int, number: int, draws: int | None) -> int:
         """The draws a run of a version would have (the request's, else the plan's own), after
@@ -884,6 +941,8 @@ class Service(AccessMixin):
             if row.result is None:
                 return {"run_id": rid, "status": row.status}
             result = row.result
+        if result.get("kind") == "optimise":  # an optimiser's answer, not a run: no checklist
+            return {"run_id": rid, "status": "done", "stored": True} | result
         if row.plan_id is not None and row.version is not None:  # the version's checklist as it stands
             plan = self._plan_for_run(actor, row.plan_id, row.version, None, None)
             result = with_attestations(result, plan, self._four_test_attestations(row.plan_id, row.version))
