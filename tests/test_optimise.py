@@ -541,3 +541,44 @@ def test_contract_terms_are_options_too():
     if terms["contracts"] == "declining":
         assert fin["declining_rate"] == 0.05 and fin["declining_recipient"] == "community"
     assert ContractChoice(preset="block").label() == "block"
+
+
+def _beds_plan(change: int, **spec):
+    from stpsim import plan as plans
+
+    p = plans.load("examples/greater_manchester_beds.yaml")
+    doc = p.model_dump(mode="json", exclude_none=True)
+    doc["service_changes"]["beds"] = [
+        {"trust": "RW6", "year": "2019/20", "change": change, "local_authorities": ["Oldham", "Rochdale"]}
+    ]
+    doc["monte_carlo"] = {"draws": DRAWS, "seed": 1}
+    doc["optimise"] = spec
+    return plans.validate(doc)
+
+
+def test_a_bed_closure_needs_its_bed_days_moved_out_of_the_trust():
+    """The beds test's conditions (a) and (b) both need the care models to move the closed beds'
+    bed days out of the trust by the closure year: a constraint on the choice, and the full
+    run's beds test reported. A closure no mix can support is named with what it needs."""
+    from stpsim.analysis.service_change import closure_requirements
+    from stpsim.service.optimiser import build, optimise
+
+    p = _beds_plan(-50, coverage=[0.5, 1.0])
+    b = build(p, None)
+    (need,) = closure_requirements(p, b.draws["capacity/bed_occupancy"])
+    assert need["trust"] == "RW6" and need["year"] == "2019/20"
+    doc = optimise(p)
+    assert doc["feasible"]
+    x = np.zeros(len(b.problem.options))
+    for m in doc["choice"]["care_models"]:
+        x[b.problem.options.index(f"{m['name']} at {m['coverage']:.0%}")] = 1
+    e = doc["choice"]["efficiency"]
+    x[b.problem.options.index(f"efficiency {e['low']:g}% to {e['high']:g}%")] = 1
+    assert x @ b.problem.moved[:, 0] >= b.problem.moved_needed[0]
+    (row,) = doc["beds_test"]
+    assert row["trust"] == "Pennine Acute Hospitals NHS Trust" and row["change"] == -50
+    assert set(row["conditions"]) == {"a_alternative_provision", "b_new_treatments", "c_bed_efficiency"}
+    too_many = optimise(_beds_plan(-400, coverage=[0.5, 1.0]))
+    assert too_many["feasible"] is False
+    (words,) = too_many["hard_limits"]
+    assert words.startswith("the beds closed at Pennine Acute Hospitals NHS Trust in 2019/20 gave about ")

@@ -1167,6 +1167,8 @@ def _m(x: float) -> str:
 def _print_optimised(doc: dict) -> None:
     if not doc["feasible"]:
         out.print(f"{doc['plan']}: no mix of the options meets every limit.")
+        for words in doc.get("hard_limits") or []:
+            out.print(f"  {words[0].upper() + words[1:]}.")
         best = doc["relaxations"][0] if doc["relaxations"] else None
         if best:
             out.print(f"The least relaxation (contracts {best['contracts']}):")

@@ -77,6 +77,8 @@ class Problem:
     workforce: np.ndarray | None = None  # (option, group) WTE each option adds in the last year (mean)
     workforce_limits: np.ndarray | None = None  # (group,) WTE added at most; inf: none
     groups_of_staff: tuple[str, ...] = ()
+    moved: np.ndarray | None = None  # (option, closure) bed days each option moves out of a closing trust
+    moved_needed: np.ndarray | None = None  # (closure,) the bed days each closure's beds gave
 
     def gap(self, x: np.ndarray) -> np.ndarray:
         return self.gap0 + x @ self.dgap
@@ -101,6 +103,8 @@ class Problem:
         if self.budget is not None and self.cost @ x > self.budget + TOLERANCE:
             return False
         if self.workforce_limits is not None and np.any(x @ self.workforce > self.workforce_limits + 1e-6):
+            return False
+        if self.moved is not None and np.any(x @ self.moved < self.moved_needed - 1e-6):
             return False
         return bool(np.all(self.cvars(x) <= self.limits + TOLERANCE))
 
@@ -160,6 +164,9 @@ def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = froze
         add(r, 1.0 if one else 0.0, 1.0)
     if p.budget is not None:
         add(p.cost, -np.inf, p.budget, {width - 1: -1e6} if slack else None)
+    if p.moved is not None:  # the beds test: care models move the closed beds' bed days out
+        for j in range(p.moved.shape[1]):
+            add(p.moved[:, j], float(p.moved_needed[j]), np.inf)
     if p.workforce_limits is not None:  # hard limits: staff cannot be relaxed into existence
         for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
             add(p.workforce[:, g], -np.inf, float(p.workforce_limits[g]))

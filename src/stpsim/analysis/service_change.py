@@ -141,6 +141,49 @@ def _summary_by_year(x: np.ndarray, years) -> dict:
     return {year_label(y): {k: round(float(s[k][i]), 1) for k in STATS} for i, y in enumerate(years)}
 
 
+def closure_requirements(plan, occupancy: np.ndarray) -> list[dict]:
+    """What a choice of care models must do for each significant bed closure in ``plan`` whose
+    condition (c) cannot hold (it depends only on the trust's own figures): move at least the
+    bed days the closed beds gave out of that trust by the closure year, which conditions (a)
+    and (b) both need. One entry per closure: its trust, footprint index ``f``, year index
+    ``t`` (from 2016/17), the trust's share and the bed days ``given`` (at the run's mean
+    occupancy ``occupancy``, (draw,))."""
+    sc = plan.service_changes
+    if sc is None or not sc.beds:
+        return []
+    significant = float(assumptions.value("beds_test_significant_beds"))
+    national_occ, national_los = _national_bed_use(trust_beds())
+    fps = plan.places
+    out = []
+    for f, trust, entries in _by_trust(sc.beds, fps).values():
+        data = trust_beds().get(trust.code, {})
+        for b in entries:
+            closed = -b.change
+            if closed < significant or _condition_c(b, data, national_occ, national_los)["holds"]:
+                continue
+            out.append(
+                {
+                    "trust": trust.code,
+                    "trust_name": trust.name,
+                    "year": b.year,
+                    "f": f,
+                    "t": parse_year(b.year) - plan.first_year,
+                    "share": _share(fps[f], trust.code),
+                    "given": closed * 365.0 * float(np.mean(occupancy)),
+                }
+            )
+    return out
+
+
+def bed_days_moved_by(do_nothing: np.ndarray, activity: np.ndarray, need: dict) -> float:
+    """Bed days a year ``activity`` (draw, year, footprint, setting) moves out of a closure's
+    trust against ``do_nothing`` in its year (``closure_requirements``), mean over draws."""
+    k = [ALL_SETTINGS.index(s) for s in BED_DAYS]
+    t, f = need["t"], need["f"]
+    moved = do_nothing[:, t, f][..., k].sum(-1) - activity[:, t, f][..., k].sum(-1)
+    return float(np.mean(moved)) * need["share"]
+
+
 def _bed_days_moved(results, f: int, t: int, share: float) -> float:
     """Bed days a year the plan moves out of this trust's beds in year ``t`` (its share of the
     footprint's do-nothing less plan bed days, mean over draws)."""

@@ -287,6 +287,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         orgs=tuple(i for i, _ in orgs),
         objective_beta=plan.optimise.objective_level if plan.optimise.objective == "cvar" else None,
         **_workforce_terms(plan, ps),
+        **_closure_terms(plan, ps),
     )
     return Built(
         _contract_label(plan, contracts),
@@ -298,6 +299,28 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         problem.limits.copy(),
         _contract_changes(contracts),
     )
+
+
+def _closure_terms(plan, ps: Pass) -> dict:
+    """The beds test's shared condition for each significant closure (``closure_requirements``):
+    the chosen care models move at least the closed beds' bed days out of the trust. Options
+    that are not care models move none."""
+    from ..analysis.service_change import bed_days_moved_by, closure_requirements
+
+    needs = closure_requirements(engine_plan(plan), ps.draws["capacity/bed_occupancy"])
+    if not needs:
+        return {}
+    moved = np.zeros((len(ps.options), len(needs)))
+    for k in range(len(ps.adopted)):
+        for c, need in enumerate(needs):
+            moved[k, c] = bed_days_moved_by(ps.arrays.do_nothing, ps.arrays.alone[k].activity, need)
+    return {"moved": moved, "moved_needed": np.array([n["given"] for n in needs])}
+
+
+def engine_plan(plan):
+    from .. import engine
+
+    return engine.from_base_year(plan)
 
 
 def _workforce_terms(plan, ps: Pass) -> dict:
@@ -454,7 +477,37 @@ def _infeasible(plan, built: list[Built]) -> dict:
             }
         )
     relaxations.sort(key=lambda r: sum(x["by_gbp"] for x in r["relax"]))
-    return {"plan": plan.name, "feasible": False, "relaxations": relaxations}
+    return {
+        "plan": plan.name,
+        "feasible": False,
+        "relaxations": relaxations,
+        "hard_limits": _hard_limits(plan, built[0]),
+    }
+
+
+def _hard_limits(plan, b: Built) -> list[str]:
+    """The limits no relaxation of money can meet, in words: a bed closure whose bed days the
+    options cannot move out of its trust, or a staff group the options cannot stay within."""
+    from ..analysis.service_change import closure_requirements
+
+    p, out = b.problem, []
+    if p.moved is not None:
+        needs = closure_requirements(engine_plan(plan), b.draws["capacity/bed_occupancy"])
+        for j, need in enumerate(needs):
+            best = sum(max(0.0, float(p.moved[list(g), j].max())) for g in p.groups)
+            if best < p.moved_needed[j]:
+                out.append(
+                    f"the beds closed at {need['trust_name']} in {need['year']} gave about "
+                    f"{p.moved_needed[j]:,.0f} bed days a year; these care models move at most {best:,.0f} "
+                    "out of the trust by then (the beds test's conditions a and b need them moved)"
+                )
+    if p.workforce_limits is not None:
+        for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
+            least = sum(min(0.0, float(p.workforce[list(grp), g].min())) for grp in p.groups)
+            if least > p.workforce_limits[g]:
+                group = p.groups_of_staff[g].replace("_", " ")
+                out.append(f"no mix keeps {group} within {p.workforce_limits[g]:g} WTE")
+    return out
 
 
 def _constraint_words(b: Built, key: str) -> str:
@@ -529,6 +582,7 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
             "shadow_price_per_gbp": opt.budget_shadow_price(p, best) if budget is not None else None,
         },
         "workforce": _workforce_rows(p, best, results),
+        "beds_test": _beds_test_rows(proposal, results),
         "runner_ups": runner_ups,
         "other_contracts": [
             {
@@ -545,6 +599,27 @@ def _answer(plan, b: Built, best, others: list) -> tuple[dict, np.ndarray]:
         "plan_document": proposal.model_dump(mode="json", exclude_none=True),
     }
     return doc, verified_gap
+
+
+def _beds_test_rows(proposal, results) -> list[dict] | None:
+    """The full beds test of the proposal's closures in the full run (``beds_test``): which pass,
+    and why not where one fails. None when the plan closes no beds."""
+    from ..analysis.service_change import beds_test
+
+    rows = beds_test(proposal, results)
+    if not rows:
+        return None
+    return [
+        {
+            "trust": r["trust_name"],
+            "year": r["year"],
+            "change": r["change"],
+            "significant": r["significant"],
+            "passes": r["passes"],
+            "conditions": {k: c["holds"] for k, c in (r.get("conditions") or {}).items()},
+        }
+        for r in rows
+    ]
 
 
 def _binding_staff(p, best) -> list[str]:
