@@ -50,19 +50,21 @@ def test_cost_and_volume_pays_within_the_band():
 
 def test_blended_payment_pays_twenty_percent_either_side_of_plan():
     # Plan 1,000, actual 1,100, P = 100 -> 1,000 x 100 + 0.2 x 100 x 100 = 102,000.
-    assert contracts.blended(np.array(1100.0), np.array(1000.0), np.array(100.0)) == pytest.approx(102_000)
+    assert contracts.blended(np.array(1100.0), np.array(1000.0), np.array(100.0), 0.2) == pytest.approx(
+        102_000
+    )
     # Actual 900 -> 100,000 - 0.2 x 100 x 100 = 98,000.
-    assert contracts.blended(np.array(900.0), np.array(1000.0), np.array(100.0)) == pytest.approx(98_000)
+    assert contracts.blended(np.array(900.0), np.array(1000.0), np.array(100.0), 0.2) == pytest.approx(98_000)
 
 
 def test_aligned_payment_and_incentive():
     # F = 100,000; 100 spells above baseline at P = 100 -> + 0.75 x 100 x 100 = 107,500.
     assert contracts.aligned_payment_incentive(
-        np.array(100_000.0), np.array(1100.0), np.array(1000.0), np.array(100.0)
+        np.array(100_000.0), np.array(1100.0), np.array(1000.0), np.array(100.0), 0.75, 0.5
     ) == pytest.approx(107_500)
     # 100 below -> - 0.5 x 100 x 100 = 95,000.
     assert contracts.aligned_payment_incentive(
-        np.array(100_000.0), np.array(900.0), np.array(1000.0), np.array(100.0)
+        np.array(100_000.0), np.array(900.0), np.array(1000.0), np.array(100.0), 0.75, 0.5
     ) == pytest.approx(95_000)
 
 

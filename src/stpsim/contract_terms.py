@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from . import assumptions
 from .axes import ALL_SETTINGS
 from .organisations import DEFAULT_DELIVERY, Organisation
 from .parameters import Interval
@@ -155,7 +156,10 @@ class FinanceOptions(BaseModel):
     close_surplus_wards: bool = Field(False, description="close wards no longer needed (after a lag)")
     capitation_lead: str = Field("community", description="capitation preset: who holds the budget")
     declining_rate: float = Field(
-        0.02, ge=0.0, le=0.5, description="declining preset: yearly fall in acute value"
+        default_factory=lambda: float(assumptions.value("declining_contract_rate")),
+        ge=0.0,
+        le=0.5,
+        description="declining preset: yearly fall in acute value (default: declining_contract_rate)",
     )
     declining_recipient: str = Field(
         "community", description="declining preset: who receives the released money"

@@ -47,18 +47,14 @@ def block(agreed_value: np.ndarray) -> np.ndarray:
     return np.asarray(agreed_value, dtype=float)
 
 
-def cost_and_volume(
-    activity: np.ndarray, price: np.ndarray, planned: np.ndarray, band: float = 0.1
-) -> np.ndarray:
+def cost_and_volume(activity: np.ndarray, price: np.ndarray, planned: np.ndarray, band: float) -> np.ndarray:
     """Cost and volume: tariff for activity within ``planned x (1 +- band)``; activity outside the
     band is paid as if at the band's edge. Example: plan 1,000 at GBP 100, band 10%, actual 1,200
     -> 1,100 x 100 = GBP 110,000."""
     return np.clip(activity, planned * (1.0 - band), planned * (1.0 + band)) * price
 
 
-def blended(
-    activity: np.ndarray, planned: np.ndarray, price: np.ndarray, variable_rate: float = 0.2
-) -> np.ndarray:
+def blended(activity: np.ndarray, planned: np.ndarray, price: np.ndarray, variable_rate: float) -> np.ndarray:
     """Blended payment (2019/20): ``Pay = A_plan x P + v x P x (A - A_plan)``, v = 20%.
     Example: plan 1,000, actual 1,100, P = 100 -> 100,000 + 0.2 x 100 x 100 = 102,000."""
     return planned * price + variable_rate * price * (activity - planned)
@@ -69,8 +65,8 @@ def aligned_payment_incentive(
     activity: np.ndarray,
     baseline: np.ndarray,
     price: np.ndarray,
-    up_rate: float = 0.75,
-    down_rate: float = 0.5,
+    up_rate: float,
+    down_rate: float,
 ) -> np.ndarray:
     """Aligned payment and incentive (2022/23): ``Pay = F + 0.75 x P x max(0, A - A_base)
     - 0.50 x P x max(0, A_base - A)``."""

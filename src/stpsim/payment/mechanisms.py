@@ -22,6 +22,28 @@ EMERGENCY = ("ae_attendances", "emergency_admissions", "emergency_bed_days")
 Share = Field(ge=0.0, le=1.0)
 
 
+def _assumed(name: str):
+    """A contract term's default: the logged assumption ``name`` (assumptions.yaml)."""
+
+    def default() -> float:
+        from .. import assumptions
+
+        return float(assumptions.value(name))
+
+    return default
+
+
+def _ruled(name: str, year: int):
+    """A contract term's default: the rule book's national rate ``name`` in ``year``."""
+
+    def default() -> float:
+        from .rules import rule_book
+
+        return float(getattr(rule_book(year), name))
+
+    return default
+
+
 @dataclass(frozen=True)
 class Context:
     """What every contract's formula may need, for one footprint; arrays are (draw, year)."""
@@ -162,12 +184,33 @@ class NationalTariff(Contract):
 @register
 class RiskShare(NationalTariff):
     mechanism: Literal["risk_share"] = "risk_share"  # type: ignore[assignment]
-    msr: float = Field(0.02, ge=0.0, le=1.0, description="minimum savings rate")
-    mlr: float = Field(0.02, ge=0.0, le=1.0, description="minimum loss rate")
-    savings_rate: float = Field(0.5, ge=0.0, le=1.0, description="shared savings rate")
-    loss_rate: float = Field(0.5, ge=0.0, le=1.0, description="shared loss rate")
-    savings_cap: float = Field(0.10, ge=0.0, le=1.0, description="cap on savings, share of benchmark")
-    loss_cap: float = Field(0.05, ge=0.0, le=1.0, description="cap on losses, share of benchmark")
+    msr: float = Field(
+        default_factory=_assumed("risk_share_minimum_rate"),
+        ge=0.0,
+        le=1.0,
+        description="minimum savings rate",
+    )
+    mlr: float = Field(
+        default_factory=_assumed("risk_share_minimum_rate"), ge=0.0, le=1.0, description="minimum loss rate"
+    )
+    savings_rate: float = Field(
+        default_factory=_assumed("risk_share_sharing_rate"), ge=0.0, le=1.0, description="shared savings rate"
+    )
+    loss_rate: float = Field(
+        default_factory=_assumed("risk_share_sharing_rate"), ge=0.0, le=1.0, description="shared loss rate"
+    )
+    savings_cap: float = Field(
+        default_factory=_assumed("risk_share_savings_cap"),
+        ge=0.0,
+        le=1.0,
+        description="cap on savings, share of benchmark",
+    )
+    loss_cap: float = Field(
+        default_factory=_assumed("risk_share_loss_cap"),
+        ge=0.0,
+        le=1.0,
+        description="cap on losses, share of benchmark",
+    )
 
     wording: ClassVar[str] = (
         "Paid under the national rules, plus a share of whatever the whole population's care costs "
@@ -204,7 +247,12 @@ class Block(Contract):
 @register
 class CostAndVolume(Contract):
     mechanism: Literal["cost_and_volume"] = "cost_and_volume"
-    band: float = Field(0.1, ge=0.0, le=1.0, description="volume band either side of plan")
+    band: float = Field(
+        default_factory=_assumed("cost_and_volume_band"),
+        ge=0.0,
+        le=1.0,
+        description="volume band either side of plan",
+    )
     wording: ClassVar[str] = "A price for each unit of care within a band around the plan; none beyond it."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -214,7 +262,12 @@ class CostAndVolume(Contract):
 @register
 class Blended(Contract):
     mechanism: Literal["blended"] = "blended"
-    variable_rate: float = Field(0.2, ge=0.0, le=1.0, description="share of price paid on variance")
+    variable_rate: float = Field(
+        default_factory=_ruled("blended_variable_rate", 2019),
+        ge=0.0,
+        le=1.0,
+        description="share of price paid on variance (default: the 2019/20 national rate)",
+    )
     wording: ClassVar[str] = "A fixed sum for the planned care plus a fifth of the price for more or less."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -224,8 +277,18 @@ class Blended(Contract):
 @register
 class AlignedPayment(Contract):
     mechanism: Literal["aligned_payment"] = "aligned_payment"
-    up_rate: float = Field(0.75, ge=0.0, le=1.0, description="rate above baseline")
-    down_rate: float = Field(0.5, ge=0.0, le=1.0, description="clawback rate below baseline")
+    up_rate: float = Field(
+        default_factory=_ruled("aligned_up_rate", 2022),
+        ge=0.0,
+        le=1.0,
+        description="rate above baseline (default: the 2022/23 national rate)",
+    )
+    down_rate: float = Field(
+        default_factory=_ruled("aligned_down_rate", 2022),
+        ge=0.0,
+        le=1.0,
+        description="clawback rate below baseline (default: the 2022/23 national rate)",
+    )
     wording: ClassVar[str] = (
         "A fixed sum for the planned care, plus three quarters of the price for more and minus half for less."
     )
@@ -239,8 +302,15 @@ class AlignedPayment(Contract):
 @register
 class Corridor(Contract):
     mechanism: Literal["corridor"] = "corridor"
-    share: float = Field(0.5, ge=0.0, le=1.0, description="share of variance carried")
-    corridor: float = Field(0.2, ge=0.0, le=1.0, description="width either side of plan")
+    share: float = Field(
+        default_factory=_assumed("gain_loss_share"), ge=0.0, le=1.0, description="share of variance carried"
+    )
+    corridor: float = Field(
+        default_factory=_assumed("gain_loss_corridor_width"),
+        ge=0.0,
+        le=1.0,
+        description="width either side of plan",
+    )
     wording: ClassVar[str] = "A fixed sum; gains and losses against the plan are shared within a corridor."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -252,7 +322,12 @@ class Corridor(Contract):
 @register
 class Declining(Contract):
     mechanism: Literal["declining"] = "declining"
-    rate: float = Field(0.02, ge=0.0, le=1.0, description="yearly fall in contract value")
+    rate: float = Field(
+        default_factory=_assumed("declining_contract_rate"),
+        ge=0.0,
+        le=1.0,
+        description="yearly fall in contract value",
+    )
     recipient: str | None = Field(None, description="who receives the released money (default community)")
     releases_money: ClassVar[bool] = True
     wording: ClassVar[str] = (
