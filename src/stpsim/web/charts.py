@@ -1027,7 +1027,7 @@ def track_record_chart(doc: dict, measure: str) -> Chart:
             legend={"orientation": "h", "y": -0.3},
             margin={"l": 90, "r": 24, "t": 56, "b": 100},
             xaxis={**AXIS, "title": {"text": "Financial year"}},
-            yaxis={**AXIS, "title": {"text": f"{m['title']} a year"}, "tickformat": ".3s"},
+            yaxis={**AXIS, "title": {"text": f"{m['unit'].capitalize()} a year"}, "tickformat": ".3s"},
         ),
     }
     by_year = {r["year"]: r for r in points}
