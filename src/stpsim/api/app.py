@@ -279,19 +279,25 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         draws, seed = request.draws, request.seed
         # Large whichever set the draws, the request or the plan itself.
         if svc.run_draws(who, request.plan_id, request.version, draws) > SYNC_DRAWS:
-            slots.acquire(who.id)
-            try:
-                rid = svc.start_run(who, request.plan_id, request.version, draws, seed)
-                future = pool.submit(svc.finish_run, who, request.plan_id, request.version, draws, seed)
-            except BaseException:
-                slots.release(who.id)
-                raise
-            future.add_done_callback(lambda _f: slots.release(who.id))
-            return JSONResponse(
-                status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
-            )
+            return queued(svc.start_run, svc.finish_run, who, request.plan_id, request.version, draws, seed)
         with slots.take(who.id):
             return svc.run(who, request.plan_id, request.version, draws, seed)
+
+    def queued(start, finish, who, *args) -> JSONResponse:
+        """Start long work in the background (one at a time per user, as runs are): ``start``
+        records it as running and returns its id, ``finish`` computes and keeps it; 202 with the
+        address to poll."""
+        slots.acquire(who.id)
+        try:
+            rid = start(who, *args)
+            future = pool.submit(finish, who, *args)
+        except BaseException:
+            slots.release(who.id)
+            raise
+        future.add_done_callback(lambda _f: slots.release(who.id))
+        return JSONResponse(
+            status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
+        )
 
     @app.post(
         "/api/optimise",
@@ -303,21 +309,11 @@ def create_app(service: Service | None = None, url: str | None = None) -> FastAP
         """Find the plan for a stored version (its ``optimise`` section, or the defaults): the
         document `stpsim optimise --json` prints. One at a time per user, as runs are; above
         SYNC_OPTIMISE_DRAWS it answers 202 and is polled at /api/runs/ID, as a large run is."""
-        args = (who, request.plan_id, request.version, request.draws, request.seed)
+        args = (request.plan_id, request.version, request.draws, request.seed)
         if svc.optimise_draws(who, request.plan_id, request.version, request.draws) > SYNC_OPTIMISE_DRAWS:
-            slots.acquire(who.id)
-            try:
-                rid = svc.start_optimise(*args)
-                future = pool.submit(svc.finish_optimise, *args)
-            except BaseException:
-                slots.release(who.id)
-                raise
-            future.add_done_callback(lambda _f: slots.release(who.id))
-            return JSONResponse(
-                status_code=202, content={"run_id": rid, "status": "running", "poll": f"/api/runs/{rid}"}
-            )
+            return queued(svc.start_optimise, svc.finish_optimise, who, *args)
         with slots.take(who.id):
-            return svc.optimise(*args)
+            return svc.optimise(who, *args)
 
     @app.get("/api/runs/{rid}")
     def get_run(rid: str, who: Who) -> dict:
