@@ -294,12 +294,6 @@ def _moves(xs: np.ndarray, before: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return np.stack([(q[:, 1] - prior[1]) / width, 1.0 - (q[:, 2] - q[:, 0]) / width], axis=1)
 
 
-def _positions(ws: np.ndarray) -> np.ndarray:
-    """Cumulative weight before each sorted draw, scaled to [0, 1] (``weighted_quantiles``)."""
-    before = np.concatenate([np.zeros((ws.shape[0], 1)), np.cumsum(ws, axis=1)[:, :-1]], axis=1)
-    return before / before[:, -1:]
-
-
 def _ranks(x: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(x, kind="stable"), kind="stable").astype(float)
 
@@ -318,8 +312,8 @@ def moved_parameters(registry, values, w: np.ndarray, loglik: np.ndarray, seed: 
     fit = _ranks(loglik)
     seen = 3.0 / np.sqrt(n)
     rng = np.random.default_rng(seed)
-    chance_pos = _positions(np.stack([rng.permutation(w) for _ in range(CHANCE_REWEIGHTINGS)]))
-    flat_pos = _positions(scoring.flat(n)[None, :])[0]
+    chance_pos = scoring.positions(np.stack([rng.permutation(w) for _ in range(CHANCE_REWEIGHTINGS)]))
+    flat_pos = scoring.positions(scoring.flat(n)[None, :])[0]
     out = []
     for p in registry:
         if not p.uncertain:
@@ -332,7 +326,7 @@ def moved_parameters(registry, values, w: np.ndarray, loglik: np.ndarray, seed: 
         prior = np.interp([0.1, 0.5, 0.9], flat_pos, xs)
         if prior[2] - prior[0] <= 0:
             continue
-        mine = _positions(w[order][None, :])
+        mine = scoring.positions(w[order][None, :])
         post = np.interp([0.1, 0.5, 0.9], mine[0], xs)
         move = _moves(xs, mine, prior)[0]
         bar = np.maximum(np.abs(_moves(xs, chance_pos, prior)).max(axis=0), 0.1)

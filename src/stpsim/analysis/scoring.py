@@ -16,18 +16,24 @@ def flat(n: int) -> np.ndarray:
     return np.full(n, 1.0 / n)
 
 
-def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: np.ndarray | list[float]) -> np.ndarray:
-    """Quantiles ``q`` (fractions) of draws ``x`` (draw,) weighted by ``w``.
+def positions(ws: np.ndarray) -> np.ndarray:
+    """Where sorted draws with weights ``ws`` (..., draw) sit for interpolating quantiles: the
+    cumulative weight before each one, scaled so the first sits at 0 and the last at 1 (with
+    equal weights (i - 1)/(n - 1), numpy's linear rule); all nought when every weight is on the
+    first draw."""
+    ws = np.atleast_2d(ws)
+    before = np.concatenate([np.zeros((ws.shape[0], 1)), np.cumsum(ws, axis=1)[:, :-1]], axis=1)
+    span = before[:, -1:]
+    return np.divide(before, span, out=np.zeros_like(before), where=span > 0)
 
-    The sorted draws sit at the cumulative weight before each one, scaled so the first sits at 0
-    and the last at 1: with equal weights that is (i - 1)/(n - 1), numpy's linear rule."""
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: np.ndarray | list[float]) -> np.ndarray:
+    """Quantiles ``q`` (fractions) of draws ``x`` (draw,) weighted by ``w`` (``positions``)."""
     order = np.argsort(x, kind="stable")
-    xs, ws = x[order], w[order]
-    before = np.concatenate([[0.0], np.cumsum(ws)[:-1]])
-    span = before[-1]
-    if span <= 0:  # every weight on the first draw in order: it is every quantile
+    xs, at = x[order], positions(w[order])[0]
+    if at[-1] <= 0:  # every weight on the first draw in order: it is every quantile
         return np.full(len(np.atleast_1d(q)), xs[0])
-    return np.interp(np.asarray(q, dtype=float), before / span, xs)
+    return np.interp(np.asarray(q, dtype=float), at, xs)
 
 
 def weighted_mean(x: np.ndarray, w: np.ndarray) -> float:

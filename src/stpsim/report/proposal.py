@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import html
 
-
-def _m(x: float) -> str:
-    v = round(x / 1e6, 1) + 0.0
-    return f"{'−' if v < 0 else ''}£{abs(v):,.1f}m"
-
-
-def _joined(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+from ..story.core import listed
+from .charts import money as _m  # £m to one decimal, one minus sign: the report's money
 
 
 def paragraphs(doc: dict, plan_gap: float, titles: dict[str, str]) -> list[str]:
@@ -27,7 +21,7 @@ def paragraphs(doc: dict, plan_gap: float, titles: dict[str, str]) -> list[str]:
         if relax:
             out.append(
                 "The least it would take: "
-                + _joined([f"relax {r['constraint']} by {_m(r['by_gbp'])}" for r in relax])
+                + listed([f"relax {r['constraint']} by {_m(r['by_gbp'])}" for r in relax])
                 + "."
             )
         return out
@@ -40,7 +34,7 @@ def paragraphs(doc: dict, plan_gap: float, titles: dict[str, str]) -> list[str]:
     out = [
         f"The optimiser searched this plan's options for the mix with the lowest average gap in {doc['year']} that "
         f"keeps every organisation within its limit in its worst {1 - doc['cvar_level']:.0%} of futures.",
-        f"It proposes {_joined(models) if models else 'no care models'}, provider efficiency of {e['low']:g}% to "
+        f"It proposes {listed(models) if models else 'no care models'}, provider efficiency of {e['low']:g}% to "
         f"{e['high']:g}% a year, with contracts: {contracts}.",
         f"Run in full, that mix leaves a gap of {_m(g['mean'])} ({_m(g['p10'])} to {_m(g['p90'])}), against "
         f"{_m(plan_gap)} for this plan.",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from ..story.core import listed
 from .charts import DO_NOTHING, MINUS, PLAN, _layout, signed
 
 
@@ -24,10 +25,6 @@ def _pct(x: float) -> str:
 def _lower(title: str) -> str:
     """A title inside a sentence: its first letter small, unless it starts an abbreviation (A&E)."""
     return title if title[:2].isupper() or not title else title[0].lower() + title[1:]
-
-
-def _joined(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def paragraphs(doc: dict) -> list[str]:
@@ -49,15 +46,15 @@ def paragraphs(doc: dict) -> list[str]:
     ]
     trend = []
     if low:
-        trend.append(f"too few {_joined(low)}")
+        trend.append(f"too few {listed(low)}")
     if high:
-        trend.append(f"too many {_joined(high)}")
+        trend.append(f"too many {listed(high)}")
     if trend:
         out.append(f"It projected {' and '.join(trend)}.")
     flagged = sorted({r["year"] for r in rows if r["flag"]})
     if flagged:
         out.append(
-            f"{_joined(flagged)} includes March 2020, when COVID-19 cut hospital activity; those figures are "
+            f"{listed(flagged)} includes March 2020, when COVID-19 cut hospital activity; those figures are "
             "marked and read with care."
         )
     for r in (r for r in rows if r["unit"] == "GBP m"):
@@ -86,8 +83,8 @@ def _calibration_words(doc: dict) -> list[str]:
     cal, held, gap = doc["calibration"], doc["hold_out"], doc["gap"]
     moved = [_lower(m["title"].replace("Other demand growth: ", "growth in ")) for m in cal["moved"]]
     words = [
-        f"Reweighting the same draws by how well each fitted {_joined(cal['years'])} "
-        + (f"moved {_joined(moved)}, and " if moved else "")
+        f"Reweighting the same draws by how well each fitted {listed(cal['years'])} "
+        + (f"moved {listed(moved)}, and " if moved else "")
         + f"changed England's {gap['year']} gap if nothing changes from {_bn(gap['before'])} to "
         f"{_bn(gap['after'])}."
     ]
@@ -98,7 +95,7 @@ def _calibration_words(doc: dict) -> list[str]:
     if changes:
         words.append(
             f"Scored on {held['year']}, which the reweighting had not seen, the central projection's error "
-            f"changed: {_joined(changes)}."
+            f"changed: {listed(changes)}."
         )
     return words
 

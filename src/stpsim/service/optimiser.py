@@ -287,7 +287,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
         orgs=tuple(i for i, _ in orgs),
         objective_beta=plan.optimise.objective_level if plan.optimise.objective == "cvar" else None,
         **_workforce_terms(plan, ps),
-        **_closure_terms(plan, ps),
+        **_closure_terms(ps),
     )
     return Built(
         _contract_label(plan, contracts),
@@ -301,13 +301,13 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
     )
 
 
-def _closure_terms(plan, ps: Pass) -> dict:
+def _closure_terms(ps: Pass) -> dict:
     """The beds test's shared condition for each significant closure (``closure_requirements``):
     the chosen care models move at least the closed beds' bed days out of the trust. Options
     that are not care models move none."""
     from ..analysis.service_change import bed_days_moved_by, closure_requirements
 
-    needs = closure_requirements(engine_plan(plan), ps.draws["capacity/bed_occupancy"])
+    needs = closure_requirements(ps.every, ps.draws["capacity/bed_occupancy"])
     if not needs:
         return {}
     moved = np.zeros((len(ps.options), len(needs)))
@@ -315,12 +315,6 @@ def _closure_terms(plan, ps: Pass) -> dict:
         for c, need in enumerate(needs):
             moved[k, c] = bed_days_moved_by(ps.arrays.do_nothing, ps.arrays.alone[k].activity, need)
     return {"moved": moved, "moved_needed": np.array([n["given"] for n in needs])}
-
-
-def engine_plan(plan):
-    from .. import engine
-
-    return engine.from_base_year(plan)
 
 
 def _workforce_terms(plan, ps: Pass) -> dict:
@@ -481,18 +475,18 @@ def _infeasible(plan, built: list[Built]) -> dict:
         "plan": plan.name,
         "feasible": False,
         "relaxations": relaxations,
-        "hard_limits": _hard_limits(plan, built[0]),
+        "hard_limits": _hard_limits(built[0]),
     }
 
 
-def _hard_limits(plan, b: Built) -> list[str]:
+def _hard_limits(b: Built) -> list[str]:
     """The limits no relaxation of money can meet, in words: a bed closure whose bed days the
     options cannot move out of its trust, or a staff group the options cannot stay within."""
     from ..analysis.service_change import closure_requirements
 
     p, out = b.problem, []
     if p.moved is not None:
-        needs = closure_requirements(engine_plan(plan), b.draws["capacity/bed_occupancy"])
+        needs = closure_requirements(b.every, b.draws["capacity/bed_occupancy"])
         for j, need in enumerate(needs):
             best = sum(max(0.0, float(p.moved[list(g), j].max())) for g in p.groups)
             if best < p.moved_needed[j]:

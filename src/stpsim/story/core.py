@@ -341,9 +341,14 @@ def parse_number(text: str) -> float:
 # ---- the story -------------------------------------------------------------------------------
 
 
+def listed(items) -> str:
+    """Items as a list in words: 'A', 'A and B', 'A, B and C' ('' for none)."""
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def _names(results) -> str:
-    names = list(results.names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return listed(results.names)
 
 
 def _models(results, public: bool = False) -> list[tuple[str, str, float]]:
@@ -390,8 +395,7 @@ def _gloss(abbr: str, story: Story) -> str:
 
 def council_names(flag: dict) -> str:
     """The councils a consultation flag names, as a list in words: 'Trafford and Manchester'."""
-    names = [c["name"] for c in flag["consult"]]
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+    return listed(c["name"] for c in flag["consult"])
 
 
 def service_facts(sc: dict) -> dict[str, float]:
