@@ -158,18 +158,22 @@ def run_block(
     effects = effect_draws(adopted, params)  # (I, D, K)
     subs = substitution_draws(adopted, params)  # (I, D, K, K_all)
     n_d = len(draws)
-    remaining = np.ones((n_d, n_t, len(SETTINGS), n_c))
+    # Class-major: each class's share still to avoid is one contiguous (D, T, K) block, and a
+    # care model touches only the classes it targets.
+    remaining = np.ones((n_c, n_d, n_t, len(SETTINGS)))
+    each_class = np.moveaxis(by_class, -1, 0)[:, None]  # (C, 1, T, F, K)
     avoided = np.zeros((len(adopted), n_d, n_t, n_f, len(SETTINGS)))
     for i, a in enumerate(adopted):  # a plan adopts at most tens of interventions
         x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
-        x_cls = x[..., None] * members[:, i][None, None, None, :]  # (D, T, K, C)
-        avoided[i] = np.einsum("tfkc,dtkc->dtfk", by_class, remaining * x_cls) * growth[:, :, None, :]
-        remaining = remaining * (1.0 - x_cls)
+        for c in np.flatnonzero(members[:, i]):
+            avoided[i] += each_class[c] * (remaining[c] * x)[:, :, None, :]
+            remaining[c] *= 1.0 - x
+        avoided[i] *= growth[:, :, None, :]
     dn = by_class.sum(axis=-1)[None] * growth[:, :, None, :]  # (D, T, F, K)
-    plan_core = np.einsum("tfkc,dtkc->dtfk", by_class, remaining) * growth[:, :, None, :]
+    plan_core = sum(each_class[c] * remaining[c][:, :, None, :] for c in range(n_c)) * growth[:, :, None, :]
     # Substitution follows units actually avoided: a draw in which a care model adds activity
     # creates nothing elsewhere (and never a negative amount).
-    created = np.einsum("idtfk,idkj->dtfj", np.maximum(avoided, 0.0), subs) if adopted else 0.0
+    created = sum(substituted(avoided[i], subs[i]) for i in range(len(adopted)))
     n_extra = len(ALL_SETTINGS) - len(SETTINGS)
     pad = np.zeros(dn.shape[:-1] + (n_extra,))
     expected = np.concatenate([plan_core, pad], axis=-1) + created
@@ -219,7 +223,7 @@ def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, 
     targeted = by_class @ members[:, i].astype(float)  # (T, F, K) activity of the cells it targets
     avoided = x[:, :, None, :] * targeted[None] * growth[:, :, None, :]  # (D, T, F, K)
     core = dn_expected[..., : avoided.shape[-1]] - avoided
-    created = np.einsum("dtfk,dkj->dtfj", np.maximum(avoided, 0.0), subs[i])
+    created = substituted(avoided, subs[i])
     expected = np.concatenate([core, pad], axis=-1) + created
     return {
         "expected": expected,
@@ -228,6 +232,15 @@ def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, 
         "do_nothing": do_nothing,
         "avoided": avoided[None],
     }
+
+
+def substituted(avoided: np.ndarray, subs: np.ndarray) -> np.ndarray:
+    """(D, T, F, K_all) activity a care model creates elsewhere from the units it avoids
+    (D, T, F, K) by its substitution matrix (D, K, K_all): a matrix product per draw (a draw's
+    numbers never depend on which other draws share its chunk)."""
+    n_d, n_t, n_f, n_k = avoided.shape
+    flat = np.maximum(avoided, 0.0).reshape(n_d, n_t * n_f, n_k)
+    return np.matmul(flat, subs).reshape(n_d, n_t, n_f, subs.shape[-1])
 
 
 def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:

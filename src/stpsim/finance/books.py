@@ -110,6 +110,11 @@ class Shared:
         if not same:
             raise ValueError("books.Shared serves the scenarios of one footprint, plan and set of draws")
 
+    @property
+    def do_nothing(self) -> np.ndarray:
+        """The do-nothing residents' activity (draw, year, setting) the scenarios are costed against."""
+        return self._inputs[4]
+
     def get(self, key, make, *args):
         """``make(*args)``, worked out the first time ``key`` is asked for."""
         if key not in self._memo:
@@ -374,10 +379,10 @@ def _pay_contract(
     if payee.kind == "mental_health":
         value = s.p.mental_health_share[:, None] * alloc["CCGs"]
     else:
-        settings, k, prices, base_k = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
-        args = (spec, s.org_activity, resident, s.ids[payee.id], k, planned, prices, settings, base_k, ctx)
+        terms = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
+        _, k, _, base_k = terms
         same = not (spec.shares_population_savings or changed[k].any())
-        value = sh.get(("contract", n, payee.id), _contract_value, *args) if same else _contract_value(*args)
+        value = _paid(s, sh, (n, spec), payee, terms, planned, resident, ctx, changed, same)
         if spec.holds_budget:
             _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
         if spec.releases_money:
@@ -403,6 +408,29 @@ def _contract_terms(
     prices = s.price[k] * s.mff(payee) * s.tariff_index[..., None] * uplift
     base_k = (s.shares[p] * s.base_act * s.keep_central)[k] * s.price[k] * s.mff(payee)
     return settings, k, prices, base_k
+
+
+def _paid(s: _Setup, sh: Shared, numbered, payee, terms, planned, resident, ctx, changed, same) -> np.ndarray:
+    """Contract ``numbered``'s payment to ``payee`` by (draw, year). When the scenario moves care
+    in only some of its settings and the mechanism pays setting by setting, the do-nothing's
+    payment less those settings' do-nothing part plus their part now: the same formula over
+    fewer settings, which is what makes a care model's pass in the incentive matrix cheap."""
+    n, spec = numbered
+    settings, k, prices, base_k = terms
+    p = s.ids[payee.id]
+    args = (spec, s.org_activity, resident, p, k, planned, prices, settings, base_k, ctx)
+    moved = changed[k]
+    if same:
+        return sh.get(("contract", n, payee.id), _contract_value, *args)
+    if spec.shares_population_savings or not spec.pays_per_setting or moved.all():
+        return _contract_value(*args)
+    whole = sh.get(("contract", n, payee.id), _contract_value, *(args[:2] + (sh.do_nothing,) + args[3:]))
+    j = np.flatnonzero(moved)
+    part = (p, [k[x] for x in j], planned, prices[..., j], [settings[x] for x in j], base_k[j], ctx)
+    before = sh.get(
+        ("contract", n, payee.id, tuple(j)), _contract_value, spec, s.org_activity, sh.do_nothing, *part
+    )
+    return whole - before + _contract_value(spec, s.org_activity, resident, *part)
 
 
 def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
@@ -467,6 +495,7 @@ class _DoNothingActivityCosts:
     values: provider_costs.ActivityValues
     cost: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]  # org -> cost and its bridge lines
     beds: dict[int, np.ndarray]  # acute org -> (draw, year) beds needed
+    valued: np.ndarray  # (row, setting) True where a row's costed activity counts the setting
 
 
 def _do_nothing_activity_costs(s: _Setup, base: BaseYear, sc: Scenario) -> _DoNothingActivityCosts:
@@ -483,7 +512,7 @@ def _do_nothing_activity_costs(s: _Setup, base: BaseYear, sc: Scenario) -> _DoNo
         for i in rows
         if s.orgs[i].kind == "acute"
     }
-    return _DoNothingActivityCosts(real, rows, w, v, cost, beds)
+    return _DoNothingActivityCosts(real, rows, w, v, cost, beds, (w != 0).any(axis=1))
 
 
 def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Shared, changed) -> None:
@@ -501,18 +530,19 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
         costs.add(lines)
         if not planned:
             continue
-        costs.own[i] += provider_costs.plan_adjustment(
-            base.cost[i], v.base[j], v.real[j], plan_real[j], s.p.marginal[o.kind], s.prices_index
-        )
+        if (dn.valued[j] & changed).any():  # else its valued activity, so its cost, is the do-nothing's
+            costs.own[i] += provider_costs.plan_adjustment(
+                base.cost[i], v.base[j], v.real[j], plan_real[j], s.p.marginal[o.kind], s.prices_index
+            )
         if o.kind == "acute":
-            plan_beds = (
-                provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy)
-                if changed[BEDS].any()
-                else dn.beds[i]
-            )
-            costs.own[i] -= provider_costs.ward_release(
-                dn_cost, dn.beds[i], plan_beds, s.p, s.options.close_surplus_wards, lag
-            )
+            terms = (s.p, s.options.close_surplus_wards, lag)
+            if changed[BEDS].any():
+                plan_beds = provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy)
+                release = provider_costs.ward_release(dn_cost, dn.beds[i], plan_beds, *terms)
+            else:  # the do-nothing's beds: what closing its surplus wards alone releases
+                key = ("ward_release", i)
+                release = sh.get(key, provider_costs.ward_release, dn_cost, dn.beds[i], dn.beds[i], *terms)
+            costs.own[i] -= release
 
 
 def block_costs(s: _Setup, costs: Costs, base: BaseYear, sh: Shared) -> None:

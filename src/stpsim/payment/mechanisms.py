@@ -80,6 +80,9 @@ class Contract(BaseModel):
     holds_budget: ClassVar[bool] = False  # pays other providers of its settings (capitation)
     releases_money: ClassVar[bool] = False  # hands money to another provider (declining)
     shares_population_savings: ClassVar[bool] = False  # risk share on the total cost of care
+    # Pays setting by setting: the payment for a list of settings is the sum of the payments for
+    # any split of it, so when care moves in a few settings only theirs is paid again.
+    pays_per_setting: ClassVar[bool] = False
 
     def pay(self, a, plan_a, prices, settings: list[str], base_value, ctx: Context) -> np.ndarray:
         """Payment by (draw, year). ``a`` (draw, year, setting) delivered; ``plan_a`` (1, year,
@@ -133,6 +136,7 @@ class NationalTariff(Contract):
         description="aligned-payment years: clawback below plan; default the rule book's",
     )
 
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = (
         "Paid under the national rules of each year: a price for every unit of care, with emergency "
         "admissions above the 2008/09 level paid at 70% until 2018/19; then a fixed sum for planned "
@@ -143,41 +147,47 @@ class NationalTariff(Contract):
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
         by_setting = contracts.pbr(a, prices)
-        masks = year_masks(ctx.years)
-        em = [i for i, s in enumerate(settings) if s in EMERGENCY]
         paid = by_setting.sum(axis=-1)
-        # Each rule is worked out only if it applies in some year of the run.
-        if "emergency_admissions" in settings and masks["pbr"].any():
-            j = settings.index("emergency_admissions")
+        # Each rule is worked out only in the years it applies: ``t`` are their columns.
+        masks = year_masks(ctx.years)
+        pbr, blended, block, aligned = (
+            np.flatnonzero(masks[r][0]) for r in ("pbr", "blended", "block", "aligned_payment")
+        )
+        em = [i for i, s in enumerate(settings) if s in EMERGENCY]
+        if "emergency_admissions" in settings and pbr.size:
+            t, j = pbr, settings.index("emergency_admissions")
             # The baseline is 2008/09's emergency activity valued at this year's prices.
-            baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path
-            ea = by_setting[..., j]
-            withheld = ea - contracts.mret(ea, baseline, year_rates(ctx.years, "mret_rate", self.mret_rate))
-            readmissions = year_rates(ctx.years, "readmission_rule") > 0
+            baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path[:, t]
+            ea = by_setting[:, t, j]
+            rate = year_rates(ctx.years[t], "mret_rate", self.mret_rate)
+            withheld = ea - contracts.mret(ea, baseline, rate)
+            readmissions = year_rates(ctx.years[t], "readmission_rule") > 0
             withheld = withheld + np.where(
                 readmissions,
                 contracts.readmission_withholding(ea, self.readmission_share, self.avoidable_share),
                 0.0,
             )
-            paid = paid - np.where(masks["pbr"], withheld, 0.0)
-        if em and masks["blended"].any():
-            rate = year_rates(ctx.years, "blended_variable_rate", self.variable_rate)[..., None]
-            blended = contracts.blended(a[..., em], plan_a[..., em], prices[..., em], rate).sum(-1)
-            paid = np.where(masks["blended"], paid - by_setting[..., em].sum(-1) + blended, paid)
-        if masks["block"].any():  # paid the planned value, whatever the activity
-            paid = np.where(masks["block"], _planned_value(plan_a, prices), paid)
-        if masks["aligned_payment"].any():
+            paid[:, t] -= withheld
+        if em and blended.size:
+            t = blended
+            rate = year_rates(ctx.years[t], "blended_variable_rate", self.variable_rate)[..., None]
+            part = contracts.blended(a[:, t][..., em], plan_a[:, t][..., em], prices[:, t][..., em], rate)
+            paid[:, t] = paid[:, t] - by_setting[:, t][..., em].sum(-1) + part.sum(-1)
+        if block.size:  # paid the planned value, whatever the activity
+            paid[:, block] = _planned_value(plan_a[:, block], prices[:, block])
+        if aligned.size:
             # The fixed element pays for planned activity; the variable element only for elective
             # care, above and below its baseline (the plan) at the year's rates.
-            api = np.broadcast_to(_planned_value(plan_a, prices), paid.shape)
+            t = aligned
+            api = np.broadcast_to(_planned_value(plan_a[:, t], prices[:, t]), (paid.shape[0], t.size))
             el = [i for i, s in enumerate(settings) if s in ELECTIVE]
             if el:
-                up = year_rates(ctx.years, "aligned_up_rate", self.up_rate)[..., None]
-                down = year_rates(ctx.years, "aligned_down_rate", self.down_rate)[..., None]
+                up = year_rates(ctx.years[t], "aligned_up_rate", self.up_rate)[..., None]
+                down = year_rates(ctx.years[t], "aligned_down_rate", self.down_rate)[..., None]
                 api = api + contracts.aligned_payment_incentive(
-                    0.0, a[..., el], plan_a[..., el], prices[..., el], up, down
+                    0.0, a[:, t][..., el], plan_a[:, t][..., el], prices[:, t][..., el], up, down
                 ).sum(axis=-1)
-            paid = np.where(masks["aligned_payment"], api, paid)
+            paid[:, t] = api
         return paid
 
 
@@ -216,6 +226,7 @@ class RiskShare(NationalTariff):
         "Paid under the national rules, plus a share of whatever the whole population's care costs "
         "less than planned (or minus a share of any overspend), beyond a small margin and up to a cap."
     )
+    pays_per_setting: ClassVar[bool] = False  # the population transfer is paid once, not per setting
     shares_population_savings: ClassVar[bool] = True
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -238,6 +249,7 @@ class RiskShare(NationalTariff):
 @register
 class Block(Contract):
     mechanism: Literal["block"] = "block"
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = "A fixed sum agreed in advance for the planned care, whatever is done."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -253,6 +265,7 @@ class CostAndVolume(Contract):
         le=1.0,
         description="volume band either side of plan",
     )
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = "A price for each unit of care within a band around the plan; none beyond it."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -268,6 +281,7 @@ class Blended(Contract):
         le=1.0,
         description="share of price paid on variance (default: the 2019/20 national rate)",
     )
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = "A fixed sum for the planned care plus a fifth of the price for more or less."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -289,6 +303,7 @@ class AlignedPayment(Contract):
         le=1.0,
         description="clawback rate below baseline (default: the 2022/23 national rate)",
     )
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = (
         "A fixed sum for the planned care, plus three quarters of the price for more and minus half for less."
     )
@@ -311,6 +326,7 @@ class Corridor(Contract):
         le=1.0,
         description="width either side of plan",
     )
+    pays_per_setting: ClassVar[bool] = True
     wording: ClassVar[str] = "A fixed sum; gains and losses against the plan are shared within a corridor."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
