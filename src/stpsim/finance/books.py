@@ -412,9 +412,9 @@ def _contract_terms(
 
 def _paid(s: _Setup, sh: Shared, numbered, payee, terms, planned, resident, ctx, changed, same) -> np.ndarray:
     """Contract ``numbered``'s payment to ``payee`` by (draw, year). When the scenario moves care
-    in only some of its settings and the mechanism pays setting by setting, the do-nothing's
-    payment less those settings' do-nothing part plus their part now: the same formula over
-    fewer settings, which is what makes a care model's pass in the incentive matrix cheap."""
+    in only some of its settings and the mechanism pays setting by setting, only those settings
+    are paid again (``_moved_only``): what makes a care model's pass in the incentive matrix and
+    an optimiser's option cheap."""
     n, spec = numbered
     settings, k, prices, base_k = terms
     p = s.ids[payee.id]
@@ -424,13 +424,22 @@ def _paid(s: _Setup, sh: Shared, numbered, payee, terms, planned, resident, ctx,
         return sh.get(("contract", n, payee.id), _contract_value, *args)
     if spec.shares_population_savings or not spec.pays_per_setting or moved.all():
         return _contract_value(*args)
-    whole = sh.get(("contract", n, payee.id), _contract_value, *(args[:2] + (sh.do_nothing,) + args[3:]))
-    j = np.flatnonzero(moved)
-    part = (p, [k[x] for x in j], planned, prices[..., j], [settings[x] for x in j], base_k[j], ctx)
-    before = sh.get(
-        ("contract", n, payee.id, tuple(j)), _contract_value, spec, s.org_activity, sh.do_nothing, *part
-    )
-    return whole - before + _contract_value(spec, s.org_activity, resident, *part)
+
+    def value(r: np.ndarray, j: list[int]) -> np.ndarray:
+        kj, sj = [k[x] for x in j], [settings[x] for x in j]
+        return _contract_value(spec, s.org_activity, r, p, kj, planned, prices[..., j], sj, base_k[j], ctx)
+
+    return _moved_only(sh, ("contract", n, payee.id), value, resident, moved)
+
+
+def _moved_only(sh: Shared, key: tuple, value, resident: np.ndarray, moved: np.ndarray) -> np.ndarray:
+    """``value(resident, j)`` over every setting (positions ``j``) worked out as the do-nothing's
+    whole, less the do-nothing part of the settings that ``moved``, plus their part now. Exact,
+    to rounding, for anything paid setting by setting; the do-nothing parts are kept in ``sh``."""
+    j = [int(x) for x in np.flatnonzero(moved)]
+    whole = sh.get(key, value, sh.do_nothing, list(range(moved.size)))
+    before = sh.get(key + (tuple(j),), value, sh.do_nothing, j)
+    return whole - before + value(resident, j)
 
 
 def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
@@ -454,7 +463,17 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared)
             continue
         at_tariff = s.tariff_index * s.mff(o) * price_uplift(s.years, o)
         args = (s.org_activity, resident, i, k, s.price[k], at_tariff, cq)
-        v = _subcontract(*args) if changed[k].any() else sh.get(("subcontract", n, o.id), _subcontract, *args)
+        moved = changed[k]
+        if not moved.any():
+            v = sh.get(("subcontract", n, o.id), _subcontract, *args)
+        elif moved.all():
+            v = _subcontract(*args)
+        else:  # paid at tariff setting by setting
+
+            def value(r: np.ndarray, j: list[int], i=i, at_tariff=at_tariff) -> np.ndarray:
+                return _subcontract(s.org_activity, r, i, [k[x] for x in j], s.price[k][j], at_tariff, cq)
+
+            v = _moved_only(sh, ("subcontract", n, o.id), value, resident, moved)
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
     if changed[cov].any():

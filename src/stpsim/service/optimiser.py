@@ -219,9 +219,11 @@ def _workforce_effects(plan, ps: Pass) -> np.ndarray | None:
     return np.array(rows)
 
 
-def _efficiency_effects(plan, contracts, ps: Pass) -> tuple[list, list]:
+def _efficiency_effects(plan, contracts, ps: Pass, dn) -> tuple[list, list]:
     """Each provider-efficiency option's change to the gap and every organisation's deficit,
-    against do-nothing activity and books under the same parameters."""
+    against do-nothing activity and books under the same parameters. The do-nothing books
+    ``dn`` serve every option: efficiency applies only to a plan, and each parameter has its own
+    random stream, so an option's range changes no other draw."""
     from .. import engine, finance
 
     still = replace(
@@ -232,16 +234,11 @@ def _efficiency_effects(plan, contracts, ps: Pass) -> tuple[list, list]:
         level = _under(plan, contracts, provider_efficiency=o.efficiency)
         n_f = len(level.places)
         params = finance.finance_parameters(engine.parameter_draws(level, range(plan.monte_carlo.draws)))
-        own = [finance.Shared() for _ in range(n_f)]
-        before = [
-            engine.footprint_books(level, still, f, params, None, "do_nothing", ps.planned, own[f])
-            for f in range(n_f)
-        ]
         after = [
-            engine.footprint_books(level, still, f, params, None, "plan", ps.planned, own[f])
+            engine.footprint_books(level, still, f, params, None, "plan", ps.planned, finance.Shared())
             for f in range(n_f)
         ]
-        (d0, g0), (d1, g1) = _books_last_year(before), _books_last_year(after)
+        (d0, g0), (d1, g1) = _books_last_year(dn), _books_last_year(after)
         dgap.append(g1 - g0)
         ddef.append(d1 - d0)
     return dgap, ddef
@@ -264,7 +261,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
     ]
     deficit0, gap0 = _books_last_year(dn)
     dgap, ddef, cost = _care_model_effects(base, ps, dn, params, shared)
-    eff_gap, eff_def = _efficiency_effects(plan, contracts, ps)
+    eff_gap, eff_def = _efficiency_effects(plan, contracts, ps, dn)
     orgs = tuple(
         (o.id if n_f == 1 else f"{f.code}:{o.id}", o.name) for f in dn for o in f.orgs if o.kind != "external"
     )
