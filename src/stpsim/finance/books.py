@@ -425,21 +425,23 @@ def _paid(s: _Setup, sh: Shared, numbered, payee, terms, planned, resident, ctx,
     if spec.shares_population_savings or not spec.pays_per_setting or moved.all():
         return _contract_value(*args)
 
-    def value(r: np.ndarray, j: list[int]) -> np.ndarray:
+    def part(r: np.ndarray, j: list[int]) -> np.ndarray:
         kj, sj = [k[x] for x in j], [settings[x] for x in j]
         return _contract_value(spec, s.org_activity, r, p, kj, planned, prices[..., j], sj, base_k[j], ctx)
 
-    return _moved_only(sh, ("contract", n, payee.id), value, resident, moved)
+    whole = (_contract_value, *args[:2], sh.do_nothing, *args[3:])
+    return _moved_only(sh, ("contract", n, payee.id), whole, part, resident, moved)
 
 
-def _moved_only(sh: Shared, key: tuple, value, resident: np.ndarray, moved: np.ndarray) -> np.ndarray:
-    """``value(resident, j)`` over every setting (positions ``j``) worked out as the do-nothing's
-    whole, less the do-nothing part of the settings that ``moved``, plus their part now. Exact,
-    to rounding, for anything paid setting by setting; the do-nothing parts are kept in ``sh``."""
+def _moved_only(sh: Shared, key: tuple, whole: tuple, part, resident: np.ndarray, moved) -> np.ndarray:
+    """A payment over every setting worked out as the do-nothing's (``whole``: the function and
+    its arguments, as the do-nothing itself pays it, under ``key`` in ``sh``), less the
+    do-nothing ``part(do_nothing, j)`` of the settings that ``moved`` (positions ``j``), plus
+    their ``part(resident, j)`` now. Exact, to rounding, for anything paid setting by setting;
+    the same in every scenario, shared or not."""
     j = [int(x) for x in np.flatnonzero(moved)]
-    whole = sh.get(key, value, sh.do_nothing, list(range(moved.size)))
-    before = sh.get(key + (tuple(j),), value, sh.do_nothing, j)
-    return whole - before + value(resident, j)
+    before = sh.get(key + (tuple(j),), part, sh.do_nothing, j)
+    return sh.get(key, *whole) - before + part(resident, j)
 
 
 def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
@@ -449,7 +451,8 @@ def _contract_value(spec, org_activity, resident, p, k, planned, prices, setting
 
 def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.ndarray:
     """(draw, year) residents' care of ``settings`` (a mask) treated out of area, at tariff."""
-    return (resident * (1 - s.keep)[:, None, :] * s.price * s.tariff_index[..., None])[..., settings].sum(-1)
+    m = np.flatnonzero(settings)  # the same products, only for the settings summed
+    return (resident[..., m] * (1 - s.keep)[:, None, m] * s.price[m] * s.tariff_index[..., None]).sum(-1)
 
 
 def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared) -> None:
@@ -470,10 +473,11 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared)
             v = _subcontract(*args)
         else:  # paid at tariff setting by setting
 
-            def value(r: np.ndarray, j: list[int], i=i, at_tariff=at_tariff) -> np.ndarray:
+            def part(r: np.ndarray, j: list[int], i=i, at_tariff=at_tariff) -> np.ndarray:
                 return _subcontract(s.org_activity, r, i, [k[x] for x in j], s.price[k][j], at_tariff, cq)
 
-            v = _moved_only(sh, ("subcontract", n, o.id), value, resident, moved)
+            whole = (_subcontract, s.org_activity, sh.do_nothing, *args[2:])
+            v = _moved_only(sh, ("subcontract", n, o.id), whole, part, resident, moved)
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
     if changed[cov].any():
@@ -622,7 +626,7 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
     mh_extra = after_base * _mh_investment() * phase * need_share(s.lsoas, s.years)[None, :]
     growth = {"primary_care": gpfv[None, :], "mental_health": alloc["CCGs"] / alloc["CCGs"][:, :1]}
     extra = {"primary_care": 0.0, "mental_health": mh_extra}
-    received, _ = ledger.totals()
+    received = {kind: ledger.received(kind) for kind in ("primary_care", "mental_health")}
     # From 2017/18: in 2016/17 the provider has what it was paid (the calibrated base year).
     after = (s.elapsed > 0).astype(float)
     total = 0.0
@@ -631,7 +635,7 @@ def committed_investment(s: _Setup, costs: Costs, ledger: Ledger, base: BaseYear
         income = base.income[i][:, None] * growth[kind] + extra[kind]
         floor = base.cost[i][:, None] * growth[kind] + extra[kind]
         ledger.pay(
-            "commissioner", kind, "committed investment", np.maximum(income - received[i], 0.0) * after
+            "commissioner", kind, "committed investment", np.maximum(income - received[kind], 0.0) * after
         )
         more = np.maximum(floor - costs.own[i], 0.0)
         costs.own[i] += more

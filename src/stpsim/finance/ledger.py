@@ -75,7 +75,20 @@ class Ledger:
 
     def pay(self, payer: str, payee: str, label: str, amount: np.ndarray | float) -> None:
         if payer != payee:
-            self.entries.append((payer, payee, label, np.broadcast_to(amount, self.shape).astype(float)))
+            a = np.asarray(amount, dtype=float)
+            if a.shape != self.shape:
+                a = np.broadcast_to(a, self.shape).copy()
+            # Kept, not copied (scenarios share what did not change): so read-only from here on.
+            a.flags.writeable = False
+            self.entries.append((payer, payee, label, a))
+
+    def received(self, payee: str) -> np.ndarray:
+        """What ``payee`` has received so far by (draw, year), in the order it was paid."""
+        out = np.zeros(self.shape)
+        for _, to, _, amount in self.entries:
+            if to == payee:
+                out += amount
+        return out
 
     def totals(self) -> tuple[np.ndarray, np.ndarray]:
         """Received and paid by (org, draw, year)."""
