@@ -144,13 +144,15 @@ def costed_value(activity: np.ndarray, base_los: np.ndarray, uc: np.ndarray) -> 
 def open_wards(
     beds_needed: np.ndarray, beds_per_ward: np.ndarray, close_surplus: bool, lag: int
 ) -> np.ndarray:
-    """Wards open by (draw, year). Wards open as soon as beds are needed; they close only if the
+    """Wards open by ([trust,] draw, year). Wards open as soon as beds are needed; they close only if the
     plan closes surplus wards, ``lag`` years after the beds stop being needed."""
     needed = np.ceil(beds_needed / beds_per_ward[:, None])
-    if not close_surplus:
-        return np.maximum.accumulate(needed, axis=1)
     out = needed.copy()
-    for t in range(1, needed.shape[1]):  # years are sequential
-        lagged = needed[:, max(t - lag, 0)]
-        out[:, t] = np.maximum(needed[:, t], np.minimum(out[:, t - 1], lagged))
+    if not close_surplus:  # the most wards needed so far (a loop over the few years is faster
+        for t in range(1, needed.shape[-1]):  # than ``accumulate`` along a short, strided axis)
+            np.maximum(out[..., t - 1], out[..., t], out=out[..., t])
+        return out
+    for t in range(1, needed.shape[-1]):  # years are sequential
+        lagged = needed[..., max(t - lag, 0)]
+        out[..., t] = np.maximum(needed[..., t], np.minimum(out[..., t - 1], lagged))
     return out

@@ -510,15 +510,21 @@ class Costs:
 
 @dataclass(frozen=True)
 class _DoNothingActivityCosts:
-    """The do-nothing part of ``activity_costs``, which every scenario shares."""
+    """The do-nothing part of ``activity_costs``, which every scenario shares. Rows are the
+    organisations with modelled activity, in the books' order."""
 
     real: np.ndarray  # (draw, year, setting) real unit-cost index
     rows: list[int]  # the organisations with modelled activity
     weights: np.ndarray
     values: provider_costs.ActivityValues
-    cost: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]  # org -> cost and its bridge lines
-    beds: dict[int, np.ndarray]  # acute org -> (draw, year) beds needed
+    cost: np.ndarray  # (row, draw, year) long-run average cost of the do-nothing's activity
+    lines: dict[str, np.ndarray]  # their bridge lines, summed over rows in order
+    marginal: np.ndarray  # (row, draw) short-run marginal share of cost, by the row's kind
     valued: np.ndarray  # (row, setting) True where a row's costed activity counts the setting
+    acute: list[int]  # the acute trusts (organisations) ...
+    acute_rows: list[int]  # ... and their rows
+    bed_share: np.ndarray  # (acute, draw, 1, bed setting) of residents' bed days, in area
+    beds: np.ndarray  # (acute, draw, year) beds needed
 
 
 def _do_nothing_activity_costs(s: _Setup, base: BaseYear, sc: Scenario) -> _DoNothingActivityCosts:
@@ -526,46 +532,64 @@ def _do_nothing_activity_costs(s: _Setup, base: BaseYear, sc: Scenario) -> _DoNo
     rows = [i for i, o in enumerate(s.orgs) if o.kind in ACTIVITY_KINDS]
     w = provider_costs.value_weights(s.shares[rows], s.keep, s.unit_cost, s.base_los)
     v = provider_costs.values(w, s.base_act, sc.demographic, sc.do_nothing, real)
-    cost = {}
+    cost, lines = [], {}
     for j, i in enumerate(rows):
         vj = provider_costs.ActivityValues(v.base[j], v.demographic[j], v.actual[j], v.real[j])
-        cost[i] = provider_costs.do_nothing_cost(base.cost[i], vj, s.prices_index)
-    beds = {
-        i: provider_costs.beds(s.org_activity(sc.do_nothing, i, BEDS), s.p.occupancy)
-        for i in rows
-        if s.orgs[i].kind == "acute"
-    }
-    return _DoNothingActivityCosts(real, rows, w, v, cost, beds, (w != 0).any(axis=1))
+        c, row_lines = provider_costs.do_nothing_cost(base.cost[i], vj, s.prices_index)
+        cost.append(c)
+        for k, x in row_lines.items():  # row by row, as the scenarios' books once added them
+            lines[k] = lines[k] + x if k in lines else x
+    acute_rows = [j for j, i in enumerate(rows) if s.orgs[i].kind == "acute"]
+    acute = [rows[j] for j in acute_rows]
+    bed_share = (s.shares[acute][:, BEDS][:, None, :] * s.keep[:, BEDS][None])[:, :, None, :]
+    return _DoNothingActivityCosts(
+        real=real,
+        rows=rows,
+        weights=w,
+        values=v,
+        cost=np.array(cost),
+        lines=lines,
+        marginal=np.array([s.p.marginal[s.orgs[i].kind] for i in rows]),
+        valued=(w != 0).any(axis=1),
+        acute=acute,
+        acute_rows=acute_rows,
+        bed_share=bed_share,
+        beds=provider_costs.beds(sc.do_nothing[None, ..., BEDS] * bed_share, s.p.occupancy),
+    )
 
 
 def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Shared, changed) -> None:
     """Acute, community and general practice: long-run average cost of the do-nothing's
-    activity, then the plan's changes at marginal (avoided) or average (added) cost."""
+    activity, then the plan's changes at marginal (avoided) or average (added) cost, and the
+    wards the plan does not run. Every row at once: a row whose costed activity the scenario
+    leaves alone keeps its do-nothing cost."""
     dn = sh.get("activity_costs", _do_nothing_activity_costs, s, base, sc)
+    costs.own[dn.rows] = dn.cost
+    costs.add(dn.lines)
+    if sc.activity is sc.do_nothing:
+        return
     v = dn.values
-    planned = sc.activity is not sc.do_nothing
-    plan_real = provider_costs.valued(sc.activity * dn.real, dn.weights) if planned else None
-    lag = int(assumptions.value("ward_closure_lag_years"))
-    for j, i in enumerate(dn.rows):
-        o = s.orgs[i]
-        dn_cost, lines = dn.cost[i]
-        costs.own[i] = dn_cost
-        costs.add(lines)
-        if not planned:
-            continue
-        if (dn.valued[j] & changed).any():  # else its valued activity, so its cost, is the do-nothing's
-            costs.own[i] += provider_costs.plan_adjustment(
-                base.cost[i], v.base[j], v.real[j], plan_real[j], s.p.marginal[o.kind], s.prices_index
-            )
-        if o.kind == "acute":
-            terms = (s.p, s.options.close_surplus_wards, lag)
-            if changed[BEDS].any():
-                plan_beds = provider_costs.beds(s.org_activity(sc.activity, i, BEDS), s.p.occupancy)
-                release = provider_costs.ward_release(dn_cost, dn.beds[i], plan_beds, *terms)
-            else:  # the do-nothing's beds: what closing its surplus wards alone releases
-                key = ("ward_release", i)
-                release = sh.get(key, provider_costs.ward_release, dn_cost, dn.beds[i], dn.beds[i], *terms)
-            costs.own[i] -= release
+    touched = np.flatnonzero((dn.valued & changed).any(axis=1))
+    if touched.size:
+        plan_real = provider_costs.valued(sc.activity * dn.real, dn.weights[touched])
+        costs.own[[dn.rows[j] for j in touched]] += provider_costs.plan_adjustment(
+            base.cost[[dn.rows[j] for j in touched]],
+            v.base[touched],
+            v.real[touched],
+            plan_real,
+            dn.marginal[touched],
+            s.prices_index,
+        )
+    if not dn.acute:
+        return
+    terms = (s.p, s.options.close_surplus_wards, int(assumptions.value("ward_closure_lag_years")))
+    dn_cost = dn.cost[dn.acute_rows]
+    if changed[BEDS].any():
+        plan_beds = provider_costs.beds(sc.activity[None, ..., BEDS] * dn.bed_share, s.p.occupancy)
+        release = provider_costs.ward_release(dn_cost, dn.beds, plan_beds, *terms)
+    else:  # the do-nothing's beds: what closing its surplus wards alone releases
+        release = sh.get("ward_release", provider_costs.ward_release, dn_cost, dn.beds, dn.beds, *terms)
+    costs.own[dn.acute] -= release
 
 
 def block_costs(s: _Setup, costs: Costs, base: BaseYear, sh: Shared) -> None:

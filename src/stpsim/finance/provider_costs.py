@@ -111,9 +111,9 @@ def plan_adjustment(
 ) -> np.ndarray:
     """Change in cost by (draw, year) from a plan's change in activity: avoided value saves the
     short-run marginal share, added value costs the long-run average."""
-    per_value = (base_cost / np.where(base_value > 0, base_value, 1.0))[:, None] * price_level
+    per_value = (base_cost / np.where(base_value > 0, base_value, 1.0))[..., None] * price_level
     avoided = dn_real - plan_real
-    return -per_value * (mc[:, None] * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
+    return -per_value * (mc[..., None] * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
 
 
 def ward_release(

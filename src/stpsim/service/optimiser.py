@@ -122,6 +122,9 @@ class Pass:
     adopted: list
     planned: np.ndarray
     options: tuple[Option, ...]
+    # each care-model option's investment (mean GBP over the plan's years): the same under any
+    # contracts, so worked out for the first and kept
+    investment: dict[int, float] = field(default_factory=dict, compare=False)
 
 
 def engine_pass(plan) -> Pass:
@@ -191,9 +194,13 @@ def _care_model_effects(base, ps: Pass, dn, params, shared) -> tuple[list, list,
         d, g = _books_last_year(fins)
         dgap.append(g - gap0)
         ddef.append(d - deficit0)
-        years = base_years(base)
-        invest = [finance.care_model_costs([a], arr.targeted_people, f, years, params) for f in range(n_f)]
-        cost.append(float(sum(c.investment.sum(axis=(0, 2)).mean() for c in invest)))
+        if k not in ps.investment:
+            years = base_years(base)
+            invest = [
+                finance.care_model_costs([a], arr.targeted_people, f, years, params) for f in range(n_f)
+            ]
+            ps.investment[k] = float(sum(c.investment.sum(axis=(0, 2)).mean() for c in invest))
+        cost.append(ps.investment[k])
     return dgap, ddef, cost
 
 
