@@ -269,11 +269,13 @@ def footprint_books(
     scenario: str,
     planned: np.ndarray,
     shared: finance.Shared | None = None,
+    efficiency: np.ndarray | None = None,
 ) -> finance.FootprintFinance:
     """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
     plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
     matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity, so
-    the footprint's scenarios can share what does not change (``shared``)."""
+    the footprint's scenarios can share what does not change (``shared``). ``efficiency``: the
+    plan's provider efficiency by draw, where it is not the run's own (an optimiser's option)."""
     fp = plan.places[f]
     years = np.arange(plan.first_year, plan.last_year + 1)
     cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, params) if chosen else None
@@ -285,6 +287,7 @@ def footprint_books(
         planned=planned[:, f],
         care_models=cm,
         with_efficiency=scenario == "plan",
+        efficiency=efficiency,
     )
     return finance.footprint_finance(fp, plan.finance, years, sc, params, shared)
 

@@ -77,6 +77,9 @@ class Scenario:
     planned: np.ndarray  # (year, setting) what contracts are planned on
     care_models: CareModelCosts | None = None
     with_efficiency: bool = False
+    # (draw,) provider efficiency to assume instead of the run's own draws: an optimiser's
+    # efficiency option, costed on the run's shared books
+    efficiency: np.ndarray | None = None
 
 
 class Shared:
@@ -788,14 +791,15 @@ def _by_size(s: _Setup, base: BaseYear, kind: str) -> list[tuple[int, np.ndarray
     return [(i, (size[n] / size.sum(axis=0))[:, None]) for n, i in enumerate(rows)]
 
 
-def efficiency_stage(s: _Setup, costs: Costs) -> np.ndarray:
+def efficiency_stage(s: _Setup, costs: Costs, efficiency: np.ndarray) -> np.ndarray:
     """The cost improvement a plan assumes on NHS trusts' costs (general practice and councils
     are not trusts); returns the saving by (draw, year). One efficiency line: what care models
     that are part of efficiency (shared back offices) already saved a trust counts towards its
     cost improvement, which is worked out on its cost before that saving; only the rest is cut,
     and nothing more where those care models saved more than the efficiency asks. A draw of
-    negative efficiency (costs rise) leaves their saving standing."""
-    factor = 1.0 - (1.0 - s.p.efficiency[:, None]) ** s.elapsed
+    negative efficiency (costs rise) leaves their saving standing. ``efficiency``: (draw,) the
+    share of cost improved each year."""
+    factor = 1.0 - (1.0 - efficiency[:, None]) ** s.elapsed
     saving = np.zeros((s.p.n, len(s.years)))
     credit = costs.efficiency_credit
     for i, o in enumerate(s.orgs):
@@ -858,7 +862,8 @@ def footprint_finance(
     committed_investment(s, costs, ledger, base, alloc)
     council_costs(s, costs, ledger, sc, base, sh, changed)
     care_model_stage(s, costs, ledger, sc.care_models, sc.activity, base)
-    saving = efficiency_stage(s, costs) if sc.with_efficiency else np.zeros((n_d, n_t))
+    efficiency = s.p.efficiency if sc.efficiency is None else sc.efficiency
+    saving = efficiency_stage(s, costs, efficiency) if sc.with_efficiency else np.zeros((n_d, n_t))
 
     received, paid = ledger.totals()
     costs.add(sh.get("fixed_lines", _fixed_lines, s, sc, base, alloc))

@@ -226,26 +226,29 @@ def _workforce_effects(plan, ps: Pass) -> np.ndarray | None:
     return np.array(rows)
 
 
-def _efficiency_effects(plan, contracts, ps: Pass, dn) -> tuple[list, list]:
+def _efficiency_effects(plan, contracts, ps: Pass, dn, books: tuple) -> tuple[list, list]:
     """Each provider-efficiency option's change to the gap and every organisation's deficit,
-    against do-nothing activity and books under the same parameters. The do-nothing books
-    ``dn`` serve every option: efficiency applies only to a plan, and each parameter has its own
-    random stream, so an option's range changes no other draw."""
+    against do-nothing activity and books (``dn``). An option changes only the efficiency drawn
+    (each parameter has its own random stream), so its books are the contract option's
+    (``books``: its plan, finance parameters and shared books) with that efficiency."""
     from .. import engine, finance
 
+    base, params, shared = books
     still = replace(
         ps.arrays, activity=ps.arrays.do_nothing, expected=ps.arrays.do_nothing_expected, alone=()
     )
+    d0, g0 = _books_last_year(dn)
     dgap, ddef = [], []
     for o in (o for o in ps.options if o.kind == "efficiency"):
         level = _under(plan, contracts, provider_efficiency=o.efficiency)
-        n_f = len(level.places)
-        params = finance.finance_parameters(engine.parameter_draws(level, range(plan.monte_carlo.draws)))
+        drawn = finance.finance_parameters(engine.parameter_draws(level, range(plan.monte_carlo.draws)))
         after = [
-            engine.footprint_books(level, still, f, params, None, "plan", ps.planned, finance.Shared())
-            for f in range(n_f)
+            engine.footprint_books(
+                base, still, f, params, None, "plan", ps.planned, shared[f], efficiency=drawn.efficiency
+            )
+            for f in range(len(base.places))
         ]
-        (d0, g0), (d1, g1) = _books_last_year(dn), _books_last_year(after)
+        d1, g1 = _books_last_year(after)
         dgap.append(g1 - g0)
         ddef.append(d1 - d0)
     return dgap, ddef
@@ -268,7 +271,7 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
     ]
     deficit0, gap0 = _books_last_year(dn)
     dgap, ddef, cost = _care_model_effects(base, ps, dn, params, shared)
-    eff_gap, eff_def = _efficiency_effects(plan, contracts, ps, dn)
+    eff_gap, eff_def = _efficiency_effects(plan, contracts, ps, dn, (base, params, shared))
     orgs = tuple(
         (o.id if n_f == 1 else f"{f.code}:{o.id}", o.name) for f in dn for o in f.orgs if o.kind != "external"
     )
