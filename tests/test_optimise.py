@@ -103,18 +103,39 @@ def _enumerated(p: opt.Problem) -> tuple[float, np.ndarray] | None:
     return min(feasible, key=lambda t: t[0]) if feasible else None
 
 
+def _with_closures(p: opt.Problem, seed: int) -> opt.Problem:
+    """Two bed closures on ``p``: each needs bed days moved, then (a) two measures of sessions
+    within what is added, or (b) one of two options that are new treatments."""
+    rng = np.random.default_rng(seed + 1)
+    n = len(p.options)
+    moved = np.where(np.arange(n)[:, None] < 9, rng.uniform(0.0, 10.0, size=(n, 2)), 0.0)
+    sessions = np.where(np.arange(n)[:, None, None] < 9, rng.uniform(0.0, 10.0, size=(n, 2, 2)), 0.0)
+    return opt._with(
+        p,
+        moved=moved,
+        moved_needed=rng.uniform(2.0, 12.0, size=2),
+        sessions=sessions,
+        sessions_added=rng.uniform(5.0, 15.0, size=(2, 2)),
+        new_treatment=(np.arange(n) == rng.integers(0, 9, size=2)[:, None]).any(axis=0).astype(float),
+    )
+
+
 @settings(max_examples=16, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     q=st.sampled_from([0.3, 0.6, 0.9]),
     budgeted=st.booleans(),
     tail=st.sampled_from([None, 0.9]),
+    closures=st.booleans(),
 )
-def test_the_optimiser_finds_the_enumerated_optimum(seed, q, budgeted, tail):
-    """The best choice by enumeration, for the mean gap or the gap's CVaR (its worst 10%)."""
+def test_the_optimiser_finds_the_enumerated_optimum(seed, q, budgeted, tail, closures):
+    """The best choice by enumeration, for the mean gap or the gap's CVaR (its worst 10%), with
+    or without bed closures (the beds test's bed days, then condition a or b)."""
     p = opt._with(_problem(seed, q), objective_beta=tail)
     if budgeted:
         p = opt._with(p, budget=float(np.median(p.cost) * 2))
+    if closures:
+        p = _with_closures(p, seed)
     best = _enumerated(p)
     found = opt.solve(p)
     if best is None:
@@ -543,7 +564,9 @@ def test_contract_terms_are_options_too():
     assert ContractChoice(preset="block").label() == "block"
 
 
-def _beds_plan(change: int, **spec):
+def _beds_plan(change: int, gp_wte: float = 0.0, **spec):
+    """The beds example with one closure at Pennine in 2019/20, and ``gp_wte`` GPs added in
+    2018/19 beside its community nurses and geriatricians."""
     from stpsim import plan as plans
 
     p = plans.load("examples/greater_manchester_beds.yaml")
@@ -551,6 +574,10 @@ def _beds_plan(change: int, **spec):
     doc["service_changes"]["beds"] = [
         {"trust": "RW6", "year": "2019/20", "change": change, "local_authorities": ["Oldham", "Rochdale"]}
     ]
+    if gp_wte:
+        doc["service_changes"]["capacity"].append(
+            {"measure": "gp_sessions", "year": "2018/19", "wte": gp_wte}
+        )
     doc["monte_carlo"] = {"draws": DRAWS, "seed": 1}
     doc["optimise"] = spec
     return plans.validate(doc)
@@ -558,15 +585,17 @@ def _beds_plan(change: int, **spec):
 
 def test_a_bed_closure_needs_its_bed_days_moved_out_of_the_trust():
     """The beds test's conditions (a) and (b) both need the care models to move the closed beds'
-    bed days out of the trust by the closure year: a constraint on the choice, and the full
-    run's beds test reported. A closure no mix can support is named with what it needs."""
+    bed days out of the trust by the closure year, and then (a) the sessions their care needs in
+    place or (b) a new treatment: constraints on the choice, and the full run's beds test
+    reported. A closure no mix can support is named with what it needs."""
     from stpsim.analysis.service_change import closure_requirements
     from stpsim.service.optimiser import build, optimise
 
-    p = _beds_plan(-50, coverage=[0.5, 1.0])
+    p = _beds_plan(-50, gp_wte=5, coverage=[0.5, 1.0])
     b = build(p, None)
     (need,) = closure_requirements(p, b.draws["capacity/bed_occupancy"])
     assert need["trust"] == "RW6" and need["year"] == "2019/20"
+    assert need["added"]["gp_sessions"] > 0 and need["added"]["physiotherapy_sessions"] == 0
     doc = optimise(p)
     assert doc["feasible"]
     x = np.zeros(len(b.problem.options))
@@ -575,10 +604,57 @@ def test_a_bed_closure_needs_its_bed_days_moved_out_of_the_trust():
     e = doc["choice"]["efficiency"]
     x[b.problem.options.index(f"efficiency {e['low']:g}% to {e['high']:g}%")] = 1
     assert x @ b.problem.moved[:, 0] >= b.problem.moved_needed[0]
+    # No library care model is a new treatment, so the mix meets (a): its sessions are in place.
+    assert not b.problem.new_treatment.any()
+    assert np.all(np.einsum("i,im->m", x, b.problem.sessions[:, :, 0]) <= b.problem.sessions_added[:, 0])
+    assert b.problem.closure_condition(x) == [True]
     (row,) = doc["beds_test"]
     assert row["trust"] == "Pennine Acute Hospitals NHS Trust" and row["change"] == -50
     assert set(row["conditions"]) == {"a_alternative_provision", "b_new_treatments", "c_bed_efficiency"}
+    # Without the GPs, every mix that moves the bed days needs GP sessions the plan does not add.
+    no_gps = optimise(_beds_plan(-50, coverage=[0.5, 1.0]))
+    assert no_gps["feasible"] is False and no_gps["relaxations"] == []
+    (words,) = no_gps["hard_limits"]
+    assert words == (
+        "the beds closed at Pennine Acute Hospitals NHS Trust in 2019/20 need condition a or b of the "
+        "beds test: none of these care models is a new treatment with at least moderate evidence (b), "
+        "and every mix that moves the bed days needs more community or primary-care sessions a year by "
+        "then than the plan adds (24,000 community nursing sessions, 0 physiotherapy sessions, 0 gp "
+        "sessions, 0 practice nurse sessions and 2,400 geriatrician sessions: a)"
+    )  # the example's 60 community nurses and 6 geriatricians (400 sessions a year each), no GPs
     too_many = optimise(_beds_plan(-400, coverage=[0.5, 1.0]))
     assert too_many["feasible"] is False
     (words,) = too_many["hard_limits"]
     assert words.startswith("the beds closed at Pennine Acute Hospitals NHS Trust in 2019/20 gave about ")
+
+
+def test_the_beds_test_condition_a_or_b_chooses_between_two_routes():
+    """A worked example: a closure needs 10 bed days moved, then either (a) at most 5 sessions
+    needed or (b) a new treatment. Option 0 moves 10 and needs 8 sessions (neither); option 1
+    moves 10, needs 8 but is a new treatment (b); option 2 moves 10 and needs 4 (a). Option 0
+    is cheapest on the gap, so it wins without the test; with it, the next best that passes."""
+    from stpsim.analysis.optimise import Problem, solve
+
+    draws = 4
+    p = Problem(
+        options=("a", "b", "c"),
+        groups=((0, 1, 2),),
+        exactly_one=(True,),
+        gap0=np.full(draws, 100.0),
+        dgap=np.array([[-30.0] * draws, [-20.0] * draws, [-10.0] * draws]),
+        deficit0=np.zeros((1, draws)),
+        ddeficit=np.zeros((3, 1, draws)),
+        limits=np.array([np.inf]),
+        cost=np.zeros(3),
+        moved=np.array([[10.0], [10.0], [10.0]]),
+        moved_needed=np.array([10.0]),
+        sessions=np.array([[[8.0]], [[8.0]], [[4.0]]]),
+        sessions_added=np.array([[5.0]]),
+        new_treatment=np.array([0.0, 1.0, 0.0]),
+    )
+    assert [p.closure_condition(np.eye(3)[i]) for i in range(3)] == [[False], [True], [True]]
+    assert solve(p).x.tolist() == [0.0, 1.0, 0.0]  # (b): the new treatment
+    no_treatment = Problem(**{**p.__dict__, "new_treatment": np.zeros(3)})
+    assert solve(no_treatment).x.tolist() == [0.0, 0.0, 1.0]  # (a): within the sessions added
+    fewer = Problem(**{**no_treatment.__dict__, "sessions_added": np.array([[3.0]])})
+    assert solve(fewer) is None and not any(fewer.feasible(np.eye(3)[i]) for i in range(3))

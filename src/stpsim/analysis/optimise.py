@@ -79,6 +79,12 @@ class Problem:
     groups_of_staff: tuple[str, ...] = ()
     moved: np.ndarray | None = None  # (option, closure) bed days each option moves out of a closing trust
     moved_needed: np.ndarray | None = None  # (closure,) the bed days each closure's beds gave
+    # The beds test's conditions beyond the bed days, per closure: (a) the sessions a year each
+    # option's care needs by then (option, measure, closure) within those the plan adds
+    # (measure, closure), or (b) a new treatment among the options chosen (option,)
+    sessions: np.ndarray | None = None
+    sessions_added: np.ndarray | None = None
+    new_treatment: np.ndarray | None = None
 
     # einsum, not BLAS: a threaded matrix-vector product over every draw is slow on a busy
     # machine (8 ms against 0.2 ms here with another process on the second core).
@@ -96,6 +102,14 @@ class Problem:
         d = self.deficits(x)
         return np.array([cvar(d[o], self.beta) for o in range(d.shape[0])])
 
+    def closure_condition(self, x: np.ndarray) -> list[bool]:
+        """Per closure: does choice ``x`` meet the beds test's condition (a) (the sessions its
+        care needs are in place) or (b) (a new treatment is chosen)?"""
+        need = np.einsum("i,imc->mc", x, self.sessions)
+        a = np.all(need <= self.sessions_added + 1e-6, axis=0)
+        b = x @ self.new_treatment >= 1 - 1e-6
+        return [bool(v) for v in a | b]
+
     def feasible(self, x: np.ndarray) -> bool:
         """Does choice ``x`` meet every constraint (groups, budget, CVaR limits)?"""
         for g, one in zip(self.groups, self.exactly_one, strict=True):
@@ -107,6 +121,8 @@ class Problem:
         if self.workforce_limits is not None and np.any(x @ self.workforce > self.workforce_limits + 1e-6):
             return False
         if self.moved is not None and np.any(x @ self.moved < self.moved_needed - 1e-6):
+            return False
+        if self.sessions is not None and not all(self.closure_condition(x)):
             return False
         return bool(np.all(self.cvars(x) <= self.limits + TOLERANCE))
 
@@ -133,22 +149,24 @@ class _Model:
 def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = frozenset()):
     """One MILP. Columns: the options; with a CVaR objective, its epigraph z (the objective, in
     GBP m, bounded below by the objective cuts); with ``slack``, one slack (GBP m) per
-    organisation with a limit and one for the budget, minimised first. Returns (x, z in GBP,
-    slacks in GBP, the limited organisations) or None."""
+    organisation with a limit and one for the budget, minimised first; with a bed closure, one
+    binary per closure (1: it meets the beds test by condition a, 0: by b). Returns (x, z in
+    GBP, slacks in GBP, the limited organisations) or None."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     n = len(p.options)
     n_z = 0 if p.objective_beta is None else 1
     limited = [o for o in range(len(p.limits)) if np.isfinite(p.limits[o]) and o not in drop]
     n_s = (len(limited) + (p.budget is not None)) if slack else 0
-    width = n + n_z + n_s
+    n_b = 0 if p.sessions is None else p.sessions.shape[2]  # per closure: 1 = by (a), 0 = by (b)
+    width = n + n_z + n_s + n_b
     scale = max(float(np.abs(p.dgap).mean()), 1.0)
     c = np.zeros(width)
     if n_z:
         c[n] = 1e6 / scale  # z is in £m
     else:
         c[:n] = p.dgap.mean(axis=1) / scale
-    c[n + n_z :] = 1e3  # slack (in £m) first
+    c[n + n_z : n + n_z + n_s] = 1e3  # slack (in £m) first
     rows, lo, hi = [], [], []
 
     def add(row_x: np.ndarray, low: float, high: float, extra: dict[int, float] | None = None) -> None:
@@ -165,10 +183,17 @@ def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = froze
         r[list(g)] = 1.0
         add(r, 1.0 if one else 0.0, 1.0)
     if p.budget is not None:
-        add(p.cost, -np.inf, p.budget, {width - 1: -1e6} if slack else None)
+        add(p.cost, -np.inf, p.budget, {n + n_z + n_s - 1: -1e6} if slack else None)
     if p.moved is not None:  # the beds test: care models move the closed beds' bed days out
         for j in range(p.moved.shape[1]):
             add(p.moved[:, j], float(p.moved_needed[j]), np.inf)
+    for closure in range(n_b):  # and then condition (a) or (b), chosen by the closure's column
+        col = n + n_z + n_s + closure
+        add(p.new_treatment.astype(float), 1.0, np.inf, {col: 1.0})  # (b) unless (a)
+        for measure in range(p.sessions.shape[1]):  # (a): within the sessions added, or relaxed
+            need, added = p.sessions[:, measure, closure], float(p.sessions_added[measure, closure])
+            big = max(float(np.maximum(need, 0.0).sum()) - added, 0.0) + 1.0
+            add(need, -np.inf, added + big, {col: big})
     if p.workforce_limits is not None:  # hard limits: staff cannot be relaxed into existence
         for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
             add(p.workforce[:, g], -np.inf, float(p.workforce_limits[g]))
@@ -179,14 +204,14 @@ def _solve_milp(p: Problem, m: _Model, slack: bool, drop: frozenset[int] = froze
     for r_x, const in m.objective_cuts:  # row . x + const <= z (in £)
         add(r_x, -np.inf, -const, {n: -1e6})
     constraints = [LinearConstraint(np.array(rows), lo, hi)] if rows else []
-    integrality = np.concatenate([np.ones(n), np.zeros(n_z + n_s)])
-    low = np.concatenate([np.zeros(n), np.full(n_z, -np.inf), np.zeros(n_s)])
-    high = np.concatenate([np.ones(n), np.full(n_z + n_s, np.inf)])
+    integrality = np.concatenate([np.ones(n), np.zeros(n_z + n_s), np.ones(n_b)])
+    low = np.concatenate([np.zeros(n), np.full(n_z, -np.inf), np.zeros(n_s + n_b)])
+    high = np.concatenate([np.ones(n), np.full(n_z + n_s, np.inf), np.ones(n_b)])
     res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(low, high))
     if res.x is None:
         return None
     z = res.x[n] * 1e6 if n_z else None
-    return np.round(res.x[:n]), z, res.x[n + n_z :] * 1e6, limited
+    return np.round(res.x[:n]), z, res.x[n + n_z : n + n_z + n_s] * 1e6, limited
 
 
 def solve(

@@ -145,15 +145,18 @@ def closure_requirements(plan, occupancy: np.ndarray) -> list[dict]:
     """What a choice of care models must do for each significant bed closure in ``plan`` whose
     condition (c) cannot hold (it depends only on the trust's own figures): move at least the
     bed days the closed beds gave out of that trust by the closure year, which conditions (a)
-    and (b) both need. One entry per closure: its trust, footprint index ``f``, year index
-    ``t`` (from 2016/17), the trust's share and the bed days ``given`` (at the run's mean
-    occupancy ``occupancy``, (draw,))."""
+    and (b) both need, and then either have the community and primary-care sessions that care
+    needs in place (a) or include a new treatment (b). One entry per closure: its trust,
+    footprint index ``f``, year index ``t`` (from the plan's first year), the trust's share, the
+    bed days ``given`` (at the run's mean occupancy ``occupancy``, (draw,)) and the sessions a
+    year the plan ``added`` by then, by measure."""
     sc = plan.service_changes
     if sc is None or not sc.beds:
         return []
     significant = float(assumptions.value("beds_test_significant_beds"))
     national_occ, national_los = _national_bed_use(trust_beds())
     fps = plan.places
+    added = _capacity_added(sc, tuple(range(plan.first_year, plan.last_year + 1)))
     out = []
     for f, trust, entries in _by_trust(sc.beds, fps).values():
         data = trust_beds().get(trust.code, {})
@@ -170,9 +173,28 @@ def closure_requirements(plan, occupancy: np.ndarray) -> list[dict]:
                     "t": parse_year(b.year) - plan.first_year,
                     "share": _share(fps[f], trust.code),
                     "given": closed * 365.0 * float(np.mean(occupancy)),
+                    "added": {m: float(v[parse_year(b.year) - plan.first_year]) for m, v in added.items()},
                 }
             )
     return out
+
+
+def sessions_needed_by(do_nothing: dict, capacity: dict, need: dict) -> dict[str, float]:
+    """Extra sessions a year, by measure, that ``capacity`` (measure -> (draw, year, footprint))
+    needs against the do-nothing's in a closure's footprint and year (``closure_requirements``),
+    mean over draws: what condition (a) asks to be in place."""
+    t, f = need["t"], need["f"]
+    return {m: float(np.mean(capacity[m][:, t, f] - do_nothing[m][:, t, f])) for m in CAPACITY_MEASURES}
+
+
+def is_new_treatment(spec) -> bool:
+    """A care model that counts for condition (b): marked ``new_treatment``, with at least
+    moderate evidence for admissions or bed days. New ways of organising care do not count:
+    NHS England's condition names treatments that reduce specific categories of admissions."""
+    ev = spec.evidence
+    strengths = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
+    evidenced = any(strengths.get(k) in ("moderate", "strong") for k in ADMISSION_SETTINGS)
+    return bool(spec.new_treatment and evidenced)
 
 
 def bed_days_moved_by(do_nothing: np.ndarray, activity: np.ndarray, need: dict) -> float:
@@ -236,19 +258,11 @@ def _share(fp, code: str, setting: str = "emergency_bed_days") -> float:
 
 
 def _condition_b(plan, moved: float, given: float) -> dict:
-    """(b) New treatments or therapies (care models marked ``new_treatment``, with at least
-    moderate evidence for admissions or bed days) avoid at least the bed days the closed beds
-    gave. New ways of organising care do not count: NHS England's condition names treatments
-    that reduce specific categories of admissions."""
+    """(b) New treatments or therapies (``is_new_treatment``) avoid at least the bed days the
+    closed beds gave."""
     from ..adoption import adopted_interventions
 
-    good = []
-    for a in adopted_interventions(plan):
-        ev = a.spec.evidence
-        strengths = {k: d.strength for k, d in (ev.derivation.items() if ev else [])}
-        evidenced = any(strengths.get(k) in ("moderate", "strong") for k in ADMISSION_SETTINGS)
-        if a.spec.new_treatment and evidenced:
-            good.append(a.spec.name)
+    good = [a.spec.name for a in adopted_interventions(plan) if is_new_treatment(a.spec)]
     # The bed days they avoid cannot be told apart from the other care models': all the plan
     # moves out counts, which favours the plan.
     holds = bool(good) and moved >= given

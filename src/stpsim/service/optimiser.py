@@ -309,19 +309,40 @@ def build(plan, contracts: str | None, ps: Pass | None = None) -> Built:
 
 
 def _closure_terms(ps: Pass) -> dict:
-    """The beds test's shared condition for each significant closure (``closure_requirements``):
-    the chosen care models move at least the closed beds' bed days out of the trust. Options
-    that are not care models move none."""
-    from ..analysis.service_change import bed_days_moved_by, closure_requirements
+    """The beds test for each significant closure (``closure_requirements``): the chosen care
+    models move at least the closed beds' bed days out of the trust, and either the extra
+    community and primary-care sessions their care needs by then are within those the plan adds
+    (condition a) or one of them is a new treatment (condition b). Each option's bed days and
+    sessions are its own, alone; options that are not care models move and need none."""
+    from ..analysis.service_change import (
+        bed_days_moved_by,
+        closure_requirements,
+        is_new_treatment,
+        sessions_needed_by,
+    )
+    from ..capacity import capacity
+    from ..service_change import CAPACITY_MEASURES
 
     needs = closure_requirements(ps.every, ps.draws["capacity/bed_occupancy"])
     if not needs:
         return {}
-    moved = np.zeros((len(ps.options), len(needs)))
+    n_o, n_m, n_c = len(ps.options), len(CAPACITY_MEASURES), len(needs)
+    moved, sessions = np.zeros((n_o, n_c)), np.zeros((n_o, n_m, n_c))
+    dn = capacity(ps.arrays.do_nothing, ps.draws)
     for k in range(len(ps.adopted)):
+        alone = ps.arrays.alone[k].activity
+        cap = capacity(alone, ps.draws)
         for c, need in enumerate(needs):
-            moved[k, c] = bed_days_moved_by(ps.arrays.do_nothing, ps.arrays.alone[k].activity, need)
-    return {"moved": moved, "moved_needed": np.array([n["given"] for n in needs])}
+            moved[k, c] = bed_days_moved_by(ps.arrays.do_nothing, alone, need)
+            sessions[k, :, c] = list(sessions_needed_by(dn, cap, need).values())
+    treats = np.array([is_new_treatment(a.spec) for a in ps.adopted] + [False] * (n_o - len(ps.adopted)))
+    return {
+        "moved": moved,
+        "moved_needed": np.array([n["given"] for n in needs]),
+        "sessions": sessions,
+        "sessions_added": np.array([[n["added"][m] for n in needs] for m in CAPACITY_MEASURES]),
+        "new_treatment": treats.astype(float),
+    }
 
 
 def _workforce_terms(plan, ps: Pass) -> dict:
@@ -494,14 +515,17 @@ def _hard_limits(b: Built) -> list[str]:
     p, out = b.problem, []
     if p.moved is not None:
         needs = closure_requirements(b.every, b.draws["capacity/bed_occupancy"])
+        short = []
         for j, need in enumerate(needs):
             best = sum(max(0.0, float(p.moved[list(g), j].max())) for g in p.groups)
             if best < p.moved_needed[j]:
+                short.append(j)
                 out.append(
                     f"the beds closed at {need['trust_name']} in {need['year']} gave about "
                     f"{p.moved_needed[j]:,.0f} bed days a year; these care models move at most {best:,.0f} "
                     "out of the trust by then (the beds test's conditions a and b need them moved)"
                 )
+        out += _closure_conditions_unmet(p, needs, short)
     if p.workforce_limits is not None:
         for g in np.flatnonzero(np.isfinite(p.workforce_limits)):
             least = sum(min(0.0, float(p.workforce[list(grp), g].min())) for grp in p.groups)
@@ -509,6 +533,31 @@ def _hard_limits(b: Built) -> list[str]:
                 group = p.groups_of_staff[g].replace("_", " ")
                 out.append(f"no mix keeps {group} within {p.workforce_limits[g]:g} WTE")
     return out
+
+
+def _closure_conditions_unmet(p, needs: list[dict], short: list[int]) -> list[str]:
+    """The closures that no mix meets by condition (a) or (b) whatever the money, when their bed
+    days can be moved: none of the options is a new treatment, and every mix that moves the bed
+    days needs more sessions than the plan adds by then."""
+    from ..analysis import optimise as opt
+    from ..story.core import listed
+
+    if p.sessions is None or p.new_treatment.any() or short:
+        return []
+    free = replace(p, limits=np.full_like(p.limits, np.inf), budget=None)
+    if opt.solve(free) is not None:
+        return []
+
+    def added(n: dict) -> str:
+        return listed([f"{v:,.0f} {m.replace('_', ' ')}" for m, v in n["added"].items()])
+
+    return [
+        f"the beds closed at {n['trust_name']} in {n['year']} need condition a or b of the beds test: "
+        "none of these care models is a new treatment with at least moderate evidence (b), and every "
+        "mix that moves the bed days needs more community or primary-care sessions a year by then "
+        f"than the plan adds ({added(n)}: a)"
+        for n in needs
+    ]
 
 
 def _constraint_words(b: Built, key: str) -> str:
