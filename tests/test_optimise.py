@@ -564,6 +564,58 @@ def test_contract_terms_are_options_too():
     assert ContractChoice(preset="block").label() == "block"
 
 
+def test_any_mechanism_terms_are_options_on_a_preset_or_the_plans_own_contracts():
+    """A risk share at its default rates and at 20% shared savings and losses, and the plan's own
+    contracts (PbR) with MRET off, are three contract options: each costed on its own terms, the
+    chosen terms carried into the proposed plan, which runs on them."""
+    from stpsim import engine
+    from stpsim.service.optimiser import build, engine_pass, optimise, proposed_plan
+
+    shared_20 = {"preset": "risk_share", "terms": {"savings_rate": 0.2, "loss_rate": 0.2}}
+    no_mret = {"terms": {"mret_rate": 1.0}}
+    p = _gm(**SMALL, contracts=["risk_share", shared_20, no_mret])
+    ps = engine_pass(p)
+    built = [build(p, c, ps) for c in p.optimise.contracts]
+    assert [b.contracts for b in built] == [
+        "risk_share",
+        "risk_share (savings rate 0.2, loss rate 0.2)",
+        "pbr (mret rate 1)",
+    ]
+    assert built[1].contract_changes == {"contracts": "risk_share", "contract_terms": shared_20["terms"]}
+    assert built[2].contract_changes == {"contract_terms": {"mret_rate": 1.0}}
+    # The terms move money between organisations: the options' deficits differ, the system's
+    # gap (transfers net out) does not.
+    for b in built[1:]:
+        assert not np.allclose(b.problem.ddeficit, built[0].problem.ddeficit)
+    doc = optimise(p)
+    chosen = next(b for b in built if b.contracts == doc["choice"]["contracts"])
+    assert doc["choice"]["contract_terms"] == chosen.contract_changes
+    fin = doc["plan_document"]["finance"]
+    assert fin.get("contract_terms", {}) == chosen.contract_changes.get("contract_terms", {})
+    # The proposal runs on its terms: the full run's gap is the verified one.
+    run = engine.run(proposed_plan(p, doc["choice"]), incentives=False)
+    gap = sum(-f.system_surplus[:, -1] for f in run.finance.footprints)
+    assert float(gap.mean()) == pytest.approx(doc["verified"]["gap"]["mean"], rel=1e-12)
+
+
+def test_contract_terms_that_no_mechanism_allows_are_refused_by_name():
+    from stpsim import plan as plans
+
+    doc = _gm().model_dump(mode="json", exclude_none=True)
+    doc["optimise"] = {"contracts": [{"preset": "risk_share", "terms": {"savings_rate": 1.5, "bogus": 1}}]}
+    with pytest.raises(plans.PlanError) as e:
+        plans.validate(doc)
+    text = str(e.value)
+    assert "optimise.contracts.0" in text
+    assert "savings_rate: 1.5 is not allowed for risk_share contracts" in text
+    assert "bogus: not a contract term; allowed: avoidable_share, band, corridor" in text
+    doc.pop("optimise")
+    doc["finance"] = {"contract_terms": {"band": -0.1}}
+    with pytest.raises(plans.PlanError) as e:
+        plans.validate(doc)
+    assert "finance.contract_terms" in str(e.value) and "band: -0.1 is not allowed" in str(e.value)
+
+
 def _beds_plan(change: int, gp_wte: float = 0.0, **spec):
     """The beds example with one closure at Pennine in 2019/20, and ``gp_wte`` GPs added in
     2018/19 beside its community nurses and geriatricians."""

@@ -204,6 +204,63 @@ class FinanceOptions(BaseModel):
         True,
         description="the commissioner pays each care model's investment and running costs to its provider",
     )
+    contract_terms: dict[str, float] = Field(
+        default_factory=dict,
+        description="terms set on every contract whose mechanism has them, a preset's or a list's (for "
+        "example savings_rate and loss_rate of a risk share, band of cost and volume, rate of a "
+        "declining contract); the rest keep their defaults",
+    )
+
+    @field_validator("contract_terms")
+    @classmethod
+    def _known_terms(cls, v: dict[str, float]) -> dict[str, float]:
+        problems = [p for name, value in v.items() for p in term_problems(name, value)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
+
+
+# A contract's fields that say who is paid for what, not on what terms.
+_NOT_TERMS = ("payee", "settings", "mechanism", "recipient")
+
+
+def contract_term_names() -> dict[str, tuple[str, ...]]:
+    """Every numeric contract term and the mechanisms that have it."""
+    out: dict[str, list[str]] = {}
+    for mechanism, cls in REGISTRY.items():
+        for name in cls.model_fields:
+            if name not in _NOT_TERMS:
+                out.setdefault(name, []).append(mechanism)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def term_problems(name: str, value: float) -> list[str]:
+    """What is wrong with setting contract term ``name`` to ``value`` on every contract whose
+    mechanism has it, each naming the term; none when it is allowed."""
+    from pydantic import ValidationError
+
+    names = contract_term_names()
+    if name not in names:
+        return [f"{name}: not a contract term; allowed: {', '.join(sorted(names))}"]
+    problems = []
+    for mechanism in names[name]:
+        try:
+            REGISTRY[mechanism](payee="x", **{name: value})
+        except ValidationError as e:
+            why = e.errors()[0]["msg"].lower()
+            problems.append(f"{name}: {value:g} is not allowed for {mechanism} contracts ({why})")
+    return problems
+
+
+def with_terms(contracts: list[Contract], terms: dict[str, float]) -> list[Contract]:
+    """``contracts`` with ``terms`` set on each whose mechanism has them (validated again)."""
+    if not terms:
+        return contracts
+    out = []
+    for c in contracts:
+        own = {k: v for k, v in terms.items() if k in type(c).model_fields}
+        out.append(type(c).model_validate(c.model_dump() | own) if own else c)
+    return out
 
 
 def preset_contracts(name: str, orgs: list[Organisation], options: FinanceOptions) -> list[Contract]:

@@ -225,26 +225,58 @@ EVIDENCE_ORDER = ("weak", "moderate", "strong")  # an evidence grade and every g
 
 
 class ContractChoice(BaseModel):
-    """A contract preset with its own terms, as one of the optimiser's contract options."""
+    """A contract option for the optimiser: a preset, or the plan's own contracts (no preset),
+    with terms of its own."""
 
     model_config = ConfigDict(extra="forbid")
 
-    preset: Literal[PRESETS]  # type: ignore[valid-type]
+    preset: Literal[PRESETS] | None = Field(  # type: ignore[valid-type]
+        None, description="a contract preset (default: the plan's own contracts, a preset or a list)"
+    )
     declining_rate: float | None = Field(
         None, ge=0.0, le=0.5, description="declining: yearly fall in acute value"
     )
     declining_recipient: str | None = Field(None, description="declining: who receives the released money")
     capitation_lead: str | None = Field(None, description="capitation: who holds the budget")
+    terms: dict[str, float] = Field(
+        default_factory=dict,
+        description="contract terms set on every contract whose mechanism has them (finance.contract_terms: "
+        "a risk share's savings_rate and loss_rate, msr and mlr, caps; a corridor's share; a band ...)",
+    )
+
+    @field_validator("terms")
+    @classmethod
+    def _known_terms(cls, v: dict[str, float]) -> dict[str, float]:
+        from .contract_terms import term_problems
+
+        problems = [p for name, value in v.items() for p in term_problems(name, value)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return v
 
     def changes(self) -> dict:
         """The plan's finance fields this choice sets."""
-        return {"contracts": self.preset} | self.model_dump(exclude={"preset"}, exclude_none=True)
+        own = self.model_dump(exclude={"preset", "terms"}, exclude_none=True)
+        return (
+            ({} if self.preset is None else {"contracts": self.preset})
+            | own
+            | ({"contract_terms": dict(self.terms)} if self.terms else {})
+        )
 
-    def label(self) -> str:
-        terms = self.model_dump(exclude={"preset"}, exclude_none=True)
+    def label(self, own: str = "the plan's own contracts") -> str:
+        """The option in words; ``own``: what the plan's own contracts are called."""
+        terms = self.model_dump(exclude={"preset", "terms"}, exclude_none=True) | self.terms
+        name = own if self.preset is None else self.preset
         if not terms:
-            return self.preset
-        return f"{self.preset} (" + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in terms.items()) + ")"
+            return name
+        return (
+            f"{name} ("
+            + ", ".join(
+                f"{k.replace('_', ' ')} {v:g}" if isinstance(v, float) else f"{k.replace('_', ' ')} {v}"
+                for k, v in terms.items()
+            )
+            + ")"
+        )
 
 
 class Optimise(BaseModel):
@@ -267,8 +299,9 @@ class Optimise(BaseModel):
     )
     contracts: list[Literal[PRESETS] | ContractChoice] | None = Field(  # type: ignore[valid-type]
         None,
-        description="contract presets (or presets with their terms: declining_rate, declining_recipient, "
-        "capitation_lead) to choose among (default: the plan's own contracts)",
+        description="contract presets, or presets or the plan's own contracts with their terms "
+        "(declining_rate, declining_recipient, capitation_lead, and any mechanism's terms), to choose "
+        "among (default: the plan's own contracts)",
     )
     objective: Literal["mean", "cvar"] = Field(
         "mean",

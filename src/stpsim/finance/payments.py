@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..contract_terms import FinanceOptions, preset_contracts
+from ..contract_terms import FinanceOptions, preset_contracts, with_terms
 from ..organisations import Organisation, resolve
 from ..payment import Context, Contract, RuleBook, contract, rule_book, year_masks
 from ..payment.mechanisms import NationalTariff
@@ -55,12 +55,13 @@ def price_uplift(years: np.ndarray, payee: Organisation) -> np.ndarray:
 
 
 def contracts_for(options: FinanceOptions, orgs: list[Organisation]) -> list[Contract]:
-    """The plan's contracts (a preset expanded, or its list), with a mental health block added
-    when none is given."""
-    base = (
+    """The plan's contracts (a preset expanded, or its list) on the plan's ``contract_terms``,
+    with a mental health block added when none is given."""
+    base = with_terms(
         list(options.contracts)
         if isinstance(options.contracts, list)
-        else preset_contracts(options.contracts, orgs, options)
+        else preset_contracts(options.contracts, orgs, options),
+        options.contract_terms,
     )
     if not any(o.kind == "mental_health" for c in base for o in resolve(c.payee, orgs)):
         base.append(contract(payee="mental_health", mechanism="block"))

@@ -161,7 +161,7 @@ def _contract_changes(contracts) -> dict:
 def _contract_label(plan, contracts) -> str:
     if contracts is None:
         return _own_contracts(plan)
-    return contracts if isinstance(contracts, str) else contracts.label()
+    return contracts if isinstance(contracts, str) else contracts.label(_own_contracts(plan))
 
 
 def _under(plan, contracts, **finance_changes):
