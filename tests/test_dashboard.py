@@ -82,6 +82,34 @@ def test_a_care_model_switched_off_leaves_and_the_plans_own_models_stay():
     assert out["custom_interventions"] == doc["custom_interventions"]
 
 
+def test_contract_terms_in_one_line():
+    """The contracts' own terms (a preset's, then any mechanism's) show as "name value" pairs,
+    come back unchanged when untouched, and are set, replaced or dropped as written."""
+    doc = stored("greater_manchester")
+    doc["finance"] = (doc.get("finance") or {}) | {
+        "contracts": "risk_share",
+        "declining_rate": 0.05,
+        "contract_terms": {"savings_rate": 0.2},
+    }
+    fields = initial_fields(doc)
+    assert fields["contract_terms"] == "declining_rate 0.05; savings_rate 0.2"
+    assert edited_document(doc, fields) == doc
+    out = edited_document(
+        doc, fields | {"contract_terms": "savings_rate 0.3, loss_rate=0.25; capitation_lead community"}
+    )
+    assert out["finance"]["contract_terms"] == {"savings_rate": 0.3, "loss_rate": 0.25}
+    assert out["finance"]["capitation_lead"] == "community" and "declining_rate" not in out["finance"]
+    cleared = edited_document(doc, fields | {"contract_terms": ""})["finance"]
+    assert "contract_terms" not in cleared and "declining_rate" not in cleared
+    with pytest.raises(Invalid) as e:
+        edited_document(doc, fields | {"contract_terms": "savings_rate; loss_rate two"})
+    assert e.value.lines == [
+        "finance.contract_terms: 'savings_rate' has no value; write a term and its value, for example "
+        "savings_rate 0.2",
+        "finance.contract_terms.loss_rate: 'two' is not a number; give a number, for example 0.2",
+    ]
+
+
 def test_efficiency_and_contracts():
     doc = stored("greater_manchester")
     fields = initial_fields(doc)

@@ -598,6 +598,22 @@ def test_any_mechanism_terms_are_options_on_a_preset_or_the_plans_own_contracts(
     assert float(gap.mean()) == pytest.approx(doc["verified"]["gap"]["mean"], rel=1e-12)
 
 
+def test_find_a_plan_carries_the_chosen_contract_terms_into_the_editor():
+    """The proposal's contract terms fill the editor's "Contract terms" field, and the version
+    saved from that form holds them: the lead saves the plan the optimiser ran."""
+    from stpsim.service.optimiser import optimise
+    from stpsim.web.views import edited_document, initial_fields
+
+    p = _gm(**SMALL, contracts=[{"preset": "risk_share", "terms": {"savings_rate": 0.2, "loss_rate": 0.2}}])
+    doc = optimise(p)
+    fields = initial_fields(doc["plan_document"])
+    assert fields["contracts"] == "risk_share"
+    assert fields["contract_terms"] == "savings_rate 0.2; loss_rate 0.2"
+    saved = edited_document(_gm().model_dump(mode="json", exclude_none=True), fields)
+    assert saved["finance"]["contracts"] == "risk_share"
+    assert saved["finance"]["contract_terms"] == {"savings_rate": 0.2, "loss_rate": 0.2}
+
+
 def test_contract_terms_that_no_mechanism_allows_are_refused_by_name():
     from stpsim import plan as plans
 

@@ -220,6 +220,14 @@ class FinanceOptions(BaseModel):
         return v
 
 
+def preset_term_defaults() -> dict[str, float | str]:
+    """The finance fields that are a preset's own terms (the declining contract's rate and
+    recipient, capitation's budget holder), with their defaults."""
+    fields = FinanceOptions.model_fields
+    names = ("declining_rate", "declining_recipient", "capitation_lead")
+    return {k: fields[k].get_default(call_default_factory=True) for k in names}
+
+
 # A contract's fields that say who is paid for what, not on what terms.
 _NOT_TERMS = ("payee", "settings", "mechanism", "recipient")
 

@@ -44,6 +44,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "EXAMPLES_DIR": ("reference", "EXAMPLES_DIR"),
     "CONTRACT_PRESETS": ("contract_terms", "PRESETS"),
     "contracts_title": ("contract_terms", "contracts_title"),
+    "preset_term_defaults": ("contract_terms", "preset_term_defaults"),
     "rules_document": ("payment.rules", "rules_document"),
     # service change
     "ATTESTED": ("service_change", "ATTESTED"),

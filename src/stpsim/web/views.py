@@ -149,6 +149,7 @@ class Editor:
     beds: tuple[BedRow, ...] = ()  # the plan's bed changes, then one blank row to add one
     trusts: tuple[tuple[str, str], ...] = ()  # the footprint's acute trusts: (ODS code, name)
     proposal: tuple[str, ...] = ()  # "Find a plan": what the optimiser proposed, in words
+    contract_terms: str = ""  # the contracts' own terms, "name value; ..." (contract_terms_text)
 
     def errors_for(self, name: str) -> list[str]:
         return [e.message for e in self.errors if e.field == name]
@@ -272,6 +273,7 @@ def initial_fields(document: dict) -> dict[str, str]:
         out[f"coverage.{m.name}"] = m.coverage
         out[f"full.{m.name}"] = m.full
     out["contracts"] = plan.finance.contracts if isinstance(plan.finance.contracts, str) else ""
+    out["contract_terms"] = contract_terms_text(document.get("finance") or {})
     iv = plan.finance.provider_efficiency
     low, high = (iv.low, iv.high) if iv is not None else _default_efficiency()
     out["efficiency.low"], out["efficiency.high"] = _number_text(low), _number_text(high)
@@ -372,6 +374,7 @@ def editor(
         custom=tuple(custom),
         years=tuple(year_label(y) for y in range(BASE_YEAR, plan.last_year + 1)),
         contracts=shown.get("contracts", ""),
+        contract_terms=shown.get("contract_terms", ""),
         custom_contracts=not isinstance(plan.finance.contracts, str),
         presets=tuple((p, catalogue.contracts_title(p)) for p in catalogue.CONTRACT_PRESETS),
         efficiency_low=shown.get("efficiency.low", ""),
@@ -477,8 +480,54 @@ def _apply(document: dict, fields: Mapping[str, str]) -> tuple[dict, list[str]]:
         shown = (iv.low, iv.high) if iv is not None else _default_efficiency()
         if low is not None and high is not None and (low, high) != shown:
             finance["provider_efficiency"] = {"low": low, "high": high}
+    text = fields.get("contract_terms")
+    if text is not None and text.strip() != contract_terms_text(finance):
+        _apply_contract_terms(finance, text, problems)
     _apply_beds(doc, fields, problems)
     return doc, problems
+
+
+# A preset's own terms are finance fields of their own (catalogue.preset_term_defaults); every
+# other term is a mechanism's (finance.contract_terms). The editor shows both in one line.
+
+
+def contract_terms_text(finance: dict) -> str:
+    """A plan's contract terms as the editor shows them: "name value" pairs joined by "; ", the
+    preset's own terms that differ from their defaults first, then the mechanisms'
+    (``finance.contract_terms``)."""
+    defaults = catalogue.preset_term_defaults()
+    pairs = [(k, finance[k]) for k, v in defaults.items() if k in finance and finance[k] != v]
+    pairs += list((finance.get("contract_terms") or {}).items())
+    return "; ".join(f"{k} {_number_text(v) if isinstance(v, (int, float)) else v}" for k, v in pairs)
+
+
+def _apply_contract_terms(finance: dict, text: str, problems: list[str]) -> None:
+    """Set the plan's contract terms to those in ``text`` ("name value" pairs separated by ";"
+    or ","); a term left out goes back to its default. Unreadable pairs are problems naming
+    ``finance.contract_terms``; whether a term is allowed is for the plan's checks."""
+    defaults = catalogue.preset_term_defaults()
+    preset, mechanism = {}, {}
+    for pair in filter(None, (p.strip() for p in text.replace(",", ";").split(";"))):
+        name, _, value = pair.replace("=", " ").replace(":", " ").partition(" ")
+        name, value = name.strip(), value.strip()
+        if not value:
+            problems.append(
+                f"finance.contract_terms: {pair[:40]!r} has no value; write a term and its value, "
+                "for example savings_rate 0.2"
+            )
+        elif isinstance(defaults.get(name), str):
+            preset[name] = value
+        else:
+            number = _number(value, f"finance.contract_terms.{name}", "a number, for example 0.2", problems)
+            if number is not None:
+                (preset if name in defaults else mechanism)[name] = number
+    for k in defaults:
+        finance.pop(k, None)
+    finance.update(preset)
+    if mechanism:
+        finance["contract_terms"] = mechanism
+    else:
+        finance.pop("contract_terms", None)
 
 
 def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
@@ -505,6 +554,10 @@ def field_errors(lines: list[str], document: dict) -> tuple[FieldError, ...]:
         elif path.startswith("finance.provider_efficiency"):
             name = "efficiency.high" if path.endswith(".high") else "efficiency.low"
             label = "Provider efficiency"
+        elif path.startswith("finance.contract_terms") or (
+            parts[0] == "finance" and len(parts) > 1 and parts[1] in catalogue.preset_term_defaults()
+        ):
+            name, label = "contract_terms", "Contract terms"
         elif path.startswith("finance.contracts"):
             name, label = "contracts", "Contracts"
         elif parts[:2] == ["service_changes", "beds"] and len(parts) > 2 and parts[2].isdigit():
