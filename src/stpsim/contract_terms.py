@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from . import assumptions
 from .axes import ALL_SETTINGS
@@ -136,6 +136,19 @@ def contracts_wording(contracts: str | list) -> str:
 Preset = Literal[PRESETS]  # type: ignore[valid-type]
 
 
+def checked_terms(terms: dict[str, float]) -> dict[str, float]:
+    """``terms`` if every one is a contract term allowed for every mechanism that has it, else
+    ValueError naming each problem (``term_problems``)."""
+    problems = [p for name, value in terms.items() for p in term_problems(name, value)]
+    if problems:
+        raise ValueError("; ".join(problems))
+    return terms
+
+
+# Contract terms by name, as a plan or an optimiser's contract option gives them.
+ContractTerms = Annotated[dict[str, float], AfterValidator(checked_terms)]
+
+
 class FinanceOptions(BaseModel):
     """The plan's organisations, who delivers what, and how they are paid."""
 
@@ -204,20 +217,12 @@ class FinanceOptions(BaseModel):
         True,
         description="the commissioner pays each care model's investment and running costs to its provider",
     )
-    contract_terms: dict[str, float] = Field(
+    contract_terms: ContractTerms = Field(
         default_factory=dict,
         description="terms set on every contract whose mechanism has them, a preset's or a list's (for "
         "example savings_rate and loss_rate of a risk share, band of cost and volume, rate of a "
         "declining contract); the rest keep their defaults",
     )
-
-    @field_validator("contract_terms")
-    @classmethod
-    def _known_terms(cls, v: dict[str, float]) -> dict[str, float]:
-        problems = [p for name, value in v.items() for p in term_problems(name, value)]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return v
 
 
 def preset_term_defaults() -> dict[str, float | str]:

@@ -30,7 +30,7 @@ from pydantic import (
 
 from . import geography as geo
 from .axes import BASE_YEAR, LAST_YEAR, SETTINGS, STAFF_GROUPS, parse_year, year_label
-from .contract_terms import PRESETS, FinanceOptions
+from .contract_terms import PRESETS, ContractTerms, FinanceOptions
 from .geography import Footprint, UnknownFootprint
 from .interventions import Intervention, library
 from .parameters import Interval
@@ -238,21 +238,11 @@ class ContractChoice(BaseModel):
     )
     declining_recipient: str | None = Field(None, description="declining: who receives the released money")
     capitation_lead: str | None = Field(None, description="capitation: who holds the budget")
-    terms: dict[str, float] = Field(
+    terms: ContractTerms = Field(
         default_factory=dict,
         description="contract terms set on every contract whose mechanism has them (finance.contract_terms: "
         "a risk share's savings_rate and loss_rate, msr and mlr, caps; a corridor's share; a band ...)",
     )
-
-    @field_validator("terms")
-    @classmethod
-    def _known_terms(cls, v: dict[str, float]) -> dict[str, float]:
-        from .contract_terms import term_problems
-
-        problems = [p for name, value in v.items() for p in term_problems(name, value)]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return v
 
     def changes(self) -> dict:
         """The plan's finance fields this choice sets."""
