@@ -31,8 +31,30 @@ def test_cquin():
     assert contracts.cquin(np.array(100e6), 0.025, 0.9) == pytest.approx(2.25e6)
 
 
-def test_block_ignores_activity():
-    assert contracts.block(np.array([50e6, 50e6])).tolist() == [50e6, 50e6]
+def test_a_block_contract_pays_its_plan_whatever_is_done():
+    """A block contract (the registered mechanism, as the books call it) pays the planned
+    activity at its prices: 1,000 planned units at GBP 100 and 500 at GBP 40 are GBP 120,000
+    a year, whether 800 or 1,300 units are done, and the same in every draw."""
+    from stpsim.payment import Context, contract
+
+    plan_a = np.array([[[1000.0, 500.0], [1000.0, 500.0]]])  # (1, year, setting)
+    prices = np.broadcast_to(np.array([100.0, 40.0]), (3, 2, 2))  # (draw, year, setting)
+    none = np.zeros((3, 2))  # terms a block contract does not read
+    ctx = Context(
+        years=np.array([2016, 2017]),
+        price_path=np.ones((3, 2)),
+        elapsed=np.array([[0.0, 1.0]]),
+        capitation_growth=none,
+        capitation_base=0.0,
+        mret_baseline_ratio=np.zeros(3),
+        population_cost=none,
+        population_benchmark=none,
+    )
+    block = contract(payee="community", mechanism="block")
+    for done in (800.0, 1300.0):
+        a = np.full((3, 2, 2), done)
+        paid = block.pay(a, plan_a, prices, ["district_nursing", "physiotherapy_contacts"], None, ctx)
+        assert paid.tolist() == [[120_000.0, 120_000.0]] * 3
 
 
 def test_cost_and_volume_pays_within_the_band():

@@ -86,10 +86,25 @@ def test_incentives_by_year_keep_the_last_year_matrix(gm):
         assert np.array_equal(by_year[:, -1], gain), key
 
 
-def test_care_model_costs_split_into_investment_and_running(gm):
+def test_investment_is_paid_as_coverage_rises_and_running_cost_while_it_runs(gm):
+    """Investment is non-recurrent: a care model invests only in the years its coverage rises
+    (nothing once its ramp is done), and runs at a cost in every year it has coverage (nothing
+    before it starts)."""
+    from stpsim.adoption import adopted_interventions
+
+    adopted = adopted_interventions(engine.from_base_year(gm.plan))
+    t0 = gm.plan.first_year - engine.BASE_YEAR
     for c in gm.finance.care_model_costs:
         assert c.names == tuple(gm.interventions)
-        assert np.allclose(c.investment + c.running, c.cost, rtol=1e-12, atol=1e-6)
+        for i, a in enumerate(adopted):
+            level = (a.coverage * a.ramp)[t0:]
+            rises = np.diff(np.concatenate([[a.coverage * a.prior if t0 == 0 else level[0]], level])) > 0
+            if t0:
+                rises[0] = False  # rises before the window are not in it
+            assert np.all(c.investment[i][:, ~rises] == 0), a.spec.name
+            assert np.all(c.running[i][:, level == 0] == 0), a.spec.name
+            if np.all(gm.parameters[f"cost/{a.spec.name}/running"] > 0):
+                assert np.all(c.running[i][:, level > 0] > 0), a.spec.name
 
 
 def test_savings_by_organisation_sum_to_the_systems_change(gm):
