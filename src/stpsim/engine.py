@@ -69,15 +69,31 @@ def effect_draws(adopted: list[Adopted], params: ParameterDraws) -> np.ndarray:
     return e
 
 
-def substitution_draws(adopted: list[Adopted], params: ParameterDraws) -> np.ndarray:
-    """Units of each setting created per unit avoided: (intervention, draw, from_setting, to_setting)."""
-    s = np.zeros((len(adopted), params.values.shape[0], len(SETTINGS), len(ALL_SETTINGS)))
-    for i, a in enumerate(adopted):
-        for src, creates in a.spec.substitution.items():
-            for dst in creates:
-                pid = f"substitution/{a.spec.name}/{src}/{dst}"
-                s[i, :, SETTINGS.index(src), ALL_SETTINGS.index(dst)] = params[pid]
-    return s
+@dataclass(frozen=True)
+class Substitution:
+    """What one care model creates elsewhere: units of setting ``target`` per unit of setting
+    ``source`` it avoids, by draw, one row per pair its YAML declares. Most of the (from, to)
+    pairs are zero, so only the declared ones are held and worked out."""
+
+    source: np.ndarray  # (pair,) place in SETTINGS
+    target: np.ndarray  # (pair,) place in ALL_SETTINGS
+    rate: np.ndarray  # (pair, draw)
+
+
+def substitution_draws(adopted: list[Adopted], params: ParameterDraws) -> list[Substitution]:
+    """Each intervention's substitution rates by draw (``Substitution``)."""
+    out = []
+    for a in adopted:
+        pairs = [(src, dst) for src, creates in a.spec.substitution.items() for dst in creates]
+        rate = [params[f"substitution/{a.spec.name}/{src}/{dst}"] for src, dst in pairs]
+        out.append(
+            Substitution(
+                source=np.array([SETTINGS.index(src) for src, _ in pairs], dtype=int),
+                target=np.array([ALL_SETTINGS.index(dst) for _, dst in pairs], dtype=int),
+                rate=np.array(rate).reshape(len(pairs), params.values.shape[0]),
+            )
+        )
+    return out
 
 
 def cell_classes(adopted: list[Adopted]) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +172,7 @@ def run_block(
 
     growth = growth_factors(plan, params)  # (D, T, K)
     effects = effect_draws(adopted, params)  # (I, D, K)
-    subs = substitution_draws(adopted, params)  # (I, D, K, K_all)
+    subs = substitution_draws(adopted, params)
     n_d = len(draws)
     # Class-major: each class's share still to avoid is one contiguous (D, T, K) block, and a
     # care model touches only the classes it targets.
@@ -173,10 +189,11 @@ def run_block(
     plan_core = sum(each_class[c] * remaining[c][:, :, None, :] for c in range(n_c)) * growth[:, :, None, :]
     # Substitution follows units actually avoided: a draw in which a care model adds activity
     # creates nothing elsewhere (and never a negative amount).
-    created = sum(substituted(avoided[i], subs[i]) for i in range(len(adopted)))
     n_extra = len(ALL_SETTINGS) - len(SETTINGS)
     pad = np.zeros(dn.shape[:-1] + (n_extra,))
-    expected = np.concatenate([plan_core, pad], axis=-1) + created
+    expected = np.concatenate([plan_core, pad], axis=-1)
+    for i in range(len(adopted)):
+        substituted(avoided[i], subs[i], expected)
     dn_expected = np.concatenate([dn, pad], axis=-1)
 
     years = np.arange(plan.first_year, plan.last_year + 1) - int(YEARS[0])
@@ -223,8 +240,7 @@ def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, 
     targeted = by_class @ members[:, i].astype(float)  # (T, F, K) activity of the cells it targets
     avoided = x[:, :, None, :] * targeted[None] * growth[:, :, None, :]  # (D, T, F, K)
     core = dn_expected[..., : avoided.shape[-1]] - avoided
-    created = substituted(avoided, subs[i])
-    expected = np.concatenate([core, pad], axis=-1) + created
+    expected = substituted(avoided, subs[i], np.concatenate([core, pad], axis=-1))
     return {
         "expected": expected,
         "do_nothing_expected": dn_expected,
@@ -234,13 +250,16 @@ def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, 
     }
 
 
-def substituted(avoided: np.ndarray, subs: np.ndarray) -> np.ndarray:
+def substituted(avoided: np.ndarray, sub: Substitution, out: np.ndarray | None = None) -> np.ndarray:
     """(D, T, F, K_all) activity a care model creates elsewhere from the units it avoids
-    (D, T, F, K) by its substitution matrix (D, K, K_all): a matrix product per draw (a draw's
-    numbers never depend on which other draws share its chunk)."""
-    n_d, n_t, n_f, n_k = avoided.shape
-    flat = np.maximum(avoided, 0.0).reshape(n_d, n_t * n_f, n_k)
-    return np.matmul(flat, subs).reshape(n_d, n_t, n_f, subs.shape[-1])
+    (D, T, F, K) by its substitution rates (``sub``), added into ``out`` when given (and
+    returned). Pair by pair,
+    elementwise: a draw's numbers never depend on which other draws share its chunk."""
+    if out is None:
+        out = np.zeros(avoided.shape[:-1] + (len(ALL_SETTINGS),))
+    for src, dst, rate in zip(sub.source, sub.target, sub.rate, strict=True):
+        out[..., dst] += np.maximum(avoided[..., src], 0.0) * rate[:, None, None]
+    return out
 
 
 def poisson_noise(mean: np.ndarray, z: np.ndarray) -> np.ndarray:
