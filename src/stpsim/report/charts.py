@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..axes import BAND_LABELS, five_year_band_of_age
+from ..summaries import percentiles
 
 PLAN = "#0072B2"  # blue
 DO_NOTHING = "#D55E00"  # vermillion
@@ -161,7 +162,7 @@ def _fan(
 ) -> None:
     """An 80% band (no markers) and the average line of draws ``x`` (draw, year); the band's
     legend says "80% interval" to the board, in words to the public."""
-    p10, p90 = np.percentile(x, [10, 90], axis=0)
+    p10, p90 = percentiles(x, (10, 90))
     fig.add_scatter(
         x=years + years[::-1],
         y=np.concatenate([p90, p10[::-1]]),
@@ -366,7 +367,7 @@ def surpluses(results, public: bool = False) -> go.Figure:
     }
     palette = (PLAN, DO_NOTHING, *OTHER)
     for i, (kind, x) in enumerate(kinds.items()):
-        p10, p90 = np.percentile(x, [10, 90], axis=0)
+        p10, p90 = percentiles(x, (10, 90))
         mean = x.mean(axis=0)
         fig.add_scatter(
             x=years,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..summaries import percentiles
 from .errors import Invalid
 
 GAP_TOLERANCE_SHARE = 0.05  # the full run's mean gap within 5% of the linear model's (care models overlap)
@@ -382,7 +383,7 @@ def _limits(plan, orgs) -> np.ndarray:
 
 
 def _summary(x: np.ndarray) -> dict[str, float]:
-    p10, p90 = np.percentile(x, [10, 90])
+    p10, p90 = percentiles(x, (10, 90))
     return {"mean": float(x.mean()), "p10": float(p10), "p90": float(p90)}
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..axes import year_label
 from ..interventions import library
-from ..summaries import headline
+from ..summaries import headline, percentiles
 
 AUDIENCES = ("board", "public")
 
@@ -80,7 +80,7 @@ class Story:
 
 def _mean_int(x: np.ndarray) -> tuple[float, float]:
     """Mean and half the 80% interval of draws."""
-    p10, p90 = np.percentile(x, [10, 90])
+    p10, p90 = percentiles(x, (10, 90))
     return float(np.mean(x)), float((p90 - p10) / 2)
 
 
@@ -159,7 +159,7 @@ def facts(results, national=None) -> dict[str, float]:
             # A skewed gain (mean outside its own 80% interval) is told by its median.
             f[f"incentive.{name}.{kind}"] = headline(np.asarray(gain))[0]
         for key, x in (("gap.plan.last", pl), ("gap.do_nothing.last", dn)):
-            f[f"{key}.p10"], f[f"{key}.p90"] = (float(v) for v in np.percentile(x, [10, 90]))
+            f[f"{key}.p10"], f[f"{key}.p90"] = (float(v) for v in percentiles(x, (10, 90)))
     for key, cap in (("plan", r.capacity), ("do_nothing", r.do_nothing_capacity)):
         for fi, fp in enumerate(r.plan.places):
             for code, share in _bed_shares(r, fi, fp).items():

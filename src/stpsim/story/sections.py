@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..summaries import percentiles
 from .core import MATERIAL, Section, Story, _models, _names, _Writer, facts, money_text, service_facts
 
 
@@ -208,7 +209,7 @@ def gap_difference(a, b) -> dict[str, float]:
     ga, gb = a.finance.gap("plan")[:, -1], b.finance.gap("plan")[:, -1]
     same_draws = ga.shape == gb.shape and a.plan.monte_carlo.seed == b.plan.monte_carlo.seed
     d = gb - ga if same_draws else np.array([gb.mean() - ga.mean()])
-    p10, p90 = np.percentile(d, [10, 90])
+    p10, p90 = percentiles(d, (10, 90))
     out = {"diff.gap.last": float(d.mean())}
     if same_draws:
         out |= {"diff.gap.last.p10": float(p10), "diff.gap.last.p90": float(p90)}
