@@ -219,3 +219,32 @@ def test_examples_copies_the_shipped_plans_and_never_overwrites_without_force(ca
     assert (tmp_path / "plans" / "cornwall.yaml").read_text() == "edited"
     code, out, err = run(capsys, "examples", str(tmp_path / "plans"), "--force")
     assert code == 0 and (tmp_path / "plans" / "cornwall.yaml").read_text() != "edited"
+
+
+def _answer(monkeypatch, capsys, argv, whole: bool):
+    if whole:  # the app with every command built, as before the one-command fast path
+        monkeypatch.setattr(cli, "_app_for", lambda args: cli.app)
+    code = main(list(argv))
+    monkeypatch.undo()
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _every_command() -> list[list[str]]:
+    names = [[c.name] for c in cli.app.registered_commands]
+    for g in cli.app.registered_groups:
+        names.append([g.name])
+        names += [[g.name, c.name] for c in g.typer_instance.registered_commands]
+    return names
+
+
+@pytest.mark.parametrize("tail", [["--help"], ["--no-such-option"]])  # parsed, never run
+def test_a_command_answers_the_same_when_only_it_is_built(monkeypatch, capsys, tail):
+    # `stpsim run ...` builds only the run command's parser; its help, usage and errors must be
+    # what the whole app says, word for word, for every command and group.
+    for words in _every_command():
+        argv = [*words, *tail]
+        one, whole = (_answer(monkeypatch, capsys, argv, whole=w) for w in (False, True))
+        assert one == whole, argv
+    assert len(cli._app_for(["run", "plan.yaml"]).registered_commands) == 1
+    assert cli._app_for(["rn"]) is cli.app  # a mistyped command gets the whole app's suggestion

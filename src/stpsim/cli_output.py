@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 PIPED_WIDTH = 120
 
@@ -21,9 +23,28 @@ def _console_width() -> int | None:
     return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
 
 
-# No Rich markup: everything printed is text, so a name or plan containing "[/bold]" or "[52]"
-# prints as typed instead of being read as a style (or crashing the print after the action).
-out = Console(width=_console_width(), markup=False)
+def console(**options: Any) -> Console:
+    """A Rich console. Rich is imported here, on first use: it takes a sixtieth of a second to
+    import, and a command that prints JSON never needs it."""
+    from rich.console import Console
+
+    return Console(**options)
+
+
+class _Console:
+    """The console commands print to, made when something is first printed. No Rich markup:
+    everything printed is text, so a name or plan containing "[/bold]" or "[52]" prints as typed
+    instead of being read as a style (or crashing the print after the action)."""
+
+    _made: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._made is None:
+            type(self)._made = console(width=_console_width(), markup=False)
+        return getattr(self._made, name)
+
+
+out: Console = _Console()  # type: ignore[assignment] - a Console in all but when it is made
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
