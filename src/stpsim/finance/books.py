@@ -156,9 +156,16 @@ class _Setup:
     prices_index: np.ndarray  # (draw, year) pay and prices
     tariff_index: np.ndarray  # (draw, year)
 
-    def org_activity(self, resident: np.ndarray, i: int, k: list[int] | None = None) -> np.ndarray:
+    def org_activity(
+        self, resident: np.ndarray, i: int | list[int], k: list[int] | None = None
+    ) -> np.ndarray:
         """Organisation ``i``'s in-area activity (draw, year, setting) from residents', for the
-        settings ``k`` only when given (the rest is never built)."""
+        settings ``k`` only when given (the rest is never built). A list of organisations gives
+        each one's along a leading axis (organisation, draw, year, setting)."""
+        if isinstance(i, list):
+            kk = slice(None) if k is None else k
+            w = self.shares[i][:, kk][:, None, :] * self.keep[None, :, kk]  # (org, draw, setting)
+            return resident[..., kk] * w[:, :, None, :]
         if k is None:
             return resident * (self.shares[i] * self.keep)[:, None, :]
         return resident[..., k] * (self.shares[i, k] * self.keep[:, k])[:, None, :]
@@ -362,14 +369,73 @@ def pay_contracts(
         population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index,
         risk_share_weight=1.0 / max(len(risk_payees), 1),
     )
-    for n, spec in enumerate(specs):
-        for payee in resolve(spec.payee, s.orgs):
+    for group in sh.get("contract_groups", _contract_groups, s, specs):
+        if len(group) > 1:
+            _pay_group(s, ledger, group, planned, resident, ctx, sh, changed)
+        else:
+            ((n, spec, payee),) = group
             _pay_contract(s, ledger, (n, spec), payee, planned, resident, alloc, ctx, sh, changed, cov)
     if changed[~cov].any():
         ooa = _out_of_area(s, resident, ~cov)
     else:
         ooa = sh.get("out_of_area", _out_of_area, s, resident, ~cov)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
+
+
+def _contract_groups(s: _Setup, specs: list) -> list[tuple[tuple[int, object, Organisation], ...]]:
+    """Every (contract's place, contract, payee), in the plan's order, grouped where consecutive
+    contracts of one mechanism and the same terms pay providers of one kind for the same
+    settings (a preset's contract with each acute trust): such a group is paid in one pass
+    (``_pay_group``). Budget holders, declining contracts and mental health's block are paid
+    one by one."""
+    groups: list[list[tuple[int, object, Organisation]]] = []
+    last = None
+    for n, spec in enumerate(specs):
+        for payee in resolve(spec.payee, s.orgs):
+            alone = spec.holds_budget or spec.releases_money or payee.kind == "mental_health"
+            key = None
+            if not alone:
+                settings = _contract_terms(s, spec, payee)[0]
+                key = (type(spec), payee.kind, tuple(settings), spec.model_dump(exclude={"payee"}))
+            if key is not None and key == last:
+                groups[-1].append((n, spec, payee))
+            else:
+                groups.append([(n, spec, payee)])
+            last = key
+    return [tuple(g) for g in groups]
+
+
+def _pay_group(s: _Setup, ledger, group, planned, resident, ctx, sh: Shared, changed) -> None:
+    """The contracts of ``group`` (``_contract_groups``) paid together, with their CQUIN: every
+    array carries a leading payee axis, and each payee's numbers are those of its own contract
+    paid alone (the same products and sums)."""
+    ns = tuple(n for n, _, _ in group)
+    spec = group[0][1]
+    terms = sh.get(("group_terms", ns), _group_terms, s, group)
+    k = terms[1]
+    same = not (spec.shares_population_savings or changed[k].any())
+    ps = [s.ids[payee.id] for _, _, payee in group]
+    value = _paid(s, sh, (ns, spec), ps, terms, planned, resident, ctx, changed, same)
+    share = sh.get(
+        ("group_cquin_share", ns),
+        lambda: np.stack([cquin_paid(s.years, c, o, s.p.cquin_achievement) for _, c, o in group]),
+    )
+    cquin = sh.get(("group_cquin", ns), contracts.cquin, value, share, 1.0) if same else None
+    if cquin is None:
+        cquin = contracts.cquin(value, share, 1.0)
+    for p, (_, c, payee) in enumerate(group):
+        ledger.pay("commissioner", payee.id, f"contract ({c.mechanism})", value[p])
+        ledger.pay("commissioner", payee.id, "CQUIN", cquin[p])
+
+
+def _group_terms(s: _Setup, group) -> tuple[list[str], list[int], np.ndarray, np.ndarray]:
+    """``_contract_terms`` of each contract of ``group`` along a leading payee axis: prices
+    (payee, draw, year, setting) and 2016/17 values (payee, 1, 1, setting)."""
+    each = [_contract_terms(s, c, o) for _, c, o in group]
+    settings, k = each[0][:2]
+    prices = np.stack([t[2] for t in each])
+    base_k = np.stack([t[3] for t in each])[:, None, None, :]
+    return settings, k, prices, base_k
 
 
 def _pay_contract(
@@ -385,7 +451,7 @@ def _pay_contract(
         terms = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
         _, k, _, base_k = terms
         same = not (spec.shares_population_savings or changed[k].any())
-        value = _paid(s, sh, (n, spec), payee, terms, planned, resident, ctx, changed, same)
+        value = _paid(s, sh, (n, spec), s.ids[payee.id], terms, planned, resident, ctx, changed, same)
         if spec.holds_budget:
             _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
         if spec.releases_money:
@@ -413,27 +479,30 @@ def _contract_terms(
     return settings, k, prices, base_k
 
 
-def _paid(s: _Setup, sh: Shared, numbered, payee, terms, planned, resident, ctx, changed, same) -> np.ndarray:
-    """Contract ``numbered``'s payment to ``payee`` by (draw, year). When the scenario moves care
-    in only some of its settings and the mechanism pays setting by setting, only those settings
-    are paid again (``_moved_only``): what makes a care model's pass in the incentive matrix and
-    an optimiser's option cheap."""
+def _paid(s: _Setup, sh: Shared, numbered, p, terms, planned, resident, ctx, changed, same) -> np.ndarray:
+    """Contract ``numbered``'s payment to organisation ``p`` (its place; a list of places for a
+    group, ``_pay_group``) by ([payee,] draw, year). When the scenario moves care in only some
+    of its settings and the mechanism pays setting by setting, only those settings are paid
+    again (``_moved_only``): what makes a care model's pass in the incentive matrix and an
+    optimiser's option cheap."""
     n, spec = numbered
     settings, k, prices, base_k = terms
-    p = s.ids[payee.id]
     args = (spec, s.org_activity, resident, p, k, planned, prices, settings, base_k, ctx)
     moved = changed[k]
+    key = ("contract", n, tuple(p) if isinstance(p, list) else p)
     if same:
-        return sh.get(("contract", n, payee.id), _contract_value, *args)
+        return sh.get(key, _contract_value, *args)
     if spec.shares_population_savings or not spec.pays_per_setting or moved.all():
         return _contract_value(*args)
 
     def part(r: np.ndarray, j: list[int]) -> np.ndarray:
         kj, sj = [k[x] for x in j], [settings[x] for x in j]
-        return _contract_value(spec, s.org_activity, r, p, kj, planned, prices[..., j], sj, base_k[j], ctx)
+        return _contract_value(
+            spec, s.org_activity, r, p, kj, planned, prices[..., j], sj, base_k[..., j], ctx
+        )
 
     whole = (_contract_value, *args[:2], sh.do_nothing, *args[3:])
-    return _moved_only(sh, ("contract", n, payee.id), whole, part, resident, moved)
+    return _moved_only(sh, key, whole, part, resident, moved)
 
 
 def _moved_only(sh: Shared, key: tuple, whole: tuple, part, resident: np.ndarray, moved) -> np.ndarray:
@@ -449,7 +518,8 @@ def _moved_only(sh: Shared, key: tuple, whole: tuple, part, resident: np.ndarray
 
 def _contract_value(spec, org_activity, resident, p, k, planned, prices, settings, base_k, ctx) -> np.ndarray:
     a = org_activity(resident, p, k)
-    return contract_value(spec, a, planned[p][None, :, k], prices, settings, base_k, ctx)
+    plan_k = planned[p][:, None][..., k] if isinstance(p, list) else planned[p][None, :, k]
+    return contract_value(spec, a, plan_k, prices, settings, base_k, ctx)
 
 
 def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.ndarray:

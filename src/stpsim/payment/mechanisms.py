@@ -87,7 +87,9 @@ class Contract(BaseModel):
     def pay(self, a, plan_a, prices, settings: list[str], base_value, ctx: Context) -> np.ndarray:
         """Payment by (draw, year). ``a`` (draw, year, setting) delivered; ``plan_a`` (1, year,
         setting) planned; ``prices`` (draw, year, setting) with MFF; ``base_value`` (setting,)
-        2016/17 value at 2016/17 prices with MFF."""
+        2016/17 value at 2016/17 prices with MFF. Every argument may carry leading axes (several
+        payees' contracts at once, ``base_value`` then (payee, 1, 1, setting)): the payment
+        carries them too, each payee's what it alone would be paid."""
         raise NotImplementedError
 
     def check(self, path: str) -> list[str]:
@@ -157,8 +159,8 @@ class NationalTariff(Contract):
         if "emergency_admissions" in settings and pbr.size:
             t, j = pbr, settings.index("emergency_admissions")
             # The baseline is 2008/09's emergency activity valued at this year's prices.
-            baseline = base_value[j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path[:, t]
-            ea = by_setting[:, t, j]
+            baseline = base_value[..., j] * ctx.mret_baseline_ratio[:, None] * ctx.price_path[:, t]
+            ea = by_setting[..., t, j]
             rate = year_rates(ctx.years[t], "mret_rate", self.mret_rate)
             withheld = ea - contracts.mret(ea, baseline, rate)
             readmissions = year_rates(ctx.years[t], "readmission_rule") > 0
@@ -167,27 +169,34 @@ class NationalTariff(Contract):
                 contracts.readmission_withholding(ea, self.readmission_share, self.avoidable_share),
                 0.0,
             )
-            paid[:, t] -= withheld
+            paid[..., t] -= withheld
         if em and blended.size:
             t = blended
             rate = year_rates(ctx.years[t], "blended_variable_rate", self.variable_rate)[..., None]
-            part = contracts.blended(a[:, t][..., em], plan_a[:, t][..., em], prices[:, t][..., em], rate)
-            paid[:, t] = paid[:, t] - by_setting[:, t][..., em].sum(-1) + part.sum(-1)
+            part = contracts.blended(
+                a[..., t, :][..., em], plan_a[..., t, :][..., em], prices[..., t, :][..., em], rate
+            )
+            paid[..., t] = paid[..., t] - by_setting[..., t, :][..., em].sum(-1) + part.sum(-1)
         if block.size:  # paid the planned value, whatever the activity
-            paid[:, block] = _planned_value(plan_a[:, block], prices[:, block])
+            paid[..., block] = _planned_value(plan_a[..., block, :], prices[..., block, :])
         if aligned.size:
             # The fixed element pays for planned activity; the variable element only for elective
             # care, above and below its baseline (the plan) at the year's rates.
             t = aligned
-            api = np.broadcast_to(_planned_value(plan_a[:, t], prices[:, t]), (paid.shape[0], t.size))
+            api = np.broadcast_to(_planned_value(plan_a[..., t, :], prices[..., t, :]), paid[..., t].shape)
             el = [i for i, s in enumerate(settings) if s in ELECTIVE]
             if el:
                 up = year_rates(ctx.years[t], "aligned_up_rate", self.up_rate)[..., None]
                 down = year_rates(ctx.years[t], "aligned_down_rate", self.down_rate)[..., None]
                 api = api + contracts.aligned_payment_incentive(
-                    0.0, a[:, t][..., el], plan_a[:, t][..., el], prices[:, t][..., el], up, down
+                    0.0,
+                    a[..., t, :][..., el],
+                    plan_a[..., t, :][..., el],
+                    prices[..., t, :][..., el],
+                    up,
+                    down,
                 ).sum(axis=-1)
-            paid[:, t] = api
+            paid[..., t] = api
         return paid
 
 
@@ -253,7 +262,7 @@ class Block(Contract):
     wording: ClassVar[str] = "A fixed sum agreed in advance for the planned care, whatever is done."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
-        return contracts.block(np.broadcast_to(_planned_value(plan_a, prices), a.shape[:2]))
+        return contracts.block(np.broadcast_to(_planned_value(plan_a, prices), a.shape[:-1]))
 
 
 @register
@@ -351,12 +360,12 @@ class Declining(Contract):
     )
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
-        value, _ = contracts.declining_contract(base_value.sum() * ctx.price_path, self.rate, ctx.elapsed)
-        return np.broadcast_to(value, a.shape[:2])
+        value, _ = contracts.declining_contract(base_value.sum(-1) * ctx.price_path, self.rate, ctx.elapsed)
+        return np.broadcast_to(value, a.shape[:-1])
 
     def released(self, base_value, ctx: Context) -> np.ndarray:
         """Money moved to the recipient by (draw, year)."""
-        _, out = contracts.declining_contract(base_value.sum() * ctx.price_path, self.rate, ctx.elapsed)
+        _, out = contracts.declining_contract(base_value.sum(-1) * ctx.price_path, self.rate, ctx.elapsed)
         return out
 
 
