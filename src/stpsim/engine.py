@@ -289,15 +289,19 @@ def footprint_books(
     planned: np.ndarray,
     shared: finance.Shared | None = None,
     efficiency: np.ndarray | None = None,
+    costs: finance.CareModelCosts | None = None,
 ) -> finance.FootprintFinance:
     """One footprint's books for ``scenario``: "plan" (the adopted care models ``chosen`` and the
     plan's provider efficiency), "care_model" (``chosen`` alone, no efficiency: the incentive
     matrix) or "do_nothing". Every scenario is costed against the same do-nothing activity, so
     the footprint's scenarios can share what does not change (``shared``). ``efficiency``: the
-    plan's provider efficiency by draw, where it is not the run's own (an optimiser's option)."""
+    plan's provider efficiency by draw, where it is not the run's own (an optimiser's option).
+    ``costs``: the costs of ``chosen`` in this footprint, when already worked out."""
     fp = plan.places[f]
     years = np.arange(plan.first_year, plan.last_year + 1)
-    cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, params) if chosen else None
+    cm = costs
+    if cm is None and chosen:
+        cm = finance.care_model_costs(chosen, arr.targeted_people, f, years, params)
     dn = arr.do_nothing[:, :, f]
     sc = finance.Scenario(
         activity=dn if scenario == "do_nothing" else arr.activity[:, :, f],
@@ -328,31 +332,35 @@ def plan_finance(
     n_f = len(plan.places)
     planned = central_plan_activity(plan)
     shared = [finance.Shared() for _ in range(n_f)]  # one per footprint, for all its scenarios
-    do_nothing = [
-        footprint_books(plan, arrays, f, params, None, "do_nothing", planned, shared[f]) for f in range(n_f)
-    ]
-    with_plan = [
-        footprint_books(plan, arrays, f, params, adopted, "plan", planned, shared[f]) for f in range(n_f)
-    ]
     years = np.arange(plan.first_year, plan.last_year + 1)
     costs = tuple(
         finance.care_model_costs(adopted, arrays.targeted_people, f, years, params) for f in range(n_f)
     )
+    do_nothing = [
+        footprint_books(plan, arrays, f, params, None, "do_nothing", planned, shared[f]) for f in range(n_f)
+    ]
+    with_plan = [
+        footprint_books(plan, arrays, f, params, adopted, "plan", planned, shared[f], costs=costs[f])
+        for f in range(n_f)
+    ]
     gains: dict[tuple[str, str, str], np.ndarray] = {}
     by_year: dict[tuple[str, str, str], np.ndarray] = {}
     if incentives:
+        codes = plan.codes
+        dn_surplus = [b.surplus for b in do_nothing]
         for i, a in enumerate(adopted):  # one extra pass per adopted care model
             alone = plan.model_copy(update={"interventions": [plan.interventions[i]]})
             arr = arrays.alone[i] if arrays.alone else run_chunked(alone, plan.places, draws)
             chosen = adopted_interventions(alone)
             for f in range(n_f):
-                fin = footprint_books(alone, arr, f, params, chosen, "care_model", planned, shared[f])
-                gain = fin.surplus[:, :, -1] - do_nothing[f].surplus[:, :, -1]
-                every_year = fin.surplus - do_nothing[f].surplus  # (org, draw, year)
+                fin = footprint_books(
+                    alone, arr, f, params, chosen, "care_model", planned, shared[f], costs=costs[f].only(i)
+                )
+                every_year = fin.surplus - dn_surplus[f]  # (org, draw, year)
                 for o, org in enumerate(fin.orgs):
                     if org.kind != "external":
-                        gains[(a.spec.name, plan.codes[f], org.id)] = gain[o]
-                        by_year[(a.spec.name, plan.codes[f], org.id)] = every_year[o]
+                        gains[(a.spec.name, codes[f], org.id)] = every_year[o, :, -1]
+                        by_year[(a.spec.name, codes[f], org.id)] = every_year[o]
     return finance.PlanFinance(tuple(with_plan), tuple(do_nothing), gains, by_year, costs)
 
 

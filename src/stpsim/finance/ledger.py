@@ -166,6 +166,22 @@ class CareModelCosts:
     running: np.ndarray | None = None  # (intervention, draw, year) recurrent
     part_of_efficiency: tuple[bool, ...] = ()  # per care model: its saving counts within efficiency
 
+    def only(self, i: int) -> CareModelCosts:
+        """The costs of care model ``i`` alone (each model's are worked out by itself)."""
+
+        def one(x: np.ndarray | None) -> np.ndarray | None:
+            return None if x is None else x[i : i + 1]
+
+        flags = self.part_of_efficiency[i : i + 1]
+        return CareModelCosts(
+            self.names[i : i + 1],
+            self.bearer[i : i + 1],
+            self.cost[i : i + 1],
+            one(self.investment),
+            one(self.running),
+            flags,
+        )
+
     def sliced(self, t0: int) -> CareModelCosts:
         def cut(x: np.ndarray | None) -> np.ndarray | None:
             return None if x is None else x[:, :, t0:]
