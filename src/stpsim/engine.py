@@ -213,7 +213,7 @@ def run_block(
     each = ()
     if alone:
         each = tuple(
-            _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, do_nothing)
+            _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_nothing)
             for i, a in enumerate(adopted)
         )
         each = tuple(
@@ -232,19 +232,26 @@ def run_block(
     )
 
 
-def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, do_nothing) -> dict:
+def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_nothing) -> dict:
     """Care model ``i`` adopted by itself: its effect on the activity of the cells it targets,
     what it creates elsewhere, and the same noise as the plan's (common random numbers). Alone,
     a model's avoided units are linear in its effect: effect x targeted activity x growth."""
     x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
     targeted = by_class @ members[:, i].astype(float)  # (T, F, K) activity of the cells it targets
     avoided = x[:, :, None, :] * targeted[None] * growth[:, :, None, :]  # (D, T, F, K)
-    core = dn_expected[..., : avoided.shape[-1]] - avoided
-    expected = substituted(avoided, subs[i], np.concatenate([core, pad], axis=-1))
+    # Only the settings it has an effect on or creates differ from doing nothing: elsewhere its
+    # expected activity and noise are the do-nothing's, so its numbers there are those exactly.
+    acts = np.flatnonzero(effects[i].any(axis=0))
+    moved = np.union1d(acts, subs[i].target)
+    expected = dn_expected.copy()
+    expected[..., acts] = dn_expected[..., acts] - avoided[..., acts]
+    substituted(avoided, subs[i], expected)
+    activity = do_nothing.copy()
+    activity[..., moved] = poisson_noise(expected[..., moved], z[..., moved])
     return {
         "expected": expected,
         "do_nothing_expected": dn_expected,
-        "activity": poisson_noise(expected, z),
+        "activity": activity,
         "do_nothing": do_nothing,
         "avoided": avoided[None],
     }
@@ -253,8 +260,8 @@ def _alone(i, a, by_class, members, effects, subs, growth, pad, z, dn_expected, 
 def substituted(avoided: np.ndarray, sub: Substitution, out: np.ndarray | None = None) -> np.ndarray:
     """(D, T, F, K_all) activity a care model creates elsewhere from the units it avoids
     (D, T, F, K) by its substitution rates (``sub``), added into ``out`` when given (and
-    returned). Pair by pair,
-    elementwise: a draw's numbers never depend on which other draws share its chunk."""
+    returned). Pair by pair, elementwise: a draw's numbers never depend on which other draws
+    share its chunk."""
     if out is None:
         out = np.zeros(avoided.shape[:-1] + (len(ALL_SETTINGS),))
     for src, dst, rate in zip(sub.source, sub.target, sub.rate, strict=True):
