@@ -170,3 +170,37 @@ def test_a_record_of_another_format_version_says_so(saved):
 
     with pytest.raises(RecordError, match="record format version 99; this stpsim reads version 1"):
         RunRecord.from_bytes(_with_manifest(saved.read_bytes(), newer), "x.stpsim")
+
+
+def _rezipped(data: bytes, compression: int, change=None) -> bytes:
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for item in src.namelist():
+            body = src.read(item)
+            z.writestr(item, change(item, body) if change else body)
+    return buf.getvalue()
+
+
+def test_a_loaded_record_is_read_in_place_and_equals_a_copying_read(saved, tmp_path):
+    # `load` makes the arrays views of the file's bytes (save stores them uncompressed); a copy
+    # of the file that another tool deflated is read by numpy instead. Both give the arrays bit
+    # for bit, writable, and neither shares memory between two arrays.
+    deflated = tmp_path / "deflated.stpsim"
+    deflated.write_bytes(_rezipped(saved.read_bytes(), zipfile.ZIP_DEFLATED))
+    viewed, copied = RunRecord.load(saved), RunRecord.load(deflated)
+    a, b = arrays_of(viewed.results, []), arrays_of(copied.results, [])
+    assert len(a) == len(b) > 100
+    for x, y in zip(a, b, strict=True):
+        assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x, y, equal_nan=True)
+        assert x.flags.writeable
+    assert not np.shares_memory(a[0], a[1])
+    assert viewed.document == copied.document
+
+
+def test_a_record_with_a_damaged_array_says_so(saved):
+    def cut(item, body):  # one array's data cut short, its header unchanged
+        return body[:-8] if item == "arrays/3.npy" else body
+
+    with pytest.raises(RecordError, match=r"^x.stpsim: not a readable stpsim run record \(ValueError\)$"):
+        RunRecord.from_bytes(_rezipped(saved.read_bytes(), zipfile.ZIP_STORED, cut), "x.stpsim")

@@ -20,10 +20,13 @@ refused, so a record from elsewhere cannot run code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import importlib
 import io
 import json
+import os
+import struct
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,9 +157,29 @@ class RunRecord:
         return buf.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes, source: str = "record") -> RunRecord:
+    def from_bytes(cls, data: bytes | bytearray, source: str = "record") -> RunRecord:
+        """Read a record from its bytes (as the store keeps them). The arrays are views of one
+        writable copy of ``data``."""
+        return cls._read(io.BytesIO(data), np.frombuffer(data, dtype=np.uint8).copy(), source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunRecord:
+        """Read a record written by :meth:`save`. Raises RecordError naming the file."""
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
+            with Path(path).open("rb") as f:
+                # One read into memory numpy does not zero first; the arrays are views of it.
+                data = np.empty(os.fstat(f.fileno()).st_size, dtype=np.uint8)
+                f.readinto(memoryview(data))
+                f.seek(0)
+                return cls._read(f, data, str(path))
+        except OSError as e:
+            raise RecordError(f"{path}: cannot read ({e.strerror or e})") from None
+
+    @classmethod
+    def _read(cls, file, data, source: str) -> RunRecord:
+        """The record in ``file`` (a zip), whose bytes are ``data``."""
+        try:
+            with zipfile.ZipFile(file) as z:
                 manifest = json.loads(z.read("manifest.json"))
                 if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
                     raise RecordError(f"{source}: not an stpsim run record (see 'stpsim run --save')")
@@ -165,10 +188,7 @@ class RunRecord:
                         f"{source}: record format version {manifest.get('format_version')!r}; "
                         f"this stpsim reads version {FORMAT_VERSION}: run the plan again"
                     )
-                arrays = [
-                    np.load(io.BytesIO(z.read(f"arrays/{n}.npy")), allow_pickle=False)
-                    for n in range(int(manifest["arrays"]))
-                ]
+                arrays = [_array(z, data, f"arrays/{n}.npy") for n in range(int(manifest["arrays"]))]
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
             if isinstance(e, RecordError):
                 raise
@@ -181,14 +201,49 @@ class RunRecord:
             analyses=tree["analyses"],
         )
 
-    @classmethod
-    def load(cls, path: str | Path) -> RunRecord:
-        """Read a record written by :meth:`save`. Raises RecordError naming the file."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as e:
-            raise RecordError(f"{path}: cannot read ({e.strerror or e})") from None
-        return cls.from_bytes(data, str(path))
+
+def _array(z: zipfile.ZipFile, data, name: str) -> np.ndarray:
+    """The array of member ``name``. A stored member (how ``save`` writes them) is read in place:
+    a view of ``data`` past the member's headers, with the dtype and shape its .npy header
+    gives, so loading copies nothing (writable when ``data`` is, as ``load`` reads it). Anything
+    else is read by numpy."""
+    info = z.getinfo(name)
+    view = memoryview(data).cast("B")
+    if info.compress_type != zipfile.ZIP_STORED:
+        return np.load(io.BytesIO(z.read(name)), allow_pickle=False)
+    local = view[info.header_offset : info.header_offset + 30].tobytes()
+    if local[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"{name}: no local header")
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    start = info.header_offset + 30 + name_len + extra_len
+    member = view[start : start + info.file_size]
+    head = member[:12].tobytes()
+    if head[:6] != b"\x93NUMPY" or head[6:8] not in (b"\x01\x00", b"\x02\x00"):
+        return np.load(io.BytesIO(member.tobytes()), allow_pickle=False)
+    size, at = (
+        (struct.unpack("<H", head[8:10])[0], 10) if head[6] == 1 else (struct.unpack("<I", head[8:12])[0], 12)
+    )
+    shape, fortran, dtype = _npy_header(head[6:8], member[: at + size].tobytes())
+    count = int(np.prod(shape, dtype=np.int64))
+    if at + size + count * dtype.itemsize != info.file_size:
+        raise ValueError(f"{name}: the array's size does not match its header")
+    flat = np.frombuffer(member, dtype=dtype, count=count, offset=at + size)
+    return flat.reshape(shape, order="F" if fortran else "C")
+
+
+@functools.lru_cache(maxsize=1024)
+def _npy_header(version: bytes, header: bytes) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype of a .npy header, read by numpy (once per distinct header:
+    a record's few hundred arrays share a few dozen)."""
+    f = io.BytesIO(header)
+    np.lib.format.read_magic(f)
+    read = (
+        np.lib.format.read_array_header_1_0 if version == b"\x01\x00" else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = read(f)
+    if dtype.hasobject:
+        raise ValueError("an array of objects")
+    return shape, fortran, dtype
 
 
 # ---- the tree: dataclasses, pydantic models, containers and arrays, as JSON ---------------------
