@@ -405,7 +405,7 @@ def test_the_board_report_says_how_well_the_model_has_done(record):
     assert said == "This report's figures are calibrated. Calibrated to what happened in 2017/18."
     assert "track-record" not in render(results, "public", track_record=record)
     fig = track.chart(record)
-    assert len(fig.data[0].y) == len(activity)  # money is in the words and the table, not the chart
+    assert len(fig["data"][0]["y"]) == len(activity)  # money is in the words and the table, not the chart
 
 
 def test_the_track_record_page(kept, tmp_path):

@@ -588,3 +588,41 @@ def test_on_a_phone_pages_fit_charts_stack_and_the_editor_keeps_its_numbers_in_v
             sign_out(drv)
     finally:
         drv.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+REPORT_CHARTS = """return Array.from(document.querySelectorAll('.chart .plotly-graph-div')).map(d => [d.id,
+    (d.data || []).length, d.querySelectorAll('svg.main-svg .trace path, svg.main-svg .hm image').length,
+    d.querySelectorAll('svg.main-svg').length])"""
+
+
+@pytest.mark.parametrize("audience", ["board", "public"])
+def test_the_reports_draw_every_chart(browser, tmp_path, audience):
+    # The report's charts are written as plotly.js documents by stpsim itself (report/figure.py),
+    # not by plotly's Figure: plotly.js must draw every one, each with all its traces, and say
+    # nothing in the console.
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from stpsim import plan
+    from stpsim.report import charts
+    from stpsim.service.compute import report, run_plan
+
+    p = plan.load("examples/greater_manchester.yaml")
+    record = run_plan(p.model_copy(update={"monte_carlo": plan.MonteCarlo(draws=60, seed=4)}))
+    target = report([record], tmp_path / f"{audience}.html", audience, "html")
+    want = {k: len(f["data"]) for k, f in charts.all_charts(record, audience == "public").items()}
+    browser.get_log("browser")
+    browser.get(target.resolve().as_uri())
+    WebDriverWait(browser, 60).until(
+        lambda d: (lambda c: c and all(n > 0 and svg > 0 for _, _, n, svg in c))(
+            d.execute_script(REPORT_CHARTS)
+        )
+    )
+    drawn = {i.removeprefix("chart-"): n for i, n, _, _ in browser.execute_script(REPORT_CHARTS)}
+    # every chart the story places, with all of its traces (and the board's track record); the
+    # public story has no section for the incentive matrix
+    assert {k: n for k, n in drawn.items() if k in want} == {k: n for k, n in want.items() if k in drawn}
+    assert set(want) - set(drawn) == (set() if audience == "board" else {"incentives"})
+    assert ("track-record" in drawn) == (audience == "board")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    _screenshot(browser, f"report-{audience}")

@@ -8,6 +8,7 @@ council funding), payments out of the footprint and costs. All arrays are (draw,
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -120,8 +121,9 @@ class FootprintFinance:
     bridge: dict[str, np.ndarray]  # do-nothing line -> (draw, year); sums to the do-nothing gap
     efficiency_saving: np.ndarray  # (draw, year) provider cost improvement (zero in do-nothing)
 
-    @property
+    @cached_property
     def surplus(self) -> np.ndarray:
+        """(org, draw, year) income less expenditure (worked out once: every page reads it)."""
         return self.income - self.expenditure
 
     def sliced(self, t0: int) -> FootprintFinance:

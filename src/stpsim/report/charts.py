@@ -1,4 +1,4 @@
-"""The report's charts, built from Results with Plotly.
+"""The report's charts, built from Results as plotly.js documents (``figure.Figure``).
 
 Colours are the Okabe-Ito palette (safe for the common kinds of colour blindness); the
 do-nothing case is always orange and dashed, the plan always blue and solid, so the charts read
@@ -7,14 +7,11 @@ in black and white too. Every axis and band is labelled in words.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ..axes import BAND_LABELS, five_year_band_of_age
 from ..summaries import percentiles
+from .figure import Figure, colorscale, template
 
 PLAN = "#0072B2"  # blue
 DO_NOTHING = "#D55E00"  # vermillion
@@ -39,27 +36,14 @@ FAN_SETTINGS = (
 )
 
 
-@cache
-def _template() -> go.layout.Template:
-    """plotly's "simple_white", kept to its layout and the trace types these charts draw: the
-    same look at a fraction of the cost, since plotly copies the whole template (defaults for
-    two dozen trace types) into every figure."""
-    import plotly.io as pio
-
-    full = pio.templates["simple_white"]
-    return go.layout.Template(
-        layout=full.layout, data={kind: getattr(full.data, kind) for kind in ("bar", "scatter", "heatmap")}
-    )
-
-
-def _layout(fig: go.Figure, title: str, height: int = 420, top: int = 60) -> go.Figure:
+def _layout(fig: Figure, title: str, height: int = 420, top: int = 60) -> Figure:
     """Title, font and margins; the title sits in the top margin (``top`` pixels, enough for its
     lines) and the axes grow the margins to fit their titles and tick labels (automargin)."""
     fig.update_layout(
         title=dict(text=title, x=0.01, xanchor="left", y=0.99, yref="container", yanchor="top"),
         font=FONT,
         height=height,
-        template=_template(),
+        template=template(),
         margin=dict(l=70, r=20, t=top, b=50),
         legend=dict(orientation="h", y=-0.15),
     )
@@ -103,7 +87,7 @@ def nice_ticks(top: float) -> np.ndarray:
     return step * np.arange(0, int(np.floor(top / step * (1 + 1e-9))) + 1)
 
 
-def pyramid(results) -> go.Figure:
+def pyramid(results) -> Figure:
     """Population by five-year band and sex, first year (bars) against last year (outline)."""
     band = five_year_band_of_age()
     pop = results.population.sum(axis=1)  # (year, sex, age)
@@ -111,7 +95,7 @@ def pyramid(results) -> go.Figure:
         [np.bincount(band, weights=pop[t, s], minlength=len(BAND_LABELS)) for t in (0, -1) for s in (0, 1)]
     ).reshape(2, 2, -1)
     y0, y1 = results.year_labels[0], results.year_labels[-1]
-    fig = go.Figure()
+    fig = Figure()
     for s, (sex, colour, sign) in enumerate((("Men", MALE, -1), ("Women", FEMALE, 1))):
         fig.add_bar(
             y=list(BAND_LABELS),
@@ -149,7 +133,7 @@ def pyramid(results) -> go.Figure:
 
 
 def _fan(
-    fig: go.Figure,
+    fig: Figure,
     years: list[str],
     x: np.ndarray,
     colour: str,
@@ -190,10 +174,10 @@ def _fan(
     )
 
 
-def fans(results, public: bool = False) -> go.Figure:
+def fans(results, public: bool = False) -> Figure:
     """80% fan charts for the main settings: do-nothing against the plan."""
     rows, cols = 2, 4
-    fig = make_subplots(
+    fig = Figure.grid(
         rows=rows,
         cols=cols,
         subplot_titles=[t for _, t in FAN_SETTINGS],
@@ -224,8 +208,8 @@ def fans(results, public: bool = False) -> go.Figure:
     )
 
 
-def beds(results, public: bool = False) -> go.Figure:
-    fig = go.Figure()
+def beds(results, public: bool = False) -> Figure:
+    fig = Figure()
     for label, cap, colour, dash in (
         ("Do nothing", results.do_nothing_capacity, DO_NOTHING, "dash"),
         ("Plan", results.capacity, PLAN, "solid"),
@@ -286,7 +270,7 @@ def waterfall_reach(values, measure) -> tuple[float, float, float]:
     return lo, hi, 0.14 * ((hi - lo) or 1.0)
 
 
-def waterfall(results, public: bool = False) -> go.Figure:
+def waterfall(results, public: bool = False) -> Figure:
     """The bridge: from the 2016/17 position through each driver to the do-nothing gap, then the
     plan's care models and its provider efficiency (apart) to the plan's gap.
 
@@ -315,8 +299,9 @@ def waterfall(results, public: bool = False) -> go.Figure:
     )
     lo, hi, pad = waterfall_reach(values, measure)
     texts = [money(v) for v in values]
-    fig = go.Figure(
-        go.Waterfall(
+    fig = Figure().add_trace(
+        dict(
+            type="waterfall",
             x=labels,
             y=[v / 1e6 for v in values],
             measure=measure,
@@ -347,9 +332,9 @@ def waterfall(results, public: bool = False) -> go.Figure:
     return fig
 
 
-def surpluses(results, public: bool = False) -> go.Figure:
+def surpluses(results, public: bool = False) -> Figure:
     """Each organisation's surplus (or deficit) by year under the plan, grouped by kind."""
-    fig = go.Figure()
+    fig = Figure()
     years = results.year_labels
     kinds: dict[str, np.ndarray] = {}
     for books in results.finance.footprints:
@@ -395,7 +380,7 @@ def surpluses(results, public: bool = False) -> go.Figure:
     )
 
 
-def incentive_heatmap(results, public: bool = False) -> go.Figure:
+def incentive_heatmap(results, public: bool = False) -> Figure:
     """Care model x organisation: the change in surplus each model causes on its own. Rows and
     columns carry the care models' titles and the organisations' names, never their ids."""
     fin = results.finance
@@ -415,12 +400,13 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
     lim = float(np.abs(z).max()) or 1.0
     x = [_wrap(names[k]) for k in orgs]
     y = [titles[m] for m in models]
-    fig = go.Figure(
-        go.Heatmap(
+    fig = Figure().add_trace(
+        dict(
+            type="heatmap",
             z=z,
             x=x,
             y=y,
-            colorscale="PuOr",
+            colorscale=colorscale("PuOr"),
             zmid=0,
             zmin=-lim,
             zmax=lim,
@@ -446,13 +432,13 @@ def incentive_heatmap(results, public: bool = False) -> go.Figure:
     )
 
 
-def tornado(record, top: int = 10) -> go.Figure:
+def tornado(record, top: int = 10) -> Figure:
     """What drives the plan's gap in its last year: each assumption at its 10th and 90th
     percentile with the rest central (the run record's ``gap_drivers``), largest swing at top."""
     results = record
     rows = record.document["gap_drivers"][:top][::-1]
     centre = record.analyses["gap_centre"] / 1e6
-    fig = go.Figure()
+    fig = Figure()
     for label, key, colour in (
         ("At its 10th percentile", "low", PLAN),
         ("At its 90th percentile", "high", DO_NOTHING),
@@ -479,7 +465,7 @@ def tornado(record, top: int = 10) -> go.Figure:
     )
 
 
-def all_charts(results, public: bool = False) -> dict[str, go.Figure]:
+def all_charts(results, public: bool = False) -> dict[str, Figure]:
     out = {
         "people": pyramid(results),
         "pressure": fans(results, public),

@@ -9,10 +9,8 @@ from __future__ import annotations
 import html
 import json
 from datetime import date
+from functools import cache
 from pathlib import Path
-
-import plotly.io as pio
-from plotly.offline import get_plotlyjs
 
 from .. import assumptions
 from ..reference import sources
@@ -43,21 +41,29 @@ SECTION_CHARTS = {
 }
 
 
+CHART_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png"}}
+
+
+@cache
+def plotly_js() -> str:
+    """plotly.js from the installed plotly package (read once: 3.6 MB)."""
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
 def _chart_html(fig, div_id: str) -> str:
+    """A chart drawn by plotly.js from its JSON in the page. The JSON can hold no ``<``, ``>`` or
+    ``&`` (escaped), so no text in a chart (a care model's own title, say) can end the script."""
     # A fixed height keeps each chart in the flow of the page (and whole when printed).
-    height = int(fig.layout.height or 450)
+    height = int(fig.layout.get("height") or 450)
+    text = fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    name = html.escape(div_id)
     return (
-        f'<div class="chart" style="height:{height}px">'
-        + pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=div_id,
-            default_height=f"{height}px",
-            default_width="100%",
-            config={"displaylogo": False, "responsive": True, "toImageButtonOptions": {"format": "png"}},
-        )
-        + "</div>"
+        f'<div class="chart" style="height:{height}px"><div id="{name}" class="plotly-graph-div" '
+        f'style="height:{height}px; width:100%;"></div><script type="text/javascript">'
+        f'(function(){{var f={text};Plotly.newPlot("{name}",f.data,f.layout,{json.dumps(CHART_CONFIG)});}})();'
+        "</script></div>"
     )
 
 
@@ -347,7 +353,7 @@ def render(
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(story.title)}</title><style>{CSS}</style>
-<script>{get_plotlyjs()}</script></head>
+<script>{plotly_js()}</script></head>
 <body><header><h1>{html.escape(story.title)}</h1><p class="sub">{sub}</p></header>
 {cards}
 <nav><h2>Contents</h2><ol>{toc}</ol></nav>

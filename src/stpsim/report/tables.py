@@ -268,6 +268,13 @@ def _head(first: str, years: list[str], extra: tuple[str, ...] = ()) -> str:
     return f"<thead><tr>{''.join(cells)}</tr></thead>"
 
 
+def _rows(df, years: list[str], *cols: str) -> list[tuple]:
+    """Each row of ``df`` as its ``cols`` then its values of ``years`` (an array): read column by
+    column, not row by row through pandas (a Series a row cost a report 20 ms)."""
+    values = df[years].to_numpy(dtype=float)
+    return list(zip(*(df[c].tolist() for c in cols), values, strict=True))
+
+
 def _organisations_html(results) -> str:
     years = list(results.year_labels)
     table = organisation_table(results)
@@ -282,13 +289,13 @@ def _organisations_html(results) -> str:
                 f'<tr><th scope="rowgroup" colspan="{len(years) + 1}" class="group">{_esc(measure)}</th></tr>'
             ]
             body += [
-                f'<tr><th scope="row">{_esc(r.Organisation)}</th>{_num_cells(r[years])}</tr>'
-                for _, r in rows.iterrows()
+                f'<tr><th scope="row">{_esc(org)}</th>{_num_cells(v)}</tr>'
+                for org, v in _rows(rows, years, "Organisation")
             ]
             if measure == "Surplus":
                 body += [
-                    f'<tr class="total"><th scope="row">{_esc(r.Organisation)}</th>{_num_cells(r[years])}</tr>'
-                    for _, r in total.iterrows()
+                    f'<tr class="total"><th scope="row">{_esc(org)}</th>{_num_cells(v)}</tr>'
+                    for org, v in _rows(total, years, "Organisation")
                 ]
             bodies.append(f"<tbody>{''.join(body)}</tbody>")
         out.append(
@@ -299,9 +306,8 @@ def _organisations_html(results) -> str:
         outside = part[part.Group == OUTSIDE]
         if len(outside):
             rows = "".join(
-                f'<tr><th scope="row">{_esc(r.Organisation)}</th><td>{_esc(r.Measure)}</td>'
-                f"{_num_cells(r[years])}</tr>"
-                for _, r in outside.iterrows()
+                f'<tr><th scope="row">{_esc(org)}</th><td>{_esc(measure)}</td>{_num_cells(v)}</tr>'
+                for org, measure, v in _rows(outside, years, "Organisation", "Measure")
             )
             out.append(
                 f"<table><caption>{_esc(fp)}: outside parties (money into and out of the footprint, "
@@ -314,13 +320,13 @@ def _organisations_html(results) -> str:
 def _savings_html(results) -> str:
     years = list(results.year_labels)
     rows = []
-    for _, r in savings_table(results).iterrows():
-        cls = ' class="total"' if r.Saving == "Total savings" else ""
-        if r.Recurrent == NOT_MODELLED.capitalize():
+    for saving, recurrent, v in _rows(savings_table(results), years, "Saving", "Recurrent"):
+        cls = ' class="total"' if saving == "Total savings" else ""
+        if recurrent == NOT_MODELLED.capitalize():
             cells = f'<td>–</td><td class="num" colspan="{len(years)}">{_esc(NOT_MODELLED)}</td>'
         else:
-            cells = f"<td>{_esc(r.Recurrent)}</td>{_num_cells(r[years])}"
-        rows.append(f'<tr{cls}><th scope="row">{_esc(r.Saving)}</th>{cells}</tr>')
+            cells = f"<td>{_esc(recurrent)}</td>{_num_cells(v)}"
+        rows.append(f'<tr{cls}><th scope="row">{_esc(saving)}</th>{cells}</tr>')
     return (
         "<table><caption>Savings the plan assumes, £m (savings positive, costs in brackets)</caption>"
         f"{_head('Saving', years, ('Recurrent?',))}<tbody>{''.join(rows)}</tbody></table>"
@@ -330,9 +336,9 @@ def _savings_html(results) -> str:
 def _bridge_html(results) -> str:
     years = list(results.year_labels)
     rows = []
-    for _, r in bridge_table(results).iterrows():
-        cls = ' class="total"' if r.Row != "line" else ""
-        rows.append(f'<tr{cls}><th scope="row">{_esc(r.Line)}</th>{_num_cells(r[years])}</tr>')
+    for line, row, v in _rows(bridge_table(results), years, "Line", "Row"):
+        cls = ' class="total"' if row != "line" else ""
+        rows.append(f'<tr{cls}><th scope="row">{_esc(line)}</th>{_num_cells(v)}</tr>')
     return (
         "<table><caption>From the 2016/17 position to each year's gap, £m (a positive line adds to "
         "the shortfall; the lines sum to the gap)</caption>"

@@ -4,10 +4,9 @@ scored again here."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
-
 from ..story.core import listed
 from .charts import DO_NOTHING, MINUS, PLAN, _layout, signed
+from .figure import Figure
 
 
 def _share(k: int, n: int) -> str:
@@ -117,7 +116,7 @@ def table_html(doc: dict) -> str:
     )
 
 
-def chart(doc: dict) -> go.Figure:
+def chart(doc: dict) -> Figure:
     """Each published activity figure as nought, with the projection's error of its mean (dot)
     and its 80% interval (bar), in % of what happened: a bar that crosses nought held it. Money
     (one figure, far off) is in the words and the table, so the activity keeps its scale."""
@@ -126,7 +125,7 @@ def chart(doc: dict) -> go.Figure:
     rel = [(r["mean"] - r["actual"]) / abs(r["actual"]) * 100 for r in rows]
     lo = [(r["mean"] - r["p10"]) / abs(r["actual"]) * 100 for r in rows]
     hi = [(r["p90"] - r["mean"]) / abs(r["actual"]) * 100 for r in rows]
-    fig = go.Figure()
+    fig = Figure()
     fig.add_scatter(
         x=rel,
         y=labels,

@@ -248,12 +248,12 @@ def _do_nothing_only(fig, title: str):
     """A report chart of a do-nothing run without its plan lines: in a do-nothing run the plan
     is do-nothing too, and two labels on one line would say there is a plan. A copy: the
     service keeps the figure it drew."""
-    import plotly.graph_objects as go
+    import copy
 
-    fig = go.Figure(fig)
-    fig.data = tuple(t for t in fig.data if not (t.name or "").startswith("Plan"))
-    fig.update_layout(title_text=title)
-    return fig
+    layout = copy.deepcopy(fig["layout"])
+    layout["title"] = {**layout.get("title", {}), "text": title}
+    # The service's own figure type (a dict that writes its own JSON, numpy's numbers and all).
+    return type(fig)([t for t in fig["data"] if not str(t.get("name") or "").startswith("Plan")], layout)
 
 
 @lru_cache(maxsize=64)
