@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class Summary(Model):
@@ -154,7 +154,7 @@ class RollupResponse(Model):
     """England: every footprint of a geography (44 STPs or 42 ICBs) summed draw by draw, with the
     reconciliation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     geography: str = "stp2017"
     reconciliation: dict[str, Any]
