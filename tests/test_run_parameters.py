@@ -7,6 +7,8 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import stpsim
 from stpsim import engine, parameters, plan
@@ -107,3 +109,45 @@ def test_the_parameters_command_lists_the_registry(capsys):
     occupancy = next(r for r in rows if r["id"] == OCCUPANCY)
     assert occupancy["interval"] == {"low": 0.8, "high": 0.9} and occupancy["in_tornado"] is True
     assert main(["parameters", "examples/missing.yaml"]) == 2
+
+
+# ---- the random streams: numpy's own numbers, worked out for many blocks at once --------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.one_of(st.integers(0, 2**32 + 10), st.integers(2**62, 2**64 - 1)),
+    stream=st.sampled_from([1, 2]),
+    key=st.lists(st.one_of(st.integers(0, 3), st.integers(0, 2**64 - 1)), max_size=3).map(tuple),
+    block=st.integers(0, 80),
+    width=st.sampled_from([1, 2, 85]),
+)
+def test_a_block_is_numpys_seed_sequence_to_the_bit(seed, stream, key, block, width):
+    # Block b of a stream is, by definition, numpy's generator on SeedSequence(seed, spawn_key=
+    # (stream, *key, b)); stpsim works out those generators' states itself, many at once.
+    ss = np.random.SeedSequence(seed, spawn_key=(stream, *key, block))
+    want = np.random.default_rng(ss).standard_normal((parameters.BLOCK, width))
+    parameters._BLOCKS.clear()
+    assert np.array_equal(parameters._block(seed, stream, key, block, width), want)
+    assert parameters._pcg64_states(seed, [(stream, *key, block)])[0] == (
+        np.random.PCG64(ss).state["state"]["state"],
+        np.random.PCG64(ss).state["state"]["inc"],
+    )
+
+
+def test_prefetched_draws_are_the_draws_one_by_one():
+    p = plan.load("examples/greater_manchester.yaml")
+    reg = declare(p)
+    parameters._BLOCKS.clear()
+    together = reg.draw(2016, range(300, 700))  # every parameter's blocks in one pass
+    parameters._BLOCKS.clear()
+    alone = np.stack(
+        [
+            np.full(400, q.value)
+            if q.interval is None
+            else parameters.draw(q.interval, 2016, q.id, range(300, 700), q.lower, q.upper)
+            for q in reg
+        ],
+        axis=1,
+    )
+    assert np.array_equal(together.values, alone)
