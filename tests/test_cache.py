@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 SCRIPT = """
 import io, contextlib, json, sys
@@ -45,3 +46,35 @@ def test_the_cache_can_be_turned_off(tmp_path):
     result = _run({"STPSIM_CACHE_DIR": str(tmp_path), "STPSIM_CACHE": "0"})
     assert result["code"] == 0
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_a_digest_is_remembered_by_the_files_stats_and_rehashed_when_one_changes(tmp_path, monkeypatch):
+    # The cache key and a record's data and code hashes are content hashes; a new process finds
+    # them by the files' names, sizes and modification times instead of hashing every file.
+    from stpsim import reference
+
+    monkeypatch.setenv("STPSIM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("STPSIM_CACHE", raising=False)
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    for name, body in (("a.csv", "x,y\n1,2\n"), ("b.csv", "z\n3\n")):
+        (folder / name).write_text(body)
+    paths = sorted(folder.glob("*.csv"))
+    first = reference.known_digest(paths, folder)
+    assert first == reference.digest(paths, folder)
+    hashed = []
+    real = reference.digest
+    monkeypatch.setattr(reference, "digest", lambda p, r: hashed.append(1) or real(p, r))
+    assert reference.known_digest(paths, folder) == first and not hashed  # remembered: nothing read
+    time.sleep(0.01)
+    (folder / "b.csv").write_text("z\n4\n")  # same size, new bytes and modification time
+    again = reference.known_digest(paths, folder)
+    assert hashed and again == real(paths, folder) != first
+    memo = next((tmp_path / "cache" / "digests").iterdir())
+    for m in (tmp_path / "cache" / "digests").iterdir():
+        m.write_text("not a hash")  # a damaged memo is hashed again, never believed
+    assert reference.known_digest(paths, folder) == again
+    assert memo.exists()
+    monkeypatch.setenv("STPSIM_CACHE", "0")  # caches off: always the bytes
+    hashed.clear()
+    assert reference.known_digest(paths, folder) == again and hashed

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from .reference import current, digest
+from .reference import cache_root, current, known_digest
 
 T = TypeVar("T")
 PACKAGE = Path(__file__).parent
@@ -34,16 +34,12 @@ def data_version() -> str:
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of stpsim's own source: a change to how tables are derived is a new cache."""
-    return digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
+    return known_digest(sorted(PACKAGE.rglob("*.py")), PACKAGE)
 
 
 def cache_dir() -> Path | None:
-    if os.environ.get("STPSIM_CACHE", "1") == "0":
-        return None
-    base = os.environ.get("STPSIM_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "stpsim"
-    )
-    return Path(base) / f"{data_version()}-{code_version()}"
+    root = cache_root()
+    return None if root is None else root / f"{data_version()}-{code_version()}"
 
 
 def persistent(fn: Callable[[], T]) -> Callable[[], T]:
