@@ -122,8 +122,6 @@ NOT_PARAMETERS: dict[tuple[str, float], str] = {
     ("interventions.py", 40): "characters of a bad value quoted in an error",
     ("interventions.py", 50): BOUND + " (build-up years, a mean length of stay, at most 50)",
     ("organisations.py", 256): CACHE,
-    ("parameters.py", 128): CACHE + " (draws generated per block, so chunking never changes them)",
-    ("parameters.py", 4096): CACHE,
     ("payment/mechanisms.py", 0.1): BOUND + " (a contract's own CQUIN rate at most 10%)",
     ("payment/mechanisms.py", 2019): YEAR + " (blended payment's year: its default rate is that year's)",
     ("payment/mechanisms.py", 2022): YEAR

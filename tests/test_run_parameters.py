@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import stpsim
-from stpsim import engine, parameters, plan
+from stpsim import engine, parameters, plan, random_streams
 from stpsim.capacity import OCCUPANCY
 from stpsim.finance import finance_parameters
 from stpsim.parameters import Interval, Parameter, Registry
@@ -126,10 +126,10 @@ def test_a_block_is_numpys_seed_sequence_to_the_bit(seed, stream, key, block, wi
     # Block b of a stream is, by definition, numpy's generator on SeedSequence(seed, spawn_key=
     # (stream, *key, b)); stpsim works out those generators' states itself, many at once.
     ss = np.random.SeedSequence(seed, spawn_key=(stream, *key, block))
-    want = np.random.default_rng(ss).standard_normal((parameters.BLOCK, width))
-    parameters._BLOCKS.clear()
-    assert np.array_equal(parameters._block(seed, stream, key, block, width), want)
-    assert parameters._pcg64_states(seed, [(stream, *key, block)])[0] == (
+    want = np.random.default_rng(ss).standard_normal((random_streams.BLOCK, width))
+    random_streams._BLOCKS.clear()
+    assert np.array_equal(random_streams._block(seed, stream, key, block, width), want)
+    assert random_streams._pcg64_states(seed, [(stream, *key, block)])[0] == (
         np.random.PCG64(ss).state["state"]["state"],
         np.random.PCG64(ss).state["state"]["inc"],
     )
@@ -138,9 +138,9 @@ def test_a_block_is_numpys_seed_sequence_to_the_bit(seed, stream, key, block, wi
 def test_prefetched_draws_are_the_draws_one_by_one():
     p = plan.load("examples/greater_manchester.yaml")
     reg = declare(p)
-    parameters._BLOCKS.clear()
+    random_streams._BLOCKS.clear()
     together = reg.draw(2016, range(300, 700))  # every parameter's blocks in one pass
-    parameters._BLOCKS.clear()
+    random_streams._BLOCKS.clear()
     alone = np.stack(
         [
             np.full(400, q.value)
