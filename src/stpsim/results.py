@@ -292,13 +292,14 @@ class Results:
                         "surplus": self._years(surplus[n]),
                     }
                 )
+        gains = _summaries(list(fin.incentives.values()))  # every cell's draws in one call
         incentives = [
             {
                 "intervention": name,
                 "org": f"{code}:{org}" if multi else org,
-                "gain": {k: round(float(v), 2) for k, v in zip(STATS, _stats(gain), strict=True)},
+                "gain": {k: round(float(s[k]), 2) for k in STATS},
             }
-            for (name, code, org), gain in fin.incentives.items()
+            for (name, code, org), s in zip(fin.incentives, gains, strict=True)
         ]
         from .finance import BRIDGE_TITLES, SCOPE
 
