@@ -64,6 +64,7 @@ CORE: tuple[str, ...] = (
     "stpsim.interventions",
     "stpsim.adoption",
     "stpsim.parameters",
+    "stpsim.random_streams",
     "stpsim.costs",
     "stpsim.organisations",
     "stpsim.contracts",
