@@ -23,7 +23,10 @@ _MIX_L, _MIX_R, _POOL = 0xCA01F9DD, 0x4973F715, 4
 _PCG_MULT = 0x2360ED051FC65DA44385DF649FCCF645
 _M32, _M128 = 0xFFFFFFFF, (1 << 128) - 1
 _BLOCKS: dict[tuple, np.ndarray] = {}
-_BLOCKS_KEPT = 8192  # blocks kept (about 8 MB at one column)
+# Bytes of blocks kept: a parameter's block is 1 KB, a footprint's noise block (every year and
+# setting) 350 KB, so the bound is in bytes, not blocks.
+_BLOCKS_KEPT = 256 * 2**20
+_kept = 0  # bytes in _BLOCKS
 _GENERATOR = np.random.Generator(np.random.PCG64(0))
 _GENERATOR_LOCK = threading.Lock()
 
@@ -103,11 +106,13 @@ def _pcg64_states(seed: int, spawn_keys: list[tuple[int, ...]]) -> list[tuple[in
 
 def _fill(seed: int, stream: int, wanted: list[tuple[tuple[int, ...], int]], width: int) -> None:
     """Work out and keep the blocks (key, block) of ``wanted`` not yet kept."""
+    global _kept
     missing = [(k, b) for k, b in dict.fromkeys(wanted) if (seed, stream, k, b, width) not in _BLOCKS]
     if not missing:
         return
-    if len(_BLOCKS) + len(missing) > _BLOCKS_KEPT:
+    if _kept + len(missing) * BLOCK * width * 8 > _BLOCKS_KEPT:
         _BLOCKS.clear()
+        _kept = 0
     states = _pcg64_states(seed, [(stream, *k, b) for k, b in missing])
     with _GENERATOR_LOCK:
         bits = _GENERATOR.bit_generator
@@ -121,6 +126,7 @@ def _fill(seed: int, stream: int, wanted: list[tuple[tuple[int, ...], int]], wid
             z = _GENERATOR.standard_normal((BLOCK, width))
             z.flags.writeable = False
             _BLOCKS[(seed, stream, k, b, width)] = z
+            _kept += z.nbytes
 
 
 def _block(seed: int, stream: int, key: tuple[int, ...], block: int, width: int) -> np.ndarray:
