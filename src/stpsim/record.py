@@ -188,7 +188,8 @@ class RunRecord:
                         f"{source}: record format version {manifest.get('format_version')!r}; "
                         f"this stpsim reads version {FORMAT_VERSION}: run the plan again"
                     )
-                arrays = [_array(z, data, f"arrays/{n}.npy") for n in range(int(manifest["arrays"]))]
+                view = memoryview(data).cast("B")
+                arrays = [_array(z, view, f"arrays/{n}.npy") for n in range(int(manifest["arrays"]))]
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as e:
             if isinstance(e, RecordError):
                 raise
@@ -202,13 +203,12 @@ class RunRecord:
         )
 
 
-def _array(z: zipfile.ZipFile, data, name: str) -> np.ndarray:
+def _array(z: zipfile.ZipFile, view: memoryview, name: str) -> np.ndarray:
     """The array of member ``name``. A stored member (how ``save`` writes them) is read in place:
-    a view of ``data`` past the member's headers, with the dtype and shape its .npy header
-    gives, so loading copies nothing (writable when ``data`` is, as ``load`` reads it). Anything
-    else is read by numpy."""
+    a view of the file's bytes (``view``) past the member's headers, with the dtype and shape its
+    .npy header gives, so loading copies nothing (writable when the bytes are, as ``load`` reads
+    them). Anything else is read by numpy."""
     info = z.getinfo(name)
-    view = memoryview(data).cast("B")
     if info.compress_type != zipfile.ZIP_STORED:
         return np.load(io.BytesIO(z.read(name)), allow_pickle=False)
     local = view[info.header_offset : info.header_offset + 30].tobytes()

@@ -250,10 +250,9 @@ def _do_nothing_only(fig, title: str):
     service keeps the figure it drew."""
     import copy
 
-    layout = copy.deepcopy(fig["layout"])
-    layout["title"] = {**layout.get("title", {}), "text": title}
-    # The service's own figure type (a dict that writes its own JSON, numpy's numbers and all).
-    return type(fig)([t for t in fig["data"] if not str(t.get("name") or "").startswith("Plan")], layout)
+    # The service's own figure type (report.figure.Figure: a dict that writes its own JSON).
+    kept = [t for t in fig["data"] if not str(t.get("name") or "").startswith("Plan")]
+    return type(fig)(kept, copy.deepcopy(fig["layout"])).update_layout(title_text=title)
 
 
 @lru_cache(maxsize=64)
