@@ -110,13 +110,26 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, argv, must_say):
 
 def test_installed_command_reports_errors_without_traceback():
     proc = subprocess.run(
-        [sys.executable, "-m", "stpsim.cli", "baseline", "--year", "1999"],
+        [sys.executable, "-m", "stpsim", "baseline", "--year", "1999"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and "1999" in proc.stderr
+
+
+def test_the_entry_point_freezes_only_the_imports_and_leaves_the_collector_on():
+    """``stpsim`` (``stpsim.__main__``) imports the command line with the collector paused and
+    freezes what the imports made; the command's own objects are still collected."""
+    code = (
+        "import gc, sys; sys.argv = ['stpsim', '--version']; from stpsim.__main__ import main; "
+        "rc = main(); frozen = gc.get_freeze_count(); x = []; x.append(x); del x; "
+        "print(rc, gc.isenabled(), frozen > 10000, gc.collect() >= 1)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 True True True"
 
 
 def test_assumptions_and_sources_are_listed_for_users(capsys):

@@ -152,8 +152,8 @@ def acute_size_shares(fp: Footprint) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for setting, measure in SIZE_MEASURE.items():
         split: dict[str, float] = {}
-        for stp in np.unique(stps):
-            trusts = trusts_by_stp().get(str(stp), ())
+        for stp in sorted(set(stps.tolist())):  # not np.unique, which imports numpy.ma
+            trusts = trusts_by_stp().get(stp, ())
             if not trusts:
                 continue
             weight = float(pop[stps == stp].sum() / pop.sum())
