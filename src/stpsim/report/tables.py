@@ -106,6 +106,9 @@ def named(org) -> str:
     return f"{org.name} – {', '.join(org.members)}" if org.members else org.name
 
 
+ORGANISATION_COLUMNS = ("Footprint", "Organisation", "Type", "Group", "Measure")
+
+
 def organisation_table(results) -> pd.DataFrame:
     """Every footprint's organisations: income, expenditure and surplus by year, £m.
 
@@ -114,10 +117,17 @@ def organisation_table(results) -> pd.DataFrame:
     party" (where the footprint's money comes from and goes to outside it: income and
     expenditure only) or "System control total": the sum of the organisations' surplus, one row
     per footprint, which is minus the footprint's gap."""
-    years = list(results.year_labels)
-    cols = ["Footprint", "Organisation", "Type", "Group", "Measure", *years]
+    return _frame(organisation_rows(results), [*ORGANISATION_COLUMNS, *results.year_labels])
+
+
+def _frame(rows: list[list], cols: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
+
+
+def organisation_rows(results) -> list[list]:
+    """The rows of ``organisation_table`` as lists (the report's HTML reads them as they are)."""
     if results.finance is None:
-        return pd.DataFrame(columns=cols)
+        return []
     names = _footprint_names(results)
     rows = []
     for books in results.finance.footprints:
@@ -135,7 +145,7 @@ def organisation_table(results) -> pd.DataFrame:
         rows.append(
             [fp, CONTROL_TOTAL, "", "System control total", "Surplus", *millions(books.system_surplus)]
         )
-    return pd.DataFrame(rows, columns=cols)
+    return rows
 
 
 def care_model_costs(results) -> tuple[np.ndarray, np.ndarray]:
@@ -160,17 +170,20 @@ def savings_table(results) -> pd.DataFrame:
     care models' net effect (on commissioners and everyone else) is shown apart: the savings
     from the activity they change and their running costs recur; their set-up investment does
     not."""
-    years = list(results.year_labels)
-    cols = ["Saving", "Recurrent", "Note", *years]
+    return _frame(savings_rows(results), ["Saving", "Recurrent", "Note", *results.year_labels])
+
+
+def savings_rows(results) -> list[list]:
+    """The rows of ``savings_table`` as lists."""
     if results.finance is None:
-        return pd.DataFrame(columns=cols)
+        return []
     fin = results.finance
     cips = fin.efficiency_saving()
     net = -fin.bridge("plan")["care_models"]
     invest, running = care_model_costs(results)
     gross = net + invest + running
-    blank = [float("nan")] * len(years)
-    rows = [
+    blank = [float("nan")] * len(results.year_labels)
+    return [
         [
             "Provider efficiency (CIPs)",
             "Recurrent",
@@ -221,7 +234,6 @@ def savings_table(results) -> pd.DataFrame:
             *millions(cips + net + invest),
         ],
     ]
-    return pd.DataFrame(rows, columns=cols)
 
 
 def bridge_table(results) -> pd.DataFrame:
@@ -231,17 +243,20 @@ def bridge_table(results) -> pd.DataFrame:
     then the care models and provider efficiency), "subtotal" for the gap if nothing changes and
     "total" for the gap with the plan: the lines sum to it exactly. A positive line adds to the
     gap (the shortfall)."""
-    years = list(results.year_labels)
-    cols = ["Line", "Row", *years]
+    return _frame(bridge_rows(results), ["Line", "Row", *results.year_labels])
+
+
+def bridge_rows(results) -> list[list]:
+    """The rows of ``bridge_table`` as lists."""
     if results.finance is None:
-        return pd.DataFrame(columns=cols)
+        return []
     fin = results.finance
     lines = fin.bridge("plan")
     rows = [[BRIDGE_TITLES[k], "line", *millions(lines[k])] for k in BRIDGE_LINES]
     rows.append([DO_NOTHING_GAP, "subtotal", *millions(fin.gap("do_nothing"))])
     rows += [[BRIDGE_TITLES[k], "line", *millions(lines[k])] for k in PLAN_LINES]
     rows.append([PLAN_GAP, "total", *millions(fin.gap("plan"))])
-    return pd.DataFrame(rows, columns=cols)
+    return rows
 
 
 # ---- HTML -----------------------------------------------------------------------------------
@@ -268,34 +283,31 @@ def _head(first: str, years: list[str], extra: tuple[str, ...] = ()) -> str:
     return f"<thead><tr>{''.join(cells)}</tr></thead>"
 
 
-def _rows(df, years: list[str], *cols: str) -> list[tuple]:
-    """Each row of ``df`` as its ``cols`` then its values of ``years`` (an array): read column by
-    column, not row by row through pandas (a Series a row cost a report 20 ms)."""
-    values = df[years].to_numpy(dtype=float)
-    return list(zip(*(df[c].tolist() for c in cols), values, strict=True))
-
-
 def _organisations_html(results) -> str:
+    # The table's rows as lists, not a DataFrame: filtering pandas frames cost a report 10 ms.
     years = list(results.year_labels)
-    table = organisation_table(results)
+    by_footprint: dict[str, list[list]] = {}
+    for row in organisation_rows(results):
+        by_footprint.setdefault(row[0], []).append(row)
     out = []
-    for fp, part in table.groupby("Footprint", sort=False):
-        inside = part[part.Group == "Organisation"]
-        total = part[part.Group == "System control total"]
+    for fp, part in by_footprint.items():
+        org, group, measure_of, values = 1, 3, 4, len(ORGANISATION_COLUMNS)
+        inside = [r for r in part if r[group] == "Organisation"]
+        total = [r for r in part if r[group] == "System control total"]
         bodies = []
         for measure in MEASURES:
-            rows = inside[inside.Measure == measure]
             body = [
                 f'<tr><th scope="rowgroup" colspan="{len(years) + 1}" class="group">{_esc(measure)}</th></tr>'
             ]
             body += [
-                f'<tr><th scope="row">{_esc(org)}</th>{_num_cells(v)}</tr>'
-                for org, v in _rows(rows, years, "Organisation")
+                f'<tr><th scope="row">{_esc(r[org])}</th>{_num_cells(r[values:])}</tr>'
+                for r in inside
+                if r[measure_of] == measure
             ]
             if measure == "Surplus":
                 body += [
-                    f'<tr class="total"><th scope="row">{_esc(org)}</th>{_num_cells(v)}</tr>'
-                    for org, v in _rows(total, years, "Organisation")
+                    f'<tr class="total"><th scope="row">{_esc(r[org])}</th>{_num_cells(r[values:])}</tr>'
+                    for r in total
                 ]
             bodies.append(f"<tbody>{''.join(body)}</tbody>")
         out.append(
@@ -303,11 +315,12 @@ def _organisations_html(results) -> str:
             f"(mean of {results.draws:,} simulations; deficits in brackets)</caption>"
             f"{_head('Organisation', years)}{''.join(bodies)}</table>"
         )
-        outside = part[part.Group == OUTSIDE]
-        if len(outside):
+        outside = [r for r in part if r[group] == OUTSIDE]
+        if outside:
             rows = "".join(
-                f'<tr><th scope="row">{_esc(org)}</th><td>{_esc(measure)}</td>{_num_cells(v)}</tr>'
-                for org, measure, v in _rows(outside, years, "Organisation", "Measure")
+                f'<tr><th scope="row">{_esc(r[org])}</th><td>{_esc(r[measure_of])}</td>'
+                f"{_num_cells(r[values:])}</tr>"
+                for r in outside
             )
             out.append(
                 f"<table><caption>{_esc(fp)}: outside parties (money into and out of the footprint, "
@@ -320,7 +333,7 @@ def _organisations_html(results) -> str:
 def _savings_html(results) -> str:
     years = list(results.year_labels)
     rows = []
-    for saving, recurrent, v in _rows(savings_table(results), years, "Saving", "Recurrent"):
+    for saving, recurrent, _, *v in savings_rows(results):
         cls = ' class="total"' if saving == "Total savings" else ""
         if recurrent == NOT_MODELLED.capitalize():
             cells = f'<td>–</td><td class="num" colspan="{len(years)}">{_esc(NOT_MODELLED)}</td>'
@@ -336,7 +349,7 @@ def _savings_html(results) -> str:
 def _bridge_html(results) -> str:
     years = list(results.year_labels)
     rows = []
-    for line, row, v in _rows(bridge_table(results), years, "Line", "Row"):
+    for line, row, *v in bridge_rows(results):
         cls = ' class="total"' if row != "line" else ""
         rows.append(f'<tr{cls}><th scope="row">{_esc(line)}</th>{_num_cells(v)}</tr>')
     return (
@@ -377,6 +390,11 @@ def tables_html(results) -> str:
 def payback_table(record) -> pd.DataFrame:
     """Each care model: set-up and running cost, savings and net benefit in the last year,
     payback year and net present value (mean and 80% interval), £m, from the run record."""
+    return pd.DataFrame(payback_rows(record))
+
+
+def payback_rows(record) -> list[dict]:
+    """The rows of ``payback_table``, one dict each."""
     rows = []
     for m in record.document.get("investment") or []:
         last = m["years"][-1]
@@ -393,12 +411,17 @@ def payback_table(record) -> pd.DataFrame:
                 "NPV high (90%)": m["npv"]["p90"] / 1e6,
             }
         )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def workforce_table(record) -> pd.DataFrame:
     """Whole-time equivalents by staff group in each year: do-nothing, plan and the difference,
     from the run record."""
+    return pd.DataFrame(workforce_rows(record))
+
+
+def workforce_rows(record) -> list[dict]:
+    """The rows of ``workforce_table``, one dict each."""
     w = record.document["workforce"]
     rows = []
     for g in w["groups"].values():
@@ -410,17 +433,17 @@ def workforce_table(record) -> pd.DataFrame:
             rows.append(
                 {"Staff group": g["title"], "Scenario": label, **{y: g[scen][y]["mean"] for y in w["years"]}}
             )
-    return pd.DataFrame(rows)
+    return rows
 
 
 def _payback_html(results) -> str:
-    t = payback_table(results)
-    if t.empty:
+    t = payback_rows(results)
+    if not t:
         return "<p>The plan adopts no care models.</p>"
-    cols = [c for c in t.columns if c != "Care model"]
+    cols = [c for c in t[0] if c != "Care model"]
     head = "".join(f'<th scope="col" class="num">{_esc(c)}</th>' for c in cols)
     body = []
-    for _, r in t.iterrows():
+    for r in t:
         cells = "".join(
             f'<td class="num">{_esc(money(r[c]) if isinstance(r[c], float) else r[c])}</td>' for c in cols
         )
@@ -433,10 +456,10 @@ def _payback_html(results) -> str:
 
 
 def _workforce_html(results) -> str:
-    t = workforce_table(results)
-    years = [c for c in t.columns if c not in ("Staff group", "Scenario")]
+    t = workforce_rows(results)
+    years = [c for c in t[0] if c not in ("Staff group", "Scenario")] if t else []
     body = []
-    for _, r in t.iterrows():
+    for r in t:
         cells = "".join(f'<td class="num">{r[y]:,.0f}</td>' for y in years)
         body.append(
             f'<tr><th scope="row">{_esc(r["Staff group"])}</th><td>{_esc(r["Scenario"])}</td>{cells}</tr>'
