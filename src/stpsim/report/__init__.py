@@ -35,17 +35,21 @@ def write(
 
             workbook.write(results, tmp)
         return path
-    from .html import appendix_name, render, render_appendix
+    from .html import appendix_name, render_appendix, render_bytes
 
     if audience != "public":
         with atomic_files([path]) as (tmp,):
-            tmp.write_text(
-                render(results, audience, other, national, None, track_record, proposal), encoding="utf-8"
-            )
+            _write_chunks(tmp, render_bytes(results, audience, other, national, None, track_record, proposal))
         return path
     extra = path.with_name(appendix_name(path))
     with atomic_files([path, extra]) as (tmp, tmp_extra):
         href = appendix_href or extra.name
-        tmp.write_text(render(results, audience, other, national, href), encoding="utf-8")
+        _write_chunks(tmp, render_bytes(results, audience, other, national, href))
         tmp_extra.write_text(render_appendix(results, other), encoding="utf-8")
     return path
+
+
+def _write_chunks(path: Path, chunks: list[bytes]) -> None:
+    """Write the chunks as they are: the 4.8 MB of plotly.js is never copied into one string."""
+    with path.open("wb") as f:
+        f.writelines(chunks)
