@@ -139,11 +139,15 @@ class FootprintFinance:
             efficiency_saving=self.efficiency_saving[:, t0:],
         )
 
-    @property
+    @cached_property
     def system_surplus(self) -> np.ndarray:
-        """All the footprint's organisations together (NHS and councils)."""
+        """All the footprint's organisations together (NHS and councils): worked out once, as
+        the story, tables and charts each read it, and read-only, so no reader can change it
+        for the next."""
         keep = np.array([o.kind != "external" for o in self.orgs])
-        return self.surplus[keep].sum(axis=0)
+        out = self.surplus[keep].sum(axis=0)
+        out.flags.writeable = False
+        return out
 
     @property
     def gap(self) -> np.ndarray:
