@@ -80,3 +80,26 @@ def test_the_json_is_strict_and_cannot_end_its_script():
     page = _chart_html(fig, "chart-x")
     assert "</script><b>" not in page and "\\u003c/script\\u003e\\u003cb\\u003e" in page
     assert page.count("</script>") == 1 and 'style="height:300px"' in page
+
+
+def test_the_kept_template_and_scales_are_plotlys_and_a_new_plotly_is_read_afresh(monkeypatch):
+    """The template and colour scales a report uses are kept in the derived-table cache with
+    plotly's version; they are plotly's own, and when plotly's version differs from the one
+    kept they are read from plotly again."""
+    import plotly.io as pio
+
+    from stpsim.report import figure
+
+    full = pio.templates["simple_white"].to_plotly_json()
+    assert figure.template()["layout"] == full["layout"]
+    assert figure.template()["data"]["scatter"] == full["data"]["scatter"]
+    want = [list(p) for p in go.Heatmap(z=[[0]], colorscale="PuOr").to_plotly_json()["colorscale"]]
+    _close([list(p) for p in figure.colorscale("PuOr")], want)
+    stale = {"plotly": "0.0.0", "template": {"layout": {"font": {"size": 99}}}, "colorscales": {"PuOr": ()}}
+    monkeypatch.setattr(figure, "_kept_from_plotly", lambda: stale)
+    figure._from_plotly.cache_clear()
+    try:
+        assert figure._from_plotly()["template"]["layout"] == full["layout"]
+        _close([list(p) for p in figure._from_plotly()["colorscales"]["PuOr"]], want)
+    finally:
+        figure._from_plotly.cache_clear()

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..cache import persistent
+
 # Keys that name a property with an underscore in plotly's schema; any other key with one is
 # plotly's "magic underscore" for a nested property (``title_text`` is ``title.text``).
 _UNDERSCORED = {"error_x", "error_y"}
@@ -180,15 +182,57 @@ class Figure(dict):
 def colorscale(name: str) -> tuple[tuple[float, str], ...]:
     """A named colour scale as (position, colour) pairs, from plotly's own list: plotly.js knows
     only a few names, so the scale is spelt out (as plotly's Figure does)."""
-    from plotly.colors import get_colorscale
-
-    return tuple((float(p), str(c)) for p, c in get_colorscale(name))
+    kept = _from_plotly()
+    if name in kept["colorscales"]:
+        return tuple((float(p), str(c)) for p, c in kept["colorscales"][name])
+    return _plotly_colorscale(name)
 
 
 @cache
 def template() -> dict:
     """plotly's "simple_white", kept to its layout and the trace types the charts draw, as the
     plain document plotly.js reads (``layout.template``)."""
+    return _from_plotly()["template"]
+
+
+# The named colour scales the report's charts use, kept with the template.
+COLORSCALES = ("PuOr",)
+
+
+@cache
+def _from_plotly() -> dict:
+    """The template and colour scales, kept in the derived-table cache with the version of
+    plotly they came from: plotly builds them from its graph objects and validators, which took
+    40 ms of every new process that writes a report. Worked out afresh when plotly has changed
+    since the cache was made."""
+    import plotly
+
+    kept = _kept_from_plotly()
+    return kept if kept["plotly"] == plotly.__version__ else _read_plotly()
+
+
+@persistent
+def _kept_from_plotly() -> dict:
+    return _read_plotly()
+
+
+def _read_plotly() -> dict:
+    import plotly
+
+    return {
+        "plotly": plotly.__version__,
+        "template": _simple_white(),
+        "colorscales": {n: _plotly_colorscale(n) for n in COLORSCALES},
+    }
+
+
+def _plotly_colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    from plotly.colors import get_colorscale
+
+    return tuple((float(p), str(c)) for p, c in get_colorscale(name))
+
+
+def _simple_white() -> dict:
     import plotly.io as pio
 
     full = pio.templates["simple_white"].to_plotly_json()

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import html
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..finance import BRIDGE_LINES, BRIDGE_TITLES, PLAN_LINES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MILLION = 1e6
 
@@ -120,7 +123,14 @@ def organisation_table(results) -> pd.DataFrame:
     return _frame(organisation_rows(results), [*ORGANISATION_COLUMNS, *results.year_labels])
 
 
-def _frame(rows: list[list], cols: list[str]) -> pd.DataFrame:
+def _frame(rows: list, cols: list[str] | None = None) -> pd.DataFrame:
+    """The rows as a DataFrame. pandas is imported here, when a table is asked for as one (the
+    workbook, the API): the HTML report reads the rows and never loads it (0.2 s of a new
+    process)."""
+    import pandas as pd
+
+    if cols is None:
+        return pd.DataFrame(rows)
     return pd.DataFrame(rows, columns=cols) if rows else pd.DataFrame(columns=cols)
 
 
@@ -390,7 +400,7 @@ def tables_html(results) -> str:
 def payback_table(record) -> pd.DataFrame:
     """Each care model: set-up and running cost, savings and net benefit in the last year,
     payback year and net present value (mean and 80% interval), £m, from the run record."""
-    return pd.DataFrame(payback_rows(record))
+    return _frame(payback_rows(record))
 
 
 def payback_rows(record) -> list[dict]:
@@ -417,7 +427,7 @@ def payback_rows(record) -> list[dict]:
 def workforce_table(record) -> pd.DataFrame:
     """Whole-time equivalents by staff group in each year: do-nothing, plan and the difference,
     from the run record."""
-    return pd.DataFrame(workforce_rows(record))
+    return _frame(workforce_rows(record))
 
 
 def workforce_rows(record) -> list[dict]:

@@ -119,7 +119,6 @@ def report(
     footprints' plans by code (possibly empty) to add England-wide context from a roll-up; None
     for no context. Returns the path written."""
     from ..report import FORMATS, write
-    from ..rollup import rollup
     from ..story import AUDIENCES
 
     plans = [r.plan for r in records]
@@ -141,6 +140,8 @@ def report(
         raise Invalid(problems[0], problems)
     context = None
     if national is not None:
+        from ..rollup import rollup
+
         others = dict(national)
         for code in plans[0].codes:  # this plan stands for its own footprints
             others[code] = ("(this plan)", plans[0])

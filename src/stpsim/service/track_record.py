@@ -15,6 +15,8 @@ import threading
 from functools import lru_cache
 from typing import Any
 
+from ..cache import persistent
+
 LAST_YEAR = 2020  # the gap the board asks about: 2020/21
 CALIBRATION_YEARS = ("2017/18", "2018/19")  # before COVID-19: the default years to learn from
 HOLD_OUT_YEAR = "2019/20"
@@ -56,6 +58,13 @@ def backtest(
 
 def outturn_years() -> tuple[str, ...]:
     """The years after 2016/17 with outturns to score and calibrate on."""
+    return _outturn_years()
+
+
+@persistent
+def _outturn_years() -> tuple[str, ...]:
+    """Read from the table once per reference data: every board report asks, and reading a table
+    loads pandas (0.2 s of a new process)."""
     from .. import reference
     from ..analysis.backtest import BASE
 
