@@ -14,12 +14,22 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .axes import SETTINGS, parse_year, year_label
-from .cli_output import EXIT_FAILED, EXIT_USAGE, RunFailed, UserError, console, out
+from .cli_output import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    RunFailed,
+    UserError,
+    cell_len,
+    console,
+    out,
+    rich_table,
+    rich_text,
+)
 from .service.catalogue import PlanError, RunTooLarge, UnknownFootprint
 from .version import __version__
 
@@ -34,27 +44,6 @@ app = typer.Typer(
     help="stpsim: England's 44 STP footprints, their populations and the care they need.",
 )
 from .service.compute import DRAWS_RANGE, SEED_RANGE  # noqa: E402 - one definition of the ranges
-
-
-def rich_table(*args: Any, **kwargs: Any) -> Table:
-    """A Rich table (Rich imported on first use, as ``cli_output.console``)."""
-    from rich.table import Table
-
-    return Table(*args, **kwargs)
-
-
-def rich_text(*args: Any, **kwargs: Any) -> Text:
-    """A Rich text."""
-    from rich.text import Text
-
-    return Text(*args, **kwargs)
-
-
-def cell_len(s: str) -> int:
-    """Columns ``s`` takes on a terminal (wide characters take two), as Rich counts them."""
-    from rich.cells import cell_len
-
-    return cell_len(s)
 
 
 def _out_of_range(option: str, value: int, low: int, high: int | None = None) -> str | None:

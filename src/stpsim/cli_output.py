@@ -1,5 +1,6 @@
-"""What every command of the ``stpsim`` command line shares: the console it prints to and the
-two errors a command raises (bad input: exit 2; failed work: exit 1). Its own module so the
+"""What every command of the ``stpsim`` command line shares: the console it prints to, Rich's
+tables and texts (Rich imported only when something is first printed) and the two errors a
+command raises (bad input: exit 2; failed work: exit 1). Its own module so the
 commands in ``cli`` and ``cli_server`` both use it without importing each other."""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
 
 PIPED_WIDTH = 120
 
@@ -29,6 +32,27 @@ def console(**options: Any) -> Console:
     from rich.console import Console
 
     return Console(**options)
+
+
+def rich_table(*args: Any, **kwargs: Any) -> Table:
+    """A Rich table (Rich imported on first use, as ``console``)."""
+    from rich.table import Table
+
+    return Table(*args, **kwargs)
+
+
+def rich_text(*args: Any, **kwargs: Any) -> Text:
+    """A Rich text."""
+    from rich.text import Text
+
+    return Text(*args, **kwargs)
+
+
+def cell_len(s: str) -> int:
+    """Columns ``s`` takes on a terminal (wide characters take two), as Rich counts them."""
+    from rich.cells import cell_len
+
+    return cell_len(s)
 
 
 class _Console:
