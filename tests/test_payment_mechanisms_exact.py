@@ -320,3 +320,20 @@ def test_a_listed_mental_health_contract_is_kept_and_none_is_added():
     ]
     preset = contracts_for(FinanceOptions(contracts="block"), orgs)
     assert [(c.payee, c.mechanism) for c in preset][-1] == ("mental_health", "block")
+
+
+@pytest.mark.parametrize("mechanism", sorted(REGISTRY))
+def test_a_mechanism_that_does_not_follow_activity_pays_the_same_whatever_is_done(mechanism):
+    """The books pay a contract whose mechanism says it does not follow activity (a block, a
+    declining contract, a capitated budget) what doing nothing pays it, whatever a scenario
+    moves: so its payment must not change with the care delivered. One that says it follows
+    activity must change with it (on the examples' activity, halved and doubled)."""
+    terms = {"settings": SETTINGS} if mechanism == "capitation" else {}
+    ctx = context(growth=((1.0, 1.04), (1.0, 1.05)), capitation_base=250_000.0)
+    base = paid(mechanism, ctx, **terms)
+    others = [paid(mechanism, ctx, a=A * f, **terms) for f in (0.5, 2.0)]
+    if REGISTRY[mechanism].follows_activity:
+        assert any(not np.array_equal(base, o) for o in others)
+    else:
+        for o in others:
+            assert np.array_equal(base, o)

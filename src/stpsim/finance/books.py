@@ -413,7 +413,7 @@ def _pay_group(s: _Setup, ledger, group, planned, resident, ctx, sh: Shared, cha
     spec = group[0][1]
     terms = sh.get(("group_terms", ns), _group_terms, s, group)
     k = terms[1]
-    same = not (spec.shares_population_savings or changed[k].any())
+    same = _as_do_nothing(spec, changed[k])
     ps = [s.ids[payee.id] for _, _, payee in group]
     value = _paid(s, sh, (ns, spec), ps, terms, planned, resident, ctx, changed, same)
     share = sh.get(
@@ -450,7 +450,7 @@ def _pay_contract(
     else:
         terms = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
         _, k, _, base_k = terms
-        same = not (spec.shares_population_savings or changed[k].any())
+        same = _as_do_nothing(spec, changed[k])
         value = _paid(s, sh, (n, spec), s.ids[payee.id], terms, planned, resident, ctx, changed, same)
         if spec.holds_budget:
             _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
@@ -463,6 +463,13 @@ def _pay_contract(
     ledger.pay(
         "commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0) if cquin is None else cquin
     )
+
+
+def _as_do_nothing(spec, moved: np.ndarray) -> bool:
+    """Whether a contract pays what it pays when nothing changes, when care moves in its
+    settings where ``moved``: it does unless it follows activity in a setting that moved, or
+    shares the population's savings."""
+    return not (spec.shares_population_savings or (spec.follows_activity and moved.any()))
 
 
 def _contract_terms(

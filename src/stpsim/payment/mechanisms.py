@@ -83,6 +83,10 @@ class Contract(BaseModel):
     # Pays setting by setting: the payment for a list of settings is the sum of the payments for
     # any split of it, so when care moves in a few settings only theirs is paid again.
     pays_per_setting: ClassVar[bool] = False
+    # The payment depends on the care delivered (``a``); a block, a declining contract or a
+    # capitated budget does not, so a scenario that moves care pays them what doing nothing
+    # does, without working them out again.
+    follows_activity: ClassVar[bool] = True
 
     def pay(self, a, plan_a, prices, settings: list[str], base_value, ctx: Context) -> np.ndarray:
         """Payment by (draw, year). ``a`` (draw, year, setting) delivered; ``plan_a`` (1, year,
@@ -259,6 +263,7 @@ class RiskShare(NationalTariff):
 class Block(Contract):
     mechanism: Literal["block"] = "block"
     pays_per_setting: ClassVar[bool] = True
+    follows_activity: ClassVar[bool] = False
     wording: ClassVar[str] = "A fixed sum agreed in advance for the planned care, whatever is done."
 
     def pay(self, a, plan_a, prices, settings, base_value, ctx: Context) -> np.ndarray:
@@ -355,6 +360,7 @@ class Declining(Contract):
     )
     recipient: str | None = Field(None, description="who receives the released money (default community)")
     releases_money: ClassVar[bool] = True
+    follows_activity: ClassVar[bool] = False
     wording: ClassVar[str] = (
         "A contract that shrinks each year, the money released going to another provider."
     )
@@ -373,6 +379,7 @@ class Declining(Contract):
 class Capitation(Contract):
     mechanism: Literal["capitation"] = "capitation"
     holds_budget: ClassVar[bool] = True
+    follows_activity: ClassVar[bool] = False
     wording: ClassVar[str] = (
         "One budget for the whole population's care, growing as the area's allocation does; the "
         "holder pays every other provider of that care, and for care outside the area."
