@@ -11,7 +11,9 @@ Medians over fresh processes (each warm-runs several times after a first, cold r
 - ``cli_ms``: `stpsim run examples/greater_manchester.yaml --json` from a fresh process (the
   derived-table cache warm, as after the first run);
 - ``report_from_result_ms``: the board report (HTML) from a saved record, in process: load the
-  record and write the report, nothing rerun.
+  record and write the report, nothing rerun;
+- ``report_cli_ms``: `stpsim report --result RECORD -o FILE --force` from a fresh process (the
+  record saved by `stpsim run ... --save`, the derived-table cache warm).
 
     .venv/bin/python benchmarks/run_plan.py [--repeats 5] [--draws 1000] [--json]
 """
@@ -68,8 +70,10 @@ print(json.dumps({"cold_ms": cold * 1000, "activity_ms": med(activity_only),
 """
 
 
-def cli_once(env: dict) -> float:
-    cmd = [str(Path(sys.executable).with_name("stpsim")), "run", "examples/greater_manchester.yaml", "--json"]
+def cli_once(env: dict, *args: str) -> float:
+    """Milliseconds of one ``stpsim ARGS`` process (default: the example plan's run as JSON)."""
+    args = args or ("run", "examples/greater_manchester.yaml", "--json")
+    cmd = [str(Path(sys.executable).with_name("stpsim")), *args]
     t = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=os.environ | env, stdout=subprocess.DEVNULL, check=True)
     return (time.perf_counter() - t) * 1000
@@ -85,6 +89,11 @@ def main() -> None:
     cache = {"STPSIM_CACHE_DIR": tempfile.mkdtemp(), "STPSIM_CACHE": "1"}
     cli_once(cache)  # fill the derived-table cache
     med["cli_ms"] = round(statistics.median(cli_once(cache) for _ in range(args.repeats)), 1)
+    folder = Path(cache["STPSIM_CACHE_DIR"])
+    cli_once(cache, "run", "examples/greater_manchester.yaml", "--save", str(folder / "gm.stpsim"))
+    report = ("report", "--result", str(folder / "gm.stpsim"), "-o", str(folder / "gm.html"), "--force")
+    cli_once(cache, *report)  # its derived tables cached, as after a first report
+    med["report_cli_ms"] = round(statistics.median(cli_once(cache, *report) for _ in range(args.repeats)), 1)
     med["full_over_activity"] = round(med["full_ms"] / med["activity_ms"], 2)
     med["report_over_record"] = round(med["report_from_result_ms"] / med["record_ms"], 2)
     if args.json:
