@@ -27,7 +27,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # The shells. A shell may import its own modules, the service, the package root (for
 # __version__) and the leaves below; nothing else.
 SHELLS: Mapping[str, tuple[str, ...]] = {
-    "cli": ("stpsim.cli.*", "stpsim.cli_*"),
+    "cli": ("stpsim.cli.*", "stpsim.cli_*", "stpsim.__main__"),
     "api": ("stpsim.api.*",),
     "web": ("stpsim.web.*",),
 }
