@@ -11,6 +11,7 @@ import json
 from datetime import date
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .. import assumptions
 from ..reference import sources
@@ -292,20 +293,10 @@ def _proposal_html(doc: dict, results) -> str:
     )
 
 
-def render(
-    results,
-    audience: str = "board",
-    other=None,
-    national=None,
-    appendix_href: str | None = None,
-    track_record: dict | None = None,
-    proposal: dict | None = None,
-) -> str:
-    """The report as one HTML document; ``other`` gives a second option to compare. The public
-    version keeps its technical appendix on a separate page (``appendix_href``). ``track_record``:
-    England's track record (``stpsim backtest``), shown to the board when given."""
-    chunks = render_bytes(results, audience, other, national, appendix_href, track_record, proposal)
-    return b"".join(chunks).decode("utf-8")
+def render(*args: Any, **kwargs: Any) -> str:
+    """The report as one HTML document, as text: ``render_bytes``'s chunks decoded (for a page
+    to show or a test to read; files are written from the chunks)."""
+    return b"".join(render_bytes(*args, **kwargs)).decode("utf-8")
 
 
 def render_bytes(
@@ -317,8 +308,11 @@ def render_bytes(
     track_record: dict | None = None,
     proposal: dict | None = None,
 ) -> list[bytes]:
-    """``render``'s document as the UTF-8 chunks a file is written from: the page before
-    plotly.js, plotly.js as read (``plotly_js``), and the rest."""
+    """The report as one HTML document, in the UTF-8 chunks a file is written from: the page
+    before plotly.js, plotly.js as read (``plotly_js``), and the rest. ``other`` gives a second
+    option to compare. The public version keeps its technical appendix on a separate page
+    (``appendix_href``). ``track_record``: England's track record (``stpsim backtest``), shown to
+    the board when given."""
     head, tail = _page(results, audience, other, national, appendix_href, track_record, proposal)
     return [head.encode("utf-8"), plotly_js(), tail.encode("utf-8")]
 
