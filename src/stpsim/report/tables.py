@@ -299,9 +299,9 @@ def _organisations_html(results) -> str:
     by_footprint: dict[str, list[list]] = {}
     for row in organisation_rows(results):
         by_footprint.setdefault(row[0], []).append(row)
+    org, group, measure_of, values = 1, 3, 4, len(ORGANISATION_COLUMNS)  # places in a row
     out = []
     for fp, part in by_footprint.items():
-        org, group, measure_of, values = 1, 3, 4, len(ORGANISATION_COLUMNS)
         inside = [r for r in part if r[group] == "Organisation"]
         total = [r for r in part if r[group] == "System control total"]
         bodies = []
