@@ -46,7 +46,6 @@ CHART_CONFIG = {"displaylogo": False, "responsive": True, "toImageButtonOptions"
 
 
 @cache
-@cache
 def plotly_js() -> bytes:
     """plotly.js from the installed plotly package as UTF-8 bytes, read once per process (4.8 MB).
     Read as plotly's own ``get_plotlyjs`` reads it, but never decoded: its text is not ASCII, so
