@@ -1224,3 +1224,79 @@ def test_worker_processes_build_the_app_from_the_store_url_and_share_one_session
     finally:  # the server's settings must not reach the other tests
         os.environ.pop("STPSIM_SERVE_URL", None)
         os.environ.pop("STPSIM_SECRET_KEY", None)
+
+
+def test_serve_works_out_the_pages_figures_while_the_server_starts(monkeypatch, tmp_path, caplog):
+    """`stpsim serve` (one process) starts what the pages need that no store changes (England's
+    do-nothing roll-up, the plotly.js bundle) in the background before the server answers, so
+    the first visitor does not wait for it; a failure there is logged, not raised, and the page
+    reports it as it would have."""
+    import uvicorn
+
+    from stpsim import cli_server
+    from stpsim.web import figures
+
+    started, served = [], []
+    monkeypatch.setattr(figures, "england", lambda: started.append("england"))
+    monkeypatch.setattr(figures, "plotly_js", lambda: started.append("plotly.js"))
+    monkeypatch.setattr(figures, "plotly_inline_styles", lambda: started.append("styles"))
+    warm = cli_server._warm_pages
+    threads = []
+    monkeypatch.setattr(cli_server, "_warm_pages", lambda: threads.append(warm()))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw["port"]))
+    cli_server.serve(port=8124, database=sqlite_url(tmp_path), workers=1)
+    threads[0].join(10)
+    assert served == [8124] and started == ["england", "plotly.js", "styles"]
+    # Several processes each build their own app: none is warmed here (the server's settings
+    # for them are put back after the test).
+    monkeypatch.delenv("STPSIM_SERVE_URL", raising=False)
+    monkeypatch.delenv("STPSIM_SECRET_KEY", raising=False)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(kw["workers"]))
+    cli_server.serve(port=8126, database=sqlite_url(tmp_path), workers=2)
+    assert len(threads) == 1 and served[-1] == 2
+
+    def broken():
+        raise RuntimeError("no tables")
+
+    monkeypatch.setattr(figures, "england", broken)
+    with caplog.at_level("WARNING", logger="stpsim.serve"):
+        warm().join(10)
+    assert [r.getMessage() for r in caplog.records] == ["could not work out the pages' figures in advance"]
+    assert "no tables" in caplog.text  # with its traceback, for whoever runs the server
+
+
+def test_a_page_names_the_plotly_version_without_reading_the_bundle():
+    """Pages ask for /static/plotly.min.js?v=VERSION: the version is plotly's own, and the same
+    one the bundle is served as."""
+    import plotly
+
+    from stpsim.web import figures
+
+    assert figures.plotly_version() == plotly.__version__ == figures.plotly_js()[2]
+
+
+def test_the_demonstration_works_out_its_published_plans_run_while_it_starts(monkeypatch):
+    """`serve --demo` stores the published plan's run in the background before the first visitor
+    asks for it (the England page's plan view and the public page read it)."""
+    from sqlalchemy import func, select
+
+    from stpsim import cli_server
+    from stpsim.store import models as m
+    from stpsim.store.database import sessions
+
+    monkeypatch.setattr(cli_server, "_warm_pages", lambda: None)
+    background, stored = [], []
+    in_background = cli_server._in_background
+    monkeypatch.setattr(
+        cli_server, "_in_background", lambda what, work: background.append(in_background(what, work))
+    )
+
+    def serving(url, host, port, workers, **options):
+        for thread in background:
+            thread.join(120)
+        with sessions(url)() as s:
+            stored.append(s.scalar(select(func.count()).select_from(m.Run).where(m.Run.result.is_not(None))))
+
+    monkeypatch.setattr(cli_server, "_run", serving)
+    cli_server._serve_demo("127.0.0.1", 8127, None, 1)
+    assert len(background) == 1 and stored == [1]

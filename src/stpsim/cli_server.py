@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Annotated
 
 import typer
+
+log = logging.getLogger("stpsim.serve")
 
 DatabaseOpt = Annotated[
     str | None,
@@ -205,6 +209,8 @@ def serve(
         _serve_demo(host, port, database, workers)
         return
     url = _upgraded(database)
+    if workers == 1:  # several processes each build their own app and figures
+        _warm_pages()
     proxies = ",".join(trusted_proxy or [])
     _run(url, host, port, workers, proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
 
@@ -229,6 +235,35 @@ def _run(url: str, host: str, port: int, workers: int, **options) -> None:
     uvicorn.run(
         "stpsim.api.app:app_from_environment", factory=True, workers=workers, host=host, port=port, **options
     )
+
+
+def _warm_pages() -> threading.Thread:
+    """Work out what the pages need that no store changes (``web.figures.warm``: England's
+    do-nothing roll-up, the plotly.js bundle) in the background while the server starts, so its
+    first visitor does not wait for them; a request that comes sooner waits for the same work
+    rather than start its own."""
+
+    def warm() -> None:
+        from .web import figures
+
+        figures.warm()
+
+    return _in_background("the pages' figures", warm)
+
+
+def _in_background(what: str, work) -> threading.Thread:
+    """``work()`` in a thread of its own, while the server starts. A failure is logged and left
+    for the request that needs the work to report, as it would without it."""
+
+    def run() -> None:
+        try:
+            work()
+        except Exception:
+            log.warning("could not work out %s in advance", what, exc_info=True)
+
+    thread = threading.Thread(target=run, name="stpsim-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def _serve_demo(host: str, port: int, database: str | None, workers: int = 1) -> None:
@@ -257,4 +292,9 @@ def _serve_demo(host: str, port: int, database: str | None, workers: int = 1) ->
             where = f" of {', '.join(login.footprints)}" if login.footprints else ""
             print(f"  {login.name:<{width}}  password {login.password}   ({login.role}{where})")
         out.print(f"Open http://127.0.0.1:{port}/ ; stop with Ctrl+C.")
+        # Begun once the store is filled, so the server answers as soon as it can; the work is
+        # done by the time a visitor has signed in. The run is stored once for every process.
+        if workers == 1:
+            _warm_pages()
+        _in_background("the published plan's run", made.run_published)
         _run(url, "127.0.0.1", port, workers, proxy_headers=False)

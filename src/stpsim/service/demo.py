@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from ..reference import EXAMPLES_DIR
-from .plans import Service
+from .plans import Actor, Service
 
 GM, CORNWALL, NWL = "E54000007", "E54000036", "E54000027"
 EXAMPLES = EXAMPLES_DIR
@@ -48,6 +48,14 @@ class Demo:
     logins: dict[str, Login]
     plans: dict[str, int]  # example file -> plan id
     accepted: int  # the accepted submission's id
+    service: Service
+    publisher: Actor  # the published plan's lead
+
+    def run_published(self) -> dict:
+        """The published plan's run, worked out and stored as its lead would ask for it: the
+        England page's plan view and the public page read it. ``serve --demo`` does this in
+        the background while the server starts."""
+        return self.service.run(self.publisher, self.plans[PUBLISHED], 1)
 
 
 def populate(service: Service, examples: Path = EXAMPLES) -> Demo:
@@ -70,4 +78,4 @@ def populate(service: Service, examples: Path = EXAMPLES) -> Demo:
         plans[file] = service.create_plan(actors[lead], document)["id"]
     submission = service.submit(actors[PLANS[PUBLISHED]], plans[PUBLISHED], 1)
     service.decide(actors["nia"], submission["id"], True, "Accepted for the demonstration.")
-    return Demo(logins, plans, submission["id"])
+    return Demo(logins, plans, submission["id"], service, actors[PLANS[PUBLISHED]])

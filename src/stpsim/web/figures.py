@@ -49,11 +49,28 @@ def plotly_js() -> tuple[bytes, bytes, str]:
     by the app so the pages need no CDN, and never committed to the repository."""
     import gzip
 
-    import plotly
     from plotly.offline import get_plotlyjs
 
     body = get_plotlyjs().encode()
-    return body, gzip.compress(body, 6, mtime=0), plotly.__version__
+    return body, gzip.compress(body, 6, mtime=0), plotly_version()
+
+
+@cache
+def plotly_version() -> str:
+    """The version of plotly.js the pages ask for (their ``?v=``): known without reading and
+    compressing the 4.8 MB bundle, which every page would otherwise wait for once."""
+    import plotly
+
+    return plotly.__version__
+
+
+def warm() -> None:
+    """Work out what the pages need that no store changes: England's do-nothing roll-up (1 to
+    2 s) and the plotly.js bundle with its hashes for the Content-Security-Policy (0.2 s). The
+    server does this while it starts (``stpsim serve``), so its first visitor does not wait."""
+    england()
+    plotly_js()
+    plotly_inline_styles()
 
 
 @cache

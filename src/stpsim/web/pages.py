@@ -140,7 +140,7 @@ def build_router(service: Service) -> APIRouter:
             crumbs=crumbs or [],
             path=request.url.path,
             version=__version__,
-            plotly_version=figures.plotly_js()[2],
+            plotly_version=figures.plotly_version(),
             **context,
         )
         return HTMLResponse(body, status_code=status)
