@@ -6,7 +6,9 @@ ends. Every full collection during a run, and the collections at exit, would wal
 (about 12 ms each); ``stpsim run`` spent about 75 ms so. They are therefore imported with the
 collector paused and then frozen (``gc.freeze``: moved where collections never look), as the
 Python documentation suggests for objects that live as long as the process. Objects made by the
-command itself are collected as usual.
+command itself are collected as usual. The imports leave a few hundred objects in reference
+cycles (784 today, well under a megabyte): frozen with the rest, they stay for the process's
+life, once, rather than cost a 28 ms collection before every command.
 """
 
 from __future__ import annotations
