@@ -128,7 +128,7 @@ def test_a_block_is_numpys_seed_sequence_to_the_bit(seed, stream, key, block, wi
     ss = np.random.SeedSequence(seed, spawn_key=(stream, *key, block))
     want = np.random.default_rng(ss).standard_normal((random_streams.BLOCK, width))
     random_streams._BLOCKS.clear()
-    assert np.array_equal(random_streams._block(seed, stream, key, block, width), want)
+    assert np.array_equal(random_streams.blocks(seed, stream, [(key, block)], width)[0], want)
     assert random_streams._pcg64_states(seed, [(stream, *key, block)])[0] == (
         np.random.PCG64(ss).state["state"]["state"],
         np.random.PCG64(ss).state["state"]["inc"],
@@ -151,3 +151,40 @@ def test_prefetched_draws_are_the_draws_one_by_one():
         axis=1,
     )
     assert np.array_equal(together.values, alone)
+
+
+def test_threads_that_make_room_for_blocks_never_lose_one_another_s(monkeypatch):
+    """The kept blocks are bounded in bytes; a thread that fills the bound clears them. Several
+    threads asking at once (the server runs plans and a roll-up together) each still get their
+    own numbers, never an error, however small the bound."""
+    import sys
+    import threading
+
+    draws = range(0, 3 * random_streams.BLOCK)
+    want = {k: parameters.standard_normals(7, 1, (k,), draws).copy() for k in range(8)}
+    monkeypatch.setattr(random_streams, "_BLOCKS_KEPT", 2 * random_streams.BLOCK * 8)  # two blocks
+    random_streams._BLOCKS.clear()
+    wrong: list = []
+
+    def ask(offset: int) -> None:
+        try:
+            for n in range(150):
+                k = (n + offset) % 8
+                got = parameters.standard_normals(7, 1, (k,), draws)
+                if not np.array_equal(got, want[k]):
+                    wrong.append(k)
+        except Exception as e:  # a block taken away between being made and being read
+            wrong.append(repr(e))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(4)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as Python allows: the race shows
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    random_streams._BLOCKS.clear()
+    assert wrong == []

@@ -17,7 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from . import assumptions
-from .random_streams import BLOCK, _block, _fill, prefetch
+from .random_streams import BLOCK, blocks, prefetch
 
 Z90 = float(assumptions.value("interval_distribution"))
 
@@ -69,9 +69,8 @@ def standard_normals(
     first, last = draws.start // BLOCK, (draws.stop - 1) // BLOCK
     # A handful of kept blocks, not a loop over draws; keeping them spares repeated passes (the
     # tornado, the optimiser's options) the same draws.
-    _fill(seed, stream, [(key, b) for b in range(first, last + 1)], width)
-    blocks = [_block(seed, stream, key, b, width) for b in range(first, last + 1)]
-    z = np.concatenate(blocks)[draws.start - first * BLOCK : draws.stop - first * BLOCK]
+    kept = blocks(seed, stream, [(key, b) for b in range(first, last + 1)], width)
+    z = np.concatenate(kept)[draws.start - first * BLOCK : draws.stop - first * BLOCK]
     if draws.start == 0:
         z[0] = 0.0
     return z

@@ -104,42 +104,40 @@ def _pcg64_states(seed: int, spawn_keys: list[tuple[int, ...]]) -> list[tuple[in
     return out
 
 
-def _fill(seed: int, stream: int, wanted: list[tuple[tuple[int, ...], int]], width: int) -> None:
-    """Work out and keep the blocks (key, block) of ``wanted`` not yet kept."""
+def blocks(
+    seed: int, stream: int, wanted: list[tuple[tuple[int, ...], int]], width: int = 1
+) -> list[np.ndarray]:
+    """The blocks (key, block) of ``wanted``, in its order: those kept as they are, the rest
+    worked out (all together) and kept. Found and made under one lock and handed back, not
+    looked up again afterwards, so another thread making room (the kept blocks are bounded in
+    bytes) cannot take one away in between: the server runs plans and a roll-up at once."""
     global _kept
-    missing = [(k, b) for k, b in dict.fromkeys(wanted) if (seed, stream, k, b, width) not in _BLOCKS]
-    if not missing:
-        return
-    if _kept + len(missing) * BLOCK * width * 8 > _BLOCKS_KEPT:
-        _BLOCKS.clear()
-        _kept = 0
-    states = _pcg64_states(seed, [(stream, *k, b) for k, b in missing])
     with _GENERATOR_LOCK:
-        bits = _GENERATOR.bit_generator
-        for (k, b), (state, inc) in zip(missing, states, strict=True):
-            bits.state = {
-                "bit_generator": "PCG64",
-                "state": {"state": state, "inc": inc},
-                "has_uint32": 0,
-                "uinteger": 0,
-            }
-            z = _GENERATOR.standard_normal((BLOCK, width))
-            z.flags.writeable = False
-            _BLOCKS[(seed, stream, k, b, width)] = z
-            _kept += z.nbytes
-
-
-def _block(seed: int, stream: int, key: tuple[int, ...], block: int, width: int) -> np.ndarray:
-    z = _BLOCKS.get((seed, stream, key, block, width))
-    if z is None:
-        _fill(seed, stream, [(key, block)], width)
-        z = _BLOCKS[(seed, stream, key, block, width)]
-    return z
+        found = {w: _BLOCKS.get((seed, stream, *w, width)) for w in dict.fromkeys(wanted)}
+        missing = [w for w, z in found.items() if z is None]
+        if missing:
+            if _kept + len(missing) * BLOCK * width * 8 > _BLOCKS_KEPT:
+                _BLOCKS.clear()
+                _kept = 0
+            states = _pcg64_states(seed, [(stream, *k, b) for k, b in missing])
+            bits = _GENERATOR.bit_generator
+            for w, (state, inc) in zip(missing, states, strict=True):
+                bits.state = {
+                    "bit_generator": "PCG64",
+                    "state": {"state": state, "inc": inc},
+                    "has_uint32": 0,
+                    "uinteger": 0,
+                }
+                z = _GENERATOR.standard_normal((BLOCK, width))
+                z.flags.writeable = False
+                _BLOCKS[(seed, stream, *w, width)] = found[w] = z
+                _kept += z.nbytes
+    return [found[w] for w in wanted]
 
 
 def prefetch(seed: int, stream: int, keys: list[tuple[int, ...]], draws: range, width: int = 1) -> None:
     """Work out the blocks of ``draws`` for every key of ``keys`` at once (a run's parameters:
     the same numbers ``standard_normals`` would give one by one, at a fraction of the cost)."""
     if len(draws):
-        blocks = range(draws.start // BLOCK, (draws.stop - 1) // BLOCK + 1)
-        _fill(seed, stream, [(k, b) for k in keys for b in blocks], width)
+        numbers = range(draws.start // BLOCK, (draws.stop - 1) // BLOCK + 1)
+        blocks(seed, stream, [(k, b) for k in keys for b in numbers], width)
