@@ -62,6 +62,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "REPORT_FORMATS": ("report", "FORMATS"),
     "REPORT_SUFFIXES": ("report", "SUFFIXES"),
     "appendix_name": ("report.html", "appendix_name"),
+    "plotly_js": ("report.html", "plotly_js"),
     "appendix_sections": ("report.html", "appendix_sections"),
     "tell": ("story", "tell"),
     "track_record_words": ("report.track", "paragraphs"),

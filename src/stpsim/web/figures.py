@@ -49,9 +49,9 @@ def plotly_js() -> tuple[bytes, bytes, str]:
     by the app so the pages need no CDN, and never committed to the repository."""
     import gzip
 
-    from plotly.offline import get_plotlyjs
+    from ..service import catalogue
 
-    body = get_plotlyjs().encode()
+    body = catalogue.plotly_js()  # the bytes the reports embed, read once per process
     return body, gzip.compress(body, 6, mtime=0), plotly_version()
 
 
