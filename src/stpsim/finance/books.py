@@ -420,9 +420,8 @@ def _pay_group(s: _Setup, ledger, group, planned, resident, ctx, sh: Shared, cha
         ("group_cquin_share", ns),
         lambda: np.stack([cquin_paid(s.years, c, o, s.p.cquin_achievement) for _, c, o in group]),
     )
-    cquin = sh.get(("group_cquin", ns), contracts.cquin, value, share, 1.0) if same else None
-    if cquin is None:
-        cquin = contracts.cquin(value, share, 1.0)
+    key = ("group_cquin", ns)
+    cquin = sh.get(key, contracts.cquin, value, share, 1.0) if same else contracts.cquin(value, share, 1.0)
     for p, (_, c, payee) in enumerate(group):
         ledger.pay("commissioner", payee.id, f"contract ({c.mechanism})", value[p])
         ledger.pay("commissioner", payee.id, "CQUIN", cquin[p])
@@ -459,10 +458,9 @@ def _pay_contract(
             ledger.pay("commissioner", recipient, "released from contract", spec.released(base_k, ctx))
     ledger.pay("commissioner", payee.id, f"contract ({spec.mechanism})", value)
     share = sh.get(("cquin_share", n, payee.id), cquin_paid, s.years, spec, payee, s.p.cquin_achievement)
-    cquin = sh.get(("cquin", n, payee.id), contracts.cquin, value, share, 1.0) if same else None
-    ledger.pay(
-        "commissioner", payee.id, "CQUIN", contracts.cquin(value, share, 1.0) if cquin is None else cquin
-    )
+    key = ("cquin", n, payee.id)
+    cquin = sh.get(key, contracts.cquin, value, share, 1.0) if same else contracts.cquin(value, share, 1.0)
+    ledger.pay("commissioner", payee.id, "CQUIN", cquin)
 
 
 def _as_do_nothing(spec, moved: np.ndarray) -> bool:
