@@ -188,7 +188,6 @@ def colorscale(name: str) -> tuple[tuple[float, str], ...]:
     return _plotly_colorscale(name)
 
 
-@cache
 def template() -> dict:
     """plotly's "simple_white", kept to its layout and the trace types the charts draw, as the
     plain document plotly.js reads (``layout.template``)."""
