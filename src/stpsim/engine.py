@@ -122,6 +122,9 @@ class RunArrays:
     # With ``alone``: each adopted care model adopted by itself, the same noise and draws (the
     # incentive matrix's scenarios), worked out in the same pass instead of a run each.
     alone: tuple[RunArrays, ...] = ()
+    # (all_setting,) True where ``activity`` may differ from ``do_nothing``: a care model alone
+    # moves only the settings it acts on or creates (None: any setting may differ).
+    moved: np.ndarray | None = None
 
 
 def as_footprints(items: Sequence[str | Footprint]) -> list[Footprint]:
@@ -236,14 +239,16 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
     """Care model ``i`` adopted by itself: its effect on the activity of the cells it targets,
     what it creates elsewhere, and the same noise as the plan's (common random numbers). Alone,
     a model's avoided units are linear in its effect: effect x targeted activity x growth."""
-    x = effects[i][:, None, :] * a.level()[None]  # (D, T, K)
-    targeted = by_class @ members[:, i].astype(float)  # (T, F, K) activity of the cells it targets
-    avoided = x[:, :, None, :] * targeted[None] * growth[:, :, None, :]  # (D, T, F, K)
     # Only the settings it has an effect on or creates differ from doing nothing: elsewhere its
-    # expected activity and noise are the do-nothing's, so its numbers there are those exactly.
+    # expected activity and noise are the do-nothing's, so its numbers there are those exactly,
+    # and it avoids nothing.
     acts = np.flatnonzero(effects[i].any(axis=0))
     # sorted set, not np.union1d: numpy's unique imports numpy.ma (10 ms of the CLI's start-up)
     moved = np.array(sorted({*acts.tolist(), *np.asarray(subs[i].target).tolist()}), dtype=np.intp)
+    x = effects[i][:, None, acts] * a.level()[None][..., acts]  # (D, T, acts)
+    targeted = by_class[:, :, acts] @ members[:, i].astype(float)  # (T, F, acts) of the cells it targets
+    avoided = np.zeros(dn_expected.shape[:-1] + (len(SETTINGS),))  # (D, T, F, K)
+    avoided[..., acts] = x[:, :, None, :] * targeted[None] * growth[:, :, None, acts]
     expected = dn_expected.copy()
     expected[..., acts] = dn_expected[..., acts] - avoided[..., acts]
     substituted(avoided, subs[i], expected)
@@ -255,6 +260,7 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
         "activity": activity,
         "do_nothing": do_nothing,
         "avoided": avoided[None],
+        "moved": np.bincount(moved, minlength=len(ALL_SETTINGS)) > 0,
     }
 
 
@@ -319,6 +325,7 @@ def footprint_books(
         care_models=cm,
         with_efficiency=scenario == "plan",
         efficiency=efficiency,
+        changed=None if scenario == "do_nothing" else arr.moved,
     )
     return finance.footprint_finance(fp, plan.finance, years, sc, params, shared)
 
@@ -488,8 +495,13 @@ def _joined(parts: list[RunArrays], common: dict[str, np.ndarray] | None = None)
     }
     dn = {f: join[f] for f in ("do_nothing_expected", "do_nothing")}
     each = tuple(_joined([p.alone[i] for p in parts], dn) for i in range(len(parts[0].alone)))
+    moved = [p.moved for p in parts]
     return RunArrays(
-        **join, targeted_people=parts[0].targeted_people, demographic=parts[0].demographic, alone=each
+        **join,
+        targeted_people=parts[0].targeted_people,
+        demographic=parts[0].demographic,
+        alone=each,
+        moved=None if any(m is None for m in moved) else np.logical_or.reduce(moved),
     )
 
 

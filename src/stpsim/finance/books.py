@@ -80,6 +80,9 @@ class Scenario:
     # (draw,) provider efficiency to assume instead of the run's own draws: an optimiser's
     # efficiency option, costed on the run's shared books
     efficiency: np.ndarray | None = None
+    # (setting,) True where ``activity`` may differ from ``do_nothing``, when the caller knows
+    # (a care model alone moves a few settings); None: found by comparing the two
+    changed: np.ndarray | None = None
 
 
 class Shared:
@@ -354,6 +357,14 @@ def pay_contracts(
     at_tariff = s.price * nhs
     cap0 = alloc["CCGs"][:, :1] + alloc["Primary care"][:, :1]
     risk_payees = [o.id for c in specs if c.shares_population_savings for o in resolve(c.payee, s.orgs)]
+    if not risk_payees:  # only a risk share reads the population's cost of care
+        population_cost = population_benchmark = None
+    elif changed.any():
+        population_cost = dot(resident, at_tariff) * s.tariff_index
+    else:
+        population_cost = sh.get("population_cost", lambda: dot(resident, at_tariff) * s.tariff_index)
+    if risk_payees:
+        population_benchmark = dot(resident_planned, at_tariff)[None, :] * s.tariff_index
     ctx = Context(
         years=s.years,
         price_path=s.tariff_index,
@@ -361,12 +372,8 @@ def pay_contracts(
         capitation_growth=(alloc["CCGs"] + alloc["Primary care"]) / cap0,
         capitation_base=float((s.base_act * s.price)[cov].sum()),
         mret_baseline_ratio=s.p.mret_baseline_ratio,
-        population_cost=(
-            dot(resident, at_tariff) * s.tariff_index
-            if changed.any()
-            else sh.get("population_cost", lambda: dot(resident, at_tariff) * s.tariff_index)
-        ),
-        population_benchmark=dot(resident_planned, at_tariff)[None, :] * s.tariff_index,
+        population_cost=population_cost,
+        population_benchmark=population_benchmark,
         risk_share_weight=1.0 / max(len(risk_payees), 1),
     )
     for group in sh.get("contract_groups", _contract_groups, s, specs):
@@ -375,10 +382,7 @@ def pay_contracts(
         else:
             ((n, spec, payee),) = group
             _pay_contract(s, ledger, (n, spec), payee, planned, resident, alloc, ctx, sh, changed, cov)
-    if changed[~cov].any():
-        ooa = _out_of_area(s, resident, ~cov)
-    else:
-        ooa = sh.get("out_of_area", _out_of_area, s, resident, ~cov)
+    ooa = _out_of_area_now(s, sh, "out_of_area", resident, ~cov, changed)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
 
 
@@ -533,6 +537,19 @@ def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.nd
     return (resident[..., m] * (1 - s.keep)[:, None, m] * s.price[m] * s.tariff_index[..., None]).sum(-1)
 
 
+def _out_of_area_now(s: _Setup, sh: Shared, key, resident, settings: np.ndarray, changed) -> np.ndarray:
+    """``_out_of_area`` of ``settings`` for a scenario that moved care in ``changed``: paid setting
+    by setting, so when a few of them moved (a care model alone) it is the do-nothing's (kept
+    under ``key``) plus the change in those few."""
+    moved = settings & changed
+    if not moved.any():
+        return sh.get(key, _out_of_area, s, sh.do_nothing, settings)
+    if 2 * moved.sum() > settings.sum():  # most of them: as quick to pay them all again
+        return _out_of_area(s, resident, settings)
+    before = sh.get((key, "moved", tuple(np.flatnonzero(moved))), _out_of_area, s, sh.do_nothing, moved)
+    return sh.get(key, _out_of_area, s, sh.do_nothing, settings) - before + _out_of_area(s, resident, moved)
+
+
 def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared) -> None:
     """The budget holder pays every other provider of covered care at tariff (passing CQUIN on)
     and pays for its population's out-of-area care in full (the Alzira rule). ``shared``: the
@@ -558,10 +575,7 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared)
             v = _moved_only(sh, ("subcontract", n, o.id), whole, part, resident, moved)
         if np.any(v):
             ledger.pay(lead.id, o.id, "subcontract at tariff", v)
-    if changed[cov].any():
-        out = _out_of_area(s, resident, cov)
-    else:
-        out = sh.get(("out_of_area", n), _out_of_area, s, resident, cov)
+    out = _out_of_area_now(s, sh, ("out_of_area", n), resident, cov, changed)
     ledger.pay(lead.id, "out_of_area", "out-of-area treatment (capitated)", out)
 
 
@@ -649,7 +663,7 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
     v = dn.values
     touched = np.flatnonzero((dn.valued & changed).any(axis=1))
     if touched.size:
-        plan_real = provider_costs.valued(sc.activity * dn.real, dn.weights[touched])
+        plan_real = _valued_now(dn, sc.activity, sh.do_nothing, touched, changed)
         costs.own[[dn.rows[j] for j in touched]] += provider_costs.plan_adjustment(
             base.cost[[dn.rows[j] for j in touched]],
             v.base[touched],
@@ -668,6 +682,17 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
     else:  # the do-nothing's beds: what closing its surplus wards alone releases
         release = sh.get("ward_release", provider_costs.ward_release, dn_cost, dn.beds, dn.beds, *terms)
     costs.own[dn.acute] -= release
+
+
+def _valued_now(dn: _DoNothingActivityCosts, activity, do_nothing, rows, changed) -> np.ndarray:
+    """(row, draw, year) the ``rows``' costed activity with real unit-cost growth. Valuing is
+    setting by setting, so when care moved in a few settings only (a care model alone) it is the
+    do-nothing's value plus the change in those few."""
+    k = np.flatnonzero(changed)
+    if 2 * k.size > changed.size:  # most settings moved: as quick to value them all again
+        return provider_costs.valued(activity * dn.real, dn.weights[rows])
+    moved = (activity[..., k] - do_nothing[..., k]) * dn.real[..., k]
+    return dn.values.real[rows] + provider_costs.valued(moved, dn.weights[rows][..., k])
 
 
 def block_costs(s: _Setup, costs: Costs, base: BaseYear, sh: Shared) -> None:
@@ -917,11 +942,12 @@ def footprint_finance(
     sh = Shared() if shared is None else shared
     sh.bind(fp.code, options, years, params, sc)
     # The settings whose activity differs from the do-nothing's anywhere (draw, year).
-    changed = (
-        np.zeros(sc.activity.shape[-1], dtype=bool)
-        if sc.activity is sc.do_nothing
-        else (sc.activity != sc.do_nothing).any(axis=(0, 1))
-    )
+    if sc.activity is sc.do_nothing:
+        changed = np.zeros(sc.activity.shape[-1], dtype=bool)
+    elif sc.changed is not None:
+        changed = np.asarray(sc.changed, dtype=bool)
+    else:
+        changed = (sc.activity != sc.do_nothing).any(axis=(0, 1))
     s = sh.get("setup", _setup, fp, options, years, params, sc.demographic)
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))

@@ -54,8 +54,11 @@ class Context:
     capitation_growth: np.ndarray  # need-weighted population x allocation per head, from 2016/17
     capitation_base: float  # 2016/17 tariff value of the covered settings, whole footprint
     mret_baseline_ratio: np.ndarray  # (draw,) 2008/09 emergency activity over 2016/17's
-    population_cost: np.ndarray  # residents' NHS care at tariff: the total cost of care
-    population_benchmark: np.ndarray  # the same for planned activity, at each draw's prices
+    # Residents' NHS care at tariff (the total cost of care) and the same for planned activity
+    # at each draw's prices: worked out only for a footprint with a risk share, which alone
+    # reads them (None otherwise).
+    population_cost: np.ndarray | None
+    population_benchmark: np.ndarray | None
     risk_share_weight: float = 1.0  # this payee's share of the population's shared savings
 
 
