@@ -11,7 +11,7 @@ system surplus is minus the gap.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -109,13 +109,15 @@ def _footprint_work(plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
     dn_beds = capacity(arr.do_nothing, draws)["beds"][:, :, 0]
     dn_activity = arr.do_nothing[:, :, 0]
     # Without a plan the two scenarios are one: the same arrays go back once (pickle shares them).
+    # Only a footprint with a plan sends its activity and books by kind with the plan: elsewhere
+    # they are the do-nothing's, which the roll-up holds once.
     dn_surplus = dn.system_surplus
-    dn_kinds = _by_kind(dn)
-    kinds = dn_kinds if plan_beds is None else _by_kind(books)
+    planned = {}
+    if plan_beds is not None:
+        planned = {f"kind:{k}": v for k, v in _by_kind(books).items()} | {"activity": arr.activity[:, :, 0]}
     return {
-        **{f"kind:{k}": v for k, v in kinds.items()},
-        **{f"do_nothing_kind:{k}": v for k, v in dn_kinds.items()},
-        "activity": dn_activity if plan_beds is None else arr.activity[:, :, 0],
+        **planned,
+        **{f"do_nothing_kind:{k}": v for k, v in _by_kind(dn).items()},
         "do_nothing": dn_activity,
         "surplus": dn_surplus if plan_beds is None else books.system_surplus,
         "do_nothing_surplus": dn_surplus,
@@ -138,6 +140,24 @@ KIND_TITLES = {
 }
 
 
+def _with_plans(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndarray:
+    """A new (footprint, ...) array: the do-nothing's, with each footprint's plan in its row."""
+    out = do_nothing.copy()
+    for f, x in plans.items():
+        out[f] = x
+    return out
+
+
+def _england(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndarray:
+    """``_with_plans(do_nothing, plans).sum(axis=0)`` without making that array: the footprints
+    added one by one in their order, as numpy sums over a leading axis, so the numbers are the
+    same to the bit."""
+    total = plans.get(0, do_nothing[0]).copy()
+    for f in range(1, len(do_nothing)):
+        total += plans.get(f, do_nothing[f])
+    return total
+
+
 def _by_kind(books) -> dict[str, np.ndarray]:
     """Each kind of organisation's surplus (draw, year), summed over the footprint's
     organisations of that kind: the kinds partition the system's surplus."""
@@ -154,8 +174,7 @@ class Rollup:
     draws: int
     seed: int
     population: np.ndarray  # (footprint, year)
-    activity: np.ndarray  # (footprint, draw, year, setting)
-    do_nothing: np.ndarray
+    do_nothing: np.ndarray  # (footprint, draw, year, setting) activity if nothing changes
     surplus: np.ndarray  # (footprint, draw, year)
     do_nothing_surplus: np.ndarray
     beds: np.ndarray
@@ -163,9 +182,38 @@ class Rollup:
     efficiency_saving: np.ndarray  # (footprint, draw, year) provider efficiency in the plans
     bridge: dict[str, np.ndarray]  # do-nothing line -> (footprint, draw, year)
     geography: str = geography.DEFAULT_GEOGRAPHY
-    # kind of organisation -> (footprint, draw, year) surplus: with the plans, and do-nothing
-    by_kind: dict[str, np.ndarray] | None = None
+    # kind of organisation -> (footprint, draw, year) surplus if nothing changes (``by_kind``:
+    # with the plans)
     do_nothing_by_kind: dict[str, np.ndarray] | None = None
+    # What the plans change, only for the footprints with a plan, by place: their activity
+    # (draw, year, setting) and each kind's surplus (kind -> (draw, year)). Without a plan a
+    # footprint's two sets of numbers are one, held once (at 10,000 draws the activity alone
+    # is 299 MB); ``activity`` and ``by_kind`` put them together.
+    plan_activity: dict[int, np.ndarray] = field(default_factory=dict)
+    plan_by_kind: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def activity(self) -> np.ndarray:
+        """(footprint, draw, year, setting) activity with the plans: a new array on each call
+        (``england_activity`` sums it over the footprints without making it)."""
+        return _with_plans(self.do_nothing, self.plan_activity)
+
+    @property
+    def by_kind(self) -> dict[str, np.ndarray] | None:
+        """Kind of organisation -> (footprint, draw, year) surplus with the plans (new arrays)."""
+        if self.do_nothing_by_kind is None:
+            return None
+        return {k: _with_plans(v, self._plan_kind(k)) for k, v in self.do_nothing_by_kind.items()}
+
+    def _plan_kind(self, kind: str) -> dict[int, np.ndarray]:
+        return {f: kinds[kind] for f, kinds in self.plan_by_kind.items()}
+
+    def england_activity(self, scenario: str = "plan") -> np.ndarray:
+        """(draw, year, setting) England's activity, summed over the footprints draw by draw, with
+        the plans or (``scenario="do_nothing"``) without."""
+        if scenario == "do_nothing":
+            return self.do_nothing.sum(axis=0)
+        return _england(self.do_nothing, self.plan_activity)
 
     @property
     def plan_gap(self) -> np.ndarray:
@@ -179,10 +227,15 @@ class Rollup:
         s = summarise(x)
         return {year_label(y): {k: round(float(s[k][t]), 2) for k in STATS} for t, y in enumerate(self.years)}
 
-    def _books_by_kind(self, by_kind: dict[str, np.ndarray]) -> dict:
-        """England's position (surplus +, deficit -) of each kind of organisation by year,
-        summed over the footprints draw by draw: mean and 80% interval."""
-        return {k: {"title": KIND_TITLES[k]} | self._by_year(v.sum(axis=0)) for k, v in by_kind.items()}
+    def _books_by_kind(self, scenario: str) -> dict:
+        """England's position (surplus +, deficit -) of each kind of organisation by year, with
+        the plans or doing nothing, summed over the footprints draw by draw: mean and 80%
+        interval."""
+        return {
+            k: {"title": KIND_TITLES[k]}
+            | self._by_year(v.sum(axis=0) if scenario == "do_nothing" else _england(v, self._plan_kind(k)))
+            for k, v in self.do_nothing_by_kind.items()
+        }
 
     def base_year_tie_out(self) -> list[dict]:
         """Each published 2016/17 national figure beside the modelled one (England, summed over
@@ -305,15 +358,14 @@ class Rollup:
         nat_dn_gap = self.do_nothing_gap.sum(axis=0)
         savings = nat_dn_gap - nat_gap
         req = national_requirement()
+        plan_activity, dn_activity = self.england_activity(), self.england_activity("do_nothing")
         england = {
             "population": {
                 year_label(y): round(float(self.population[:, t].sum())) for t, y in enumerate(self.years)
             },
-            "activity": {
-                k: self._by_year(self.activity[..., i].sum(axis=0)) for i, k in enumerate(ALL_SETTINGS)
-            },
+            "activity": {k: self._by_year(plan_activity[..., i]) for i, k in enumerate(ALL_SETTINGS)},
             "do_nothing_activity": {
-                k: self._by_year(self.do_nothing[..., i].sum(axis=0)) for i, k in enumerate(ALL_SETTINGS)
+                k: self._by_year(dn_activity[..., i]) for i, k in enumerate(ALL_SETTINGS)
             },
             "beds": self._by_year(self.beds.sum(axis=0)),
             "do_nothing_beds": self._by_year(self.do_nothing_beds.sum(axis=0)),
@@ -331,9 +383,9 @@ class Rollup:
             "national_requirement": req,
             "note": NOTE,
         }
-        if self.by_kind is not None and self.do_nothing_by_kind is not None:
-            england["books_by_kind"] = self._books_by_kind(self.by_kind)
-            england["do_nothing_books_by_kind"] = self._books_by_kind(self.do_nothing_by_kind)
+        if self.do_nothing_by_kind is not None:
+            england["books_by_kind"] = self._books_by_kind("plan")
+            england["do_nothing_books_by_kind"] = self._books_by_kind("do_nothing")
             if self.years[0] == BASE_YEAR:
                 england["base_year_tie_out"] = self.base_year_tie_out()
         if self.bridge:
@@ -606,6 +658,15 @@ def _rollup(
                 out[f, a:b] = part
         return out
 
+    def gather_plans(field: str) -> dict[int, np.ndarray]:
+        """The (draw, ...) arrays of ``field`` that only footprints with a plan send, by place."""
+        out = {}
+        for f, code in enumerate(codes):
+            parts = [results[(code, a, b)].pop(field, None) for a, b in chunks(draws, chunk_size)]
+            if parts[0] is not None:
+                out[f] = np.concatenate(parts) if len(parts) > 1 else parts[0]
+        return out
+
     years = tuple(range(BASE_YEAR, last_year + 1))
     pop = projection_of(fps).population[: len(years)].sum(axis=(2, 3, 4)).T  # (footprint, year)
     return Rollup(
@@ -616,7 +677,6 @@ def _rollup(
         draws=draws,
         seed=seed,
         population=pop,
-        activity=gather("activity"),
         do_nothing=gather("do_nothing"),
         surplus=gather("surplus"),
         do_nothing_surplus=gather("do_nothing_surplus"),
@@ -625,6 +685,13 @@ def _rollup(
         efficiency_saving=gather("efficiency_saving"),
         bridge={k: gather(f"bridge:{k}") for k in finance.BRIDGE_LINES},
         geography=geography_,
-        by_kind={k: gather(f"kind:{k}") for k in KINDS},
         do_nothing_by_kind={k: gather(f"do_nothing_kind:{k}") for k in KINDS},
+        plan_activity=gather_plans("activity"),
+        plan_by_kind=_by_place({k: gather_plans(f"kind:{k}") for k in KINDS}),
     )
+
+
+def _by_place(by_kind: dict[str, dict[int, np.ndarray]]) -> dict[int, dict[str, np.ndarray]]:
+    """{kind: {place: x}} as {place: {kind: x}}."""
+    places = sorted({f for rows in by_kind.values() for f in rows})
+    return {f: {k: rows[f] for k, rows in by_kind.items()} for f in places}
