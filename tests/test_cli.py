@@ -67,7 +67,8 @@ def test_baseline_table_is_readable(capsys, monkeypatch):
     monkeypatch.setattr(cli, "out", Console(width=200))
     code, out, _ = run(capsys, "baseline", "-f", "E54000007")
     assert code == 0
-    assert "Greater Manchester" in out and "emergency_admissions" in out
+    assert "Greater Manchester" in out and "Emergency admissions" in out and "GP consultations" in out
+    assert "emergency_admissions" not in out  # named as people name it, not by its identifier
     assert re.search(r"(?<![\d,])55,268,067(?![\d,])", out)  # the whole number, not a part of one
 
 
@@ -170,7 +171,8 @@ def test_run_json_has_the_documented_shape(capsys):
 def test_run_writes_tables_and_prints_a_readable_table(capsys, tmp_path):
     code, out, _ = run(capsys, "run", GM, "--draws", "50", "--out", str(tmp_path))
     assert code == 0
-    assert "emergency_admissions" in out and "beds" in out
+    # settings and measures named as people name them, not by their identifiers
+    assert "Emergency admissions" in out and "Beds" in out and "emergency_admissions" not in out
     assert {p.name for p in tmp_path.iterdir()} >= {
         "summary.csv",
         "results.parquet",

@@ -164,15 +164,17 @@ def _shrink(widths: list[int], floors: list[int], room: int) -> list[int]:
 
 
 def _header(text: str, width: int) -> Text:
-    """A header broken after underscores to fit its column (gp_consultations is one word to
-    Rich). A header is a label: it may fold, even over a column of numbers that may not."""
+    """A header broken between words (or after underscores: an identifier is one word to Rich)
+    to fit its column. A header is a label: it may fold, even over a column of numbers that may
+    not."""
     lines = [""]
-    for part in re.split(r"(?<=_)", text):
-        if lines[-1] and cell_len(lines[-1] + part) > width:
+    for part in re.split(r"(?<=[_ ])", text):
+        if lines[-1] and cell_len(lines[-1] + part.rstrip()) > width:
+            lines[-1] = lines[-1].rstrip()
             lines.append(part)
         else:
             lines[-1] += part
-    return rich_text("\n".join(lines), overflow="fold", no_wrap=False)
+    return rich_text("\n".join(ln.rstrip() for ln in lines), overflow="fold", no_wrap=False)
 
 
 def _show(table: Table, split: bool = True) -> None:
@@ -490,20 +492,22 @@ def baseline_cmd(
 
 
 def _print_baseline(result) -> None:
+    from .service.catalogue import human_name
+
     label = year_label(result.year)
     note = "" if result.year == 2016 else " (projected: demographic change only)"
     t = rich_table(title=f"England {label}{note}: {_num(result.england_population)} people")
     _prose(t, "setting")
     _whole(t, "activity", "per 1,000 people")
     for k, v in zip(SETTINGS, result.england_activity, strict=True):
-        t.add_row(k, f"{_num(v)}", f"{_num(1000 * v / result.england_population, 1)}")
+        t.add_row(human_name(k), f"{_num(v)}", f"{_num(1000 * v / result.england_population, 1)}")
     _show(t)
     if result.england_by_age is not None:
         from .axes import BAND_LABELS
 
         a = rich_table(title=f"England {label} by age")
         _whole(a, "age", justify="left")
-        _whole(a, "people", *_HEADLINE)
+        _whole(a, "people", *map(human_name, _HEADLINE))
         idx = [SETTINGS.index(k) for k in _HEADLINE]
         for band, row in zip(BAND_LABELS, result.england_by_age, strict=True):
             a.add_row(band, f"{_num(row[0])}", *(f"{_num(row[1 + i])}" for i in idx))
@@ -511,7 +515,7 @@ def _print_baseline(result) -> None:
     f = rich_table(title=f"Footprints {label} (all settings: --json)")
     _whole(f, "code", justify="left")
     _prose(f, "name")
-    _whole(f, "people", *_HEADLINE)
+    _whole(f, "people", *map(human_name, _HEADLINE))
     idx = [SETTINGS.index(k) for k in _HEADLINE]
     for i, (code, name) in enumerate(zip(result.codes, result.names, strict=True)):
         f.add_row(
@@ -817,9 +821,11 @@ def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) 
     """Rows of do-nothing, plan and their difference for one part of a run's document."""
     _prose(table, first)
     _words(table, "do nothing", "plan", "plan - do nothing")
+    from .service.catalogue import human_name
+
     for k, by_year in doc[part].items():
         table.add_row(
-            k,
+            human_name(k),
             _fmt_summary(doc["do_nothing"][part][k][year]),
             _fmt_summary(by_year[year]),
             _fmt_summary(doc["difference"][part][k][year]),

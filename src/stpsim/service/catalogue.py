@@ -58,6 +58,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "BRIDGE_SHORT": ("finance", "BRIDGE_SHORT"),
     "PLAN_LINES": ("finance", "PLAN_LINES"),
     "FAN_SETTINGS": ("report.charts", "FAN_SETTINGS"),
+    "human_name": ("report.tables", "human"),
     "waterfall_reach": ("report.charts", "waterfall_reach"),
     "REPORT_FORMATS": ("report", "FORMATS"),
     "REPORT_SUFFIXES": ("report", "SUFFIXES"),
