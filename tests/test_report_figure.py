@@ -11,6 +11,8 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from plotly.subplots import make_subplots
 
 from stpsim.report.figure import Figure, colorscale
@@ -103,3 +105,18 @@ def test_the_kept_template_and_scales_are_plotlys_and_a_new_plotly_is_read_afres
         _close([list(p) for p in figure._from_plotly()["colorscales"]["PuOr"]], want)
     finally:
         figure._from_plotly.cache_clear()
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=st.text())
+def test_a_charts_json_in_a_page_cannot_end_its_script_and_reads_back_the_same(name):
+    """``script_json``, the one writer of a chart's JSON into the reports and the web pages."""
+    from stpsim.report.figure import script_json
+    from stpsim.web.figures import figure_json
+
+    doc = {"data": [{"type": "bar", "name": name, "x": [name], "y": [1.0]}], "layout": {"title": name}}
+    fig = Figure().add_bar(x=[name], y=[1.0], name=name)
+    for text in (script_json(doc), script_json(fig), str(figure_json(doc))):
+        assert not {"<", ">", "&"} & set(text)
+    assert json.loads(script_json(doc)) == doc
+    assert json.loads(script_json(fig))["data"][0]["name"] == name

@@ -178,6 +178,15 @@ class Figure(dict):
             return json.dumps(_finite(json.loads(json.dumps(doc, default=_plain))), separators=(",", ":"))
 
 
+def script_json(fig) -> str:
+    """A figure (one of ours, plotly's, or a plain document) as JSON that is safe inside a
+    ``<script>`` element: no ``<``, ``>`` or ``&`` survives (each is written as its JSON
+    escape), so no text in a chart (a care model's or a plan's own name, say) can end the
+    script. The one writer of a chart's JSON into a page, for the reports and the web pages."""
+    text = fig.to_json() if hasattr(fig, "to_json") else json.dumps(fig)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 @cache
 def colorscale(name: str) -> tuple[tuple[float, str], ...]:
     """A named colour scale as (position, colour) pairs, from plotly's own list: plotly.js knows

@@ -18,6 +18,7 @@ from ..reference import sources
 from ..story import Story, compare, tell
 from ..version import __version__
 from . import charts
+from .figure import script_json
 
 CSS = """
 body{font-family:Arial,Helvetica,sans-serif;color:#222;max-width:1100px;margin:0 auto;padding:24px;line-height:1.5}
@@ -61,11 +62,11 @@ def plotly_js() -> bytes:
 
 
 def _chart_html(fig, div_id: str) -> str:
-    """A chart drawn by plotly.js from its JSON in the page. The JSON can hold no ``<``, ``>`` or
-    ``&`` (escaped), so no text in a chart (a care model's own title, say) can end the script."""
+    """A chart drawn by plotly.js from its JSON in the page (``figure.script_json``: no text in
+    a chart can end the script)."""
     # A fixed height keeps each chart in the flow of the page (and whole when printed).
     height = int(fig.layout.get("height") or 450)
-    text = fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = script_json(fig)
     name = html.escape(div_id)
     return (
         f'<div class="chart" style="height:{height}px"><div id="{name}" class="plotly-graph-div" '

@@ -59,6 +59,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "PLAN_LINES": ("finance", "PLAN_LINES"),
     "FAN_SETTINGS": ("report.charts", "FAN_SETTINGS"),
     "human_name": ("report.tables", "human"),
+    "script_json": ("report.figure", "script_json"),
     "waterfall_reach": ("report.charts", "waterfall_reach"),
     "REPORT_FORMATS": ("report", "FORMATS"),
     "REPORT_SUFFIXES": ("report", "SUFFIXES"),

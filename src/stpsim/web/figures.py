@@ -11,7 +11,6 @@ content hash, which names the plan document exactly, so a cached story is never 
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -31,10 +30,11 @@ _rollup_lock = threading.Lock()
 
 
 def figure_json(fig) -> Markup:
-    """A figure as JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or
-    ``&`` survives, so no text in a chart (a plan's name, say) can close the script element."""
-    text = fig.to_json() if hasattr(fig, "to_json") else json.dumps(fig)
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    """A figure as JSON safe inside ``<script type="application/json">`` (the reports' own
+    writer, ``script_json``: no text in a chart, a plan's name say, can close the element)."""
+    from ..service.catalogue import script_json
+
+    return Markup(script_json(fig))
 
 
 @cache
