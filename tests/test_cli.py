@@ -263,3 +263,11 @@ def test_a_command_answers_the_same_when_only_it_is_built(monkeypatch, capsys, t
         assert one == whole, argv
     assert len(cli._app_for(["run", "plan.yaml"]).registered_commands) == 1
     assert cli._app_for(["rn"]) is cli.app  # a mistyped command gets the whole app's suggestion
+
+
+def test_a_header_broken_for_a_wider_table_is_broken_again_for_its_part():
+    """A split table's columns are copies of the whole table's, their headers already broken
+    to its widths: they are joined up and broken again between words to fit the part."""
+    assert cli._header("plan -\ndo\nnothing", 9).plain == "plan - do\nnothing"
+    assert cli._header("gp_\nconsultations", 20).plain == "gp_consultations"
+    assert cli._header("Emergency admissions", 10).plain == "Emergency\nadmissions"

@@ -140,7 +140,7 @@ def _span(column) -> tuple[int, int, int, int]:
     broken between words (or after underscores); with its cells wrapped between words too (names
     fold to PROSE_MIN); and the narrowest that cuts no code or number (headers fold anywhere)."""
     lines = [ln for cell in column.cells for ln in _plain(cell).splitlines()]
-    header = _plain(column.header)
+    header = _unbroken(_plain(column.header))
     natural = max(cell_len(header), *map(cell_len, lines or [""]))
     if column.overflow == "fold":
         floor = min(PROSE_MIN, natural)
@@ -163,10 +163,17 @@ def _shrink(widths: list[int], floors: list[int], room: int) -> list[int]:
     return widths
 
 
+def _unbroken(header: str) -> str:
+    """A header as written, joined up again where it was broken before (a split table's
+    columns are copies of the whole table's, headers already broken to its widths)."""
+    return re.sub(r"\s*\n\s*", " ", header.replace("_\n", "_"))
+
+
 def _header(text: str, width: int) -> Text:
     """A header broken between words (or after underscores: an identifier is one word to Rich)
     to fit its column. A header is a label: it may fold, even over a column of numbers that may
     not."""
+    text = _unbroken(text)
     lines = [""]
     for part in re.split(r"(?<=[_ ])", text):
         if lines[-1] and cell_len(lines[-1] + part.rstrip()) > width:

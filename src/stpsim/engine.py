@@ -241,8 +241,10 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
     a model's avoided units are linear in its effect: effect x targeted activity x growth."""
     # Only the settings it has an effect on or creates differ from doing nothing: elsewhere its
     # expected activity and noise are the do-nothing's, so its numbers there are those exactly,
-    # and it avoids nothing.
-    acts = np.flatnonzero(effects[i].any(axis=0))
+    # and it avoids nothing. The settings are the ones its definition names, whatever the draws
+    # (an effect drawn as zero in every draw of a chunk still counts), so every chunking of the
+    # draws declares the same ones and works its books out the same way.
+    acts = _acted_on(a)
     # sorted set, not np.union1d: numpy's unique imports numpy.ma (10 ms of the CLI's start-up)
     moved = np.array(sorted({*acts.tolist(), *np.asarray(subs[i].target).tolist()}), dtype=np.intp)
     x = effects[i][:, None, acts] * a.level()[None][..., acts]  # (D, T, acts)
@@ -262,6 +264,14 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
         "avoided": avoided[None],
         "moved": np.bincount(moved, minlength=len(ALL_SETTINGS)) > 0,
     }
+
+
+def _acted_on(a: Adopted) -> np.ndarray:
+    """Places in SETTINGS of the settings care model ``a`` has an effect on: those its
+    definition names, and the bed days of the admissions it avoids (``effect_draws``)."""
+    named = set(a.spec.effects)
+    named |= {bed for bed, adm in _BED_DAYS_OF.items() if adm in named}
+    return np.array([k for k, name in enumerate(SETTINGS) if name in named], dtype=np.intp)
 
 
 def substituted(avoided: np.ndarray, sub: Substitution, out: np.ndarray | None = None) -> np.ndarray:

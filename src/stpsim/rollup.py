@@ -108,9 +108,9 @@ def _footprint_work(plan: Plan, first: int, stop: int) -> dict[str, np.ndarray]:
         books, plan_beds = dn, None
     dn_beds = capacity(arr.do_nothing, draws)["beds"][:, :, 0]
     dn_activity = arr.do_nothing[:, :, 0]
-    # Without a plan the two scenarios are one: the same arrays go back once (pickle shares them).
-    # Only a footprint with a plan sends its activity and books by kind with the plan: elsewhere
-    # they are the do-nothing's, which the roll-up holds once.
+    # Without a plan the two scenarios are one. Its surplus and beds go back as the same arrays
+    # (pickle sends them once); its activity and books by kind with the plan are not sent at
+    # all: they are the do-nothing's, which the roll-up holds once.
     dn_surplus = dn.system_surplus
     planned = {}
     if plan_beds is not None:
@@ -149,9 +149,10 @@ def _with_plans(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndar
 
 
 def _england(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndarray:
-    """``_with_plans(do_nothing, plans).sum(axis=0)`` without making that array: the footprints
-    added one by one in their order, as numpy sums over a leading axis, so the numbers are the
-    same to the bit."""
+    """England's sum of ``_with_plans(do_nothing, plans)`` over the footprints, without making
+    that array: the footprints added one by one in their order, with the plans and without, so
+    a footprint without a plan adds the same numbers to both (numpy's own sum over the leading
+    axis is the same, to the bit, for the roll-up's arrays of more than one cell)."""
     total = plans.get(0, do_nothing[0]).copy()
     for f in range(1, len(do_nothing)):
         total += plans.get(f, do_nothing[f])
@@ -211,9 +212,7 @@ class Rollup:
     def england_activity(self, scenario: str = "plan") -> np.ndarray:
         """(draw, year, setting) England's activity, summed over the footprints draw by draw, with
         the plans or (``scenario="do_nothing"``) without."""
-        if scenario == "do_nothing":
-            return self.do_nothing.sum(axis=0)
-        return _england(self.do_nothing, self.plan_activity)
+        return _england(self.do_nothing, {} if scenario == "do_nothing" else self.plan_activity)
 
     @property
     def plan_gap(self) -> np.ndarray:
@@ -233,7 +232,7 @@ class Rollup:
         interval."""
         return {
             k: {"title": KIND_TITLES[k]}
-            | self._by_year(v.sum(axis=0) if scenario == "do_nothing" else _england(v, self._plan_kind(k)))
+            | self._by_year(_england(v, {} if scenario == "do_nothing" else self._plan_kind(k)))
             for k, v in self.do_nothing_by_kind.items()
         }
 

@@ -85,6 +85,25 @@ class Scenario:
     changed: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class Changed:
+    """The settings whose activity a scenario changed from the do-nothing's (``mask``), and
+    whether the engine declared them (``declared``: a care model alone moves those it acts on
+    or creates, the same in every chunk of draws) or they were found by comparing this chunk's
+    draws. Only declared settings are paid and valued as the do-nothing's plus their change:
+    found ones can differ between chunks, and the two ways round differ in the last bits, so a
+    run's numbers would then depend on which draws share a chunk."""
+
+    mask: np.ndarray  # (setting,) bool
+    declared: bool = False
+
+    def few(self, settings: np.ndarray) -> bool:
+        """Whether to work out only the change in ``settings`` (a mask or places) that moved:
+        declared, some of them moved and not all (then paying them all again is as quick)."""
+        moved = self.mask[settings]
+        return self.declared and moved.any() and 2 * moved.sum() <= moved.size
+
+
 class Shared:
     """What the scenarios of one footprint's books have in common, worked out on first use.
 
@@ -345,7 +364,7 @@ def allocations(s: _Setup, ledger: Ledger, sh: Shared) -> dict[str, np.ndarray]:
 
 
 def pay_contracts(
-    s: _Setup, ledger: Ledger, planned, resident, resident_planned, alloc, sh: Shared, changed: np.ndarray
+    s: _Setup, ledger: Ledger, planned, resident, resident_planned, alloc, sh: Shared, changed: Changed
 ) -> None:
     """Every contract's payment, CQUIN and the out-of-area care of settings not capitated. A
     payment that depends only on settings whose activity the scenario leaves as in the
@@ -359,7 +378,7 @@ def pay_contracts(
     risk_payees = [o.id for c in specs if c.shares_population_savings for o in resolve(c.payee, s.orgs)]
     if not risk_payees:  # only a risk share reads the population's cost of care
         population_cost = population_benchmark = None
-    elif changed.any():
+    elif changed.mask.any():
         population_cost = dot(resident, at_tariff) * s.tariff_index
     else:
         population_cost = sh.get("population_cost", lambda: dot(resident, at_tariff) * s.tariff_index)
@@ -417,7 +436,7 @@ def _pay_group(s: _Setup, ledger, group, planned, resident, ctx, sh: Shared, cha
     spec = group[0][1]
     terms = sh.get(("group_terms", ns), _group_terms, s, group)
     k = terms[1]
-    same = _as_do_nothing(spec, changed[k])
+    same = _as_do_nothing(spec, changed.mask[k])
     ps = [s.ids[payee.id] for _, _, payee in group]
     value = _paid(s, sh, (ns, spec), ps, terms, planned, resident, ctx, changed, same)
     share = sh.get(
@@ -453,7 +472,7 @@ def _pay_contract(
     else:
         terms = sh.get(("terms", n, payee.id), _contract_terms, s, spec, payee)
         _, k, _, base_k = terms
-        same = _as_do_nothing(spec, changed[k])
+        same = _as_do_nothing(spec, changed.mask[k])
         value = _paid(s, sh, (n, spec), s.ids[payee.id], terms, planned, resident, ctx, changed, same)
         if spec.holds_budget:
             _capitated_payments(s, ledger, payee, k, resident, cov, spec, (sh, n, changed))
@@ -497,11 +516,11 @@ def _paid(s: _Setup, sh: Shared, numbered, p, terms, planned, resident, ctx, cha
     n, spec = numbered
     settings, k, prices, base_k = terms
     args = (spec, s.org_activity, resident, p, k, planned, prices, settings, base_k, ctx)
-    moved = changed[k]
+    moved = changed.mask[k]
     key = ("contract", n, tuple(p) if isinstance(p, list) else p)
     if same:
         return sh.get(key, _contract_value, *args)
-    if spec.shares_population_savings or not spec.pays_per_setting or moved.all():
+    if spec.shares_population_savings or not spec.pays_per_setting or not changed.few(k):
         return _contract_value(*args)
 
     def part(r: np.ndarray, j: list[int]) -> np.ndarray:
@@ -541,10 +560,10 @@ def _out_of_area_now(s: _Setup, sh: Shared, key, resident, settings: np.ndarray,
     """``_out_of_area`` of ``settings`` for a scenario that moved care in ``changed``: paid setting
     by setting, so when a few of them moved (a care model alone) it is the do-nothing's (kept
     under ``key``) plus the change in those few."""
-    moved = settings & changed
+    moved = settings & changed.mask
     if not moved.any():
         return sh.get(key, _out_of_area, s, sh.do_nothing, settings)
-    if 2 * moved.sum() > settings.sum():  # most of them: as quick to pay them all again
+    if not changed.few(np.flatnonzero(settings)):
         return _out_of_area(s, resident, settings)
     before = sh.get((key, "moved", tuple(np.flatnonzero(moved))), _out_of_area, s, sh.do_nothing, moved)
     return sh.get(key, _out_of_area, s, sh.do_nothing, settings) - before + _out_of_area(s, resident, moved)
@@ -561,10 +580,10 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared)
             continue
         at_tariff = s.tariff_index * s.mff(o) * price_uplift(s.years, o)
         args = (s.org_activity, resident, i, k, s.price[k], at_tariff, cq)
-        moved = changed[k]
+        moved = changed.mask[k]
         if not moved.any():
             v = sh.get(("subcontract", n, o.id), _subcontract, *args)
-        elif moved.all():
+        elif not changed.few(k):
             v = _subcontract(*args)
         else:  # paid at tariff setting by setting
 
@@ -661,7 +680,7 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
     if sc.activity is sc.do_nothing:
         return
     v = dn.values
-    touched = np.flatnonzero((dn.valued & changed).any(axis=1))
+    touched = np.flatnonzero((dn.valued & changed.mask).any(axis=1))
     if touched.size:
         plan_real = _valued_now(dn, sc.activity, sh.do_nothing, touched, changed)
         costs.own[[dn.rows[j] for j in touched]] += provider_costs.plan_adjustment(
@@ -676,7 +695,7 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
         return
     terms = (s.p, s.options.close_surplus_wards, int(assumptions.value("ward_closure_lag_years")))
     dn_cost = dn.cost[dn.acute_rows]
-    if changed[BEDS].any():
+    if changed.mask[BEDS].any():
         plan_beds = provider_costs.beds(sc.activity[None, ..., BEDS] * dn.bed_share, s.p.occupancy)
         release = provider_costs.ward_release(dn_cost, dn.beds, plan_beds, *terms)
     else:  # the do-nothing's beds: what closing its surplus wards alone releases
@@ -684,13 +703,13 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
     costs.own[dn.acute] -= release
 
 
-def _valued_now(dn: _DoNothingActivityCosts, activity, do_nothing, rows, changed) -> np.ndarray:
+def _valued_now(dn: _DoNothingActivityCosts, activity, do_nothing, rows, changed: Changed) -> np.ndarray:
     """(row, draw, year) the ``rows``' costed activity with real unit-cost growth. Valuing is
     setting by setting, so when care moved in a few settings only (a care model alone) it is the
     do-nothing's value plus the change in those few."""
-    k = np.flatnonzero(changed)
-    if 2 * k.size > changed.size:  # most settings moved: as quick to value them all again
+    if not changed.few(np.arange(changed.mask.size)):
         return provider_costs.valued(activity * dn.real, dn.weights[rows])
+    k = np.flatnonzero(changed.mask)
     moved = (activity[..., k] - do_nothing[..., k]) * dn.real[..., k]
     return dn.values.real[rows] + provider_costs.valued(moved, dn.weights[rows][..., k])
 
@@ -844,7 +863,7 @@ def council_costs(s: _Setup, costs: Costs, ledger: Ledger, sc: Scenario, base, s
     k = [IDX[x] for x in SOCIAL_CARE_SETTINGS]
     cost = dn.cost
     # A scenario that leaves councils' care as it was costs what the do-nothing does.
-    if sc.activity is not sc.do_nothing and changed[k].any():
+    if sc.activity is not sc.do_nothing and changed.mask[k].any():
         avoided = dn.older * dot(dn.activity - s.org_activity(sc.activity, i, k), s.unit_cost[k]) / dn.value0
         mc = s.p.marginal["social_care"][:, None]
         cost = cost - dn.price * (mc * np.maximum(avoided, 0.0) - np.maximum(-avoided, 0.0))
@@ -943,11 +962,11 @@ def footprint_finance(
     sh.bind(fp.code, options, years, params, sc)
     # The settings whose activity differs from the do-nothing's anywhere (draw, year).
     if sc.activity is sc.do_nothing:
-        changed = np.zeros(sc.activity.shape[-1], dtype=bool)
+        changed = Changed(np.zeros(sc.activity.shape[-1], dtype=bool), True)
     elif sc.changed is not None:
-        changed = np.asarray(sc.changed, dtype=bool)
+        changed = Changed(np.asarray(sc.changed, dtype=bool), True)
     else:
-        changed = (sc.activity != sc.do_nothing).any(axis=(0, 1))
+        changed = Changed((sc.activity != sc.do_nothing).any(axis=(0, 1)))
     s = sh.get("setup", _setup, fp, options, years, params, sc.demographic)
     n_d, n_t = sc.activity.shape[:2]
     ledger = Ledger(s.orgs, (n_d, n_t))
