@@ -28,12 +28,13 @@ def _plan(contracts: str, seed: int) -> plan.Plan:
 
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_a_care_model_alone_moves_no_setting_it_does_not_declare(seed):
+def test_a_plan_and_each_care_model_alone_move_no_setting_they_do_not_declare(seed):
     p = _plan("pbr", seed)
     arrays = engine.run_chunked(engine.from_base_year(p), p.places, range(DRAWS), alone=True)
-    assert arrays.moved is None  # the plan itself may move any setting
     assert len(arrays.alone) == len(p.interventions)
-    for alone in arrays.alone:
+    # the plan moves what its care models move, and nothing else, to the bit
+    assert np.array_equal(arrays.moved, np.logical_or.reduce([a.moved for a in arrays.alone]))
+    for alone in (arrays, *arrays.alone):
         differs = (alone.activity != alone.do_nothing).any(axis=(0, 1, 2))
         assert alone.moved.dtype == bool and alone.moved.shape == differs.shape
         assert not (differs & ~alone.moved).any()  # every setting that differs is declared moved

@@ -122,8 +122,8 @@ class RunArrays:
     # With ``alone``: each adopted care model adopted by itself, the same noise and draws (the
     # incentive matrix's scenarios), worked out in the same pass instead of a run each.
     alone: tuple[RunArrays, ...] = ()
-    # (all_setting,) True where ``activity`` may differ from ``do_nothing``: a care model alone
-    # moves only the settings it acts on or creates (None: any setting may differ).
+    # (all_setting,) True where ``activity`` may differ from ``do_nothing``: the settings the
+    # care models act on or create, from their definitions (None: any setting may differ).
     moved: np.ndarray | None = None
 
 
@@ -190,6 +190,12 @@ def run_block(
         avoided[i] *= growth[:, :, None, :]
     dn = by_class.sum(axis=-1)[None] * growth[:, :, None, :]  # (D, T, F, K)
     plan_core = sum(each_class[c] * remaining[c][:, :, None, :] for c in range(n_c)) * growth[:, :, None, :]
+    # Where none of the plan's care models acts, its expected activity is the do-nothing's
+    # exactly (summed by class it would differ in the last bits), so the books can tell the
+    # settings the plan moves from its definition, the same in every chunk of draws.
+    acted = sorted({k for a in adopted for k in _acted_on(a).tolist()})
+    untouched = [k for k in range(len(SETTINGS)) if k not in acted]
+    plan_core[..., untouched] = dn[..., untouched]
     # Substitution follows units actually avoided: a draw in which a care model adds activity
     # creates nothing elsewhere (and never a negative amount).
     n_extra = len(ALL_SETTINGS) - len(SETTINGS)
@@ -232,6 +238,7 @@ def run_block(
         targeted_people=targeted,
         demographic=demographic,
         alone=each,
+        moved=_moved(np.array(acted, dtype=np.intp), subs),
     )
 
 
@@ -245,8 +252,8 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
     # (an effect drawn as zero in every draw of a chunk still counts), so every chunking of the
     # draws declares the same ones and works its books out the same way.
     acts = _acted_on(a)
-    # sorted set, not np.union1d: numpy's unique imports numpy.ma (10 ms of the CLI's start-up)
-    moved = np.array(sorted({*acts.tolist(), *np.asarray(subs[i].target).tolist()}), dtype=np.intp)
+    mask = _moved(acts, [subs[i]])
+    moved = np.flatnonzero(mask)
     x = effects[i][:, None, acts] * a.level()[None][..., acts]  # (D, T, acts)
     targeted = by_class[:, :, acts] @ members[:, i].astype(float)  # (T, F, acts) of the cells it targets
     avoided = np.zeros(dn_expected.shape[:-1] + (len(SETTINGS),))  # (D, T, F, K)
@@ -262,7 +269,7 @@ def _alone(i, a, by_class, members, effects, subs, growth, z, dn_expected, do_no
         "activity": activity,
         "do_nothing": do_nothing,
         "avoided": avoided[None],
-        "moved": np.bincount(moved, minlength=len(ALL_SETTINGS)) > 0,
+        "moved": mask,
     }
 
 
@@ -272,6 +279,16 @@ def _acted_on(a: Adopted) -> np.ndarray:
     named = set(a.spec.effects)
     named |= {bed for bed, adm in _BED_DAYS_OF.items() if adm in named}
     return np.array([k for k, name in enumerate(SETTINGS) if name in named], dtype=np.intp)
+
+
+def _moved(acts: np.ndarray, subs: list[Substitution]) -> np.ndarray:
+    """(all_setting,) The settings care models move: those they act on (``acts``, places in
+    SETTINGS) and those their substitutions create."""
+    mask = np.zeros(len(ALL_SETTINGS), dtype=bool)
+    mask[acts] = True
+    for sub in subs:
+        mask[np.asarray(sub.target, dtype=np.intp)] = True
+    return mask
 
 
 def substituted(avoided: np.ndarray, sub: Substitution, out: np.ndarray | None = None) -> np.ndarray:

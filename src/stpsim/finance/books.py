@@ -88,11 +88,12 @@ class Scenario:
 @dataclass(frozen=True)
 class Changed:
     """The settings whose activity a scenario changed from the do-nothing's (``mask``), and
-    whether the engine declared them (``declared``: a care model alone moves those it acts on
-    or creates, the same in every chunk of draws) or they were found by comparing this chunk's
-    draws. Only declared settings are paid and valued as the do-nothing's plus their change:
-    found ones can differ between chunks, and the two ways round differ in the last bits, so a
-    run's numbers would then depend on which draws share a chunk."""
+    whether the engine declared them (``declared``: the plan and each care model alone move
+    those their care models act on or create, the same in every chunk of draws) or they were
+    found by comparing this chunk's draws. Only declared settings are paid and valued as the
+    do-nothing's plus their change: found ones can differ between chunks, and the two ways round
+    differ in the last bits, so a run's numbers would then depend on which draws share a
+    chunk."""
 
     mask: np.ndarray  # (setting,) bool
     declared: bool = False

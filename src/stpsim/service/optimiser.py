@@ -236,7 +236,7 @@ def _efficiency_effects(plan, contracts, ps: Pass, dn, books: tuple) -> tuple[li
 
     base, params, shared = books
     still = replace(
-        ps.arrays, activity=ps.arrays.do_nothing, expected=ps.arrays.do_nothing_expected, alone=()
+        ps.arrays, activity=ps.arrays.do_nothing, expected=ps.arrays.do_nothing_expected, alone=(), moved=None
     )
     d0, g0 = _books_last_year(dn)
     dgap, ddef = [], []
