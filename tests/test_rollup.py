@@ -58,7 +58,8 @@ def test_each_footprint_matches_a_run_of_its_plan_alone(serial):
 
 
 def test_local_processes_and_chunk_sizes_give_identical_numbers(plans_dir, serial):
-    local = rollup.rollup(rollup.load_plans(plans_dir), DRAWS, 7, executor="local", workers=2, chunk_size=16)
+    # chunks of 13, 13, 13 and one draw: numpy would add a lone draw's organisations in pairs
+    local = rollup.rollup(rollup.load_plans(plans_dir), DRAWS, 7, executor="local", workers=2, chunk_size=13)
     for field in ("activity", "do_nothing", "surplus", "do_nothing_surplus", "beds"):
         assert np.array_equal(getattr(local, field), getattr(serial, field)), field
 

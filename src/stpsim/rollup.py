@@ -22,6 +22,7 @@ from .axes import ALL_SETTINGS, BASE_YEAR, year_label
 from .baseline import projection_of
 from .capacity import capacity
 from .executors import Task, chunks, guarded, run_tasks
+from .finance.ledger import in_order
 from .organisations import KINDS
 from .plan import Plan, PlanError, load
 from .reference import ReferenceData, fact, use
@@ -163,7 +164,8 @@ def _by_kind(books) -> dict[str, np.ndarray]:
     """Each kind of organisation's surplus (draw, year), summed over the footprint's
     organisations of that kind: the kinds partition the system's surplus."""
     kinds = np.array([o.kind for o in books.orgs])
-    return {k: books.surplus[kinds == k].sum(axis=0) for k in KINDS}
+    empty = np.zeros(books.surplus.shape[1:])
+    return {k: in_order(books.surplus[kinds == k]) if (kinds == k).any() else empty.copy() for k in KINDS}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from ..organisations import Organisation, footprint_shares, organisations, resol
 from ..reference import derived, fact
 from . import councils, provider_costs
 from .allocations import PUBLISHED_TO, allocation_share, national_allocation, need_share, population_index
-from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger
+from .ledger import BRIDGE_LINES, CareModelCosts, FootprintFinance, Ledger, in_order
 from .params import FinanceParams
 from .payments import Context, contract_value, contracts_for, cquin_paid, price_uplift, rule_book
 from .starting import footprint_deficit
@@ -312,12 +312,11 @@ def base_year(s: _Setup) -> BaseYear:
             income[i] = sp0
     trusts = np.array([o.kind in TRUST_KINDS for o in s.orgs])
     deficit = footprint_deficit(s.lsoas, p.deficit_loans_weight, p.national_deficit)
-    weight = income * trusts[:, None] / (income * trusts[:, None]).sum(axis=0)
+    weight = income * trusts[:, None] / in_order(income * trusts[:, None])
     cost = income + weight * deficit[None, :]
     out_of_area = dot(s.base_act * (1 - s.keep), s.price)
-    nhs_paid = income[[i for i, o in enumerate(s.orgs) if o.kind in (*ACTIVITY_KINDS, "mental_health")]].sum(
-        0
-    )
+    paying = [i for i, o in enumerate(s.orgs) if o.kind in (*ACTIVITY_KINDS, "mental_health")]
+    nhs_paid = in_order(income[paying])
     start = commissioner_position(ccg0)
     return BaseYear(org_base, income, cost, ccg0 + pc0, out_of_area + nhs_paid, start)
 
@@ -907,8 +906,8 @@ def _by_size(s: _Setup, base: BaseYear, kind: str) -> list[tuple[int, np.ndarray
     if len(rows) == 1:
         return [(rows[0], np.ones((1, 1)))]
     size = np.abs(base.cost[rows])  # (org, draw); a kind with no 2016/17 cost shares equally
-    size = np.where(size.sum(axis=0) > 0, size, 1.0)
-    return [(i, (size[n] / size.sum(axis=0))[:, None]) for n, i in enumerate(rows)]
+    size = np.where(in_order(size) > 0, size, 1.0)
+    return [(i, (size[n] / in_order(size))[:, None]) for n, i in enumerate(rows)]
 
 
 def efficiency_stage(s: _Setup, costs: Costs, efficiency: np.ndarray) -> np.ndarray:
@@ -1020,4 +1019,4 @@ def _nhs_start(s: _Setup, base: BaseYear, ooa_base: np.ndarray) -> np.ndarray:
     other0 = base.other_spending
     y0 = np.array([BASE_YEAR])
     alloc0 = base.allocation + s.allocation("Specialised commissioning", y0)[:, 0]
-    return base.cost[nhs].sum(axis=0) + other0 + ooa_base - alloc0
+    return in_order(base.cost[nhs]) + other0 + ooa_base - alloc0

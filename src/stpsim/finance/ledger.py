@@ -66,6 +66,17 @@ BRIDGE_SHORT = {
 }
 
 
+def in_order(rows: np.ndarray) -> np.ndarray:
+    """The sum of ``rows`` (organisations or footprints) over the leading axis, added one after
+    another. numpy adds them so while the rest of the array has more than one number, but in
+    pairs when it has one (a chunk of one draw and one year, or one draw of (org, draw) arrays),
+    so a draw's books would differ in the last bits with the draws that share its chunk."""
+    total = np.array(rows[0], dtype=float, copy=True)
+    for row in rows[1:]:
+        total += row
+    return total
+
+
 @dataclass
 class Ledger:
     """Every payment: payer, payee, what for, amount by (draw, year)."""
@@ -145,7 +156,7 @@ class FootprintFinance:
         the story, tables and charts each read it, and read-only, so no reader can change it
         for the next."""
         keep = np.array([o.kind != "external" for o in self.orgs])
-        out = self.surplus[keep].sum(axis=0)
+        out = in_order(self.surplus[keep])
         out.flags.writeable = False
         return out
 
@@ -156,7 +167,7 @@ class FootprintFinance:
     @property
     def nhs_surplus(self) -> np.ndarray:
         keep = np.array([o.kind not in ("external", "social_care") for o in self.orgs])
-        return self.surplus[keep].sum(axis=0)
+        return in_order(self.surplus[keep])
 
 
 @dataclass(frozen=True)
