@@ -352,7 +352,7 @@ def footprint_books(
         care_models=cm,
         with_efficiency=scenario == "plan",
         efficiency=efficiency,
-        changed=None if scenario == "do_nothing" else arr.moved,
+        declared_moves=None if scenario == "do_nothing" else arr.moved,
     )
     return finance.footprint_finance(fp, plan.finance, years, sc, params, shared)
 

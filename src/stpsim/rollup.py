@@ -153,7 +153,7 @@ def _england(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndarray
     """England's sum of ``_with_plans(do_nothing, plans)`` over the footprints, without making
     that array: the footprints added one by one in their order, with the plans and without, so
     a footprint without a plan adds the same numbers to both (numpy's own sum over the leading
-    axis is the same, to the bit, for the roll-up's arrays of more than one cell)."""
+    axis is the same, to the bit, for the roll-up's C-ordered arrays of more than one cell)."""
     total = plans.get(0, do_nothing[0]).copy()
     for f in range(1, len(do_nothing)):
         total += plans.get(f, do_nothing[f])

@@ -80,9 +80,10 @@ class Scenario:
     # (draw,) provider efficiency to assume instead of the run's own draws: an optimiser's
     # efficiency option, costed on the run's shared books
     efficiency: np.ndarray | None = None
-    # (setting,) True where ``activity`` may differ from ``do_nothing``, when the caller knows
-    # (a care model alone moves a few settings); None: found by comparing the two
-    changed: np.ndarray | None = None
+    # (setting,) True where ``activity`` may differ from ``do_nothing``, as the engine declares
+    # from the care models' definitions (``RunArrays.moved``: the same in every chunk of draws,
+    # so the books may work out only the change there); None: found by comparing the two
+    declared_moves: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class Changed:
 
     def few(self, settings: np.ndarray) -> bool:
         """Whether to work out only the change in ``settings`` (a mask or places) that moved:
-        declared, some of them moved and not all (then paying them all again is as quick)."""
+        declared, and some but at most half of them moved (more, and paying them all again is
+        as quick)."""
         moved = self.mask[settings]
         return self.declared and moved.any() and 2 * moved.sum() <= moved.size
 
@@ -963,8 +965,8 @@ def footprint_finance(
     # The settings whose activity differs from the do-nothing's anywhere (draw, year).
     if sc.activity is sc.do_nothing:
         changed = Changed(np.zeros(sc.activity.shape[-1], dtype=bool), True)
-    elif sc.changed is not None:
-        changed = Changed(np.asarray(sc.changed, dtype=bool), True)
+    elif sc.declared_moves is not None:
+        changed = Changed(np.asarray(sc.declared_moves, dtype=bool), True)
     else:
         changed = Changed((sc.activity != sc.do_nothing).any(axis=(0, 1)))
     s = sh.get("setup", _setup, fp, options, years, params, sc.demographic)
