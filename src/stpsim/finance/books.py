@@ -99,12 +99,11 @@ class Changed:
     mask: np.ndarray  # (setting,) bool
     declared: bool = False
 
-    def few(self, settings: np.ndarray) -> bool:
+    def partly(self, settings: np.ndarray) -> bool:
         """Whether to work out only the change in ``settings`` (a mask or places) that moved:
-        declared, and some but at most half of them moved (more, and paying them all again is
-        as quick)."""
+        declared, and some but not all of them moved."""
         moved = self.mask[settings]
-        return self.declared and moved.any() and 2 * moved.sum() <= moved.size
+        return self.declared and moved.any() and not moved.all()
 
 
 class Shared:
@@ -522,7 +521,7 @@ def _paid(s: _Setup, sh: Shared, numbered, p, terms, planned, resident, ctx, cha
     key = ("contract", n, tuple(p) if isinstance(p, list) else p)
     if same:
         return sh.get(key, _contract_value, *args)
-    if spec.shares_population_savings or not spec.pays_per_setting or not changed.few(k):
+    if spec.shares_population_savings or not spec.pays_per_setting or not changed.partly(k):
         return _contract_value(*args)
 
     def part(r: np.ndarray, j: list[int]) -> np.ndarray:
@@ -560,12 +559,12 @@ def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.nd
 
 def _out_of_area_now(s: _Setup, sh: Shared, key, resident, settings: np.ndarray, changed) -> np.ndarray:
     """``_out_of_area`` of ``settings`` for a scenario that moved care in ``changed``: paid setting
-    by setting, so when a few of them moved (a care model alone) it is the do-nothing's (kept
-    under ``key``) plus the change in those few."""
+    by setting, so when only some of them moved (as the engine declares) it is the do-nothing's
+    (kept under ``key``) plus the change in those."""
     moved = settings & changed.mask
     if not moved.any():
         return sh.get(key, _out_of_area, s, sh.do_nothing, settings)
-    if not changed.few(np.flatnonzero(settings)):
+    if not changed.partly(np.flatnonzero(settings)):
         return _out_of_area(s, resident, settings)
     before = sh.get((key, "moved", tuple(np.flatnonzero(moved))), _out_of_area, s, sh.do_nothing, moved)
     return sh.get(key, _out_of_area, s, sh.do_nothing, settings) - before + _out_of_area(s, resident, moved)
@@ -585,7 +584,7 @@ def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared)
         moved = changed.mask[k]
         if not moved.any():
             v = sh.get(("subcontract", n, o.id), _subcontract, *args)
-        elif not changed.few(k):
+        elif not changed.partly(k):
             v = _subcontract(*args)
         else:  # paid at tariff setting by setting
 
@@ -707,9 +706,9 @@ def activity_costs(s: _Setup, costs: Costs, base: BaseYear, sc: Scenario, sh: Sh
 
 def _valued_now(dn: _DoNothingActivityCosts, activity, do_nothing, rows, changed: Changed) -> np.ndarray:
     """(row, draw, year) the ``rows``' costed activity with real unit-cost growth. Valuing is
-    setting by setting, so when care moved in a few settings only (a care model alone) it is the
-    do-nothing's value plus the change in those few."""
-    if not changed.few(np.arange(changed.mask.size)):
+    setting by setting, so when care moved in only some settings (as the engine declares) it is
+    the do-nothing's value plus the change in those."""
+    if not changed.partly(np.arange(changed.mask.size)):
         return provider_costs.valued(activity * dn.real, dn.weights[rows])
     k = np.flatnonzero(changed.mask)
     moved = (activity[..., k] - do_nothing[..., k]) * dn.real[..., k]
