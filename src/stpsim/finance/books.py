@@ -105,6 +105,12 @@ class Changed:
         moved = self.mask[settings]
         return self.declared and moved.any() and not moved.all()
 
+    def few(self, settings: np.ndarray) -> bool:
+        """``partly``, and at most half of them moved: for a sum that is as quick to work out
+        again as to correct (out-of-area care, valued activity)."""
+        moved = self.mask[settings]
+        return self.partly(settings) and 2 * moved.sum() <= moved.size
+
 
 class Shared:
     """What the scenarios of one footprint's books have in common, worked out on first use.
@@ -564,7 +570,7 @@ def _out_of_area_now(s: _Setup, sh: Shared, key, resident, settings: np.ndarray,
     moved = settings & changed.mask
     if not moved.any():
         return sh.get(key, _out_of_area, s, sh.do_nothing, settings)
-    if not changed.partly(np.flatnonzero(settings)):
+    if not changed.few(np.flatnonzero(settings)):
         return _out_of_area(s, resident, settings)
     before = sh.get((key, "moved", tuple(np.flatnonzero(moved))), _out_of_area, s, sh.do_nothing, moved)
     return sh.get(key, _out_of_area, s, sh.do_nothing, settings) - before + _out_of_area(s, resident, moved)
@@ -708,7 +714,7 @@ def _valued_now(dn: _DoNothingActivityCosts, activity, do_nothing, rows, changed
     """(row, draw, year) the ``rows``' costed activity with real unit-cost growth. Valuing is
     setting by setting, so when care moved in only some settings (as the engine declares) it is
     the do-nothing's value plus the change in those."""
-    if not changed.partly(np.arange(changed.mask.size)):
+    if not changed.few(np.arange(changed.mask.size)):
         return provider_costs.valued(activity * dn.real, dn.weights[rows])
     k = np.flatnonzero(changed.mask)
     moved = (activity[..., k] - do_nothing[..., k]) * dn.real[..., k]
