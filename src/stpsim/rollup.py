@@ -154,10 +154,7 @@ def _england(do_nothing: np.ndarray, plans: dict[int, np.ndarray]) -> np.ndarray
     that array: the footprints added one by one in their order, with the plans and without, so
     a footprint without a plan adds the same numbers to both (numpy's own sum over the leading
     axis is the same, to the bit, for the roll-up's C-ordered arrays of more than one cell)."""
-    total = plans.get(0, do_nothing[0]).copy()
-    for f in range(1, len(do_nothing)):
-        total += plans.get(f, do_nothing[f])
-    return total
+    return in_order([plans.get(f, row) for f, row in enumerate(do_nothing)])
 
 
 def _by_kind(books) -> dict[str, np.ndarray]:

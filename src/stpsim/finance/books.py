@@ -408,7 +408,7 @@ def pay_contracts(
         else:
             ((n, spec, payee),) = group
             _pay_contract(s, ledger, (n, spec), payee, planned, resident, alloc, ctx, sh, changed, cov)
-    ooa = _out_of_area_now(s, sh, "out_of_area", resident, ~cov, changed)
+    ooa = _out_of_area_now(s, sh, ("out_of_area",), resident, ~cov, changed)
     ledger.pay("commissioner", "out_of_area", "out-of-area treatment", ooa)
 
 
@@ -563,17 +563,25 @@ def _out_of_area(s: _Setup, resident: np.ndarray, settings: np.ndarray) -> np.nd
     return (resident[..., m] * (1 - s.keep)[:, None, m] * s.price[m] * s.tariff_index[..., None]).sum(-1)
 
 
-def _out_of_area_now(s: _Setup, sh: Shared, key, resident, settings: np.ndarray, changed) -> np.ndarray:
+def _out_of_area_now(
+    s: _Setup, sh: Shared, key: tuple, resident, settings: np.ndarray, changed
+) -> np.ndarray:
     """``_out_of_area`` of ``settings`` for a scenario that moved care in ``changed``: paid setting
     by setting, so when only some of them moved (as the engine declares) it is the do-nothing's
-    (kept under ``key``) plus the change in those."""
-    moved = settings & changed.mask
-    if not moved.any():
-        return sh.get(key, _out_of_area, s, sh.do_nothing, settings)
-    if not changed.few(np.flatnonzero(settings)):
+    (kept under ``key``) corrected in those (``_moved_only``)."""
+    m = np.flatnonzero(settings)
+    whole = (_out_of_area, s, sh.do_nothing, settings)
+    if not changed.mask[m].any():
+        return sh.get(key, *whole)
+    if not changed.few(m):
         return _out_of_area(s, resident, settings)
-    before = sh.get((key, "moved", tuple(np.flatnonzero(moved))), _out_of_area, s, sh.do_nothing, moved)
-    return sh.get(key, _out_of_area, s, sh.do_nothing, settings) - before + _out_of_area(s, resident, moved)
+
+    def part(r: np.ndarray, j: list[int]) -> np.ndarray:
+        only = np.zeros_like(settings)
+        only[m[j]] = True
+        return _out_of_area(s, r, only)
+
+    return _moved_only(sh, key, whole, part, resident, changed.mask[m])
 
 
 def _capitated_payments(s: _Setup, ledger, lead, k, resident, cov, spec, shared) -> None:
