@@ -826,10 +826,10 @@ def _print_run(doc: dict) -> None:
 
 def _fill_comparison(table: Table, first: str, doc: dict, part: str, year: str) -> None:
     """Rows of do-nothing, plan and their difference for one part of a run's document."""
-    _prose(table, first)
-    _words(table, "do nothing", "plan", "plan - do nothing")
     from .service.catalogue import human_name
 
+    _prose(table, first)
+    _words(table, "do nothing", "plan", "plan - do nothing")
     for k, by_year in doc[part].items():
         table.add_row(
             human_name(k),

@@ -383,13 +383,13 @@ def pay_contracts(
     at_tariff = s.price * nhs
     cap0 = alloc["CCGs"][:, :1] + alloc["Primary care"][:, :1]
     risk_payees = [o.id for c in specs if c.shares_population_savings for o in resolve(c.payee, s.orgs)]
-    if not risk_payees:  # only a risk share reads the population's cost of care
-        population_cost = population_benchmark = None
-    elif changed.mask.any():
-        population_cost = dot(resident, at_tariff) * s.tariff_index
-    else:
-        population_cost = sh.get("population_cost", lambda: dot(resident, at_tariff) * s.tariff_index)
-    if risk_payees:
+    population_cost = population_benchmark = None
+    if risk_payees:  # only a risk share reads the population's cost of care
+
+        def cost() -> np.ndarray:
+            return dot(resident, at_tariff) * s.tariff_index
+
+        population_cost = cost() if changed.mask.any() else sh.get("population_cost", cost)
         population_benchmark = dot(resident_planned, at_tariff)[None, :] * s.tariff_index
     ctx = Context(
         years=s.years,
