@@ -19,6 +19,9 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     done
     su postgres -c "psql -qtAc \"select 1 from pg_roles where rolname='stpsim'\"" | grep -q 1 \
       || su postgres -c "psql -qc \"create role stpsim login password 'stpsim' createdb\""
+    # A test drops its database WITH (FORCE), which ends the sessions still on it; an autovacuum
+    # worker there belongs to no role, and only pg_signal_backend may end it.
+    su postgres -c "psql -qc 'grant pg_signal_backend to stpsim'" >/dev/null 2>&1 || true
     su postgres -c "psql -qtAc \"select 1 from pg_database where datname='stpsim_test'\"" | grep -q 1 \
       || su postgres -c "createdb -O stpsim stpsim_test"
     export STPSIM_TEST_POSTGRES_URL="postgresql+psycopg://stpsim:stpsim@127.0.0.1/stpsim_test"

@@ -101,8 +101,18 @@ def fresh_postgres(tag: str = "t") -> Iterator[str]:
         yield url
     finally:
         engine(url).dispose()
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        for attempt in range(5):
+            try:
+                with psycopg.connect(maintenance, autocommit=True) as conn:
+                    conn.execute(drop)
+                break
+            except (psycopg.errors.ObjectInUse, psycopg.errors.InsufficientPrivilege):
+                # FORCE cannot end an autovacuum worker on the database without pg_signal_backend
+                # (scripts/postgres.sh grants it): the worker soon finishes, so try again.
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
 
 def add_users(svc: Service) -> dict[str, str]:
